@@ -1,0 +1,338 @@
+package ncip
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Namespace is the NCIP 2 XML namespace.
+const Namespace = "http://www.niso.org/2008/ncip"
+
+// DefaultMaxSize is the largest message Parse and Decode accept unless told otherwise.
+// NCIP messages are a few kilobytes; a megabyte leaves room for large LookupItem answers.
+const DefaultMaxSize = 1 << 20
+
+// maxDepth bounds element nesting so hostile input cannot exhaust the stack of
+// anything that walks the tree recursively. The deepest NCIP 2 message is far shallower.
+const maxDepth = 100
+
+// Document is a parsed XML message: the element tree with positions, and what
+// the prolog said. It is what the decoder, the conformance checker and the
+// comparison all read, so each sees the message exactly as it was written.
+type Document struct {
+	Root *Element
+	// Decl is the XML declaration, nil when there was none.
+	Decl *XMLDecl
+	// DocType is the text of the <!DOCTYPE …> directive without the brackets, "" when absent.
+	// It is recorded, never fetched or expanded.
+	DocType     string
+	DocTypeLine int
+	// Charset is how the bytes were actually read: "UTF-8", "ISO-8859-1", "windows-1252" or "UTF-16".
+	Charset string
+	// BOM reports a byte-order mark at the start.
+	BOM bool
+	// Notes are what the parser tolerated: a declaration that disagrees with the bytes, an undeclared prefix.
+	Notes []Finding
+}
+
+// XMLDecl is the content of an <?xml …?> declaration.
+type XMLDecl struct {
+	Version    string
+	Encoding   string
+	Standalone string
+	Line       int
+}
+
+// Element is one XML element with the position it started at.
+type Element struct {
+	// Space is the namespace URI the element is in, "" for none.
+	Space string
+	// Prefix is the prefix as written ("" for unprefixed).
+	Prefix string
+	// Name is the local name.
+	Name  string
+	Attrs []Attr
+	// Children are the child elements in document order.
+	Children []*Element
+	// Text is all character data directly inside the element, concatenated.
+	Text string
+	// Line and Col locate the start tag; TextLine locates the first non-space character data.
+	Line, Col int
+	TextLine  int
+}
+
+// Attr is an attribute. Namespace declarations are kept as attributes with
+// Space "xmlns" (prefixed) or Name "xmlns" (default), as written.
+type Attr struct {
+	Space  string // namespace URI, "" for unqualified
+	Prefix string // prefix as written
+	Name   string // local name
+	Value  string
+}
+
+// IsNamespaceDecl reports whether the attribute declares a namespace.
+func (a Attr) IsNamespaceDecl() bool {
+	return a.Prefix == "xmlns" || (a.Prefix == "" && a.Name == "xmlns")
+}
+
+// Attr returns the value of the attribute with the given local name and
+// namespace ("*" matches any namespace) and whether it exists.
+func (e *Element) Attr(space, name string) (string, bool) {
+	for _, a := range e.Attrs {
+		if a.Name == name && !a.IsNamespaceDecl() && (space == "*" || a.Space == space) {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// Child returns the first child with the given local name, or nil.
+func (e *Element) Child(name string) *Element {
+	for _, c := range e.Children {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Find follows a path of local names from e and returns the first match, or nil.
+func (e *Element) Find(names ...string) *Element {
+	cur := e
+	for _, n := range names {
+		if cur = cur.Child(n); cur == nil {
+			return nil
+		}
+	}
+	return cur
+}
+
+// Walk calls fn for e and every descendant, depth first, with the element's path of local names.
+func (e *Element) Walk(fn func(el *Element, path string)) {
+	e.walk("", fn)
+}
+
+func (e *Element) walk(parent string, fn func(*Element, string)) {
+	p := parent + "/" + e.Name
+	fn(e, p)
+	for _, c := range e.Children {
+		c.walk(p, fn)
+	}
+}
+
+// TooLargeError reports input over the size cap.
+type TooLargeError struct {
+	Size, Limit int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("message is %d bytes, over the %d-byte limit", e.Size, e.Limit)
+}
+
+// SyntaxError is input that is not well-formed XML, with the line at fault.
+type SyntaxError struct {
+	Line int
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+}
+
+// ParseOptions tune Parse. The zero value applies DefaultMaxSize.
+type ParseOptions struct {
+	// MaxSize caps the input in bytes; 0 means DefaultMaxSize, negative means no cap.
+	MaxSize int
+}
+
+// Parse reads an XML message into a Document. It accepts what real NCIP
+// peers send: a BOM, a missing declaration, a declared charset that the bytes
+// contradict, ISO-8859-1, a DOCTYPE (never fetched). It fails with a
+// *TooLargeError over the size cap and a *SyntaxError on XML that is not well-formed.
+func Parse(data []byte, opts ParseOptions) (*Document, error) {
+	limit := opts.MaxSize
+	if limit == 0 {
+		limit = DefaultMaxSize
+	}
+	if limit > 0 && len(data) > limit {
+		return nil, &TooLargeError{Size: len(data), Limit: limit}
+	}
+	doc := &Document{}
+	text, err := toUTF8(data, doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := buildTree(text, doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+type nsScope struct {
+	prefixes map[string]string // prefix ("" = default) → URI
+}
+
+func buildTree(text []byte, doc *Document) error {
+	d := xml.NewDecoder(bytes.NewReader(text))
+	d.Strict = true
+	// The bytes are already UTF-8 (see toUTF8); whatever the declaration says is only recorded.
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+
+	var stack []*Element
+	scopes := []nsScope{{prefixes: map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"}}}
+	lookup := func(prefix string) (string, bool) {
+		for i := len(scopes) - 1; i >= 0; i-- {
+			if uri, ok := scopes[i].prefixes[prefix]; ok {
+				return uri, true
+			}
+		}
+		return "", prefix == ""
+	}
+	for {
+		line, col := d.InputPos()
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return &SyntaxError{Line: se.Line, Msg: se.Msg}
+			}
+			return &SyntaxError{Line: line, Msg: err.Error()}
+		}
+		switch t := tok.(type) {
+		case xml.ProcInst:
+			if t.Target == "xml" {
+				doc.Decl = parseDecl(string(t.Inst), line)
+			}
+		case xml.Directive:
+			s := string(t)
+			if strings.HasPrefix(s, "DOCTYPE") {
+				doc.DocType = s
+				doc.DocTypeLine = line
+			}
+		case xml.StartElement:
+			if len(stack) >= maxDepth {
+				return &SyntaxError{Line: line, Msg: fmt.Sprintf("elements nested deeper than %d levels", maxDepth)}
+			}
+			if len(stack) == 0 && doc.Root != nil {
+				return &SyntaxError{Line: line, Msg: fmt.Sprintf("second root element <%s> after <%s>", t.Name.Local, doc.Root.Name)}
+			}
+			scope := nsScope{prefixes: map[string]string{}}
+			for _, a := range t.Attr {
+				switch {
+				case a.Name.Space == "xmlns":
+					scope.prefixes[a.Name.Local] = a.Value
+				case a.Name.Space == "" && a.Name.Local == "xmlns":
+					scope.prefixes[""] = a.Value
+				}
+			}
+			scopes = append(scopes, scope)
+			el := &Element{Prefix: t.Name.Space, Name: t.Name.Local, Line: line, Col: col}
+			uri, ok := lookup(el.Prefix)
+			if !ok {
+				doc.Notes = append(doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
+					Message: fmt.Sprintf("prefix %q of <%s:%s> is not declared; read as no namespace", el.Prefix, el.Prefix, el.Name)})
+			}
+			el.Space = uri
+			for _, a := range t.Attr {
+				at := Attr{Prefix: a.Name.Space, Name: a.Name.Local, Value: a.Value}
+				if at.Prefix != "" && at.Prefix != "xmlns" {
+					// Unprefixed attributes are in no namespace, whatever the default namespace is.
+					u, ok := lookup(at.Prefix)
+					if !ok {
+						doc.Notes = append(doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
+							Message: fmt.Sprintf("prefix %q of attribute %s:%s is not declared", at.Prefix, at.Prefix, at.Name)})
+					}
+					at.Space = u
+				}
+				el.Attrs = append(el.Attrs, at)
+			}
+			if n := len(stack); n > 0 {
+				stack[n-1].Children = append(stack[n-1].Children, el)
+			} else {
+				doc.Root = el
+			}
+			stack = append(stack, el)
+		case xml.EndElement:
+			n := len(stack)
+			if n == 0 || stack[n-1].Name != t.Name.Local || stack[n-1].Prefix != t.Name.Space {
+				return &SyntaxError{Line: line, Msg: fmt.Sprintf("unexpected end tag </%s>", qname(t.Name.Space, t.Name.Local))}
+			}
+			stack = stack[:n-1]
+			scopes = scopes[:len(scopes)-1]
+		case xml.CharData:
+			if n := len(stack); n > 0 {
+				el := stack[n-1]
+				if el.TextLine == 0 && len(bytes.TrimSpace(t)) > 0 {
+					el.TextLine = line + bytes.Count(t[:len(t)-len(bytes.TrimLeft(t, " \t\r\n"))], []byte("\n"))
+				}
+				el.Text += string(t)
+			} else if len(bytes.TrimSpace(t)) > 0 {
+				return &SyntaxError{Line: line, Msg: "text outside the root element"}
+			}
+		}
+	}
+	if len(stack) > 0 {
+		line, _ := d.InputPos()
+		return &SyntaxError{Line: line, Msg: fmt.Sprintf("unexpected end of input: <%s> (line %d) is not closed", qname(stack[len(stack)-1].Prefix, stack[len(stack)-1].Name), stack[len(stack)-1].Line)}
+	}
+	if doc.Root == nil {
+		return &SyntaxError{Line: 1, Msg: "no root element"}
+	}
+	return nil
+}
+
+func qname(prefix, local string) string {
+	if prefix == "" {
+		return local
+	}
+	return prefix + ":" + local
+}
+
+// parseDecl reads the pseudo-attributes of an XML declaration. Real clients
+// write `version = '1.0'` with spaces and either quote, so this is lenient.
+func parseDecl(inst string, line int) *XMLDecl {
+	decl := &XMLDecl{Line: line}
+	for _, key := range []string{"version", "encoding", "standalone"} {
+		v, ok := pseudoAttr(inst, key)
+		if !ok {
+			continue
+		}
+		switch key {
+		case "version":
+			decl.Version = v
+		case "encoding":
+			decl.Encoding = v
+		case "standalone":
+			decl.Standalone = v
+		}
+	}
+	return decl
+}
+
+func pseudoAttr(inst, key string) (string, bool) {
+	i := strings.Index(inst, key)
+	if i < 0 {
+		return "", false
+	}
+	rest := strings.TrimLeft(inst[i+len(key):], " \t\r\n")
+	if !strings.HasPrefix(rest, "=") {
+		return "", false
+	}
+	rest = strings.TrimLeft(rest[1:], " \t\r\n")
+	if rest == "" || (rest[0] != '"' && rest[0] != '\'') {
+		return "", false
+	}
+	q := rest[0]
+	end := strings.IndexByte(rest[1:], q)
+	if end < 0 {
+		return "", false
+	}
+	return rest[1 : 1+end], true
+}
