@@ -2,4 +2,7 @@ module github.com/annexlab/annex
 
 go 1.26.0
 
-require golang.org/x/text v0.43.0 // indirect
+require (
+	github.com/aymanbagabas/go-udiff v0.4.1
+	golang.org/x/text v0.43.0 // indirect
+)

@@ -51,8 +51,8 @@ func VersionAttr(root *Element) (value string, qualified, ok bool) {
 }
 
 // DetectVersion decides whether a parsed message is NCIP 1 or NCIP 2, the way
-// tolerant peers do: a DOCTYPE or a v1 version string means v1; the NCIP 2
-// namespace or a v2 version string means v2; failing both, Unique* elements
+// tolerant peers do: the NCIP 2 namespace means v2; else an NCIP DOCTYPE means
+// v1; else the version string decides; failing all, Unique* elements
 // mean v1. The finding says how it decided when the message did not say so plainly.
 func DetectVersion(doc *Document) (Version, []Finding) {
 	root := doc.Root
@@ -60,12 +60,12 @@ func DetectVersion(doc *Document) (Version, []Finding) {
 	switch {
 	case root.Space == Namespace:
 		return V2, nil
+	case strings.Contains(doc.DocType, "NCIP"):
+		return V1, nil
 	case strings.Contains(ver, "/ncip/v1"):
 		return V1, nil
 	case strings.Contains(ver, "/ncip/v2"):
 		return V2, nil
-	case strings.Contains(doc.DocType, "NCIP"):
-		return V1, nil
 	}
 	v := V2
 	root.Walk(func(el *Element, _ string) {

@@ -1,0 +1,772 @@
+package ncip
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Style is how a message is written. The zero value is the default: NCIP 2
+// with the ns1 prefix, an XML declaration, one line — output that validates
+// against the NCIP 2.02 schema. NCIP 1 output gets ALEPH's DOCTYPE. A
+// library profile chooses a style to reproduce what a particular site's
+// facility sends (DESIGN §2.2).
+type Style struct {
+	// Prefix is the NCIP 2 namespace prefix; "" means "ns1".
+	Prefix string
+	// DefaultNamespace writes unprefixed elements under xmlns="…"; the
+	// version and Scheme attributes stay qualified through Prefix, as the
+	// schema requires.
+	DefaultNamespace bool
+	// NoNamespace writes NCIP 2 without any namespace and with unqualified
+	// attributes, as some clients do. Real ALMA rejects it; the schema too.
+	NoNamespace bool
+	// UnqualifiedVersion writes version="…" instead of the qualified attribute (not schema-valid).
+	UnqualifiedVersion bool
+	// OmitDeclaration drops the <?xml …?> declaration.
+	OmitDeclaration bool
+	// Standalone adds standalone="yes" to the declaration, as ALMA writes it.
+	Standalone bool
+	// Indent, when not empty, puts each element on its own line indented by
+	// this string per level; when empty the message is one line.
+	Indent string
+	// Version is the NCIP 2 version attribute to write when Message.VersionURI
+	// is empty; "" means VersionV2_02Imp1.
+	Version string
+	// V1Version is the same for NCIP 1; "" means VersionV1_0.
+	V1Version string
+	// DocType controls the NCIP 1 DOCTYPE.
+	DocType DocType
+	// SchemeDefaults fills an empty Scheme by the coded value's element name
+	// (for example "UniqueAgencyId" or "ApplicationProfileType"). In NCIP 1 an
+	// empty Scheme is written as an empty <Scheme></Scheme>, as ALEPH clients do.
+	SchemeDefaults map[string]string
+}
+
+// DocType is the NCIP 1 document type declaration.
+type DocType struct {
+	// Omit writes no DOCTYPE.
+	Omit bool
+	// PublicID defaults to "-//NISO//NCIP DTD Version 1//EN"; set SystemOnly for a SYSTEM declaration.
+	PublicID string
+	// SystemID defaults to the NCIP 1.0 DTD URL.
+	SystemID   string
+	SystemOnly bool
+}
+
+// Default NCIP 1 DOCTYPE identifiers, as ALEPH writes them.
+const (
+	DefaultDocTypePublicID = "-//NISO//NCIP DTD Version 1//EN"
+	DefaultDocTypeSystemID = "http://www.niso.org/ncip/v1_0/imp1/dtd/ncip_v1_0.dtd"
+)
+
+// Encode writes a message in the given style. The same message and style
+// always give the same bytes. It fails when a field the protocol requires is
+// missing, so a workflow bug surfaces here rather than as a peer's Problem.
+func Encode(m *Message, s Style) ([]byte, error) {
+	if m == nil || m.Body == nil {
+		return nil, errors.New("encode ncip: message has no body")
+	}
+	if m.Version != V1 && m.Version != V2 {
+		return nil, fmt.Errorf("encode ncip: unknown version %d", int(m.Version))
+	}
+	if err := checkRequired(m); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", m.Body.ServiceName(), err)
+	}
+	w := &writer{s: s, v: m.Version}
+	if w.s.Prefix == "" {
+		w.s.Prefix = "ns1"
+	}
+	w.prolog()
+	ver := cmp.Or(m.VersionURI, s.Version, VersionV2_02Imp1)
+	if m.Version == V1 {
+		ver = cmp.Or(m.VersionURI, s.V1Version, VersionV1_0)
+	}
+	w.rootOpen(ver)
+	if err := w.body(m.Body); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", m.Body.ServiceName(), err)
+	}
+	w.close("NCIPMessage")
+	if s.Indent != "" {
+		w.buf.WriteByte('\n')
+	}
+	return w.buf.Bytes(), nil
+}
+
+// FormatDateTime writes a time the way ALMA does (2022-06-20T00:00:00.000Z), in UTC.
+func FormatDateTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// ParseDateTime reads an xs:dateTime as peers write it, with or without fractional seconds and zone.
+func ParseDateTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("parse date-time %q: not an xs:dateTime", s)
+}
+
+func checkRequired(m *Message) error {
+	v1Only := map[string]bool{"CheckInItem": true, "CheckInItemResponse": true, "CheckOutItem": true,
+		"CheckOutItemResponse": true, "Problem": true}
+	if m.Version == V1 && !v1Only[m.Body.ServiceName()] {
+		if _, ok := m.Body.(*Unmodelled); !ok {
+			return fmt.Errorf("%s is not modelled for NCIP 1", m.Body.ServiceName())
+		}
+	}
+	switch b := m.Body.(type) {
+	case *CheckInItem:
+		if b.ItemId.ItemIdentifierValue == "" {
+			return errors.New("ItemId is required")
+		}
+	case *CheckOutItem:
+		if b.UserId == nil && len(b.AuthenticationInput) == 0 {
+			return errors.New("UserId or AuthenticationInput is required")
+		}
+		if b.ItemId.ItemIdentifierValue == "" {
+			return errors.New("ItemId is required")
+		}
+	case *CancelRequestItem:
+		if b.UserId == nil && len(b.AuthenticationInput) == 0 {
+			return errors.New("UserId or AuthenticationInput is required")
+		}
+		if b.ItemId == nil && b.RequestId == nil {
+			return errors.New("ItemId or RequestId is required")
+		}
+	case *DeleteItem:
+		if b.ItemId.ItemIdentifierValue == "" {
+			return errors.New("ItemId is required")
+		}
+	case *LookupItem:
+		if b.ItemId == nil && b.RequestId == nil {
+			return errors.New("ItemId or RequestId is required")
+		}
+	case *CheckInItemResponse:
+		if len(b.Problems) == 0 && b.ItemId == nil {
+			return errors.New("Problem or ItemId is required")
+		}
+	case *CheckOutItemResponse:
+		if len(b.Problems) == 0 {
+			if b.ItemId == nil || b.UserId == nil {
+				return errors.New("Problem, or ItemId and UserId, is required")
+			}
+			n := 0
+			for _, set := range []bool{b.DateDue != "", b.IndeterminateLoanPeriodFlag, b.NonReturnableFlag} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 {
+				return errors.New("exactly one of DateDue, IndeterminateLoanPeriodFlag and NonReturnableFlag is required")
+			}
+		}
+	case *CancelRequestItemResponse:
+		if len(b.Problems) == 0 && (b.UserId == nil || (b.ItemId == nil && b.RequestId == nil)) {
+			return errors.New("Problem, or ItemId or RequestId and UserId, is required")
+		}
+	case *DeleteItemResponse:
+		if len(b.Problems) == 0 && b.ItemId == nil {
+			return errors.New("Problem or ItemId is required")
+		}
+	case *LookupItemResponse:
+		if len(b.Problems) == 0 && b.ItemId == nil && b.RequestId == nil {
+			return errors.New("Problem, ItemId or RequestId is required")
+		}
+	case *ProblemResponse:
+		if len(b.Problems) == 0 {
+			return errors.New("at least one Problem is required")
+		}
+	case *Unmodelled:
+		if b.Element == nil {
+			return errors.New("no content")
+		}
+	}
+	return nil
+}
+
+type writer struct {
+	buf   bytes.Buffer
+	s     Style
+	v     Version
+	depth int
+	// open is true while a start tag has been written and no child yet, so
+	// the end tag of an element with children goes on its own line.
+	hadChild []bool
+}
+
+func (w *writer) prolog() {
+	if !w.s.OmitDeclaration {
+		w.buf.WriteString(`<?xml version="1.0" encoding="UTF-8"`)
+		if w.s.Standalone {
+			w.buf.WriteString(` standalone="yes"`)
+		}
+		w.buf.WriteString("?>")
+		w.nl()
+	}
+	if w.v == V1 && !w.s.DocType.Omit {
+		pub, sys := w.s.DocType.PublicID, w.s.DocType.SystemID
+		if pub == "" {
+			pub = DefaultDocTypePublicID
+		}
+		if sys == "" {
+			sys = DefaultDocTypeSystemID
+		}
+		if w.s.DocType.SystemOnly {
+			fmt.Fprintf(&w.buf, `<!DOCTYPE NCIPMessage SYSTEM "%s">`, sys)
+		} else {
+			fmt.Fprintf(&w.buf, `<!DOCTYPE NCIPMessage PUBLIC "%s" "%s">`, pub, sys)
+		}
+		w.nl()
+	}
+}
+
+func (w *writer) nl() {
+	if w.s.Indent != "" {
+		w.buf.WriteByte('\n')
+	}
+}
+
+func (w *writer) qualified() bool { return w.v == V2 && !w.s.NoNamespace }
+
+func (w *writer) name(local string) string {
+	if w.qualified() && !w.s.DefaultNamespace {
+		return w.s.Prefix + ":" + local
+	}
+	return local
+}
+
+func (w *writer) attrName(local string) string {
+	if w.qualified() {
+		return w.s.Prefix + ":" + local
+	}
+	return local
+}
+
+func (w *writer) rootOpen(version string) {
+	w.buf.WriteString("<" + w.name("NCIPMessage"))
+	if w.qualified() {
+		if w.s.DefaultNamespace {
+			w.attr("xmlns", Namespace)
+		}
+		w.attr("xmlns:"+w.s.Prefix, Namespace)
+	}
+	if w.s.UnqualifiedVersion || !w.qualified() {
+		w.attr("version", version)
+	} else {
+		w.attr(w.attrName("version"), version)
+	}
+	w.buf.WriteByte('>')
+	w.hadChild = append(w.hadChild, false)
+	w.depth++
+}
+
+func (w *writer) indent() {
+	if w.s.Indent == "" {
+		return
+	}
+	w.buf.WriteByte('\n')
+	for range w.depth {
+		w.buf.WriteString(w.s.Indent)
+	}
+}
+
+func (w *writer) markChild() {
+	if n := len(w.hadChild); n > 0 {
+		w.hadChild[n-1] = true
+	}
+}
+
+func (w *writer) open(local string, attrs ...[2]string) {
+	w.markChild()
+	w.indent()
+	w.buf.WriteString("<" + w.name(local))
+	for _, a := range attrs {
+		w.attr(a[0], a[1])
+	}
+	w.buf.WriteByte('>')
+	w.hadChild = append(w.hadChild, false)
+	w.depth++
+}
+
+func (w *writer) close(local string) {
+	w.depth--
+	n := len(w.hadChild)
+	if w.hadChild[n-1] {
+		w.indent()
+	}
+	w.hadChild = w.hadChild[:n-1]
+	w.buf.WriteString("</" + w.name(local) + ">")
+}
+
+func (w *writer) attr(name, value string) {
+	w.buf.WriteString(" " + name + `="`)
+	escapeAttr(&w.buf, value)
+	w.buf.WriteByte('"')
+}
+
+// leaf writes <name>text</name>, empty elements included: an empty element
+// the caller asked for is meaningful (an empty RequestType is still a RequestType).
+func (w *writer) leaf(local, text string, attrs ...[2]string) {
+	w.markChild()
+	w.indent()
+	w.buf.WriteString("<" + w.name(local))
+	for _, a := range attrs {
+		w.attr(a[0], a[1])
+	}
+	w.buf.WriteByte('>')
+	escapeText(&w.buf, text)
+	w.buf.WriteString("</" + w.name(local) + ">")
+}
+
+func (w *writer) optLeaf(local, text string) {
+	if text != "" {
+		w.leaf(local, text)
+	}
+}
+
+func (w *writer) flag(local string, set bool) {
+	if !set {
+		return
+	}
+	w.markChild()
+	w.indent()
+	w.buf.WriteString("<" + w.name(local) + "></" + w.name(local) + ">")
+}
+
+// sv writes a coded value in the version's shape.
+func (w *writer) sv(local string, v SchemeValue) {
+	scheme := v.Scheme
+	if scheme == "" {
+		scheme = w.s.SchemeDefaults[local]
+	}
+	if w.v == V1 {
+		w.open(local)
+		w.leaf("Scheme", scheme)
+		w.leaf("Value", v.Value)
+		w.close(local)
+		return
+	}
+	if scheme != "" {
+		w.leaf(local, v.Value, [2]string{w.attrName("Scheme"), scheme})
+		return
+	}
+	w.leaf(local, v.Value)
+}
+
+func (w *writer) optSV(local string, v *SchemeValue) {
+	if v != nil {
+		w.sv(local, *v)
+	}
+}
+
+func (w *writer) svList(local string, list []SchemeValue) {
+	for _, v := range list {
+		w.sv(local, v)
+	}
+}
+
+// agency writes FromAgencyId/ToAgencyId/OnBehalfOfAgency around the agency code.
+func (w *writer) agency(local string, v SchemeValue) {
+	w.open(local)
+	if w.v == V1 {
+		w.sv("UniqueAgencyId", v)
+	} else {
+		w.sv("AgencyId", v)
+	}
+	w.close(local)
+}
+
+func (w *writer) agencyID(v *SchemeValue) {
+	if v == nil {
+		return
+	}
+	if w.v == V1 {
+		w.sv("UniqueAgencyId", *v)
+	} else {
+		w.sv("AgencyId", *v)
+	}
+}
+
+// unique names an identifier element in the message's version: ItemId or UniqueItemId.
+func (w *writer) unique(local string) string {
+	if w.v == V1 {
+		return "Unique" + local
+	}
+	return local
+}
+
+func (w *writer) initiationHeader(h *InitiationHeader) {
+	if h == nil {
+		return
+	}
+	w.open("InitiationHeader")
+	w.optSV("FromSystemId", h.FromSystemId)
+	w.optLeaf("FromSystemAuthentication", h.FromSystemAuthentication)
+	w.agency("FromAgencyId", h.FromAgencyId)
+	w.optLeaf("FromAgencyAuthentication", h.FromAgencyAuthentication)
+	if h.OnBehalfOfAgency != nil {
+		w.agency("OnBehalfOfAgency", *h.OnBehalfOfAgency)
+	}
+	w.optSV("ToSystemId", h.ToSystemId)
+	w.agency("ToAgencyId", h.ToAgencyId)
+	w.optSV("ApplicationProfileType", h.ApplicationProfileType)
+	w.raw(h.Ext)
+	w.close("InitiationHeader")
+}
+
+func (w *writer) responseHeader(h *ResponseHeader) {
+	if h == nil {
+		return
+	}
+	w.open("ResponseHeader")
+	w.optSV("FromSystemId", h.FromSystemId)
+	w.optLeaf("FromSystemAuthentication", h.FromSystemAuthentication)
+	w.agency("FromAgencyId", h.FromAgencyId)
+	w.optLeaf("FromAgencyAuthentication", h.FromAgencyAuthentication)
+	w.optSV("ToSystemId", h.ToSystemId)
+	w.agency("ToAgencyId", h.ToAgencyId)
+	w.raw(h.Ext)
+	w.close("ResponseHeader")
+}
+
+func (w *writer) itemID(id *ItemId) {
+	if id == nil {
+		return
+	}
+	w.open(w.unique("ItemId"))
+	w.agencyID(id.AgencyId)
+	w.optSV("ItemIdentifierType", id.ItemIdentifierType)
+	w.leaf("ItemIdentifierValue", id.ItemIdentifierValue)
+	w.close(w.unique("ItemId"))
+}
+
+func (w *writer) userID(id *UserId) {
+	if id == nil {
+		return
+	}
+	w.open(w.unique("UserId"))
+	w.agencyID(id.AgencyId)
+	w.optSV("UserIdentifierType", id.UserIdentifierType)
+	w.leaf("UserIdentifierValue", id.UserIdentifierValue)
+	w.close(w.unique("UserId"))
+}
+
+func (w *writer) requestID(id *RequestId) {
+	if id == nil {
+		return
+	}
+	w.open(w.unique("RequestId"))
+	w.agencyID(id.AgencyId)
+	w.optSV("RequestIdentifierType", id.RequestIdentifierType)
+	w.leaf("RequestIdentifierValue", id.RequestIdentifierValue)
+	w.close(w.unique("RequestId"))
+}
+
+func (w *writer) authInputs(list []AuthenticationInput) {
+	for _, ai := range list {
+		w.open("AuthenticationInput")
+		w.leaf("AuthenticationInputData", ai.AuthenticationInputData)
+		w.sv("AuthenticationDataFormatType", ai.AuthenticationDataFormatType)
+		w.sv("AuthenticationInputType", ai.AuthenticationInputType)
+		w.close("AuthenticationInput")
+	}
+}
+
+func (w *writer) problems(list []Problem) {
+	for _, p := range list {
+		w.open("Problem")
+		if w.v == V1 {
+			kind := "Processing"
+			if p.V1Messaging {
+				kind = "Messaging"
+			}
+			w.open(kind + "Error")
+			w.sv(kind+"ErrorType", p.ProblemType)
+			w.v1ErrorElements(kind, p)
+			w.close(kind + "Error")
+		} else {
+			w.sv("ProblemType", p.ProblemType)
+			w.optLeaf("ProblemDetail", p.ProblemDetail)
+			w.optLeaf("ProblemElement", p.ProblemElement)
+			w.optLeaf("ProblemValue", p.ProblemValue)
+		}
+		w.close("Problem")
+	}
+}
+
+// v1ErrorElements nests one *ErrorElement per name in ProblemElement, the value innermost.
+func (w *writer) v1ErrorElements(kind string, p Problem) {
+	var names []string
+	for _, n := range strings.Split(p.ProblemElement, "/") {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	for i, n := range names {
+		w.open(kind + "ErrorElement")
+		w.leaf("ElementName", n)
+		if i == len(names)-1 && p.ProblemValue != "" {
+			w.leaf(kind+"ErrorValue", p.ProblemValue)
+		}
+	}
+	for range names {
+		w.close(kind + "ErrorElement")
+	}
+}
+
+// raw writes a kept subtree in the message's style.
+func (w *writer) raw(el *Element) {
+	if el == nil {
+		return
+	}
+	w.markChild()
+	w.indent()
+	w.buf.WriteString("<" + w.name(el.Name))
+	attrs := append([]Attr(nil), el.Attrs...)
+	sort.SliceStable(attrs, func(i, j int) bool { return attrs[i].Space < attrs[j].Space })
+	foreign := map[string]string{}
+	for _, a := range attrs {
+		switch {
+		case a.Space == "":
+			w.attr(a.Name, a.Value)
+		case a.Space == Namespace:
+			w.attr(w.attrName(a.Name), a.Value)
+		default:
+			p, ok := foreign[a.Space]
+			if !ok {
+				p = fmt.Sprintf("a%d", len(foreign)+1)
+				foreign[a.Space] = p
+				w.attr("xmlns:"+p, a.Space)
+			}
+			w.attr(p+":"+a.Name, a.Value)
+		}
+	}
+	w.buf.WriteByte('>')
+	if len(el.Children) == 0 {
+		escapeText(&w.buf, el.Text)
+		w.buf.WriteString("</" + w.name(el.Name) + ">")
+		return
+	}
+	w.hadChild = append(w.hadChild, false)
+	w.depth++
+	if el.Text != "" {
+		escapeText(&w.buf, el.Text)
+	}
+	for _, c := range el.Children {
+		w.raw(c)
+	}
+	w.close(el.Name)
+}
+
+func (w *writer) body(b Body) error {
+	switch m := b.(type) {
+	case *CheckInItem:
+		w.open("CheckInItem")
+		w.initiationHeader(m.InitiationHeader)
+		w.raw(m.MandatedAction)
+		w.itemID(&m.ItemId)
+		w.svList("ItemElementType", m.ItemElementType)
+		w.svList("UserElementType", m.UserElementType)
+		w.raw(m.Ext)
+		w.close("CheckInItem")
+	case *CheckInItemResponse:
+		w.open("CheckInItemResponse")
+		w.responseHeader(m.ResponseHeader)
+		if len(m.Problems) > 0 {
+			w.problems(m.Problems)
+		} else {
+			w.itemID(m.ItemId)
+			w.userID(m.UserId)
+			w.raw(m.RoutingInformation)
+			w.raw(m.FiscalTransactionInformation)
+			w.raw(m.ItemOptionalFields)
+			w.raw(m.UserOptionalFields)
+		}
+		w.raw(m.Ext)
+		w.close("CheckInItemResponse")
+	case *CheckOutItem:
+		w.open("CheckOutItem")
+		w.initiationHeader(m.InitiationHeader)
+		w.raw(m.MandatedAction)
+		if m.UserId != nil {
+			w.userID(m.UserId)
+		} else {
+			w.authInputs(m.AuthenticationInput)
+		}
+		w.itemID(&m.ItemId)
+		w.requestID(m.RequestId)
+		w.raw(m.AcknowledgedFeeAmount)
+		w.raw(m.PaidFeeAmount)
+		w.svList("AcknowledgedItemUseRestrictionType", m.AcknowledgedItemUseRestrictionType)
+		w.raw(m.ShippingInformation)
+		w.optSV("ResourceDesired", m.ResourceDesired)
+		w.optLeaf("DesiredDateDue", m.DesiredDateDue)
+		w.svList("ItemElementType", m.ItemElementType)
+		w.svList("UserElementType", m.UserElementType)
+		w.raw(m.Ext)
+		w.close("CheckOutItem")
+	case *CheckOutItemResponse:
+		w.open("CheckOutItemResponse")
+		w.responseHeader(m.ResponseHeader)
+		if len(m.Problems) > 0 {
+			w.problems(m.Problems)
+			w.raw(m.RequiredFeeAmount)
+			w.svList("RequiredItemUseRestrictionType", m.RequiredItemUseRestrictionType)
+		} else {
+			w.itemID(m.ItemId)
+			w.userID(m.UserId)
+			w.optLeaf("DateDue", m.DateDue)
+			w.flag("IndeterminateLoanPeriodFlag", m.IndeterminateLoanPeriodFlag)
+			w.flag("NonReturnableFlag", m.NonReturnableFlag)
+			w.optLeaf("RenewalCount", m.RenewalCount)
+			w.raw(m.ElectronicResource)
+			w.raw(m.FiscalTransactionInformation)
+			w.raw(m.ItemOptionalFields)
+			w.raw(m.UserOptionalFields)
+		}
+		w.raw(m.Ext)
+		w.close("CheckOutItemResponse")
+	case *CancelRequestItem:
+		w.open("CancelRequestItem")
+		w.initiationHeader(m.InitiationHeader)
+		w.raw(m.MandatedAction)
+		if m.UserId != nil {
+			w.userID(m.UserId)
+		} else {
+			w.authInputs(m.AuthenticationInput)
+		}
+		w.requestID(m.RequestId)
+		w.itemID(m.ItemId)
+		w.sv("RequestType", m.RequestType)
+		w.optSV("RequestScopeType", m.RequestScopeType)
+		w.raw(m.AcknowledgedFeeAmount)
+		w.raw(m.PaidFeeAmount)
+		w.svList("ItemElementType", m.ItemElementType)
+		w.svList("UserElementType", m.UserElementType)
+		w.raw(m.Ext)
+		w.close("CancelRequestItem")
+	case *CancelRequestItemResponse:
+		w.open("CancelRequestItemResponse")
+		w.responseHeader(m.ResponseHeader)
+		if len(m.Problems) > 0 {
+			w.problems(m.Problems)
+		} else {
+			w.requestID(m.RequestId)
+			w.itemID(m.ItemId)
+			w.userID(m.UserId)
+			w.raw(m.FiscalTransactionInformation)
+			w.raw(m.ItemOptionalFields)
+			w.raw(m.UserOptionalFields)
+		}
+		w.raw(m.Ext)
+		w.close("CancelRequestItemResponse")
+	case *DeleteItem:
+		w.open("DeleteItem")
+		w.initiationHeader(m.InitiationHeader)
+		w.raw(m.MandatedAction)
+		w.itemID(&m.ItemId)
+		w.raw(m.Ext)
+		w.close("DeleteItem")
+	case *DeleteItemResponse:
+		w.open("DeleteItemResponse")
+		w.responseHeader(m.ResponseHeader)
+		if len(m.Problems) > 0 {
+			w.problems(m.Problems)
+		} else {
+			w.itemID(m.ItemId)
+		}
+		w.raw(m.Ext)
+		w.close("DeleteItemResponse")
+	case *LookupItem:
+		w.open("LookupItem")
+		w.initiationHeader(m.InitiationHeader)
+		if m.ItemId != nil {
+			w.itemID(m.ItemId)
+		} else {
+			w.requestID(m.RequestId)
+		}
+		w.svList("ItemElementType", m.ItemElementType)
+		w.flag("CurrentBorrowerDesired", m.CurrentBorrowerDesired)
+		w.flag("CurrentRequestersDesired", m.CurrentRequestersDesired)
+		w.raw(m.Ext)
+		w.close("LookupItem")
+	case *LookupItemResponse:
+		w.open("LookupItemResponse")
+		w.responseHeader(m.ResponseHeader)
+		if len(m.Problems) > 0 {
+			w.problems(m.Problems)
+		} else {
+			w.requestID(m.RequestId)
+			w.itemID(m.ItemId)
+			w.optLeaf("HoldPickupDate", m.HoldPickupDate)
+			w.optLeaf("DateRecalled", m.DateRecalled)
+			w.raw(m.ItemTransaction)
+			w.raw(m.ItemOptionalFields)
+		}
+		w.raw(m.Ext)
+		w.close("LookupItemResponse")
+	case *ProblemResponse:
+		w.problems(m.Problems)
+		w.raw(m.Ext)
+	case *Unmodelled:
+		w.raw(m.Element)
+	default:
+		return fmt.Errorf("unsupported body type %T", b)
+	}
+	return nil
+}
+
+func escapeText(b *bytes.Buffer, s string) {
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '\r':
+			b.WriteString("&#13;")
+		default:
+			writeXMLRune(b, r)
+		}
+	}
+}
+
+// writeXMLRune replaces characters XML 1.0 cannot carry, so output is always well-formed.
+func writeXMLRune(b *bytes.Buffer, r rune) {
+	if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF {
+		r = '\uFFFD'
+	}
+	b.WriteRune(r)
+}
+
+func escapeAttr(b *bytes.Buffer, s string) {
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '"':
+			b.WriteString("&quot;")
+		case '\t':
+			b.WriteString("&#9;")
+		case '\n':
+			b.WriteString("&#10;")
+		case '\r':
+			b.WriteString("&#13;")
+		default:
+			writeXMLRune(b, r)
+		}
+	}
+}
