@@ -70,7 +70,7 @@ type decoder struct {
 // ignored records a child the typed model has no place for.
 func (d *decoder) ignored(el *Element, parentPath string) {
 	d.findings = append(d.findings, Finding{Rule: "decode.ignored", Severity: Warning, Line: el.Line,
-		Path: parentPath + "/" + el.Name,
+		Path:    parentPath + "/" + el.Name,
 		Message: fmt.Sprintf("%s is not expected in %s and was ignored", el.Name, lastName(parentPath))})
 }
 
