@@ -540,6 +540,9 @@ func (w *writer) raw(el *Element) {
 			w.attr(a.Name, a.Value)
 		case a.Space == Namespace:
 			w.attr(w.attrName(a.Name), a.Value)
+		case a.Space == xmlNamespace:
+			// The xml prefix is bound by definition and must not be redeclared.
+			w.attr("xml:"+a.Name, a.Value)
 		default:
 			p, ok := foreign[a.Space]
 			if !ok {

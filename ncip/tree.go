@@ -12,6 +12,8 @@ import (
 // Namespace is the NCIP 2 XML namespace.
 const Namespace = "http://www.niso.org/2008/ncip"
 
+const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
+
 // DefaultMaxSize is the largest message Parse and Decode accept unless told otherwise.
 // NCIP messages are a few kilobytes; a megabyte leaves room for large LookupItem answers.
 const DefaultMaxSize = 1 << 20
@@ -183,7 +185,7 @@ func buildTree(text []byte, doc *Document) error {
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 
 	var stack []*Element
-	scopes := []nsScope{{prefixes: map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"}}}
+	scopes := []nsScope{{prefixes: map[string]string{"xml": xmlNamespace}}}
 	lookup := func(prefix string) (string, bool) {
 		for i := len(scopes) - 1; i >= 0; i-- {
 			if uri, ok := scopes[i].prefixes[prefix]; ok {

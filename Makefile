@@ -1,0 +1,35 @@
+# annex — two commands on a fresh machine: `make run` and `make test`.
+GO       ?= go
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: build run test bench fuzz deps clean
+
+## build: the cgo-free annex binary, ./annex
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o annex ./cmd/annex
+
+## run: build and start `annex up` with the embedded demo configuration
+run: build
+	./annex up
+
+## deps: what the tests need from Debian (xmllint, OpenSSH's sftp client); a no-op once installed
+deps:
+	@scripts/install-test-deps.sh
+
+## test: vet and the whole test suite
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## bench: every benchmark, with allocations
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: a short run ($(FUZZTIME)) of every fuzz target
+fuzz:
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz-all.sh
+
+clean:
+	rm -f annex

@@ -1,0 +1,41 @@
+package ncip
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func typicalCheckOut(b *testing.B) []byte {
+	data, err := os.ReadFile(filepath.Join(corpus, "v2/circill/CheckOutItem.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// BenchmarkDecodeCheckOutItem decodes a typical CheckOutItem (the circill sample, 1.2 kB).
+func BenchmarkDecodeCheckOutItem(b *testing.B) {
+	data := typicalCheckOut(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, _, err := Decode(data, ParseOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodeCheckOutItem encodes the same message in ALMA's style.
+func BenchmarkEncodeCheckOutItem(b *testing.B) {
+	m, _, err := Decode(typicalCheckOut(b), ParseOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Encode(m, Style{Standalone: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
