@@ -4,5 +4,5 @@ go 1.26.0
 
 require (
 	github.com/aymanbagabas/go-udiff v0.4.1
-	golang.org/x/text v0.43.0 // indirect
+	golang.org/x/text v0.43.0
 )

@@ -185,6 +185,9 @@ func buildTree(text []byte, doc *Document) error {
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 
 	var stack []*Element
+	// texts collects each open element's character data; appending to
+	// Element.Text directly would copy it again for every fragment.
+	var texts []*strings.Builder
 	scopes := []nsScope{{prefixes: map[string]string{"xml": xmlNamespace}}}
 	lookup := func(prefix string) (string, bool) {
 		for i := len(scopes) - 1; i >= 0; i-- {
@@ -249,7 +252,7 @@ func buildTree(text []byte, doc *Document) error {
 					u, ok := lookup(at.Prefix)
 					if !ok {
 						doc.Notes = append(doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
-							Message: fmt.Sprintf("prefix %q of attribute %s:%s is not declared", at.Prefix, at.Prefix, at.Name)})
+							Message: fmt.Sprintf("prefix %q of attribute %s:%s is not declared; read as unqualified", at.Prefix, at.Prefix, at.Name)})
 					}
 					at.Space = u
 				}
@@ -261,12 +264,14 @@ func buildTree(text []byte, doc *Document) error {
 				doc.Root = el
 			}
 			stack = append(stack, el)
+			texts = append(texts, &strings.Builder{})
 		case xml.EndElement:
 			n := len(stack)
 			if n == 0 || stack[n-1].Name != t.Name.Local || stack[n-1].Prefix != t.Name.Space {
 				return &SyntaxError{Line: line, Msg: fmt.Sprintf("unexpected end tag </%s>", qname(t.Name.Space, t.Name.Local))}
 			}
-			stack = stack[:n-1]
+			stack[n-1].Text = texts[n-1].String()
+			stack, texts = stack[:n-1], texts[:n-1]
 			scopes = scopes[:len(scopes)-1]
 		case xml.CharData:
 			if n := len(stack); n > 0 {
@@ -274,7 +279,7 @@ func buildTree(text []byte, doc *Document) error {
 				if el.TextLine == 0 && len(bytes.TrimSpace(t)) > 0 {
 					el.TextLine = line + bytes.Count(t[:len(t)-len(bytes.TrimLeft(t, " \t\r\n"))], []byte("\n"))
 				}
-				el.Text += string(t)
+				texts[n-1].Write(t)
 			} else if len(bytes.TrimSpace(t)) > 0 {
 				return &SyntaxError{Line: line, Msg: "text outside the root element"}
 			}
