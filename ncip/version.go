@@ -34,10 +34,12 @@ const (
 	VersionV1_01     = "http://www.niso.org/ncip/v1_01/imp1/dtd/ncip_v1_01.dtd"
 )
 
-// KnownVersionStrings lists the version attribute values real peers send, per version.
-var KnownVersionStrings = map[Version][]string{
-	V2: {VersionV2_0Imp1, VersionV2_0, VersionV2_02, VersionV2_02Imp1},
-	V1: {VersionV1_0, VersionV1_01},
+// KnownVersionStrings returns the version attribute values real peers send for v.
+func KnownVersionStrings(v Version) []string {
+	if v == V1 {
+		return []string{VersionV1_0, VersionV1_01}
+	}
+	return []string{VersionV2_0Imp1, VersionV2_0, VersionV2_02, VersionV2_02Imp1}
 }
 
 // VersionAttr returns the NCIPMessage version attribute, qualified or not, and whether it was qualified.
