@@ -228,13 +228,21 @@ func buildTree(text []byte, doc *Document) error {
 			if len(stack) == 0 && doc.Root != nil {
 				return &SyntaxError{Line: line, Msg: fmt.Sprintf("second root element <%s> after <%s>", t.Name.Local, doc.Root.Name)}
 			}
-			scope := nsScope{prefixes: map[string]string{}}
+			// Most elements declare nothing; their scope stays a nil map.
+			var scope nsScope
 			for _, a := range t.Attr {
+				prefix, ok := "", false
 				switch {
 				case a.Name.Space == "xmlns":
-					scope.prefixes[a.Name.Local] = a.Value
+					prefix, ok = a.Name.Local, true
 				case a.Name.Space == "" && a.Name.Local == "xmlns":
-					scope.prefixes[""] = a.Value
+					ok = true
+				}
+				if ok {
+					if scope.prefixes == nil {
+						scope.prefixes = map[string]string{}
+					}
+					scope.prefixes[prefix] = a.Value
 				}
 			}
 			scopes = append(scopes, scope)
