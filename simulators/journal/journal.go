@@ -1,0 +1,167 @@
+// Package journal records every exchange a simulator has, raw bytes both
+// ways, so tests and people can see exactly what crossed the wire (the
+// Hoverfly model: a journal a test can query and wait on).
+package journal
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/annexlab/annex/ncip"
+)
+
+// Raw is bytes as they crossed the wire. It marshals to a JSON string when it
+// is valid UTF-8 and to {"base64": "…"} otherwise, so an ISO-8859-1 message
+// is shown exactly rather than mangled.
+type Raw []byte
+
+// MarshalJSON implements json.Marshaler.
+func (r Raw) MarshalJSON() ([]byte, error) {
+	if utf8.Valid(r) {
+		return json.Marshal(string(r))
+	}
+	return json.Marshal(map[string]string{"base64": base64.StdEncoding.EncodeToString(r)})
+}
+
+// UnmarshalJSON implements json.Unmarshaler for both shapes.
+func (r *Raw) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*r = Raw(s)
+		return nil
+	}
+	var obj struct {
+		Base64 string `json:"base64"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return err
+	}
+	d, err := base64.StdEncoding.DecodeString(obj.Base64)
+	*r = d
+	return err
+}
+
+// Exchange is one request and what the simulator answered.
+type Exchange struct {
+	ID         int64         `json:"id"`
+	Time       time.Time     `json:"time"`
+	Duration   time.Duration `json:"duration_ns"`
+	Simulator  string        `json:"simulator"`
+	Transport  string        `json:"transport"` // "http", "http-get", "tcp", "sftp", "http-client"
+	RemoteAddr string        `json:"remote_addr"`
+	LocalAddr  string        `json:"local_addr,omitempty"`
+	// Direction is "in" for requests the simulator received, "out" for those it sent (DeleteItem, uploads).
+	Direction       string              `json:"direction"`
+	Method          string              `json:"method,omitempty"`
+	URL             string              `json:"url,omitempty"`
+	RequestHeaders  map[string][]string `json:"request_headers,omitempty"`
+	Request         Raw                 `json:"request"`
+	Status          int                 `json:"status,omitempty"`
+	ResponseHeaders map[string][]string `json:"response_headers,omitempty"`
+	Response        Raw                 `json:"response"`
+	Version         string              `json:"version,omitempty"` // "NCIP 1", "NCIP 2"
+	Service         string              `json:"service,omitempty"`
+	// Problems are the ProblemType values of the reply.
+	Problems []string `json:"problems,omitempty"`
+	// Findings are the conformance findings about the request.
+	Findings []ncip.Finding `json:"findings,omitempty"`
+	// Fault names the injected fault, if one was.
+	Fault string `json:"fault,omitempty"`
+	// ClosestMiss explains a request that was almost right.
+	ClosestMiss string `json:"closest_miss,omitempty"`
+	// Error is a transport error (an outgoing call that failed).
+	Error string `json:"error,omitempty"`
+}
+
+// Journal is a bounded, concurrency-safe list of exchanges.
+type Journal struct {
+	mu      sync.Mutex
+	max     int
+	entries []Exchange
+	nextID  int64
+	changed chan struct{} // closed and replaced on every change, to wake waiters
+}
+
+// DefaultMax is how many exchanges a journal keeps unless told otherwise.
+const DefaultMax = 10000
+
+// New returns a journal keeping the last max exchanges (DefaultMax when max <= 0).
+func New(max int) *Journal {
+	if max <= 0 {
+		max = DefaultMax
+	}
+	return &Journal{max: max, nextID: 1, changed: make(chan struct{})}
+}
+
+// Add records an exchange, assigns its ID and returns it.
+func (j *Journal) Add(e Exchange) Exchange {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	e.ID = j.nextID
+	j.nextID++
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	j.entries = append(j.entries, e)
+	if over := len(j.entries) - j.max; over > 0 {
+		j.entries = append(j.entries[:0:0], j.entries[over:]...)
+	}
+	j.notify()
+	return e
+}
+
+func (j *Journal) notify() {
+	close(j.changed)
+	j.changed = make(chan struct{})
+}
+
+// All returns a copy of every exchange kept, oldest first.
+func (j *Journal) All() []Exchange {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]Exchange(nil), j.entries...)
+}
+
+// Since returns the exchanges with an ID greater than id.
+func (j *Journal) Since(id int64) []Exchange {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []Exchange
+	for _, e := range j.entries {
+		if e.ID > id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Reset forgets every exchange; IDs keep increasing so a reader's Since stays valid.
+func (j *Journal) Reset() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.entries = nil
+	j.notify()
+}
+
+// Wait blocks until cond holds for the journal's exchanges or ctx ends, and
+// returns the exchanges it held for. Tests wait on this instead of sleeping.
+func (j *Journal) Wait(ctx context.Context, cond func([]Exchange) bool) ([]Exchange, error) {
+	for {
+		j.mu.Lock()
+		entries := append([]Exchange(nil), j.entries...)
+		ch := j.changed
+		j.mu.Unlock()
+		if cond(entries) {
+			return entries, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return entries, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestJournalBoundedAndOrdered(t *testing.T) {
+	j := New(3)
+	for i := range 5 {
+		j.Add(Exchange{Service: string(rune('a' + i))})
+	}
+	all := j.All()
+	if len(all) != 3 || all[0].ID != 3 || all[2].ID != 5 || all[2].Service != "e" {
+		t.Fatalf("kept %+v", all)
+	}
+	if s := j.Since(4); len(s) != 1 || s[0].ID != 5 {
+		t.Errorf("Since(4) = %+v", s)
+	}
+	j.Reset()
+	if got := j.Add(Exchange{}); got.ID != 6 || len(j.All()) != 1 {
+		t.Errorf("after reset: id %d, %d kept", got.ID, len(j.All()))
+	}
+}
+
+// Wait wakes on the exchange it waits for, from another goroutine, without polling.
+func TestJournalWait(t *testing.T) {
+	j := New(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		j.Add(Exchange{Service: "CheckInItem"})
+		j.Add(Exchange{Service: "CheckOutItem"})
+	}()
+	got, err := j.Wait(ctx, func(es []Exchange) bool {
+		for _, e := range es {
+			if e.Service == "CheckOutItem" {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil || len(got) < 2 {
+		t.Fatalf("wait: %v %+v", err, got)
+	}
+	short, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if _, err := j.Wait(short, func([]Exchange) bool { return false }); err == nil {
+		t.Error("Wait on a cancelled context returned no error")
+	}
+}
+
+func TestRawJSON(t *testing.T) {
+	for _, raw := range []Raw{Raw("<a>ü</a>"), Raw{'<', 'a', '>', 0xFC, '<', '/', 'a', '>'}} {
+		b, err := json.Marshal(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Raw
+		if err := json.Unmarshal(b, &back); err != nil || string(back) != string(raw) {
+			t.Errorf("%s: round trip gave %q, %v", b, back, err)
+		}
+	}
+	if b, _ := json.Marshal(Raw("<x/>")); string(b) != `"\u003cx/\u003e"` {
+		t.Errorf("valid UTF-8 not written as a string: %s", b)
+	}
+}

@@ -1,0 +1,164 @@
+// Package simapi is the JSON inspection API every simulator serves under
+// /_sim/ next to its protocol endpoint: the exchange journal, the state, the
+// active faults, and reset (DESIGN §2.1).
+package simapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/annexlab/annex/simulators/faults"
+	"github.com/annexlab/annex/simulators/journal"
+)
+
+// MaxBody caps what the inspection API reads from a request.
+const MaxBody = 8 << 20
+
+// Simulator is what a mock system exposes to the API.
+type Simulator interface {
+	// Snapshot returns the state as a JSON-marshalable value.
+	Snapshot() any
+	// LoadState replaces the state with the YAML (or JSON) document data;
+	// errors name the line and field at fault.
+	LoadState(data []byte) error
+	// ResetState returns to the state the simulator started with.
+	ResetState()
+}
+
+// API serves /_sim/ for one simulator.
+type API struct {
+	Sim     Simulator
+	Journal *journal.Journal
+	Faults  *faults.Set
+}
+
+// Register adds the routes to mux:
+//
+//	GET    /healthz                  200 "ok"
+//	GET    /_sim/journal[?since=ID][&service=NAME]
+//	DELETE /_sim/journal
+//	GET    /_sim/state               PUT /_sim/state (YAML or JSON body)
+//	POST   /_sim/reset               state, journal and faults back to the start
+//	GET    /_sim/faults              POST /_sim/faults (one fault or a list)
+//	DELETE /_sim/faults              DELETE /_sim/faults/{id}
+func (a API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /_sim/journal", a.journal)
+	mux.HandleFunc("DELETE /_sim/journal", func(w http.ResponseWriter, _ *http.Request) {
+		a.Journal.Reset()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /_sim/state", func(w http.ResponseWriter, _ *http.Request) { WriteJSON(w, http.StatusOK, a.Sim.Snapshot()) })
+	mux.HandleFunc("PUT /_sim/state", a.loadState)
+	mux.HandleFunc("POST /_sim/state", a.loadState)
+	mux.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, _ *http.Request) {
+		a.Sim.ResetState()
+		a.Journal.Reset()
+		a.Faults.Clear()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /_sim/faults", func(w http.ResponseWriter, _ *http.Request) { WriteJSON(w, http.StatusOK, a.Faults.List()) })
+	mux.HandleFunc("POST /_sim/faults", a.addFaults)
+	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, _ *http.Request) {
+		a.Faults.Clear()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("DELETE /_sim/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.Atoi(r.PathValue("id"))
+		if err != nil || !a.Faults.Remove(id) {
+			WriteError(w, http.StatusNotFound, fmt.Errorf("no fault %q", r.PathValue("id")))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (a API) journal(w http.ResponseWriter, r *http.Request) {
+	var since int64
+	if s := r.URL.Query().Get("since"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			WriteError(w, http.StatusBadRequest, fmt.Errorf("since=%q: want an exchange id", s))
+			return
+		}
+		since = v
+	}
+	service := r.URL.Query().Get("service")
+	out := []journal.Exchange{}
+	for _, e := range a.Journal.Since(since) {
+		if service == "" || e.Service == service {
+			out = append(out, e)
+		}
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (a API) loadState(w http.ResponseWriter, r *http.Request) {
+	data, err := ReadBody(w, r)
+	if err != nil {
+		WriteError(w, http.StatusRequestEntityTooLarge, err)
+		return
+	}
+	if err := a.Sim.LoadState(data); err != nil {
+		WriteError(w, http.StatusBadRequest, fmt.Errorf("load state: %w", err))
+		return
+	}
+	WriteJSON(w, http.StatusOK, a.Sim.Snapshot())
+}
+
+func (a API) addFaults(w http.ResponseWriter, r *http.Request) {
+	data, err := ReadBody(w, r)
+	if err != nil {
+		WriteError(w, http.StatusRequestEntityTooLarge, err)
+		return
+	}
+	var list []faults.Fault
+	if err := json.Unmarshal(data, &list); err != nil {
+		var one faults.Fault
+		if err2 := json.Unmarshal(data, &one); err2 != nil {
+			WriteError(w, http.StatusBadRequest, fmt.Errorf("fault: %w", err2))
+			return
+		}
+		list = []faults.Fault{one}
+	}
+	var added []faults.Fault
+	for i, f := range list {
+		if err := f.Validate(); err != nil {
+			WriteError(w, http.StatusBadRequest, fmt.Errorf("fault %d: %w", i+1, err))
+			return
+		}
+	}
+	for _, f := range list {
+		got, _ := a.Faults.Add(f)
+		added = append(added, got)
+	}
+	WriteJSON(w, http.StatusCreated, added)
+}
+
+// ReadBody reads a request body up to MaxBody.
+func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, fmt.Errorf("body over the %d-byte limit", MaxBody)
+	}
+	return data, err
+}
+
+// WriteJSON answers with v as indented JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// WriteError answers {"error": "…"}.
+func WriteError(w http.ResponseWriter, status int, err error) {
+	WriteJSON(w, status, map[string]string{"error": err.Error()})
+}
