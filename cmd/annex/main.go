@@ -28,6 +28,8 @@ Usage:
   annex check FILE…                 NCIP conformance of messages (v1 or v2, detected)
   annex send [flags] URL FILE       send one NCIP message and print the reply
   annex diff EXPECTED ACTUAL        NCIP-aware diff of two messages
+  annex up [flags]                  start mock ALMA, mock ALEPH and the SFTP server with the demo state
+  annex sim alma|aleph|sftp [flags] one simulator alone, for pointing any client at it
   annex version                     print the version
 
 Run 'annex COMMAND -h' for a command's flags.
@@ -55,9 +57,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSend(ctx, rest, stdin, stdout, stderr)
 	case "diff":
 		return runDiff(rest, stdout, stderr)
-	case "up", "run", "validate", "sim":
+	case "up":
+		return runUp(ctx, rest, stdout, stderr)
+	case "sim":
+		return runSim(ctx, rest, stdout, stderr)
+	case "run", "validate":
 		// Named in the CLI contract (DESIGN §2.1) but built by later issues.
-		fmt.Fprintf(stderr, "annex %s: not in this build yet: the simulators, engine and scenario runner come with issues 3 to 5\n", cmd)
+		fmt.Fprintf(stderr, "annex %s: not in this build yet: the facility engine and the scenario runner come with issues 4 and 5\n", cmd)
 		return exitTrouble
 	case "version", "--version":
 		fmt.Fprintf(stdout, "annex %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)

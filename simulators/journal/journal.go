@@ -108,7 +108,7 @@ func (j *Journal) Add(e Exchange) Exchange {
 	}
 	j.entries = append(j.entries, e)
 	if over := len(j.entries) - j.max; over > 0 {
-		j.entries = append(j.entries[:0:0], j.entries[over:]...)
+		j.entries = j.entries[over:] // re-slice: append reallocates (copying only the kept entries) once the array is full, so Add stays amortised O(1)
 	}
 	j.notify()
 	return e

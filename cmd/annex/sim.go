@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/annexlab/annex/simulators/aleph"
+	"github.com/annexlab/annex/simulators/alma"
+	"github.com/annexlab/annex/simulators/sftpd"
+)
+
+func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("sim", "sim alma|aleph|sftp [--listen ADDR] [--port ADDR] [--config FILE] [--root DIR]", stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (HTTP for alma and aleph, SSH for sftp)")
+	port := fs.String("port", "127.0.0.1:0", "aleph: the raw NCIP port's address")
+	config := fs.String("config", "", "YAML configuration; without it the simulator starts with its demo state")
+	root := fs.String("root", "", "sftp: the directory accounts are jailed under (default: a temporary directory)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageError(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitTrouble
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var closer io.Closer
+	switch pos[0] {
+	case "alma":
+		cfg := alma.DemoConfig()
+		if *config != "" {
+			if cfg, err = alma.LoadConfig(*config); err != nil {
+				fmt.Fprintf(stderr, "annex sim alma: %v\n", err)
+				return exitTrouble
+			}
+		}
+		if set["listen"] || cfg.Listen == "" {
+			cfg.Listen = *listen
+		}
+		cfg.Logger = log
+		srv, err := alma.Start(cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "annex sim alma: %v\n", err)
+			return exitTrouble
+		}
+		closer = srv
+		fmt.Fprintf(stdout, "mock ALMA (NCIP 2)   %s\n", srv.NCIPURL())
+		fmt.Fprintf(stdout, "inspection API       %s/_sim/\n", srv.URL())
+	case "aleph":
+		cfg := aleph.DemoConfig()
+		if *config != "" {
+			if cfg, err = aleph.LoadConfig(*config); err != nil {
+				fmt.Fprintf(stderr, "annex sim aleph: %v\n", err)
+				return exitTrouble
+			}
+		}
+		if set["listen"] || cfg.Listen == "" {
+			cfg.Listen = *listen
+		}
+		if len(cfg.Ports) > 0 && (set["port"] || cfg.Ports[0].Listen == "") {
+			cfg.Ports[0].Listen = *port
+		}
+		cfg.Logger = log
+		srv, err := aleph.Start(cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "annex sim aleph: %v\n", err)
+			return exitTrouble
+		}
+		closer = srv
+		fmt.Fprintf(stdout, "mock ALEPH (NCIP 1)  %s/ncip\n", srv.URL())
+		for _, a := range srv.PortAddrs() {
+			fmt.Fprintf(stdout, "ALEPH NCIP port      %s\n", a)
+		}
+		fmt.Fprintf(stdout, "inspection API       %s/_sim/\n", srv.URL())
+	case "sftp":
+		cfg, err := sftpConfig(*config, *root)
+		if err != nil {
+			fmt.Fprintf(stderr, "annex sim sftp: %v\n", err)
+			return exitTrouble
+		}
+		cfg.Addr = *listen
+		cfg.Logger = log
+		cfg.OnUpload = func(u sftpd.Upload) {
+			log.Info("upload", "account", u.Account, "path", u.Path, "size", u.Size, "remote", u.RemoteAddr)
+		}
+		srv, err := sftpd.Start(cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "annex sim sftp: %v\n", err)
+			return exitTrouble
+		}
+		closer = srv
+		fmt.Fprintf(stdout, "SFTP                 %s\n", srv.Addr())
+		for _, a := range cfg.Accounts {
+			fmt.Fprintf(stdout, "account              %s → %s\n", a.Name, a.Root)
+		}
+		if *config == "" {
+			fmt.Fprintln(stdout, "demo account         alma / alma-demo from 127.0.0.0/8 (demo credentials only)")
+		}
+	default:
+		fmt.Fprintf(stderr, "annex sim: unknown simulator %q: want alma, aleph or sftp\n", pos[0])
+		return exitTrouble
+	}
+	fmt.Fprintln(stdout, "ready; interrupt to stop")
+	<-ctx.Done()
+	if err := closer.Close(); err != nil {
+		fmt.Fprintf(stderr, "annex sim %s: close: %v\n", pos[0], err)
+		return exitTrouble
+	}
+	return exitOK
+}
+
+// sftpAccountYAML is one account in `annex sim sftp --config`.
+type sftpAccountYAML struct {
+	Name            string   `yaml:"name"`
+	Password        string   `yaml:"password"`
+	AuthorizedKeys  []string `yaml:"authorized_keys"`
+	AllowedNetworks []string `yaml:"allowed_networks"`
+	Root            string   `yaml:"root"`
+}
+
+type sftpConfigYAML struct {
+	HostKeyFile string            `yaml:"host_key_file"`
+	MaxFileSize int64             `yaml:"max_file_size"`
+	Accounts    []sftpAccountYAML `yaml:"accounts"`
+}
+
+// sftpConfig reads `annex sim sftp --config FILE`, or builds the demo account.
+func sftpConfig(file, root string) (sftpd.Config, error) {
+	if root == "" {
+		dir, err := os.MkdirTemp("", "annex-sftp-")
+		if err != nil {
+			return sftpd.Config{}, fmt.Errorf("root: %w", err)
+		}
+		root = dir
+	}
+	if file == "" {
+		return sftpd.Config{Accounts: []sftpd.Account{{
+			Name: "alma", Password: "alma-demo",
+			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+			Root:            filepath.Join(root, "alma"),
+		}}}, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return sftpd.Config{}, err
+	}
+	var y sftpConfigYAML
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&y); err != nil {
+		return sftpd.Config{}, fmt.Errorf("%s: %w", file, err)
+	}
+	cfg := sftpd.Config{HostKeyFile: y.HostKeyFile, MaxFileSize: y.MaxFileSize}
+	for i, a := range y.Accounts {
+		acc := sftpd.Account{Name: a.Name, Password: a.Password, AuthorizedKeys: a.AuthorizedKeys, Root: a.Root}
+		if acc.Root == "" {
+			acc.Root = filepath.Join(root, a.Name)
+		}
+		for _, n := range a.AllowedNetworks {
+			p, err := netip.ParsePrefix(n)
+			if err != nil {
+				return sftpd.Config{}, fmt.Errorf("%s: accounts[%d].allowed_networks: %q: %w", file, i, n, err)
+			}
+			acc.AllowedNetworks = append(acc.AllowedNetworks, p)
+		}
+		cfg.Accounts = append(cfg.Accounts, acc)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startUp runs `annex up` on ephemeral ports and returns its printed
+// endpoints once it says it is ready, and a stop function that returns its exit code.
+func startUp(t *testing.T, dir string) (map[string]string, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, []string{"up", "--data", dir, "--alma", "127.0.0.1:0", "--aleph", "127.0.0.1:0",
+			"--aleph-port", "127.0.0.1:0", "--sftp", "127.0.0.1:0"}, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+		done <- code
+	}()
+	endpoints := map[string]string{}
+	url := regexp.MustCompile(`(https?://|)127\.0\.0\.1:\d+(/[^\s]*)?`)
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "ready") {
+			break
+		}
+		if m := url.FindString(line); m != "" {
+			key := strings.Join(strings.Fields(line)[:2], " ")
+			endpoints[key] = m
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if len(endpoints) < 5 {
+		cancel()
+		t.Fatalf("annex up printed %v before ready", endpoints)
+	}
+	return endpoints, func() int { cancel(); return <-done }
+}
+
+// `annex up` starts the demo: an external client (curl) gets an NCIP answer
+// from mock ALMA, ALMA's export job pushes its file through the real SFTP
+// server, and an interrupt shuts everything down cleanly.
+func TestUpDemo(t *testing.T) {
+	dir := t.TempDir()
+	ep, stop := startUp(t, dir)
+	almaNCIP := ep["mock ALMA"]
+	if !strings.HasSuffix(almaNCIP, "/view/NCIPServlet") {
+		t.Fatalf("mock ALMA endpoint %q (all: %v)", almaNCIP, ep)
+	}
+
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("curl not found: run `make test`, which installs it")
+	}
+	out, err := exec.Command(curl, "-sS", "-H", "Content-Type: text/xml", "--data-binary", "@"+filepath.Join(corpus, "v2/circill/CheckInItem.xml"), almaNCIP).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "CheckInItemResponse") {
+		t.Fatalf("curl to mock ALMA: %v\n%s", err, out)
+	}
+
+	inspect := strings.TrimSuffix(almaNCIP, "/view/NCIPServlet")
+	resp, err := http.Post(inspect+"/_sim/export", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		File     string `json:"file"`
+		Requests int    `json:"requests"`
+		Error    string `json:"error"`
+	}
+	json.NewDecoder(resp.Body).Decode(&res)
+	resp.Body.Close()
+	if res.Error != "" || res.Requests != 2 || res.File == "" {
+		t.Fatalf("export: %+v (HTTP %d)", res, resp.StatusCode)
+	}
+	// The upload's close has completed when the export answered, so the file is there now.
+	data, err := os.ReadFile(filepath.Join(dir, "sftp", "alma", "01ANNEX_INST", "requests", res.File))
+	if err != nil || !strings.Contains(string(data), "REQ-1") || !strings.Contains(string(data), "REQ-2") {
+		t.Fatalf("exported file: %v\n%s", err, data)
+	}
+
+	c := http.Client{Timeout: 5 * time.Second}
+	for _, key := range []string{"mock ALEPH"} {
+		r, err := c.Get(strings.TrimSuffix(ep[key], "/ncip") + "/healthz")
+		if err != nil || r.StatusCode != http.StatusOK {
+			t.Errorf("%s healthz: %v", key, err)
+		}
+	}
+	if code := stop(); code != exitOK {
+		t.Errorf("annex up exited %d after interrupt", code)
+	}
+}

@@ -1,0 +1,418 @@
+// Package aleph is a mock ALEPH (Ex Libris) library system as a remote-storage
+// facility meets it (DESIGN §1.2): an NCIP 1 responder reachable three ways —
+// HTTP POST /ncip, the web-server style GET /ncip?<url-encoded message>, and
+// raw TCP NCIP ports with client IP allow-lists — a small circulation state
+// (sublibraries, items, loans, hold requests, patrons) that CheckOutItem and
+// CheckInItem change, and a request-file poster that sends ALEPH hold-request
+// slips to the facility's REST API.
+//
+// It is started like an httptest server:
+//
+//	srv, err := aleph.Start(aleph.DemoConfig())
+//	defer srv.Close()
+//	resp, err := http.Post(srv.URL()+"/ncip", "text/xml", body)
+//
+// Every exchange is journaled, and the inspection API of package simapi is
+// served under /_sim/ on the HTTP listener, with POST /_sim/post-requests.
+package aleph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/annexlab/annex/simulators/faults"
+	"github.com/annexlab/annex/simulators/journal"
+	"github.com/annexlab/annex/simulators/simapi"
+)
+
+// Defaults applied by Start.
+const (
+	// DefaultListen is where a listener binds when its address is empty.
+	DefaultListen = "127.0.0.1:0"
+	// DefaultLoanPeriod is the loan-policy period used when a CheckOutItem has no DesiredDateDue.
+	DefaultLoanPeriod = 14 * 24 * time.Hour
+	// DefaultReadTimeout bounds how long a raw NCIP port waits for a message.
+	DefaultReadTimeout = 30 * time.Second
+	// MaxMessage caps one NCIP message on every transport.
+	MaxMessage = 1 << 20
+)
+
+// Config configures a mock ALEPH. The zero value is usable: an HTTP listener
+// on 127.0.0.1 with no raw ports and an empty state; its HTTP endpoint then
+// answers every message with Unknown Agency, since it has no port settings.
+type Config struct {
+	// Listen is the HTTP address (/ncip and /_sim/); "" means 127.0.0.1:0.
+	Listen string `yaml:"listen"`
+	// Ports are the raw NCIP ports, one ALEPH NCIP server each (tab_ncip.conf.<port>).
+	// The HTTP endpoints answer with the settings of the first port.
+	Ports []PortConfig `yaml:"ports"`
+	// State is the library's circulation state at start and after a reset.
+	State State `yaml:"state"`
+	// Poster sends hold-request slips to the facility (POST /_sim/post-requests).
+	Poster PosterConfig `yaml:"poster"`
+	// LoanPeriod is the loan-policy period for a check-out without
+	// DesiredDateDue, such as "336h"; 0 means DefaultLoanPeriod.
+	LoanPeriod time.Duration `yaml:"loan_period"`
+	// ReadTimeout bounds reading one message on a raw port; 0 means DefaultReadTimeout.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// FaultSeed seeds the draws of probabilistic faults, so a run can be repeated.
+	FaultSeed uint64 `yaml:"fault_seed"`
+
+	// Clock gives the time for due dates and the journal; nil means time.Now.
+	Clock func() time.Time `yaml:"-"`
+	// Logger receives operational messages; nil means slog.Default().
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// PortConfig is one ALEPH NCIP server: a raw TCP port and what it accepts.
+type PortConfig struct {
+	// Listen is the raw NCIP port's address; "" means 127.0.0.1:0 (the real ones are 5991, 5992, …).
+	Listen string `yaml:"listen"`
+	// AllowedClients is the client IP allow-list (ALEPH's licence records,
+	// one per client IP); a client outside it is refused. It applies to the
+	// raw port only: the HTTP endpoints stand for ALEPH's web server.
+	AllowedClients []netip.Prefix `yaml:"allowed_clients"`
+	// Agency is the agency this server answers for: the facility's TO agency (CLIENTAGENCY).
+	Agency string `yaml:"agency"`
+	// FromAgencies are the FROM agencies it accepts (CAIAAGENCY).
+	FromAgencies []string `yaml:"from_agencies"`
+	// ApplicationProfileType is expected on CheckInItem (CAIAPROFILE), matched case-sensitively.
+	ApplicationProfileType string `yaml:"application_profile_type"`
+	// Users maps a circulation stop to the user ids valid on CheckOutItem (CAIAUSER per stop).
+	Users map[string][]string `yaml:"users"`
+	// SubLibrary is where a check-in on this port leaves the item ("" keeps
+	// the item's own): ALEPH checks in to the receiving sublibrary, without transit.
+	SubLibrary string `yaml:"sub_library"`
+}
+
+// PosterConfig is where and how the request-file poster sends hold-request slips.
+type PosterConfig struct {
+	// URL is the facility's request-file endpoint, e.g. https://site/api/requestfile/v1.
+	URL string `yaml:"url"`
+	// APIKey goes in the X-API-Key header.
+	APIKey string `yaml:"api_key"`
+	// Format is "xml" (ALEPH print XML, the default) or "text".
+	Format string `yaml:"format"`
+	// ContentType overrides the Content-Type sent; the default depends on Format.
+	ContentType string `yaml:"content_type"`
+	// Text is the layout of a "text" request file.
+	Text TextLayout `yaml:"text"`
+}
+
+// DemoConfig is the configuration `annex up` and `annex sim aleph` start
+// with: one port for CAIAAGENCY → CLIENTAGENCY, three items on the shelf in
+// MAIN, two hold requests. Listen addresses are left empty (the CLI sets
+// them) and so is Poster.URL (the caller points it at the facility). The API
+// key "demo-key" is a demo value only.
+func DemoConfig() Config {
+	return Config{
+		Ports: []PortConfig{{
+			AllowedClients:         []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+			Agency:                 "CLIENTAGENCY",
+			FromAgencies:           []string{"CAIAAGENCY"},
+			ApplicationProfileType: "CAIAPROFILE",
+			Users:                  map[string][]string{"MAIN-CIRC": {"CAIAUSER"}},
+			SubLibrary:             "MAIN",
+		}},
+		State: State{
+			SubLibraries: []string{"MAIN"},
+			Items: []Item{
+				{Barcode: "000000001", SubLibrary: "MAIN", Collection: "ANNEX", CallNumber: "QA76.73.G63 D66 2015", Status: StatusOnShelf},
+				{Barcode: "000000002", SubLibrary: "MAIN", Collection: "ANNEX", CallNumber: "PN6728.P4 S3 2000", Status: StatusOnShelf},
+				{Barcode: "000000003", SubLibrary: "MAIN", Collection: "ANNEX", CallNumber: "Z699 .N35 2004", Status: StatusOnShelf},
+			},
+			Requests: []HoldRequest{
+				{ID: "000000101", Barcode: "000000001", PatronID: "P0001", PatronName: "Müller, Anna",
+					PickupLocation: "Main Library Circulation Desk", SubLibrary: "MAIN",
+					Title: "The Go programming language", Author: "Donovan, Alan A. A.",
+					CallNumber: "QA76.73.G63 D66 2015", RequestDate: "20250102", Type: RequestHold},
+				{ID: "000000102", Barcode: "000000002", PatronID: "P0002", PatronName: "Smith, John",
+					PickupLocation: "Main Library Circulation Desk", SubLibrary: "MAIN",
+					Title: "Peanuts", Author: "Schulz, Charles M.", CallNumber: "PN6728.P4 S3 2000",
+					Description: "v.1", RequestDate: "20250103", Type: RequestPhotocopy, Pages: "1-12"},
+			},
+			Patrons: []Patron{
+				{ID: "P0001", Name: "Müller, Anna"},
+				{ID: "P0002", Name: "Smith, John"},
+			},
+		},
+		Poster: PosterConfig{APIKey: "demo-key", Format: "xml"},
+	}
+}
+
+// LoadConfig reads a YAML configuration strictly: unknown keys and bad
+// values are errors naming the file and line.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("load aleph config: %w", err)
+	}
+	var cfg Config
+	if err := decodeStrict(data, &cfg); err != nil {
+		return Config{}, fmt.Errorf("load aleph config: %s", withFile(path, err))
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, fmt.Errorf("load aleph config: %s", withFile(path, withLine(data, nil, err)))
+	}
+	return cfg, nil
+}
+
+// decodeStrict decodes one YAML (or JSON) document, refusing unknown keys.
+// An empty document leaves out as it is.
+func decodeStrict(data []byte, out any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(out)
+	if err == nil || errors.Is(err, io.EOF) {
+		return nil
+	}
+	if yamlLine.MatchString(err.Error()) {
+		return err
+	}
+	// A value's own UnmarshalText (netip.Prefix, durations) fails without a
+	// position: find the scalar the message quotes to name its line.
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) == nil {
+		if line := quotedScalarLine(&root, err.Error()); line > 0 {
+			err = fmt.Errorf("line %d: %w", line, err)
+		}
+	}
+	if strings.Contains(err.Error(), "ParsePrefix") {
+		err = fmt.Errorf("%w (want a network such as 10.0.0.1/32 or 127.0.0.0/8)", err)
+	}
+	return err
+}
+
+// quotedScalarLine returns the line of the first scalar whose value the message quotes, or 0.
+func quotedScalarLine(n *yaml.Node, msg string) int {
+	if n.Kind == yaml.ScalarNode && n.Value != "" && strings.Contains(msg, strconv.Quote(n.Value)) {
+		return n.Line
+	}
+	for _, c := range n.Content {
+		if l := quotedScalarLine(c, msg); l > 0 {
+			return l
+		}
+	}
+	return 0
+}
+
+var yamlLine = regexp.MustCompile(`(?:yaml: )?line (\d+): `)
+
+// withFile turns yaml's "line N: msg" into "file:N: msg", one per line.
+func withFile(path string, err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		out := ""
+		for i, e := range te.Errors {
+			if i > 0 {
+				out += "\n"
+			}
+			out += yamlLine.ReplaceAllString(e, path+":$1: ")
+		}
+		return out
+	}
+	return yamlLine.ReplaceAllString(err.Error(), path+":$1: ")
+}
+
+func (c *Config) validate() error {
+	for i, p := range c.Ports {
+		switch {
+		case p.Agency == "":
+			return ferr("required (the facility's TO agency, e.g. CLIENTAGENCY)", "ports", i, "agency")
+		case len(p.FromAgencies) == 0:
+			return ferr("at least one FROM agency is required (e.g. CAIAAGENCY)", "ports", i, "from_agencies")
+		case len(p.AllowedClients) == 0:
+			return ferr("empty, so every client would be refused; add e.g. 127.0.0.0/8", "ports", i, "allowed_clients")
+		}
+	}
+	if err := c.State.validate(); err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return &fieldError{path: append([]any{"state"}, fe.path...), msg: fe.msg}
+		}
+		return err
+	}
+	switch c.Poster.Format {
+	case "", "xml":
+	case "text":
+		if len(c.Poster.Text.Columns) == 0 {
+			return ferr("a text layout needs columns", "poster", "text", "columns")
+		}
+		for i, col := range c.Poster.Text.Columns {
+			if _, ok := textFields[col.Field]; !ok {
+				return ferr(fmt.Sprintf("%q: want one of %s", col.Field, textFieldNames()), "poster", "text", "columns", i, "field")
+			}
+			if c.Poster.Text.Delimiter == "" && col.Width <= 0 {
+				return ferr("a fixed-width layout (no delimiter) needs a positive width", "poster", "text", "columns", i, "width")
+			}
+		}
+	default:
+		return ferr(fmt.Sprintf("%q: want xml or text", c.Poster.Format), "poster", "format")
+	}
+	return nil
+}
+
+// Server is a running mock ALEPH.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	journal *journal.Journal
+	faults  *faults.Set
+	state   *store
+	client  *http.Client
+
+	httpLn  net.Listener
+	httpSrv *http.Server
+	ports   []*rawPort
+
+	ctx    context.Context // ends on Close, releasing held (no-answer) connections
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Start validates cfg, binds the HTTP listener and every raw port, and
+// serves them in the background. It returns once everything is listening,
+// so a caller can connect at once.
+func Start(cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("start aleph: %w", err)
+	}
+	if cfg.LoanPeriod == 0 {
+		cfg.LoanPeriod = DefaultLoanPeriod
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		now:     cfg.Clock,
+		journal: journal.New(0),
+		faults:  faults.NewSet(cfg.FaultSeed),
+		state:   newStore(cfg.State),
+		client:  &http.Client{Timeout: 30 * time.Second},
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+
+	ln, err := net.Listen("tcp", orDefault(cfg.Listen))
+	if err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("start aleph: listen http: %w", err)
+	}
+	s.httpLn = ln
+	for i, pc := range cfg.Ports {
+		pl, err := net.Listen("tcp", orDefault(pc.Listen))
+		if err != nil {
+			s.closeListeners()
+			s.cancel()
+			return nil, fmt.Errorf("start aleph: listen port %d (%s): %w", i, orDefault(pc.Listen), err)
+		}
+		s.ports = append(s.ports, &rawPort{index: i, cfg: pc, ln: pl})
+	}
+
+	mux := http.NewServeMux()
+	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults}.Register(mux)
+	mux.HandleFunc("POST /ncip", s.serveNCIP)
+	mux.HandleFunc("GET /ncip", s.serveNCIP)
+	mux.HandleFunc("POST /_sim/post-requests", s.servePostRequests)
+	s.httpSrv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: cfg.ReadTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("aleph http server stopped", "err", err)
+		}
+	}()
+	for _, p := range s.ports {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.acceptLoop(p)
+		}()
+	}
+	return s, nil
+}
+
+func orDefault(addr string) string {
+	if addr == "" {
+		return DefaultListen
+	}
+	return addr
+}
+
+// URL returns the HTTP base URL, "http://127.0.0.1:port".
+func (s *Server) URL() string { return "http://" + s.httpLn.Addr().String() }
+
+// PortAddrs returns the raw NCIP ports' bound addresses, in Config.Ports order.
+func (s *Server) PortAddrs() []string {
+	out := make([]string, len(s.ports))
+	for i, p := range s.ports {
+		out[i] = p.ln.Addr().String()
+	}
+	return out
+}
+
+// Journal returns the exchange journal.
+func (s *Server) Journal() *journal.Journal { return s.journal }
+
+// Faults returns the active fault set, for in-process callers that do not go through /_sim/faults.
+func (s *Server) Faults() *faults.Set { return s.faults }
+
+// Close stops every listener, ends held connections and waits for the
+// serving goroutines.
+func (s *Server) Close() error {
+	s.cancel()
+	err := s.httpSrv.Close()
+	s.closeListeners()
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("close aleph: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	if s.httpLn != nil {
+		s.httpLn.Close()
+	}
+	for _, p := range s.ports {
+		p.ln.Close()
+	}
+}
+
+// httpPort is the port whose settings the HTTP endpoints use: the first one.
+func (s *Server) httpPort() (PortConfig, int) {
+	if len(s.cfg.Ports) == 0 {
+		return PortConfig{}, -1
+	}
+	return s.cfg.Ports[0], 0
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,463 @@
+package aleph
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/annexlab/annex/ncip"
+	"github.com/annexlab/annex/ncip/conform"
+	"github.com/annexlab/annex/simulators/faults"
+)
+
+// NCIP 1 scheme URIs ALEPH writes (DESIGN §1.2).
+const (
+	schemeBase          = "http://www.niso.org/ncip/v1_0/schemes/"
+	SchemeAgency        = schemeBase + "agency.scm"
+	SchemeCheckOutError = schemeBase + "processingerrortype/checkoutitemprocessingerror.scm"
+	SchemeCheckInError  = schemeBase + "processingerrortype/checkinitemprocessingerror.scm"
+	SchemeGeneralError  = schemeBase + "processingerrortype/generalprocessingerror.scm"
+	SchemeMessagingErr  = schemeBase + "messagingerrortype/messagingerrortype.scm"
+)
+
+// The Problem values of each scheme, used to give an injected Problem fault its scheme.
+var (
+	checkOutValues = []string{"Item Does Not Circulate", "Maximum Check Outs Exceeded", "Resource Cannot Be Provided",
+		"Unknown Item", "Unknown Request", "Unknown User", "User Authentication Failed", "User Blocked",
+		"User Ineligible To Check Out This Item"}
+	checkInValues   = []string{"Item Not Checked Out", "Unknown Item"}
+	messagingValues = []string{"Invalid Message Syntax Error", "Protocol Error", "Unknown Element", "Unknown Scheme",
+		"Unknown Service", "Unknown Value From Known Scheme"}
+)
+
+// dueLayout is how the NCIP 1 DateDue is written: an xs:dateTime in UTC without fractions.
+const dueLayout = "2006-01-02T15:04:05Z"
+
+// result is what the responder made of one message, before transport faults.
+type result struct {
+	reply    []byte
+	service  string
+	version  string
+	problems []string
+	findings []ncip.Finding
+	miss     string
+	fault    *faults.Fault
+}
+
+// hasProblem reports whether the reply is a Problem.
+func (r *result) hasProblem() bool { return len(r.problems) > 0 }
+
+// skipsReply reports whether the fault replaces the reply entirely, so no
+// processing happens unless the fault is marked AfterProcessing.
+func skipsReply(f *faults.Fault) bool {
+	return f != nil && (f.Kind == faults.Reset || f.Kind == faults.NoAnswer || f.Kind == faults.Status || f.Kind == faults.Problem)
+}
+
+// respond answers one NCIP message for port p. It never fails: whatever
+// arrives gets an NCIP 1 answer (or a fault's stand-in for one).
+func (s *Server) respond(p PortConfig, data []byte, notes []ncip.Finding) result {
+	r := result{findings: notes}
+	doc, err := ncip.Parse(data, ncip.ParseOptions{MaxSize: MaxMessage})
+	if err != nil {
+		r.fault = s.pick("")
+		r.finish(s, nil, messaging("Invalid Message Syntax Error", "NCIPMessage", err.Error()))
+		return r
+	}
+	root := doc.Root
+	svcEl := ncip.ServiceElement(root)
+	if svcEl != nil {
+		r.service = svcEl.Name
+	}
+	r.fault = s.pick(r.service)
+	if root.Name != "NCIPMessage" {
+		r.miss = fmt.Sprintf("the root element is <%s>; an NCIP 1 message is <NCIPMessage version=%q> around the service", root.Name, ncip.VersionV1_0)
+		r.finish(s, nil, messaging("Invalid Message Syntax Error", root.Name, "expected NCIPMessage"))
+		return r
+	}
+	if ver, _, _ := ncip.VersionAttr(root); root.Space == ncip.Namespace || strings.Contains(ver, "/ncip/v2") {
+		r.version = ncip.V2.String()
+		r.miss = "this is NCIP 2; ALEPH speaks NCIP 1 only: no namespace, a DOCTYPE, UniqueItemId/UniqueUserId/UniqueAgencyId with Scheme and Value"
+		r.finish(s, nil, messaging("Unknown Element", "NCIPMessage", cmpOr(root.Space, ver)))
+		return r
+	}
+	r.version = ncip.V1.String()
+	r.findings = append(r.findings, conform.CheckDocument(doc).Findings...)
+	r.findings = append(r.findings, toleranceNotes(doc)...)
+
+	msg, _, err := ncip.DecodeDocument(doc)
+	if err != nil {
+		r.finish(s, nil, messaging("Invalid Message Syntax Error", "NCIPMessage", err.Error()))
+		return r
+	}
+	f := r.fault
+	if f != nil && f.Kind == faults.Problem && !f.AfterProcessing {
+		r.finish(s, problemReply(p, msg, faultProblem(r.service, f)), nil)
+		return r
+	}
+	if skipsReply(f) && !f.AfterProcessing {
+		return r
+	}
+	// A fault that corrupts the reply on the way out stands for a library
+	// that did not do the work, unless it says AfterProcessing; latency only delays.
+	commit := f == nil || f.Kind == faults.Latency || f.AfterProcessing
+	var body ncip.Body
+	switch req := msg.Body.(type) {
+	case *ncip.CheckOutItem:
+		body, r.miss = s.checkOut(p, req, commit)
+	case *ncip.CheckInItem:
+		body, r.miss = s.checkIn(p, req, commit)
+	default:
+		body = &ncip.ProblemResponse{Problems: []ncip.Problem{{
+			ProblemType:    ncip.SchemeValue{Scheme: SchemeGeneralError, Value: "Unsupported Service"},
+			ProblemElement: r.service, ProblemValue: "ALEPH's facility NCIP server answers CheckOutItem and CheckInItem",
+		}}}
+	}
+	reply := &ncip.Message{Version: ncip.V1, Body: body}
+	if slices.Contains(ncip.KnownVersionStrings(ncip.V1), msg.VersionURI) {
+		reply.VersionURI = msg.VersionURI
+	}
+	if f != nil && f.Kind == faults.Problem {
+		reply = problemReply(p, msg, faultProblem(r.service, f))
+	}
+	r.finish(s, reply, nil)
+	return r
+}
+
+// problemReply answers a service with one Problem in its response element,
+// or at message level for a service ALEPH does not answer.
+func problemReply(p PortConfig, req *ncip.Message, pr *ncip.Problem) *ncip.Message {
+	var body ncip.Body
+	switch m := req.Body.(type) {
+	case *ncip.CheckOutItem:
+		body = &ncip.CheckOutItemResponse{ResponseHeader: responseHeader(p, m.InitiationHeader), Problems: []ncip.Problem{*pr}}
+	case *ncip.CheckInItem:
+		body = &ncip.CheckInItemResponse{ResponseHeader: responseHeader(p, m.InitiationHeader), Problems: []ncip.Problem{*pr}}
+	default:
+		body = &ncip.ProblemResponse{Problems: []ncip.Problem{*pr}}
+	}
+	return &ncip.Message{Version: ncip.V1, Body: body}
+}
+
+// finish encodes the reply (or a message-level Problem) into r.
+func (r *result) finish(s *Server, reply *ncip.Message, p *ncip.Problem) {
+	if reply == nil {
+		reply = &ncip.Message{Version: ncip.V1, Body: &ncip.ProblemResponse{Problems: []ncip.Problem{*p}}}
+	}
+	if skipsReply(r.fault) && r.fault.Kind != faults.Problem && !r.fault.AfterProcessing {
+		return
+	}
+	out, err := ncip.Encode(reply, ncip.Style{})
+	if err != nil {
+		// Every reply is built here, so this is a bug in the mock: answer
+		// something a client can still read as a failure.
+		s.log.Error("aleph: encode reply", "err", err)
+		out, _ = ncip.Encode(&ncip.Message{Version: ncip.V1, Body: &ncip.ProblemResponse{Problems: []ncip.Problem{{
+			ProblemType: ncip.SchemeValue{Scheme: SchemeGeneralError, Value: "Temporary Processing Failure"}}}}}, ncip.Style{})
+	}
+	for _, pr := range reply.Problems() {
+		r.problems = append(r.problems, pr.ProblemType.Value)
+	}
+	if len(r.problems) == 0 && bytes.Contains(out, []byte("Problem")) {
+		// Clients tell failure by searching for the word; an echoed value
+		// containing it would make a success look like a failure.
+		r.findings = append(r.findings, ncip.Finding{Rule: "reply.problem-word", Severity: ncip.Warning,
+			Message: "the success reply contains the word \"Problem\" (in an echoed value); clients that search for it will read a failure"})
+	}
+	r.reply = out
+}
+
+func (s *Server) pick(service string) *faults.Fault {
+	if f, ok := s.faults.Pick(service); ok {
+		return &f
+	}
+	return nil
+}
+
+func messaging(value, element, detail string) *ncip.Problem {
+	return &ncip.Problem{ProblemType: ncip.SchemeValue{Scheme: SchemeMessagingErr, Value: value},
+		ProblemElement: element, ProblemValue: detail, V1Messaging: true}
+}
+
+// faultProblem builds the Problem an injected fault asks for, in the scheme that holds its value.
+func faultProblem(service string, f *faults.Fault) *ncip.Problem {
+	p := &ncip.Problem{ProblemType: ncip.SchemeValue{Scheme: SchemeGeneralError, Value: f.ProblemType}}
+	switch {
+	case service == "CheckInItem" && slices.Contains(checkInValues, f.ProblemType):
+		p.ProblemType.Scheme = SchemeCheckInError
+	case service == "CheckOutItem" && slices.Contains(checkOutValues, f.ProblemType):
+		p.ProblemType.Scheme = SchemeCheckOutError
+	case slices.Contains(messagingValues, f.ProblemType):
+		p.ProblemType.Scheme = SchemeMessagingErr
+		p.V1Messaging = true
+	}
+	if f.ProblemDetail != "" {
+		p.ProblemElement = cmpOr(service, "NCIPMessage")
+		p.ProblemValue = f.ProblemDetail
+	}
+	return p
+}
+
+// toleranceNotes records what the real ALEPH tolerates but a conformant
+// peer would not send, so a report can show it.
+func toleranceNotes(doc *ncip.Document) []ncip.Finding {
+	var out []ncip.Finding
+	if doc.Decl == nil {
+		out = append(out, ncip.Finding{Rule: "aleph.no-declaration", Severity: ncip.Info,
+			Message: "no XML declaration; ALEPH reads the message as UTF-8"})
+	}
+	empty, line := emptySchemes(doc.Root)
+	if empty > 0 {
+		out = append(out, ncip.Finding{Rule: "aleph.empty-scheme", Severity: ncip.Info, Line: line,
+			Message: fmt.Sprintf("%d empty <Scheme/> element(s); ALEPH accepts them and matches on Value alone", empty)})
+	}
+	return out
+}
+
+// emptySchemes counts empty <Scheme/> elements and gives the first one's
+// line. (Element.Walk would build a path string per element, which the hot
+// path does not need.)
+func emptySchemes(el *ncip.Element) (n, line int) {
+	if el.Name == "Scheme" && len(el.Children) == 0 && strings.TrimSpace(el.Text) == "" {
+		return 1, el.Line
+	}
+	for _, c := range el.Children {
+		if cn, cl := emptySchemes(c); cn > 0 {
+			if n == 0 {
+				line = cl
+			}
+			n += cn
+		}
+	}
+	return n, line
+}
+
+func agencySV(a string) *ncip.SchemeValue { return &ncip.SchemeValue{Scheme: SchemeAgency, Value: a} }
+
+// responseHeader mirrors the initiation header: from the port's agency to the sender.
+func responseHeader(p PortConfig, h *ncip.InitiationHeader) *ncip.ResponseHeader {
+	if h == nil {
+		return nil
+	}
+	return &ncip.ResponseHeader{
+		FromAgencyId: *agencySV(p.Agency),
+		ToAgencyId:   ncip.SchemeValue{Scheme: SchemeAgency, Value: h.FromAgencyId.Value},
+	}
+}
+
+// checkHeader checks the agencies, as an ALEPH NCIP server checks them against its tab_ncip.conf.
+func (s *Server) checkHeader(p PortConfig, h *ncip.InitiationHeader) (*ncip.Problem, string) {
+	general := func(value, element, got string) *ncip.Problem {
+		return &ncip.Problem{ProblemType: ncip.SchemeValue{Scheme: SchemeGeneralError, Value: value},
+			ProblemElement: element, ProblemValue: got}
+	}
+	if h == nil {
+		return general("Needed Data Missing", "InitiationHeader", ""), "the message has no InitiationHeader with FromAgencyId and ToAgencyId"
+	}
+	from, to := h.FromAgencyId.Value, h.ToAgencyId.Value
+	if !slices.Contains(p.FromAgencies, from) {
+		return general("Unknown Agency", "FromAgencyId/UniqueAgencyId/Value", from), s.agencyMiss("FROM", from, p.FromAgencies, p)
+	}
+	if to != p.Agency {
+		return general("Unknown Agency", "ToAgencyId/UniqueAgencyId/Value", to), s.agencyMiss("TO", to, []string{p.Agency}, p)
+	}
+	return nil, ""
+}
+
+// agencyMiss explains an agency that was almost right.
+func (s *Server) agencyMiss(which, got string, want []string, p PortConfig) string {
+	for _, w := range want {
+		if strings.EqualFold(w, got) {
+			return fmt.Sprintf("%s agency %q differs from the configured %q only in case; ALEPH matches agencies exactly", which, got, w)
+		}
+	}
+	if which == "FROM" && got == p.Agency {
+		return fmt.Sprintf("FROM agency %q is this server's own agency: FROM and TO look swapped (FROM should be one of %v)", got, want)
+	}
+	for i, o := range s.cfg.Ports {
+		if which == "TO" && o.Agency == got {
+			return fmt.Sprintf("TO agency %q is served by port %d, not this one (which answers for %q)", got, i, p.Agency)
+		}
+		if which == "FROM" && slices.Contains(o.FromAgencies, got) {
+			return fmt.Sprintf("FROM agency %q is accepted by port %d, not this one (which accepts %v)", got, i, want)
+		}
+	}
+	if got == "" {
+		return fmt.Sprintf("the %s agency is empty; want %v", which, want)
+	}
+	return fmt.Sprintf("%s agency %q is not configured; want %v", which, got, want)
+}
+
+// userMiss explains an unknown CheckOutItem user.
+func (s *Server) userMiss(p PortConfig, user string) string {
+	for i, o := range s.cfg.Ports {
+		for stop, users := range sortedUsers(o.Users) {
+			for _, u := range users {
+				switch {
+				case u == user && o.Agency != p.Agency:
+					return fmt.Sprintf("user %q is configured for stop %s on port %d (agency %s), not on this port (agency %s)", user, stop, i, o.Agency, p.Agency)
+				case u == user:
+					return fmt.Sprintf("user %q is configured for stop %s on port %d, not on this port", user, stop, i)
+				case strings.EqualFold(u, user):
+					return fmt.Sprintf("user %q differs from %q (stop %s, port %d) only in case; ALEPH matches user ids exactly", user, u, stop, i)
+				}
+			}
+		}
+	}
+	var all []string
+	for _, users := range sortedUsers(p.Users) {
+		all = append(all, users...)
+	}
+	return fmt.Sprintf("user %q is not a circulation-stop user of this port; want one of %v", user, all)
+}
+
+// sortedUsers iterates a stop → users map in stop order, so explanations are deterministic.
+func sortedUsers(m map[string][]string) func(func(string, []string) bool) {
+	return func(yield func(string, []string) bool) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if !yield(k, m[k]) {
+				return
+			}
+		}
+	}
+}
+
+func portHasUser(p PortConfig, user string) bool {
+	for _, users := range p.Users {
+		if slices.Contains(users, user) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOut lends the item to the circulation-stop user: a loan "to the stop".
+func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (ncip.Body, string) {
+	resp := &ncip.CheckOutItemResponse{ResponseHeader: responseHeader(p, req.InitiationHeader)}
+	fail := func(scheme, value, element, got, miss string) (ncip.Body, string) {
+		resp.Problems = []ncip.Problem{{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value},
+			ProblemElement: element, ProblemValue: got}}
+		return resp, miss
+	}
+	if pr, miss := s.checkHeader(p, req.InitiationHeader); pr != nil {
+		resp.Problems = []ncip.Problem{*pr}
+		return resp, miss
+	}
+	if req.UserId == nil || req.UserId.UserIdentifierValue == "" {
+		return fail(SchemeGeneralError, "Needed Data Missing", "UniqueUserId/UserIdentifierValue", "",
+			"CheckOutItem needs UniqueUserId with the circulation-stop user (e.g. CAIAUSER)")
+	}
+	user := req.UserId.UserIdentifierValue
+	barcode := req.ItemId.ItemIdentifierValue
+	if !portHasUser(p, user) {
+		return fail(SchemeCheckOutError, "Unknown User", "UniqueUserId/UserIdentifierValue", user, s.userMiss(p, user))
+	}
+	now := s.now()
+	due := now.Add(s.cfg.LoanPeriod)
+	miss := ""
+	if req.DesiredDateDue != "" {
+		if t, err := ncip.ParseDateTime(req.DesiredDateDue); err == nil {
+			due = t
+		} else {
+			miss = fmt.Sprintf("DesiredDateDue %q is not an xs:dateTime; the loan-policy date was used", req.DesiredDateDue)
+		}
+	}
+
+	s.state.mu.Lock()
+	defer s.state.mu.Unlock()
+	if pt := s.state.patron(user); pt != nil && pt.Blocked {
+		return fail(SchemeCheckOutError, "User Blocked", "UniqueUserId/UserIdentifierValue", user,
+			fmt.Sprintf("patron %q is blocked in the state", user))
+	}
+	it := s.state.item(barcode)
+	switch {
+	case it == nil:
+		return fail(SchemeCheckOutError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
+	case it.Status == StatusNotCirculating:
+		return fail(SchemeCheckOutError, "Item Does Not Circulate", "UniqueItemId/ItemIdentifierValue", barcode,
+			fmt.Sprintf("item %q has status not_circulating", barcode))
+	case it.Status == StatusOnLoan && it.Loan != nil && it.Loan.User != user:
+		return fail(SchemeCheckOutError, "Resource Cannot Be Provided", "UniqueItemId/ItemIdentifierValue", barcode,
+			fmt.Sprintf("item %q is on loan to %q", barcode, it.Loan.User))
+	}
+	dueText := due.UTC().Format(dueLayout)
+	if commit {
+		it.Status = StatusOnLoan
+		it.Loan = &Loan{User: user, Due: dueText}
+	}
+	resp.ItemId = &ncip.ItemId{AgencyId: agencySV(p.Agency), ItemIdentifierValue: barcode}
+	resp.UserId = &ncip.UserId{AgencyId: agencySV(p.Agency), UserIdentifierValue: user}
+	resp.DateDue = dueText
+	return resp, miss
+}
+
+// itemMiss explains an unknown barcode. The caller holds the state lock.
+func (s *Server) itemMiss(barcode string) string {
+	trimmed := strings.TrimLeft(barcode, "0")
+	for _, it := range s.state.cur.Items {
+		if strings.TrimLeft(it.Barcode, "0") == trimmed || strings.EqualFold(it.Barcode, barcode) {
+			return fmt.Sprintf("barcode %q is not in the state, but %q is (leading zeros or case differ)", barcode, it.Barcode)
+		}
+	}
+	return fmt.Sprintf("barcode %q is not in the state (%d items)", barcode, len(s.state.cur.Items))
+}
+
+// checkIn closes the loan and leaves the item in the receiving sublibrary, on the shelf (no transit).
+func (s *Server) checkIn(p PortConfig, req *ncip.CheckInItem, commit bool) (ncip.Body, string) {
+	resp := &ncip.CheckInItemResponse{ResponseHeader: responseHeader(p, req.InitiationHeader)}
+	fail := func(scheme, value, element, got, miss string) (ncip.Body, string) {
+		resp.Problems = []ncip.Problem{{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value},
+			ProblemElement: element, ProblemValue: got}}
+		return resp, miss
+	}
+	if pr, miss := s.checkHeader(p, req.InitiationHeader); pr != nil {
+		resp.Problems = []ncip.Problem{*pr}
+		return resp, miss
+	}
+	if want := p.ApplicationProfileType; want != "" {
+		apt := req.InitiationHeader.ApplicationProfileType
+		switch {
+		case apt == nil || apt.Value == "":
+			return fail(SchemeGeneralError, "Needed Data Missing", "InitiationHeader/ApplicationProfileType", "",
+				fmt.Sprintf("CheckInItem needs ApplicationProfileType %q in the InitiationHeader", want))
+		case apt.Value != want:
+			miss := fmt.Sprintf("ApplicationProfileType %q is not the configured %q", apt.Value, want)
+			if strings.EqualFold(apt.Value, want) {
+				miss = fmt.Sprintf("ApplicationProfileType %q differs from the configured %q only in case; it is matched case-sensitively", apt.Value, want)
+			}
+			return fail(SchemeGeneralError, "Agency Authentication Failed", "ApplicationProfileType/Value", apt.Value, miss)
+		}
+	}
+	barcode := req.ItemId.ItemIdentifierValue
+	s.state.mu.Lock()
+	defer s.state.mu.Unlock()
+	it := s.state.item(barcode)
+	switch {
+	case it == nil:
+		return fail(SchemeCheckInError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
+	case it.Status != StatusOnLoan:
+		return fail(SchemeCheckInError, "Item Not Checked Out", "UniqueItemId/ItemIdentifierValue", "Item not on loan.",
+			fmt.Sprintf("item %q has status %s", barcode, it.Status))
+	}
+	if commit {
+		it.Status = StatusOnShelf
+		it.Loan = nil
+		if p.SubLibrary != "" {
+			it.SubLibrary = p.SubLibrary
+		}
+	}
+	resp.ItemId = &ncip.ItemId{AgencyId: agencySV(p.Agency), ItemIdentifierValue: barcode}
+	return resp, ""
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

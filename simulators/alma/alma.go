@@ -1,0 +1,295 @@
+// Package alma is a mock Ex Libris ALMA for remote-storage integrations
+// (DESIGN §1.1): an NCIP 2 responder at /view/NCIPServlet that answers
+// CheckInItem, CheckOutItem, CancelRequestItem and LookupItem with ALMA's
+// state changes, Problems and reply style; the "Send Requests to Remote
+// Storage" job, which writes the pending requests as an rsExport XML file
+// and uploads it as an SFTP client; and the DeleteItem initiator. Next to
+// them it serves the /_sim/ inspection API (package simapi).
+//
+// Like httptest, Start listens on the configured address (127.0.0.1:0 by
+// default) before it returns, so a test can use URL at once.
+package alma
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/annexlab/annex/simulators/faults"
+	"github.com/annexlab/annex/simulators/journal"
+	"github.com/annexlab/annex/simulators/simapi"
+)
+
+// NCIPPath is where ALMA serves NCIP.
+const NCIPPath = "/view/NCIPServlet"
+
+// MaxBody caps an NCIP request body, as ALMA's servlet caps what it reads.
+const MaxBody = 1 << 20
+
+// DefaultLoanDays is the loan period of a check-out without DesiredDateDue.
+const DefaultLoanDays = 28
+
+// Config configures a mock ALMA. The zero value plus a State is usable.
+type Config struct {
+	// Listen is the address to listen on; "" means 127.0.0.1:0.
+	Listen string `yaml:"listen"`
+	// Strict makes every conformance Error finding of a request a
+	// conformance failure in the journal. The reply is still what ALMA would send.
+	Strict bool `yaml:"strict"`
+	// Agencies are the partner agencies accepted as FromAgencyId. The
+	// institution code is always accepted too, since public clients put it
+	// in both FromAgencyId and ToAgencyId (DESIGN §1.1).
+	Agencies []string `yaml:"agencies"`
+	// LoanDays is the loan period when a CheckOutItem has no DesiredDateDue; 0 means DefaultLoanDays.
+	LoanDays int `yaml:"loan_days"`
+	// State is the initial state; POST /_sim/reset returns to it.
+	State State `yaml:"state"`
+	// Export configures the request-export job.
+	Export ExportConfig `yaml:"export"`
+	// Facility is where DeleteItem is sent.
+	Facility FacilityConfig `yaml:"facility"`
+	// Faults are installed at start, as if POSTed to /_sim/faults.
+	Faults []faults.Fault `yaml:"faults"`
+	// FaultSeed seeds probabilistic faults, so a run can be repeated.
+	FaultSeed uint64 `yaml:"fault_seed"`
+	// JournalMax bounds the journal; 0 means journal.DefaultMax.
+	JournalMax int `yaml:"journal_max"`
+
+	// Clock gives the time for due dates and export file names; nil means time.Now.
+	Clock func() time.Time `yaml:"-"`
+	// Logger receives the server's log; nil means slog.Default().
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// FacilityConfig is the facility's NCIP responder, the receiver of DeleteItem.
+type FacilityConfig struct {
+	// NCIPURL is the facility's NCIP endpoint.
+	NCIPURL string `yaml:"ncip_url"`
+	// AgencyId is the facility's agency, the ToAgencyId of DeleteItem.
+	AgencyId string `yaml:"agency_id"`
+	// Timeout bounds one DeleteItem exchange; 0 means 10s.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// DemoConfig returns the demo configuration `annex up` starts with:
+// institution 01ANNEX_INST, partner agency CAIASOFT, integration profile
+// ANNEX, library MAIN with locations STACKS and ANNEX (remote storage) and
+// desk CIRC, the facility's check-out user ANNEX-USER, items
+// 39015000000001..3 in ANNEX and two pending HOLD requests. The export
+// uploads to SFTP account "alma" with password "alma-demo" — demo-only
+// credentials, never to be used for a real server — into
+// 01ANNEX_INST/requests from 127.0.0.1; the caller sets Export.SFTPAddr.
+func DemoConfig() Config {
+	return Config{
+		Agencies: []string{"CAIASOFT"},
+		State: State{
+			Institution: "01ANNEX_INST",
+			Profiles:    []Profile{{Code: "ANNEX", Locations: []LocationRef{{Library: "MAIN", Location: "ANNEX"}}}},
+			Libraries: []Library{{
+				Code:      "MAIN",
+				Locations: []Location{{Code: "STACKS"}, {Code: "ANNEX", RemoteStorage: true}},
+				Desks:     []string{"CIRC"},
+			}},
+			Users: []User{{ID: "ANNEX-USER"}, {ID: "P000123"}, {ID: "P000456"}},
+			Items: []Item{
+				{Barcode: "39015000000001", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000101", ItemID: "231000000000101", Status: StatusRequested},
+				{Barcode: "39015000000002", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000201", ItemID: "231000000000201", Status: StatusRequested},
+				{Barcode: "39015000000003", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000301", ItemID: "231000000000301", Status: StatusInPlace},
+			},
+			Requests: []Request{
+				{ID: "REQ-1", Type: "HOLD", Barcode: "39015000000001", MMSID: "991000000000101", PickupLibrary: "MAIN", PickupLocation: "CIRC",
+					Patron: Patron{Name: "Ada Reader", Identifier: "P000123", Email: "ada@example.org"}, Description: "v.1", Step: StepPending},
+				{ID: "REQ-2", Type: "HOLD", Barcode: "39015000000002", MMSID: "991000000000201", PickupLibrary: "MAIN", PickupLocation: "CIRC",
+					Patron: Patron{Name: "Brian Borrower", Identifier: "P000456", Email: "brian@example.org"}, Note: "please hold until Friday", Step: StepPending},
+			},
+		},
+		Export: ExportConfig{
+			User:       "alma",
+			Password:   "alma-demo",
+			SourceAddr: "127.0.0.1",
+			Dir:        "01ANNEX_INST/requests",
+		},
+		Facility: FacilityConfig{AgencyId: "CAIASOFT"},
+	}
+}
+
+// LoadConfig reads a YAML configuration. Unknown keys and invalid state
+// are errors that carry FILE:LINE.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("load alma config: %w", err)
+	}
+	return parseConfig(path, data)
+}
+
+func parseConfig(file string, data []byte) (Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return Config{}, fmt.Errorf("load alma config: %w", lineError(file, err))
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return Config{}, fmt.Errorf("load alma config: %w", lineError(file, err))
+	}
+	cfg.State.normalise()
+	at := locator(&root)
+	if err := cfg.State.validate(func(path ...any) int { return at(append([]any{"state"}, path...)...) }); err != nil {
+		return Config{}, fmt.Errorf("load alma config: %w", prefixFile(file, err))
+	}
+	for i, f := range cfg.Faults {
+		if err := f.Validate(); err != nil {
+			return Config{}, fmt.Errorf("load alma config: %s:%d: faults[%d]: %w", file, at("faults", i), i, err)
+		}
+	}
+	return cfg, nil
+}
+
+// prefixFile turns validate's "line N: …" lines into "FILE:N: …".
+func prefixFile(file string, err error) error {
+	return lineError(file, err)
+}
+
+// Server is a running mock ALMA.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	clock   func() time.Time
+	ln      net.Listener
+	srv     *http.Server
+	journal *journal.Journal
+	faults  *faults.Set
+	handler http.Handler
+	// client sends DeleteItem; its own, so tests' transports never interfere.
+	client *http.Client
+
+	mu    sync.Mutex
+	world *world
+
+	exportMu sync.Mutex // one export at a time, as ALMA runs one job per profile
+	exportN  int
+
+	stop     context.CancelFunc
+	ctx      context.Context
+	wg       sync.WaitGroup
+	closeErr error
+	closed   sync.Once
+}
+
+// Start listens, then serves in the background.
+func Start(cfg Config) (*Server, error) {
+	cfg.State.normalise()
+	if err := cfg.State.validate(func(...any) int { return 0 }); err != nil {
+		return nil, fmt.Errorf("start alma: invalid state: %w", err)
+	}
+	s := &Server{
+		cfg:     cfg,
+		log:     cmp.Or(cfg.Logger, slog.Default()),
+		clock:   cfg.Clock,
+		journal: journal.New(cfg.JournalMax),
+		faults:  faults.NewSet(cfg.FaultSeed),
+		world:   newWorld(cfg.State.clone()),
+		client:  &http.Client{},
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	s.log = s.log.With("sim", "alma")
+	for _, f := range cfg.Faults {
+		if _, err := s.faults.Add(f); err != nil {
+			return nil, fmt.Errorf("start alma: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cmp.Or(cfg.Listen, "127.0.0.1:0"))
+	if err != nil {
+		return nil, fmt.Errorf("start alma: %w", err)
+	}
+	s.ln = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+NCIPPath, s.serveNCIP)
+	mux.HandleFunc("POST /_sim/export", s.serveExport)
+	mux.HandleFunc("POST /_sim/items/{barcode}/delete", s.serveDeleteItem)
+	simapi.API{Sim: s, Journal: s.journal, Faults: s.faults}.Register(mux)
+	s.handler = mux
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext: func(net.Listener) context.Context { return s.ctx }}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve", "err", err)
+		}
+	}()
+	if every := cfg.Export.Every; every > 0 {
+		s.wg.Add(1)
+		go s.exportLoop(every)
+	}
+	return s, nil
+}
+
+// URL is the server's base URL, such as http://127.0.0.1:7701.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// NCIPURL is the NCIP endpoint the facility is configured with.
+func (s *Server) NCIPURL() string { return s.URL() + NCIPPath }
+
+// Journal is the exchange journal.
+func (s *Server) Journal() *journal.Journal { return s.journal }
+
+// Handler is the server's HTTP handler, for in-process use without a socket.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops serving, ends waiting requests (a no-answer fault) and the
+// export schedule, and waits for them.
+func (s *Server) Close() error {
+	s.closed.Do(func() {
+		s.stop()
+		s.closeErr = s.srv.Close()
+		s.wg.Wait()
+	})
+	return s.closeErr
+}
+
+// Snapshot returns a copy of the state (simapi.Simulator).
+func (s *Server) Snapshot() any { return s.State() }
+
+// State returns a copy of the current state.
+func (s *Server) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.world.st.clone()
+}
+
+// LoadState replaces the state with a YAML or JSON document (simapi.Simulator).
+func (s *Server) LoadState(data []byte) error {
+	st, err := ParseState(data)
+	if err != nil {
+		return err
+	}
+	s.SetState(st)
+	return nil
+}
+
+// SetState replaces the state; the caller validates it (ParseState does).
+func (s *Server) SetState(st State) {
+	st.normalise()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.world = newWorld(st.clone())
+}
+
+// ResetState returns to the configured initial state (simapi.Simulator).
+func (s *Server) ResetState() { s.SetState(s.cfg.State) }

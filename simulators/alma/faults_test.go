@@ -1,0 +1,188 @@
+package alma
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/annexlab/annex/ncip"
+	"github.com/annexlab/annex/simulators/faults"
+	"github.com/annexlab/annex/simulators/journal"
+)
+
+func addFault(t *testing.T, s *Server, js string) {
+	t.Helper()
+	var added []faults.Fault
+	if st := postJSON(t, s.URL()+"/_sim/faults", js, &added); st != http.StatusCreated || len(added) != 1 {
+		t.Fatalf("add fault: status %d %+v", st, added)
+	}
+}
+
+// rawPost posts and returns the response and the error of reading it, so a
+// test can see exactly how the transport failed.
+func rawPost(c *http.Client, url string, body []byte) (*http.Response, []byte, error) {
+	resp, err := c.Post(url, "text/xml", bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	return resp, out, err
+}
+
+func TestFaultCountThenNormal(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"status","status":503,"body":"<html>down for maintenance</html>","count":1}`)
+	body := encode(t, checkIn(hdr(), barcode3))
+	status, out := post(t, nil, s.NCIPURL(), body)
+	if status != 503 || string(out) != "<html>down for maintenance</html>" {
+		t.Fatalf("first: %d %s", status, out)
+	}
+	status, out = post(t, nil, s.NCIPURL(), body)
+	if status != 200 || bytes.Contains(out, []byte("Problem")) {
+		t.Fatalf("second: %d %s", status, out)
+	}
+	e := waitJournal(t, s, func(e journal.Exchange) bool { return e.Fault == faults.Status })
+	if e.Status != 503 {
+		t.Errorf("journal status %d", e.Status)
+	}
+}
+
+func TestFaultTargetsService(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"status","status":500,"service":"CheckOutItem"}`)
+	if status, _ := post(t, nil, s.NCIPURL(), encode(t, checkIn(hdr(), barcode3))); status != 200 {
+		t.Errorf("CheckInItem got %d", status)
+	}
+	if status, _ := post(t, nil, s.NCIPURL(), encode(t, checkOut(hdr(), annexUser, barcode3))); status != 500 {
+		t.Errorf("CheckOutItem got %d", status)
+	}
+	// Without after_processing the fault replaced processing.
+	if it := itemOf(t, getState(t, s), barcode3); it.Status != StatusInPlace {
+		t.Errorf("state changed under a fault: %+v", it)
+	}
+}
+
+func TestFaultAfterProcessingChangesState(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"status","status":502,"after_processing":true}`)
+	if status, _ := post(t, nil, s.NCIPURL(), encode(t, checkOut(hdr(), annexUser, barcode3))); status != 502 {
+		t.Fatalf("status %d", status)
+	}
+	if it := itemOf(t, getState(t, s), barcode3); it.Status != StatusOnLoan {
+		t.Errorf("the work was not done before the answer was lost: %+v", it)
+	}
+}
+
+func TestFaultLatency(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"latency","latency":"150ms","count":1}`)
+	t0 := time.Now()
+	status, out := post(t, nil, s.NCIPURL(), encode(t, checkOut(hdr(), annexUser, barcode3)))
+	if d := time.Since(t0); d < 150*time.Millisecond {
+		t.Errorf("answered after %v, want ≥ 150ms", d)
+	}
+	if status != 200 || bytes.Contains(out, []byte("Problem")) {
+		t.Fatalf("%d %s", status, out)
+	}
+	if it := itemOf(t, getState(t, s), barcode3); it.Status != StatusOnLoan {
+		t.Errorf("a slow ALMA still does the work: %+v", it)
+	}
+}
+
+func TestFaultNoAnswer(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"no-answer","count":1}`)
+	c := &http.Client{Timeout: 200 * time.Millisecond}
+	_, _, err := rawPost(c, s.NCIPURL(), encode(t, checkIn(hdr(), barcode3)))
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("want a client timeout, got %v", err)
+	}
+	waitJournal(t, s, func(e journal.Exchange) bool { return e.Fault == faults.NoAnswer })
+}
+
+func TestFaultReset(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"reset","count":1}`)
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	_, _, err := rawPost(c, s.NCIPURL(), encode(t, checkIn(hdr(), barcode3)))
+	if err == nil || !(strings.Contains(err.Error(), "reset") || strings.Contains(err.Error(), "EOF")) {
+		t.Fatalf("want connection reset or EOF, got %v", err)
+	}
+}
+
+func TestFaultMalformed(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"malformed","count":1}`)
+	_, out := post(t, nil, s.NCIPURL(), encode(t, checkIn(hdr(), barcode3)))
+	var se *ncip.SyntaxError
+	if _, err := ncip.Parse(out, ncip.ParseOptions{}); !errors.As(err, &se) {
+		t.Fatalf("reply is well-formed (%v):\n%s", err, out)
+	}
+}
+
+func TestFaultTruncated(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"truncated","count":1}`)
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	_, _, err := rawPost(c, s.NCIPURL(), encode(t, checkIn(hdr(), barcode3)))
+	if !errors.Is(err, io.ErrUnexpectedEOF) && (err == nil || !strings.Contains(err.Error(), "reset")) {
+		t.Fatalf("want unexpected EOF, got %v", err)
+	}
+}
+
+func TestFaultProblem(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"problem","problem_type":"Temporary Processing Failure","problem_detail":"database is down","service":"CheckOutItem"}`)
+	m, out := send(t, s, checkOut(hdr(), annexUser, barcode1))
+	checkEcho(t, out)
+	p := m.Problems()
+	if _, ok := m.Body.(*ncip.CheckOutItemResponse); !ok || len(p) != 1 || p[0].ProblemType.Value != "Temporary Processing Failure" || p[0].ProblemDetail != "database is down" {
+		t.Fatalf("reply:\n%s", out)
+	}
+	st := getState(t, s)
+	if it := itemOf(t, st, barcode1); it.Status != StatusRequested || requestOf(t, st, "REQ-1").Step != StepPending {
+		t.Errorf("a problem fault changed the state: %+v", it)
+	}
+}
+
+func TestFaultWrongCharset(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"wrong-charset","count":1}`)
+	resp, out, err := rawPost(http.DefaultClient, s.NCIPURL(), encode(t, checkIn(hdr(), barcode3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(out, []byte(`<?xml version="1.0" encoding="ISO-8859-1"`)) || !strings.Contains(resp.Header.Get("Content-Type"), "ISO-8859-1") {
+		t.Errorf("reply %s with %s", out, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestFaultsListedAndCleared(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"status","status":503}`)
+	resp, err := http.Get(s.URL() + "/_sim/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []faults.Fault
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list) != 1 {
+		t.Fatalf("faults = %+v", list)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, s.URL()+"/_sim/faults", nil)
+	if _, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := post(t, nil, s.NCIPURL(), encode(t, checkIn(hdr(), barcode3))); status != 200 {
+		t.Errorf("status %d after clearing", status)
+	}
+}

@@ -1,0 +1,546 @@
+package alma
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Item statuses.
+const (
+	StatusInPlace   = "in_place"
+	StatusRequested = "requested"
+	StatusInTransit = "in_transit"
+	StatusOnLoan    = "on_loan"
+	StatusMissing   = "missing"
+)
+
+// Request workflow steps.
+const (
+	StepPending     = "pending"
+	StepExported    = "exported"
+	StepTransitItem = "transit_item"
+	StepCancelled   = "cancelled"
+	StepCompleted   = "completed"
+)
+
+// RequestTypeMove is the request type of a move (location change) request;
+// CheckInItem deletes move requests on the item (DESIGN §1.1).
+const RequestTypeMove = "MOVE"
+
+var (
+	itemStatuses = []string{StatusInPlace, StatusRequested, StatusInTransit, StatusOnLoan, StatusMissing}
+	requestSteps = []string{StepPending, StepExported, StepTransitItem, StepCancelled, StepCompleted}
+)
+
+// State is what the mock ALMA knows: its institution, remote-storage
+// integration profiles, libraries, users, items and requests. It is
+// loaded from YAML or JSON (the same field names), and GET /_sim/state
+// returns it in the same shape, so a snapshot can be PUT back.
+type State struct {
+	// Institution is the ALMA institution code, such as 01PRI_INST; it is
+	// the ToAgencyId every facility message must carry.
+	Institution string `yaml:"institution" json:"institution"`
+	// Profiles are the remote-storage integration profiles. Their codes are
+	// what the facility sends as ApplicationProfileType, compared case-sensitively.
+	Profiles  []Profile `yaml:"profiles" json:"profiles"`
+	Libraries []Library `yaml:"libraries" json:"libraries"`
+	Users     []User    `yaml:"users" json:"users"`
+	Items     []Item    `yaml:"items" json:"items"`
+	Requests  []Request `yaml:"requests" json:"requests"`
+}
+
+// Profile is a remote-storage integration profile and the locations it serves.
+type Profile struct {
+	Code      string        `yaml:"code" json:"code"`
+	Locations []LocationRef `yaml:"locations" json:"locations"`
+}
+
+// LocationRef names a location of a library.
+type LocationRef struct {
+	Library  string `yaml:"library" json:"library"`
+	Location string `yaml:"location" json:"location"`
+}
+
+// Library is an ALMA library with its locations and circulation desks.
+type Library struct {
+	Code      string     `yaml:"code" json:"code"`
+	Locations []Location `yaml:"locations" json:"locations"`
+	Desks     []string   `yaml:"desks" json:"desks"`
+}
+
+// Location is a shelving location of a library.
+type Location struct {
+	Code          string `yaml:"code" json:"code"`
+	RemoteStorage bool   `yaml:"remote_storage,omitempty" json:"remote_storage,omitempty"`
+}
+
+// User is a patron or the facility's circulation user.
+type User struct {
+	ID      string `yaml:"id" json:"id"`
+	Blocked bool   `yaml:"blocked,omitempty" json:"blocked,omitempty"`
+}
+
+// Item is a physical item.
+type Item struct {
+	Barcode      string `yaml:"barcode" json:"barcode"`
+	Library      string `yaml:"library" json:"library"`
+	Location     string `yaml:"location" json:"location"`
+	MaterialType string `yaml:"material_type,omitempty" json:"material_type,omitempty"`
+	// MMSID and ItemID (the item PID) are exported with requests on the item.
+	MMSID       string `yaml:"mms_id,omitempty" json:"mms_id,omitempty"`
+	ItemID      string `yaml:"item_id,omitempty" json:"item_id,omitempty"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Status is one of in_place, requested, in_transit, on_loan, missing; "" reads as in_place.
+	Status string `yaml:"status,omitempty" json:"status"`
+	Loan   *Loan  `yaml:"loan,omitempty" json:"loan,omitempty"`
+	// PendingLocation is a location change waiting for the item; CheckOutItem
+	// puts the item in transit to it.
+	PendingLocation *LocationRef `yaml:"pending_location,omitempty" json:"pending_location,omitempty"`
+	// TransitTo is where an in_transit item is going.
+	TransitTo *LocationRef `yaml:"transit_to,omitempty" json:"transit_to,omitempty"`
+}
+
+// Loan is an item's current loan.
+type Loan struct {
+	User string `yaml:"user" json:"user"`
+	// Due is an xs:dateTime as ALMA writes it (2022-06-20T00:00:00.000Z).
+	Due string `yaml:"due" json:"due"`
+}
+
+// Request is a patron or staff request on an item (or a title).
+type Request struct {
+	ID string `yaml:"id" json:"id"`
+	// Type is HOLD, PHYSICAL_TO_DIGITIZATION, STAFF_PHYSICAL_DIGITIZATION,
+	// RESOURCE_SHARING_P2D_SHIPMENT, MOVE, …: informational except MOVE.
+	Type string `yaml:"type" json:"type"`
+	// Barcode may be empty for a title-level request; then MMSID names the title.
+	Barcode        string `yaml:"barcode,omitempty" json:"barcode,omitempty"`
+	MMSID          string `yaml:"mms_id,omitempty" json:"mms_id,omitempty"`
+	PickupLibrary  string `yaml:"pickup_library,omitempty" json:"pickup_library,omitempty"`
+	PickupLocation string `yaml:"pickup_location,omitempty" json:"pickup_location,omitempty"`
+	Patron         Patron `yaml:"patron,omitempty" json:"patron"`
+	Description    string `yaml:"description,omitempty" json:"description,omitempty"`
+	Note           string `yaml:"note,omitempty" json:"note,omitempty"`
+	// RequestedInfo is exported as requestedInfo. ASSUMED: plain text, since
+	// the public record does not show its content.
+	RequestedInfo string `yaml:"requested_info,omitempty" json:"requested_info,omitempty"`
+	// Step is one of pending, exported, transit_item, cancelled, completed; "" reads as pending.
+	Step string `yaml:"step,omitempty" json:"step"`
+}
+
+// Patron is the requester as the request file shows them.
+type Patron struct {
+	Name       string `yaml:"name,omitempty" json:"name,omitempty"`
+	Identifier string `yaml:"identifier,omitempty" json:"identifier,omitempty"`
+	Email      string `yaml:"email,omitempty" json:"email,omitempty"`
+	// Address is exported for digitization requests only.
+	Address string `yaml:"address,omitempty" json:"address,omitempty"`
+}
+
+// open reports whether the request still waits for its item.
+func (r *Request) open() bool { return r.Step == StepPending || r.Step == StepExported }
+
+// ParseState reads a state document (YAML or JSON; unknown fields are
+// errors) and validates it. Errors name the line and the field at fault.
+func ParseState(data []byte) (State, error) {
+	var st State
+	if err := decodeStrict(data, &st); err != nil {
+		return State{}, err
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return State{}, lineError("", err)
+	}
+	st.normalise()
+	if err := st.validate(locator(&root)); err != nil {
+		return State{}, err
+	}
+	return st, nil
+}
+
+// decodeStrict decodes one YAML (or JSON) document into v, refusing unknown fields.
+func decodeStrict(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return lineError("", err)
+	}
+	return nil
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): `)
+
+// lineError rewrites yaml.v3's "yaml: line N: msg" (and each line of an
+// unmarshal error list) as "FILE:N: msg", the compiler-style position
+// editors jump to. Without a file it keeps "line N: msg".
+func lineError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var out []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if m := yamlLine.FindStringSubmatchIndex(l); m != nil && m[0] == 0 && file != "" {
+			l = file + ":" + l[m[2]:m[3]] + ": " + l[m[1]:]
+		} else if file != "" {
+			l = file + ": " + l
+		}
+		out = append(out, l)
+	}
+	return errors.New(strings.Join(out, "\n"))
+}
+
+// locate returns the line of the node at a path of mapping keys and
+// sequence indexes, or of the deepest node found on the way.
+type locate func(path ...any) int
+
+func locator(root *yaml.Node) locate {
+	return func(path ...any) int {
+		n := root
+		if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+			n = n.Content[0]
+		}
+		for _, p := range path {
+			next := (*yaml.Node)(nil)
+			switch k := p.(type) {
+			case string:
+				if n.Kind == yaml.MappingNode {
+					for i := 0; i+1 < len(n.Content); i += 2 {
+						if n.Content[i].Value == k {
+							next = n.Content[i+1]
+							break
+						}
+					}
+				}
+			case int:
+				if n.Kind == yaml.SequenceNode && k < len(n.Content) {
+					next = n.Content[k]
+				}
+			}
+			if next == nil {
+				break
+			}
+			n = next
+		}
+		return n.Line
+	}
+}
+
+// normalise fills the documented defaults for empty fields.
+func (st *State) normalise() {
+	for i := range st.Items {
+		if st.Items[i].Status == "" {
+			st.Items[i].Status = StatusInPlace
+		}
+	}
+	for i := range st.Requests {
+		if st.Requests[i].Step == "" {
+			st.Requests[i].Step = StepPending
+		}
+		if st.Requests[i].Type == "" {
+			st.Requests[i].Type = "HOLD"
+		}
+	}
+}
+
+// validate checks the references between the parts of the state, so a
+// typo in a library or location code fails at load time with its line
+// rather than as a puzzling Problem later.
+func (st *State) validate(at locate) error {
+	var errs []string
+	fail := func(path []any, format string, args ...any) {
+		errs = append(errs, fmt.Sprintf("line %d: %s: %s", at(path...), pathString(path), fmt.Sprintf(format, args...)))
+	}
+	if st.Institution == "" {
+		fail([]any{"institution"}, "the institution code is required, e.g. 01PRI_INST")
+	}
+	libs := map[string]*Library{}
+	for i := range st.Libraries {
+		l := &st.Libraries[i]
+		p := []any{"libraries", i, "code"}
+		if l.Code == "" {
+			fail(p, "a library needs a code")
+		} else if libs[l.Code] != nil {
+			fail(p, "library %q is configured twice", l.Code)
+		}
+		libs[l.Code] = l
+		seen := map[string]bool{}
+		for j, loc := range l.Locations {
+			if loc.Code == "" || seen[loc.Code] {
+				fail([]any{"libraries", i, "locations", j}, "location code %q is empty or repeated", loc.Code)
+			}
+			seen[loc.Code] = true
+		}
+	}
+	location := func(lib, loc string) (*Location, bool) {
+		l := libs[lib]
+		if l == nil {
+			return nil, false
+		}
+		for k := range l.Locations {
+			if l.Locations[k].Code == loc {
+				return &l.Locations[k], true
+			}
+		}
+		return nil, true
+	}
+	codes := map[string]bool{}
+	for i, p := range st.Profiles {
+		if p.Code == "" || codes[p.Code] {
+			fail([]any{"profiles", i, "code"}, "profile code %q is empty or repeated", p.Code)
+		}
+		codes[p.Code] = true
+		for j, ref := range p.Locations {
+			loc, libOK := location(ref.Library, ref.Location)
+			switch {
+			case !libOK:
+				fail([]any{"profiles", i, "locations", j, "library"}, "library %q is not configured", ref.Library)
+			case loc == nil:
+				fail([]any{"profiles", i, "locations", j, "location"}, "library %s has no location %q", ref.Library, ref.Location)
+			case !loc.RemoteStorage:
+				fail([]any{"profiles", i, "locations", j, "location"}, "location %s.%s is not marked remote_storage: true", ref.Library, ref.Location)
+			}
+		}
+	}
+	users := map[string]bool{}
+	for i, u := range st.Users {
+		if u.ID == "" || users[u.ID] {
+			fail([]any{"users", i, "id"}, "user id %q is empty or repeated", u.ID)
+		}
+		users[u.ID] = true
+	}
+	items := map[string]bool{}
+	for i, it := range st.Items {
+		p := func(f string) []any { return []any{"items", i, f} }
+		if it.Barcode == "" || items[it.Barcode] {
+			fail(p("barcode"), "barcode %q is empty or repeated", it.Barcode)
+		}
+		items[it.Barcode] = true
+		loc, libOK := location(it.Library, it.Location)
+		switch {
+		case !libOK:
+			fail(p("library"), "library %q is not configured", it.Library)
+		case loc == nil:
+			fail(p("location"), "library %s has no location %q", it.Library, it.Location)
+		}
+		if !slices.Contains(itemStatuses, it.Status) {
+			fail(p("status"), "status %q is not one of %s", it.Status, strings.Join(itemStatuses, ", "))
+		}
+		if it.Loan != nil && !users[it.Loan.User] {
+			fail([]any{"items", i, "loan", "user"}, "user %q is not configured", it.Loan.User)
+		}
+		for _, ref := range []struct {
+			name string
+			r    *LocationRef
+		}{{"pending_location", it.PendingLocation}, {"transit_to", it.TransitTo}} {
+			if ref.r == nil {
+				continue
+			}
+			if loc, libOK := location(ref.r.Library, ref.r.Location); !libOK || loc == nil {
+				fail([]any{"items", i, ref.name}, "location %s.%s is not configured", ref.r.Library, ref.r.Location)
+			}
+		}
+	}
+	reqs := map[string]bool{}
+	for i, r := range st.Requests {
+		p := func(f string) []any { return []any{"requests", i, f} }
+		if r.ID == "" || reqs[r.ID] {
+			fail(p("id"), "request id %q is empty or repeated", r.ID)
+		}
+		reqs[r.ID] = true
+		if r.Barcode != "" && !items[r.Barcode] {
+			fail(p("barcode"), "no item has barcode %q", r.Barcode)
+		}
+		if r.Barcode == "" && r.MMSID == "" {
+			fail(p("barcode"), "a request needs a barcode or, title-level, an mms_id")
+		}
+		if r.PickupLibrary != "" && libs[r.PickupLibrary] == nil {
+			fail(p("pickup_library"), "library %q is not configured", r.PickupLibrary)
+		}
+		if !slices.Contains(requestSteps, r.Step) {
+			fail(p("step"), "step %q is not one of %s", r.Step, strings.Join(requestSteps, ", "))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+func pathString(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch v := p.(type) {
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(v)
+		case int:
+			b.WriteString("[" + strconv.Itoa(v) + "]")
+		}
+	}
+	return b.String()
+}
+
+// clone returns a deep copy, so a snapshot or a dry run never shares memory with the live state.
+func (st State) clone() State {
+	out := st
+	out.Profiles = make([]Profile, len(st.Profiles))
+	for i, p := range st.Profiles {
+		p.Locations = slices.Clone(p.Locations)
+		out.Profiles[i] = p
+	}
+	out.Libraries = make([]Library, len(st.Libraries))
+	for i, l := range st.Libraries {
+		l.Locations = slices.Clone(l.Locations)
+		l.Desks = slices.Clone(l.Desks)
+		out.Libraries[i] = l
+	}
+	out.Users = slices.Clone(st.Users)
+	out.Items = make([]Item, len(st.Items))
+	for i, it := range st.Items {
+		if it.Loan != nil {
+			l := *it.Loan
+			it.Loan = &l
+		}
+		if it.PendingLocation != nil {
+			l := *it.PendingLocation
+			it.PendingLocation = &l
+		}
+		if it.TransitTo != nil {
+			l := *it.TransitTo
+			it.TransitTo = &l
+		}
+		out.Items[i] = it
+	}
+	out.Requests = slices.Clone(st.Requests)
+	return out
+}
+
+// world is the live state with indexes for the request path. Every slice
+// change (load, deletion) is followed by reindex, so the pointers stay valid.
+type world struct {
+	st       State
+	items    map[string]*Item
+	requests map[string]*Request
+	users    map[string]*User
+	libs     map[string]*Library
+	// remote maps a remote-storage location (LIBRARY.LOCATION) to its profile code.
+	remote   map[LocationRef]string
+	profiles map[string]*Profile
+}
+
+func newWorld(st State) *world {
+	w := &world{st: st}
+	w.reindex()
+	return w
+}
+
+func (w *world) reindex() {
+	w.items = make(map[string]*Item, len(w.st.Items))
+	for i := range w.st.Items {
+		w.items[w.st.Items[i].Barcode] = &w.st.Items[i]
+	}
+	w.requests = make(map[string]*Request, len(w.st.Requests))
+	for i := range w.st.Requests {
+		w.requests[w.st.Requests[i].ID] = &w.st.Requests[i]
+	}
+	w.users = make(map[string]*User, len(w.st.Users))
+	for i := range w.st.Users {
+		w.users[w.st.Users[i].ID] = &w.st.Users[i]
+	}
+	w.libs = make(map[string]*Library, len(w.st.Libraries))
+	for i := range w.st.Libraries {
+		w.libs[w.st.Libraries[i].Code] = &w.st.Libraries[i]
+	}
+	w.remote = map[LocationRef]string{}
+	w.profiles = map[string]*Profile{}
+	for i := range w.st.Profiles {
+		p := &w.st.Profiles[i]
+		w.profiles[p.Code] = p
+		for _, l := range p.Locations {
+			w.remote[l] = p.Code
+		}
+	}
+}
+
+func (w *world) clone() *world { return newWorld(w.st.clone()) }
+
+// deleteRequests removes the requests for which drop is true.
+func (w *world) deleteRequests(drop func(*Request) bool) {
+	n := len(w.st.Requests)
+	w.st.Requests = slices.DeleteFunc(w.st.Requests, func(r Request) bool { return drop(&r) })
+	if len(w.st.Requests) != n {
+		w.reindex()
+	}
+}
+
+// deleteItem removes an item; it reports whether it existed.
+func (w *world) deleteItem(barcode string) bool {
+	n := len(w.st.Items)
+	w.st.Items = slices.DeleteFunc(w.st.Items, func(it Item) bool { return it.Barcode == barcode })
+	if len(w.st.Items) == n {
+		return false
+	}
+	w.reindex()
+	return true
+}
+
+// openRequest returns the request a retrieval of item serves: the one named
+// by id if given, else the first open request on the barcode, else the first
+// open title-level request on the item's title.
+func (w *world) openRequest(it *Item, id string) *Request {
+	if id != "" {
+		if r := w.requests[id]; r != nil && r.open() {
+			return r
+		}
+	}
+	for i := range w.st.Requests {
+		if r := &w.st.Requests[i]; r.open() && r.Barcode == it.Barcode {
+			return r
+		}
+	}
+	if it.MMSID != "" {
+		for i := range w.st.Requests {
+			if r := &w.st.Requests[i]; r.open() && r.Barcode == "" && r.MMSID == it.MMSID {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// remoteLocation is where CheckInItem places an item: its pending location
+// if that is in remote storage, its current one if that is, else the first
+// remote-storage location of the profile in the item's library, else of the profile.
+func (w *world) remoteLocation(it *Item, profile string) (LocationRef, bool) {
+	if p := it.PendingLocation; p != nil && w.remote[*p] != "" {
+		return *p, true
+	}
+	cur := LocationRef{Library: it.Library, Location: it.Location}
+	if w.remote[cur] != "" {
+		return cur, true
+	}
+	if p := w.profiles[profile]; p != nil {
+		for _, l := range p.Locations {
+			if l.Library == it.Library {
+				return l, true
+			}
+		}
+		if len(p.Locations) > 0 {
+			return p.Locations[0], true
+		}
+	}
+	return LocationRef{}, false
+}

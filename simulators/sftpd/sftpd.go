@@ -1,0 +1,299 @@
+// Package sftpd is the facility's SFTP front door: an in-process SFTP server
+// that accepts only configured accounts (password and/or public key) from
+// allowed networks, jails every account in its own directory, refuses shells,
+// commands and forwarding, and reports every finished upload as an event.
+//
+// It is shaped like net/http/httptest: Start listens before it returns, so a
+// client may connect at once, and Close stops everything and waits for the
+// handlers.
+//
+// Uploads are written to a hidden temporary name (".name.partial-<random>")
+// next to their final name and renamed when the client closes the handle, so
+// a reader of the account's directory never sees a half-written file, and an
+// upload whose connection drops leaves nothing behind.
+package sftpd
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	gliderssh "github.com/gliderlabs/ssh"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// DefaultMaxFileSize is the size cap of one uploaded file when
+// Config.MaxFileSize is zero.
+const DefaultMaxFileSize int64 = 256 << 20
+
+// loginGraceTime bounds how long a connection may take to log in (as
+// OpenSSH's LoginGraceTime), so silent or stalled clients cannot pile up.
+const loginGraceTime = 2 * time.Minute
+
+// auditLimit bounds the in-memory audit log; older entries are dropped.
+const auditLimit = 10000
+
+// Account is one SFTP login.
+type Account struct {
+	Name            string
+	Password        string         // "" disables password login for the account
+	AuthorizedKeys  []string       // authorized_keys lines ("ssh-ed25519 AAAA… comment"); empty disables key login
+	AllowedNetworks []netip.Prefix // source addresses allowed to log in; empty means any address
+	Root            string         // the directory the account is jailed in; created if missing
+}
+
+// Config configures a Server. Only Accounts is required.
+type Config struct {
+	Addr        string    // listen address; "" means "127.0.0.1:0"
+	HostKeyFile string    // PEM private key; generated (ed25519) and written there once if missing; "" = ephemeral key
+	Accounts    []Account // at least one
+	// OnUpload is called once for every file closed after writing, after it
+	// has its final name. It runs synchronously in the client's request
+	// path: the client's close waits for it, so a slow handler slows that
+	// client (and Close waits for it too).
+	OnUpload    func(Upload)
+	Logger      *slog.Logger // nil = discard
+	MaxFileSize int64        // per-file size cap in bytes; 0 means DefaultMaxFileSize
+}
+
+// Upload is the event for a finished upload.
+type Upload struct {
+	Account    string
+	Path       string // slash path inside the account's root, e.g. "requests/file.xml"
+	LocalPath  string // absolute path on disk
+	Size       int64
+	RemoteAddr string
+	Time       time.Time
+}
+
+// Server is a running SFTP server. Create it with Start and stop it with Close.
+type Server struct {
+	log      *slog.Logger
+	onUpload func(Upload)
+	maxSize  int64
+	accounts map[string]*account
+	signer   gossh.Signer
+	ln       net.Listener
+	ssh      *gliderssh.Server
+	done     chan struct{} // closed by Close
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[*trackedConn]struct{}
+	// wg counts the accept loop and every connection until the connection
+	// and all its sessions have finished; Add happens only under mu while
+	// !closed, so Close can Wait safely.
+	wg sync.WaitGroup
+
+	audit auditLog
+}
+
+// Start validates cfg, listens on cfg.Addr and serves in the background.
+// The server is accepting connections when Start returns.
+func Start(cfg Config) (*Server, error) {
+	s := &Server{
+		log:      cfg.Logger,
+		onUpload: cfg.OnUpload,
+		maxSize:  cfg.MaxFileSize,
+		done:     make(chan struct{}),
+		conns:    make(map[*trackedConn]struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.audit.init(auditLimit)
+	if s.maxSize < 0 {
+		return nil, fmt.Errorf("sftpd: max file size %d is negative", s.maxSize)
+	}
+	if s.maxSize == 0 {
+		s.maxSize = DefaultMaxFileSize
+	}
+	accounts, err := loadAccounts(cfg.Accounts)
+	if err != nil {
+		return nil, fmt.Errorf("sftpd: %w", err)
+	}
+	s.accounts = accounts
+	s.signer, err = loadHostKey(cfg.HostKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("sftpd: %w", err)
+	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	s.ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sftpd: listen: %w", err)
+	}
+	s.ssh = s.newSSHServer()
+	s.wg.Add(1)
+	go s.acceptLoop()
+	s.log.Info("sftp server listening", "addr", s.Addr(), "accounts", len(s.accounts))
+	return s, nil
+}
+
+// Addr returns the host:port the server is bound to.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// HostKey returns the server's public host key, for clients' known_hosts
+// (e.g. ssh.FixedHostKey(s.HostKey())).
+func (s *Server) HostKey() gossh.PublicKey { return s.signer.PublicKey() }
+
+// Audit returns a copy of the session audit log, oldest first. It keeps the
+// last 10,000 entries.
+func (s *Server) Audit() []AuditEntry { return s.audit.entries() }
+
+// Close stops listening, closes every connection (aborting uploads in
+// progress, whose partial files are removed) and waits for all handlers,
+// including OnUpload calls in progress, to return. It is safe to call more
+// than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	first := !s.closed
+	s.closed = true
+	conns := make([]*trackedConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	var err error
+	if first {
+		close(s.done)
+		if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = fmt.Errorf("sftpd: close listener: %w", cerr)
+		}
+	}
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	s.wg.Wait()
+	if first {
+		s.log.Info("sftp server closed", "addr", s.Addr())
+	}
+	return err
+}
+
+// acceptLoop hands every accepted connection to gliderlabs' HandleConn; it
+// runs its own loop (rather than gliderssh.Server.Serve) so every connection
+// is tracked from the moment it is accepted and Close can wait for it.
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	var backoff time.Duration
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off instead of
+			// spinning, but stay interruptible by Close.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("sftp accept failed", "err", err, "retry_in", backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-s.done:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue
+		}
+		backoff = 0
+		tc := &trackedConn{Conn: c}
+		tc.st = &connState{s: s, tc: tc, refs: 1, remote: c.RemoteAddr().String()}
+		if !s.track(tc) {
+			_ = c.Close()
+			return
+		}
+		_ = c.SetDeadline(time.Now().Add(loginGraceTime)) // lifted by authLog on login
+		go func() {
+			defer tc.st.release()
+			s.ssh.HandleConn(tc)
+		}()
+	}
+}
+
+// track registers a new connection; false once the server is closed.
+func (s *Server) track(tc *trackedConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[tc] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+// connFinished runs once per connection, after the connection and every
+// session on it have finished.
+func (s *Server) connFinished(tc *trackedConn) {
+	st := tc.st
+	s.record(AuditEntry{Account: st.user(), RemoteAddr: st.remote, Event: EventDisconnect})
+	s.mu.Lock()
+	delete(s.conns, tc)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// trackedConn carries the per-connection state into gliderlabs' context
+// (through ConnCallback).
+type trackedConn struct {
+	net.Conn
+	st *connState
+}
+
+// connState is what the server knows about one TCP connection.
+type connState struct {
+	s      *Server
+	tc     *trackedConn
+	remote string
+
+	mu      sync.Mutex
+	refs    int    // the connection handler plus every running session handler
+	account string // set once a login succeeded
+}
+
+// acquire takes a reference for a session handler; false when the
+// connection has already finished, in which case there is nothing to serve.
+func (st *connState) acquire() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.refs == 0 {
+		return false
+	}
+	st.refs++
+	return true
+}
+
+func (st *connState) release() {
+	st.mu.Lock()
+	st.refs--
+	last := st.refs == 0
+	st.mu.Unlock()
+	if last {
+		st.s.connFinished(st.tc)
+	}
+}
+
+func (st *connState) setUser(name string) {
+	st.mu.Lock()
+	st.account = name
+	st.mu.Unlock()
+}
+
+func (st *connState) user() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.account
+}
