@@ -1,0 +1,240 @@
+// Package profile is the facility's configuration of one library
+// connection (a "profile": one ALMA integration or one ALEPH link), and of
+// the facility itself: what it sends, to whom, in which style, and how it
+// reads the library's request files.
+package profile
+
+import (
+	"time"
+
+	"github.com/annexlab/annex/ncip"
+)
+
+// Systems a profile can connect to.
+const (
+	SystemALMA  = "alma"
+	SystemALEPH = "aleph"
+)
+
+// Request-file formats the facility can register (DESIGN §1.1, §1.2).
+const (
+	FormatRSExport   = "alma-rsexport" // ALMA's remote-storage export XML
+	FormatALEPHPrint = "aleph-print"   // ALEPH hold-request slips, print XML
+	FormatALEPHText  = "aleph-text"    // a site-specific text layout described by TextLayout
+)
+
+// Profile is one library connection. One YAML file holds one profile.
+type Profile struct {
+	// Name identifies the profile in logs, alerts and the API; unique in a facility.
+	Name string `yaml:"name" json:"name"`
+	// System is SystemALMA or SystemALEPH.
+	System string `yaml:"system" json:"system"`
+	// ALMA is set when System is alma.
+	ALMA *ALMA `yaml:"alma,omitempty" json:"alma,omitempty"`
+	// ALEPH is set when System is aleph.
+	ALEPH *ALEPH `yaml:"aleph,omitempty" json:"aleph,omitempty"`
+	// Translation maps the library's codes to the facility's.
+	Translation Translation `yaml:"translation" json:"translation"`
+	// Intake says how request files arrive and how they are read.
+	Intake Intake `yaml:"intake" json:"intake"`
+	// Style is how this facility writes NCIP to this library (DESIGN §2.2).
+	Style Style `yaml:"style" json:"style"`
+	// Retry is the outbox's delivery policy for this profile's messages.
+	Retry Retry `yaml:"retry" json:"retry"`
+
+	// File is the file the profile was loaded from (not in YAML).
+	File string `yaml:"-" json:"file,omitempty"`
+}
+
+// ALMA is an ALMA connection, in CaiaSoft's terms (DESIGN §1.1).
+type ALMA struct {
+	// NCIPURL is the ALMA NCIP URL, e.g. https://<inst>.alma.exlibrisgroup.com/view/NCIPServlet.
+	NCIPURL string `yaml:"ncip_url" json:"ncip_url"`
+	// FromAgency is the facility's Agency ID (FromAgencyId).
+	FromAgency string `yaml:"from_agency" json:"from_agency"`
+	// ToAgency is the ALMA institution code (ToAgencyId).
+	ToAgency string `yaml:"to_agency" json:"to_agency"`
+	// ProfileCode is the integration profile code, sent as ApplicationProfileType; ALMA matches it case-sensitively.
+	ProfileCode string `yaml:"profile_code" json:"profile_code"`
+	// Desk is the circulation desk for the annex, sent in OnBehalfOfAgency
+	// ("DESK" or "LIBRARY.DESK"); Desks overrides it per ALMA library.
+	Desk  string            `yaml:"desk,omitempty" json:"desk,omitempty"`
+	Desks map[string]string `yaml:"desks,omitempty" json:"desks,omitempty"`
+	// CheckOutUser is the UserId of CheckOutItem (NCIP 2 requires one; the value is assumed, DESIGN §1.1).
+	CheckOutUser string `yaml:"checkout_user" json:"checkout_user"`
+	// CancelRequestType is the RequestType of CancelRequestItem; "" means "Hold" (assumed).
+	CancelRequestType string `yaml:"cancel_request_type,omitempty" json:"cancel_request_type,omitempty"`
+}
+
+// ALEPH is an ALEPH connection, in CaiaSoft's terms (DESIGN §1.2).
+type ALEPH struct {
+	// NCIPURL is the ALEPH NCIP server over HTTP (…/ncip); NCIPAddr a raw NCIP port (host:port). One of them.
+	NCIPURL  string `yaml:"ncip_url,omitempty" json:"ncip_url,omitempty"`
+	NCIPAddr string `yaml:"ncip_addr,omitempty" json:"ncip_addr,omitempty"`
+	// FromAgency is CAIAAGENCY (Check Out and Check In).
+	FromAgency string `yaml:"from_agency" json:"from_agency"`
+	// ToAgency is CLIENTAGENCY (both).
+	ToAgency string `yaml:"to_agency" json:"to_agency"`
+	// ApplicationProfileType is CAIAPROFILE (Check In only).
+	ApplicationProfileType string `yaml:"application_profile_type" json:"application_profile_type"`
+	// Users maps a circulation stop to its CAIAUSER (Check Out only).
+	Users map[string]string `yaml:"users" json:"users"`
+}
+
+// Translation tables (DESIGN §1.1). Keys are the library's codes.
+type Translation struct {
+	// Collections maps an ALMA library ("MAIN") or library/location ("MAIN/ANNEX"), or an
+	// ALEPH sublibrary, to a facility collection; the more specific key wins.
+	Collections map[string]string `yaml:"collections" json:"collections"`
+	// Materials maps a material type to a facility material.
+	Materials map[string]string `yaml:"materials,omitempty" json:"materials,omitempty"`
+	// Stops maps the request's pickup to a circulation stop, tried in order:
+	// pickup location (ALMA) or pickup name (ALEPH), then library or
+	// sublibrary, then institution code.
+	Stops Stops `yaml:"stops" json:"stops"`
+}
+
+// Stops are the circulation-stop tables.
+type Stops struct {
+	PickupLocations map[string]string `yaml:"pickup_locations,omitempty" json:"pickup_locations,omitempty"`
+	Libraries       map[string]string `yaml:"libraries,omitempty" json:"libraries,omitempty"`
+	Institutions    map[string]string `yaml:"institutions,omitempty" json:"institutions,omitempty"`
+}
+
+// Intake is how the library's request files reach the facility.
+type Intake struct {
+	// Format is the registered request-file format (Format* constants).
+	Format string `yaml:"format" json:"format"`
+	// TextLayout describes an aleph-text file.
+	TextLayout *TextLayout `yaml:"text_layout,omitempty" json:"text_layout,omitempty"`
+	// SFTP is the account the library uploads with (ALMA).
+	SFTP *SFTPIntake `yaml:"sftp,omitempty" json:"sftp,omitempty"`
+	// APIKey authenticates the library's REST posts (ALEPH) in X-API-Key.
+	APIKey string `yaml:"api_key,omitempty" json:"-"`
+	// MaxFileSize caps one request file in bytes; 0 means 64 MiB.
+	MaxFileSize int64 `yaml:"max_file_size,omitempty" json:"max_file_size,omitempty"`
+}
+
+// SFTPIntake is an SFTP account on the facility's server.
+type SFTPIntake struct {
+	Account         string   `yaml:"account" json:"account"`
+	Password        string   `yaml:"password,omitempty" json:"-"`
+	AuthorizedKeys  []string `yaml:"authorized_keys,omitempty" json:"authorized_keys,omitempty"`
+	AllowedNetworks []string `yaml:"allowed_networks" json:"allowed_networks"`
+	// Directory is where the library's job writes, inside the account, e.g. 01PRI_INST/requests.
+	Directory string `yaml:"directory" json:"directory"`
+}
+
+// TextLayout describes a delimited or fixed-width text request file (assumed
+// layouts, DESIGN §1.2): either Delimiter with Columns in order, or Columns
+// with Start/Width.
+type TextLayout struct {
+	// Delimiter separates fields ("|", "\t", ","); "" means fixed-width.
+	Delimiter string `yaml:"delimiter,omitempty" json:"delimiter,omitempty"`
+	// HeaderLines are skipped at the top of the file.
+	HeaderLines int `yaml:"header_lines,omitempty" json:"header_lines,omitempty"`
+	// Encoding is "UTF-8" (default) or "ISO-8859-1".
+	Encoding string       `yaml:"encoding,omitempty" json:"encoding,omitempty"`
+	Columns  []TextColumn `yaml:"columns" json:"columns"`
+}
+
+// TextColumn is one field of a text layout. Field is a requestfile field
+// name (request_id, barcode, pickup, sublibrary, patron_id, patron_name,
+// title, author, call_number, description, request_date, type, note).
+type TextColumn struct {
+	Field string `yaml:"field" json:"field"`
+	// Start (1-based) and Width locate the field in a fixed-width line.
+	Start int `yaml:"start,omitempty" json:"start,omitempty"`
+	Width int `yaml:"width,omitempty" json:"width,omitempty"`
+}
+
+// Style is the NCIP message style of a profile, as YAML. See ncip.Style.
+type Style struct {
+	Prefix             string            `yaml:"prefix,omitempty" json:"prefix,omitempty"`
+	DefaultNamespace   bool              `yaml:"default_namespace,omitempty" json:"default_namespace,omitempty"`
+	NoNamespace        bool              `yaml:"no_namespace,omitempty" json:"no_namespace,omitempty"`
+	UnqualifiedVersion bool              `yaml:"unqualified_version,omitempty" json:"unqualified_version,omitempty"`
+	OmitDeclaration    bool              `yaml:"omit_declaration,omitempty" json:"omit_declaration,omitempty"`
+	Standalone         bool              `yaml:"standalone,omitempty" json:"standalone,omitempty"`
+	Indent             string            `yaml:"indent,omitempty" json:"indent,omitempty"`
+	Version            string            `yaml:"version,omitempty" json:"version,omitempty"`
+	OmitDocType        bool              `yaml:"omit_doctype,omitempty" json:"omit_doctype,omitempty"`
+	DocTypePublicID    string            `yaml:"doctype_public_id,omitempty" json:"doctype_public_id,omitempty"`
+	DocTypeSystemID    string            `yaml:"doctype_system_id,omitempty" json:"doctype_system_id,omitempty"`
+	SchemeDefaults     map[string]string `yaml:"scheme_defaults,omitempty" json:"scheme_defaults,omitempty"`
+}
+
+// NCIP returns the ncip.Style the encoder uses.
+func (s Style) NCIP() ncip.Style {
+	return ncip.Style{
+		Prefix: s.Prefix, DefaultNamespace: s.DefaultNamespace, NoNamespace: s.NoNamespace,
+		UnqualifiedVersion: s.UnqualifiedVersion, OmitDeclaration: s.OmitDeclaration, Standalone: s.Standalone,
+		Indent: s.Indent, Version: s.Version, V1Version: s.Version,
+		DocType:        ncip.DocType{Omit: s.OmitDocType, PublicID: s.DocTypePublicID, SystemID: s.DocTypeSystemID},
+		SchemeDefaults: s.SchemeDefaults,
+	}
+}
+
+// Retry is the delivery policy of the outbox.
+type Retry struct {
+	// Initial is the first backoff (default 500ms); it doubles up to Max (default 1m), with jitter.
+	Initial Duration `yaml:"initial,omitempty" json:"initial,omitempty"`
+	Max     Duration `yaml:"max,omitempty" json:"max,omitempty"`
+	// Timeout bounds one attempt (default 10s).
+	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// Concurrency is how many messages are in flight to this endpoint at once (default 4).
+	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+}
+
+// Duration is a time.Duration written "500ms" in YAML.
+type Duration time.Duration
+
+// UnmarshalText reads "500ms".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes "500ms".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Facility is the engine's own configuration: where it listens, what it
+// knows, and which profiles it serves. `annex up --config FILE` reads one.
+type Facility struct {
+	// Name is the facility's name in logs.
+	Name string `yaml:"name" json:"name"`
+	// Listen is the engine's REST API address (default 127.0.0.1:7700).
+	Listen string `yaml:"listen,omitempty" json:"listen,omitempty"`
+	// APIKey authenticates the facility-floor operations under /api.
+	APIKey string `yaml:"api_key" json:"-"`
+	// Stops are the facility's circulation stops.
+	Stops []Stop `yaml:"stops" json:"stops"`
+	// Profiles are the profile files, relative to the facility file; Inline profiles may be given instead.
+	Profiles []string  `yaml:"profiles,omitempty" json:"profiles,omitempty"`
+	Inline   []Profile `yaml:"inline_profiles,omitempty" json:"inline_profiles,omitempty"`
+	// Inventory is the items in storage at first start.
+	Inventory []InventoryItem `yaml:"inventory,omitempty" json:"inventory,omitempty"`
+
+	File string `yaml:"-" json:"file,omitempty"`
+}
+
+// Stop is a circulation stop: where retrieved items are delivered.
+type Stop struct {
+	Code   string `yaml:"code" json:"code"`
+	Name   string `yaml:"name,omitempty" json:"name,omitempty"`
+	Active bool   `yaml:"active" json:"active"`
+}
+
+// InventoryItem is an item in storage.
+type InventoryItem struct {
+	Barcode    string `yaml:"barcode" json:"barcode"`
+	Collection string `yaml:"collection" json:"collection"`
+	Material   string `yaml:"material,omitempty" json:"material,omitempty"`
+	Tray       string `yaml:"tray,omitempty" json:"tray,omitempty"`
+	// Profile is the library connection that owns the item.
+	Profile string `yaml:"profile" json:"profile"`
+}
