@@ -53,3 +53,16 @@ func BenchmarkParseFragmentedText(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseCheckOutItem parses the same CheckOutItem into a Document:
+// the part of Decode the mock responders spend most of their time in.
+func BenchmarkParseCheckOutItem(b *testing.B) {
+	data := typicalCheckOut(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse(data, ParseOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the independent tools the tests run
-# against annex: xmllint (libxml2-utils) and OpenSSH's sftp client.
+# against annex: xmllint (libxml2-utils), OpenSSH's sftp and ssh clients, curl.
 # Idempotent: does nothing when they are already there.
 set -euo pipefail
 

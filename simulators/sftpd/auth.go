@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	gliderssh "github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -187,7 +186,7 @@ func (s *Server) authLog(st *connState) func(gossh.ConnMetadata, string, error) 
 			return // refusals were audited with their reason by the handlers
 		}
 		st.setUser(md.User())
-		_ = st.tc.SetDeadline(time.Time{})
+		st.grace.Stop()
 		s.record(AuditEntry{Account: md.User(), RemoteAddr: md.RemoteAddr().String(), Event: EventLogin, Detail: method})
 	}
 }

@@ -10,7 +10,10 @@
 // Uploads are written to a hidden temporary name (".name.partial-<random>")
 // next to their final name and renamed when the client closes the handle, so
 // a reader of the account's directory never sees a half-written file, and an
-// upload whose connection drops leaves nothing behind.
+// upload whose connection drops leaves nothing behind. Only that close
+// produces an Upload event: renaming a file within the jail does
+// not. Files are not fsynced before the rename (neither does OpenSSH's
+// sftp-server); the event means "complete", not "on stable storage".
 package sftpd
 
 import (
@@ -75,11 +78,13 @@ type Server struct {
 	log      *slog.Logger
 	onUpload func(Upload)
 	maxSize  int64
-	accounts map[string]*account
-	signer   gossh.Signer
-	ln       net.Listener
-	ssh      *gliderssh.Server
-	done     chan struct{} // closed by Close
+	// loginGrace is how long a connection may take to log in.
+	loginGrace time.Duration
+	accounts   map[string]*account
+	signer     gossh.Signer
+	ln         net.Listener
+	ssh        *gliderssh.Server
+	done       chan struct{} // closed by Close
 
 	mu     sync.Mutex
 	closed bool
@@ -95,12 +100,17 @@ type Server struct {
 // Start validates cfg, listens on cfg.Addr and serves in the background.
 // The server is accepting connections when Start returns.
 func Start(cfg Config) (*Server, error) {
+	return start(cfg, loginGraceTime)
+}
+
+func start(cfg Config, loginGrace time.Duration) (*Server, error) {
 	s := &Server{
-		log:      cfg.Logger,
-		onUpload: cfg.OnUpload,
-		maxSize:  cfg.MaxFileSize,
-		done:     make(chan struct{}),
-		conns:    make(map[*trackedConn]struct{}),
+		loginGrace: loginGrace,
+		log:        cfg.Logger,
+		onUpload:   cfg.OnUpload,
+		maxSize:    cfg.MaxFileSize,
+		done:       make(chan struct{}),
+		conns:      make(map[*trackedConn]struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -211,11 +221,18 @@ func (s *Server) acceptLoop() {
 		backoff = 0
 		tc := &trackedConn{Conn: c}
 		tc.st = &connState{s: s, tc: tc, refs: 1, remote: c.RemoteAddr().String()}
+		// A timer, not a deadline: gliderlabs resets deadlines on every read.
+		tc.st.grace = time.AfterFunc(s.loginGrace, func() {
+			if tc.st.user() == "" {
+				s.log.Info("sftp login grace time over", "remote", tc.st.remote)
+				_ = tc.Close()
+			}
+		})
 		if !s.track(tc) {
+			tc.st.grace.Stop()
 			_ = c.Close()
 			return
 		}
-		_ = c.SetDeadline(time.Now().Add(loginGraceTime)) // lifted by authLog on login
 		go func() {
 			defer tc.st.release()
 			s.ssh.HandleConn(tc)
@@ -239,6 +256,7 @@ func (s *Server) track(tc *trackedConn) bool {
 // session on it have finished.
 func (s *Server) connFinished(tc *trackedConn) {
 	st := tc.st
+	st.grace.Stop()
 	s.record(AuditEntry{Account: st.user(), RemoteAddr: st.remote, Event: EventDisconnect})
 	s.mu.Lock()
 	delete(s.conns, tc)
@@ -258,6 +276,8 @@ type connState struct {
 	s      *Server
 	tc     *trackedConn
 	remote string
+
+	grace *time.Timer // closes the connection unless it logs in in time
 
 	mu      sync.Mutex
 	refs    int    // the connection handler plus every running session handler

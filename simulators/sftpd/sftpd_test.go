@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
@@ -607,6 +608,49 @@ func TestPartialName(t *testing.T) {
 	} {
 		if got := isPartialName(name); got != want {
 			t.Errorf("isPartialName(%q) = %v", name, got)
+		}
+	}
+}
+
+func TestLoginGraceTime(t *testing.T) {
+	s, err := start(Config{Accounts: []Account{{Name: "a", Password: "p", Root: t.TempDir()}}}, 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// A client that connects and never logs in is hung up on.
+	c, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(waitLimit)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, c); err != nil && !isReset(err) {
+		t.Fatalf("connection not closed by the server: %v", err)
+	}
+	ts := &testServer{Server: s}
+	ts.waitFor(t, "disconnect", func(e AuditEntry) bool { return e.Event == EventDisconnect })
+
+	// Logging in stops the timer (checked on the timer itself: waiting for
+	// it to expire would be a sleep).
+	s2, err := start(Config{Accounts: []Account{{Name: "a", Password: "p", Root: t.TempDir()}}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, _, err := dialSSH(t, s2, "", "a", gossh.Password("p")); err != nil {
+		t.Fatal(err)
+	}
+	s2.mu.Lock()
+	defer s2.mu.Unlock()
+	if len(s2.conns) != 1 {
+		t.Fatalf("%d connections", len(s2.conns))
+	}
+	for tc := range s2.conns {
+		if tc.st.grace.Stop() {
+			t.Error("the login grace timer was still running after login")
 		}
 	}
 }
