@@ -71,7 +71,7 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 	x := s.analyse(body, err)
 	ex.Service, ex.Version, ex.Findings = x.service, x.version, x.findings
 	if s.cfg.Strict && ncip.HasErrors(x.findings) {
-		ex.Error = strictFailure(x.findings)
+		ex.ConformanceFailure = strictFailure(x.findings)
 	}
 
 	f, hasFault := s.faults.Pick(x.service)
@@ -126,7 +126,7 @@ func strictFailure(fs []ncip.Finding) string {
 			errs = append(errs, f.String())
 		}
 	}
-	return fmt.Sprintf("strict: request is not conformant (%d errors): %s", len(errs), strings.Join(errs, "; "))
+	return fmt.Sprintf("request is not conformant (%d errors): %s", len(errs), strings.Join(errs, "; "))
 }
 
 func problemTypes(m *ncip.Message) []string {

@@ -320,7 +320,7 @@ func TestStrictMode(t *testing.T) {
 		t.Fatalf("status %d:\n%s", status, out)
 	}
 	e := waitJournal(t, s, func(e journal.Exchange) bool { return e.Service == "CheckInItem" })
-	if !strings.HasPrefix(e.Error, "strict: request is not conformant") || len(e.Findings) == 0 {
+	if !strings.HasPrefix(e.ConformanceFailure, "request is not conformant") || len(e.Findings) == 0 {
 		t.Errorf("journal error %q findings %v", e.Error, e.Findings)
 	}
 	// A conformant message is no failure.

@@ -73,6 +73,9 @@ type Exchange struct {
 	Fault string `json:"fault,omitempty"`
 	// ClosestMiss explains a request that was almost right.
 	ClosestMiss string `json:"closest_miss,omitempty"`
+	// ConformanceFailure says why a strict simulator counted the request as
+	// not conformant (its Error findings); the reply is what the real system would send.
+	ConformanceFailure string `json:"conformance_failure,omitempty"`
 	// Error is a transport error (an outgoing call that failed).
 	Error string `json:"error,omitempty"`
 }

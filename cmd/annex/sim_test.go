@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+)
+
+// startSim runs `annex sim KIND` and returns the lines it printed before "ready".
+func startSim(t *testing.T, args ...string) ([]string, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, append([]string{"sim"}, args...), strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+		done <- code
+	}()
+	var lines []string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "ready") {
+			break
+		}
+		lines = append(lines, sc.Text())
+	}
+	go io.Copy(io.Discard, pr)
+	if len(lines) == 0 {
+		cancel()
+		t.Fatalf("annex sim %v printed nothing before ready (exit %d)", args, <-done)
+	}
+	return lines, func() int { cancel(); return <-done }
+}
+
+var addrRE = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+
+func TestSim(t *testing.T) {
+	for _, kind := range []string{"alma", "aleph"} {
+		t.Run(kind, func(t *testing.T) {
+			lines, stop := startSim(t, kind, "--listen", "127.0.0.1:0")
+			base := "http://" + addrRE.FindString(lines[0])
+			resp, err := http.Get(base + "/_sim/state")
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("state of %s at %s: %v", kind, base, err)
+			}
+			resp.Body.Close()
+			if code := stop(); code != exitOK {
+				t.Errorf("exit %d", code)
+			}
+		})
+	}
+	t.Run("sftp", func(t *testing.T) {
+		lines, stop := startSim(t, "sftp", "--listen", "127.0.0.1:0")
+		addr := addrRE.FindString(lines[0])
+		conn, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{User: "alma", Auth: []ssh.AuthMethod{ssh.Password("alma-demo")},
+			HostKeyCallback: ssh.InsecureIgnoreHostKey()})
+		if err != nil {
+			t.Fatalf("demo login: %v", err)
+		}
+		c, err := sftp.NewClient(conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := c.Create("hello.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte("<x/>"))
+		f.Close()
+		c.Close()
+		conn.Close()
+		if code := stop(); code != exitOK {
+			t.Errorf("exit %d", code)
+		}
+	})
+	if code, _, errs := annex(t, "", "sim", "oracle"); code != exitTrouble || !strings.Contains(errs, `unknown simulator "oracle"`) {
+		t.Errorf("unknown simulator: %d %q", code, errs)
+	}
+}
