@@ -83,9 +83,9 @@ type FacilityConfig struct {
 
 // DemoConfig returns the demo configuration `annex up` starts with:
 // institution 01ANNEX_INST, partner agency CAIASOFT, integration profile
-// ANNEX, library MAIN with locations STACKS and ANNEX (remote storage) and
-// desk CIRC, the facility's check-out user ANNEX-USER, items
-// 39015000000001..3 in ANNEX and two pending HOLD requests. The export
+// ANNEX, libraries MAIN and LAW, each with locations STACKS and ANNEX (remote
+// storage) and desk CIRC, the facility's check-out user ANNEX-USER, items
+// 39015000000001..3 in MAIN/ANNEX and 39015000000004 in LAW/ANNEX and two pending HOLD requests. The export
 // uploads to SFTP account "alma" with password "alma-demo" — demo-only
 // credentials, never to be used for a real server — into
 // 01ANNEX_INST/requests from 127.0.0.1; the caller sets Export.SFTPAddr.
@@ -94,9 +94,13 @@ func DemoConfig() Config {
 		Agencies: []string{"CAIASOFT"},
 		State: State{
 			Institution: "01ANNEX_INST",
-			Profiles:    []Profile{{Code: "ANNEX", Locations: []LocationRef{{Library: "MAIN", Location: "ANNEX"}}}},
+			Profiles:    []Profile{{Code: "ANNEX", Locations: []LocationRef{{Library: "MAIN", Location: "ANNEX"}, {Library: "LAW", Location: "ANNEX"}}}},
 			Libraries: []Library{{
 				Code:      "MAIN",
+				Locations: []Location{{Code: "STACKS"}, {Code: "ANNEX", RemoteStorage: true}},
+				Desks:     []string{"CIRC"},
+			}, {
+				Code:      "LAW",
 				Locations: []Location{{Code: "STACKS"}, {Code: "ANNEX", RemoteStorage: true}},
 				Desks:     []string{"CIRC"},
 			}},
@@ -105,6 +109,7 @@ func DemoConfig() Config {
 				{Barcode: "39015000000001", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000101", ItemID: "231000000000101", Status: StatusRequested},
 				{Barcode: "39015000000002", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000201", ItemID: "231000000000201", Status: StatusRequested},
 				{Barcode: "39015000000003", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000301", ItemID: "231000000000301", Status: StatusInPlace},
+				{Barcode: "39015000000004", Library: "LAW", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000401", ItemID: "231000000000401", Status: StatusInPlace},
 			},
 			Requests: []Request{
 				{ID: "REQ-1", Type: "HOLD", Barcode: "39015000000001", MMSID: "991000000000101", PickupLibrary: "MAIN", PickupLocation: "CIRC",

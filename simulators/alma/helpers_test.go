@@ -38,8 +38,12 @@ func start(t testing.TB, mut func(*Config)) *Server {
 	t.Helper()
 	cfg := DemoConfig()
 	cfg.Clock = testClock
-	// A second library with its own desk, for the desk-in-another-library case.
-	cfg.State.Libraries = append(cfg.State.Libraries, Library{Code: "LAW", Locations: []Location{{Code: "STACKS"}}, Desks: []string{"LAWCIRC"}})
+	// The demo's second library gets a desk name of its own, for the desk-in-another-library case.
+	for i := range cfg.State.Libraries {
+		if cfg.State.Libraries[i].Code == "LAW" {
+			cfg.State.Libraries[i].Desks = []string{"LAWCIRC"}
+		}
+	}
 	cfg.State.Users = append(cfg.State.Users, User{ID: "BLOCKED-USER", Blocked: true})
 	if mut != nil {
 		mut(&cfg)

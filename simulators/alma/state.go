@@ -259,7 +259,12 @@ func (st *State) normalise() {
 func (st *State) validate(at locate) error {
 	var errs []string
 	fail := func(path []any, format string, args ...any) {
-		errs = append(errs, fmt.Sprintf("line %d: %s: %s", at(path...), pathString(path), fmt.Sprintf(format, args...)))
+		msg := fmt.Sprintf("%s: %s", pathString(path), fmt.Sprintf(format, args...))
+		if line := at(path...); line > 0 {
+			// State built in Go rather than read from YAML has no lines to name.
+			msg = fmt.Sprintf("line %d: %s", line, msg)
+		}
+		errs = append(errs, msg)
 	}
 	if st.Institution == "" {
 		fail([]any{"institution"}, "the institution code is required, e.g. 01PRI_INST")
