@@ -25,6 +25,7 @@ const (
 	usageSummary = `annex — remote-storage circulation simulator and NCIP conformance harness
 
 Usage:
+  annex validate [--facility FILE] PROFILE…   static checks of library profiles
   annex check FILE…                 NCIP conformance of messages (v1 or v2, detected)
   annex send [flags] URL FILE       send one NCIP message and print the reply
   annex diff EXPECTED ACTUAL        NCIP-aware diff of two messages
@@ -61,9 +62,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runUp(ctx, rest, stdout, stderr)
 	case "sim":
 		return runSim(ctx, rest, stdout, stderr)
-	case "run", "validate":
-		// Named in the CLI contract (DESIGN §2.1) but built by later issues.
-		fmt.Fprintf(stderr, "annex %s: not in this build yet: the facility engine and the scenario runner come with issues 4 and 5\n", cmd)
+	case "validate":
+		return runValidate(rest, stdout, stderr)
+	case "run":
+		// Named in the CLI contract (DESIGN §2.1); the scenario runner is built by a later issue.
+		fmt.Fprintf(stderr, "annex %s: not in this build yet: the scenario runner comes with issue 5\n", cmd)
 		return exitTrouble
 	case "version", "--version":
 		fmt.Fprintf(stdout, "annex %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)

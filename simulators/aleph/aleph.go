@@ -126,7 +126,7 @@ func DemoConfig() Config {
 			Agency:                 "CLIENTAGENCY",
 			FromAgencies:           []string{"CAIAAGENCY"},
 			ApplicationProfileType: "CAIAPROFILE",
-			Users:                  map[string][]string{"MAIN-CIRC": {"CAIAUSER"}},
+			Users:                  map[string][]string{"MAIN-CIRC": {"CAIAUSER"}, "SCI-CIRC": {"CAIAUSER2"}},
 			SubLibrary:             "MAIN",
 		}},
 		State: State{
@@ -142,7 +142,7 @@ func DemoConfig() Config {
 					Title: "The Go programming language", Author: "Donovan, Alan A. A.",
 					CallNumber: "QA76.73.G63 D66 2015", RequestDate: "20250102", Type: RequestHold},
 				{ID: "000000102", Barcode: "000000002", PatronID: "P0002", PatronName: "Smith, John",
-					PickupLocation: "Main Library Circulation Desk", SubLibrary: "MAIN",
+					PickupLocation: "Science Library Circulation Desk", SubLibrary: "MAIN",
 					Title: "Peanuts", Author: "Schulz, Charles M.", CallNumber: "PN6728.P4 S3 2000",
 					Description: "v.1", RequestDate: "20250103", Type: RequestPhotocopy, Pages: "1-12"},
 			},

@@ -1,0 +1,92 @@
+package profile
+
+// DemoFacility returns the embedded demo `annex up` starts with when no
+// configuration is given; fixtures/profiles/{facility,alma,aleph}-demo.yaml
+// hold the same in YAML. It matches the mock systems' demo state:
+//
+//   - alma-demo: mock ALMA's institution 01ANNEX_INST with partner agency
+//     CAIASOFT and integration profile ANNEX; libraries MAIN and LAW, each
+//     with desk CIRC and remote-storage location ANNEX; check-out user
+//     ANNEX-USER; uploads by SFTP as alma / alma-demo from 127.0.0.0/8 into
+//     01ANNEX_INST/requests.
+//   - aleph-demo: mock ALEPH's CAIAAGENCY → CLIENTAGENCY with CAIAPROFILE;
+//     stops MAIN-CIRC and SCI-CIRC check out to CAIAUSER and CAIAUSER2;
+//     hold-request print files posted with key demo-key.
+//
+// The NCIP URLs are DESIGN §2.1's default ports; a caller that starts the
+// mocks elsewhere overwrites them. Every credential here is a demo value,
+// never to be used for a real server. Each call returns fresh values.
+func DemoFacility() (Facility, []Profile) {
+	alma := Profile{
+		Name:   "alma-demo",
+		System: SystemALMA,
+		ALMA: &ALMA{
+			NCIPURL:      "http://127.0.0.1:7701/view/NCIPServlet",
+			FromAgency:   "CAIASOFT",
+			ToAgency:     "01ANNEX_INST",
+			ProfileCode:  "ANNEX",
+			Desk:         "CIRC",
+			Desks:        map[string]string{"MAIN": "MAIN.CIRC", "LAW": "LAW.CIRC"},
+			CheckOutUser: "ANNEX-USER",
+		},
+		Translation: Translation{
+			Collections: map[string]string{"MAIN/ANNEX": "MAIN-ANNEX", "LAW/ANNEX": "LAW-ANNEX"},
+			Materials:   map[string]string{"BOOK": "BOOK"},
+			Stops: Stops{
+				Libraries:    map[string]string{"MAIN": "MAIN-CIRC", "LAW": "LAW-CIRC"},
+				Institutions: map[string]string{"01ANNEX_INST": "MAIN-CIRC"},
+			},
+		},
+		Intake: Intake{
+			Format: FormatRSExport,
+			SFTP: &SFTPIntake{
+				Account:         "alma",
+				Password:        "alma-demo",
+				AllowedNetworks: []string{"127.0.0.0/8"},
+				Directory:       "01ANNEX_INST/requests",
+			},
+		},
+	}
+	aleph := Profile{
+		Name:   "aleph-demo",
+		System: SystemALEPH,
+		ALEPH: &ALEPH{
+			NCIPURL:                "http://127.0.0.1:7702/ncip",
+			FromAgency:             "CAIAAGENCY",
+			ToAgency:               "CLIENTAGENCY",
+			ApplicationProfileType: "CAIAPROFILE",
+			Users:                  map[string]string{"MAIN-CIRC": "CAIAUSER", "SCI-CIRC": "CAIAUSER2"},
+		},
+		Translation: Translation{
+			Collections: map[string]string{"MAIN": "ALEPH-MAIN"},
+			Stops: Stops{
+				PickupLocations: map[string]string{
+					"Main Library Circulation Desk":    "MAIN-CIRC",
+					"Science Library Circulation Desk": "SCI-CIRC",
+				},
+				Libraries: map[string]string{"MAIN": "MAIN-CIRC"},
+			},
+		},
+		Intake: Intake{Format: FormatALEPHPrint, APIKey: "demo-key"},
+	}
+	f := Facility{
+		Name:   "annex demo facility",
+		Listen: DefaultListen,
+		APIKey: "demo-facility-key",
+		Stops: []Stop{
+			{Code: "MAIN-CIRC", Name: "Main Library circulation desk", Active: true},
+			{Code: "LAW-CIRC", Name: "Law Library circulation desk", Active: true},
+			{Code: "SCI-CIRC", Name: "Science Library circulation desk", Active: true},
+		},
+		Profiles: []string{"alma-demo.yaml", "aleph-demo.yaml"},
+		Inventory: []InventoryItem{
+			{Barcode: "39015000000001", Collection: "MAIN-ANNEX", Material: "BOOK", Tray: "R01-S01-T01", Profile: "alma-demo"},
+			{Barcode: "39015000000002", Collection: "MAIN-ANNEX", Material: "BOOK", Tray: "R01-S01-T02", Profile: "alma-demo"},
+			{Barcode: "39015000000003", Collection: "MAIN-ANNEX", Material: "BOOK", Tray: "R01-S01-T03", Profile: "alma-demo"},
+			{Barcode: "000000001", Collection: "ALEPH-MAIN", Material: "BOOK", Tray: "R02-S01-T01", Profile: "aleph-demo"},
+			{Barcode: "000000002", Collection: "ALEPH-MAIN", Material: "BOOK", Tray: "R02-S01-T02", Profile: "aleph-demo"},
+			{Barcode: "000000003", Collection: "ALEPH-MAIN", Material: "BOOK", Tray: "R02-S01-T03", Profile: "aleph-demo"},
+		},
+	}
+	return f, []Profile{alma, aleph}
+}
