@@ -314,7 +314,7 @@ func stopTables(s *Stops) []stopTable {
 }
 
 // maxFileSizeDefault is the request-file cap when max_file_size is 0.
-const maxFileSizeDefault = 64 << 20
+const maxFileSizeDefault = 256 << 20
 
 func (c checker) checkIntake(p *Profile) {
 	in := &p.Intake

@@ -436,7 +436,7 @@ func stopCodes(f *Facility) []string {
 
 // Defaults returns the profile with every unset value filled in: retry
 // 500ms doubling to 1m, 10s per attempt, 4 in flight; cancel request type
-// Hold; 64 MiB per request file; text files in UTF-8. The receiver's
+// Hold; 256 MiB per request file; text files in UTF-8. The receiver's
 // sections are copied, not changed.
 func (p Profile) Defaults() Profile {
 	if p.ALMA != nil {

@@ -111,7 +111,7 @@ type Intake struct {
 	SFTP *SFTPIntake `yaml:"sftp,omitempty" json:"sftp,omitempty"`
 	// APIKey authenticates the library's REST posts (ALEPH) in X-API-Key.
 	APIKey string `yaml:"api_key,omitempty" json:"-"`
-	// MaxFileSize caps one request file in bytes; 0 means 64 MiB.
+	// MaxFileSize caps one request file in bytes; 0 means 256 MiB (a 100,000-request ALMA export is about 94 MB).
 	MaxFileSize int64 `yaml:"max_file_size,omitempty" json:"max_file_size,omitempty"`
 }
 

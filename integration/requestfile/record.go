@@ -2,6 +2,26 @@
 // ALMA's remote-storage export XML, ALEPH's hold-request print XML, and
 // ALEPH text layouts. Parsers stream: a 100,000-request file is read record
 // by record, never held whole.
+//
+// Parse is the entry point. A file either fails whole (*FileError: not
+// well-formed, truncated, oversized, undecodable, not the expected kind of
+// file) or yields one Record per request in file order, each a Request or a
+// RecordError that denies that request only.
+//
+// Rules the formats share:
+//   - XML elements are matched by local name: any namespace URI or prefix
+//     passes, as does none; the declared charset may be UTF-8 or ISO-8859-1.
+//   - A barcode that is empty, holds white space or control characters, is
+//     longer than 64 characters, equals the record's MMS id or item id, or
+//     looks like an MMS id (15+ digits starting with 99) is not a barcode:
+//     the request is title-level (TitleLevel, Barcode "").
+//   - A field longer than MaxFieldSize denies its record.
+//   - rsExport: the patron's address is kept for digitization request
+//     types only (containing DIGITIZATION or P2D); unknown elements are
+//     listed in Request.Unknown.
+//   - ALEPH print: one printout per request; several section-02 items give
+//     one Request each with the same ID; section-03 makes a photocopy
+//     (Digitization) request; *-date fields must be YYYYMMDD or 00000000.
 package requestfile
 
 import "fmt"
@@ -46,6 +66,14 @@ type Request struct {
 	PatronAddress string `json:"patron_address,omitempty"`
 	// Digitization marks a digitization request (patron info travels with it).
 	Digitization bool `json:"digitization,omitempty"`
+	// Pages is what an ALEPH photocopy request asks to be copied (z38-pages, text column "pages").
+	Pages string `json:"pages,omitempty"`
+	// OnLoan is ALEPH's loan-exists=Y: the library believes the item is out on loan.
+	OnLoan bool `json:"on_loan,omitempty"`
+	// Unknown lists elements the parser did not recognise in the record, as
+	// paths below the record element ("patronInfo/patronPhone"). They do not
+	// deny the request; they are reported so a changed export layout is noticed.
+	Unknown []string `json:"unknown,omitempty"`
 }
 
 // RecordError is a record the parser could read as a record but not accept:

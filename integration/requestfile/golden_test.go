@@ -1,0 +1,136 @@
+package requestfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/annexlab/annex/integration/profile"
+)
+
+// The simulators' golden files are what mock ALMA and mock ALEPH really
+// send; the parsers must read them. The tests skip when a simulator has not
+// written its golden file yet.
+const (
+	almaGolden           = "../../simulators/alma/testdata/export/demo-requests.xml"
+	alephSlipsGolden     = "../../simulators/aleph/testdata/hold-request-slips.xml.golden"
+	alephDelimitedGolden = "../../simulators/aleph/testdata/hold-requests-delimited.txt.golden"
+	alephFixedGolden     = "../../simulators/aleph/testdata/hold-requests-fixed.txt.golden"
+)
+
+func readGolden(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("%s not written yet", path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestGoldenALMAExport(t *testing.T) {
+	res := parseBytes(t, profile.FormatRSExport, "demo-requests.xml", readGolden(t, almaGolden), Options{})
+	if res.err != nil || len(res.errs) != 0 {
+		t.Fatalf("err %v, record errors %+v", res.err, res.errs)
+	}
+	if got := ids(res.reqs); !reflect.DeepEqual(got, []string{"REQ-0", "REQ-1", "REQ-2", "REQ-3"}) {
+		t.Fatalf("ids = %v", got)
+	}
+	for _, r := range res.reqs {
+		if len(r.Unknown) != 0 || r.Pickup == "" || r.Library != "MAIN" || r.Location != "ANNEX" || r.InstitutionCode != "01ANNEX_INST" {
+			t.Errorf("request %s = %+v", r.ID, r)
+		}
+	}
+	if r := res.reqs[0]; !r.TitleLevel || r.Barcode != "" || r.MMSID != "991000000000301" {
+		t.Errorf("REQ-0 should be title-level: %+v", r)
+	}
+	if r := res.reqs[1]; r.TitleLevel || r.Barcode != "39015000000001" || r.PatronName != "Ada Reader" || r.Description != "v.1" {
+		t.Errorf("REQ-1 = %+v", r)
+	}
+	if r := res.reqs[2]; r.Note != "please hold until Friday" || r.PatronAddress != "" || r.Digitization {
+		t.Errorf("REQ-2 = %+v", r)
+	}
+	if r := res.reqs[3]; !r.Digitization || r.PatronAddress != "1 Main St & Co, Springfield" || r.Pickup != "DIGI" ||
+		r.Description != "pp. 10-20 <ch. 2>" || r.RequestedInfo != "2022-05-20" || r.PatronEmail != "cleo@example.org" {
+		t.Errorf("REQ-3 = %+v", r)
+	}
+}
+
+func TestGoldenALEPHSlips(t *testing.T) {
+	res := parseBytes(t, profile.FormatALEPHPrint, "slips.xml", readGolden(t, alephSlipsGolden), Options{})
+	if res.err != nil || len(res.errs) != 0 {
+		t.Fatalf("err %v, record errors %+v", res.err, res.errs)
+	}
+	want := []Request{
+		{Line: 3, ID: "000000101", Type: "hold", Barcode: "000000001", Pickup: "Main Library Circulation Desk",
+			Library: "MAIN", Location: "ANNEX", Title: "The Go programming language", Author: "Donovan, Alan A. A.",
+			CallNumber: "QA76.73.G63 D66 2015", RequestDate: "20250102", PatronID: "P0001", PatronName: "Müller, Anna"},
+		{Line: 27, ID: "000000102", Type: "photocopy", Digitization: true, Barcode: "000000002",
+			Pickup: "Main Library Circulation Desk", Library: "MAIN", Location: "ANNEX", Title: "Peanuts",
+			Author: "Schulz, Charles M.", CallNumber: "PN6728.P4 S3 2000", Description: "v.1", RequestDate: "20250103",
+			PatronID: "P0002", PatronName: "Smith, John", Pages: "1-12"},
+	}
+	assertGolden(t, res.reqs, want)
+}
+
+// assertGolden compares what the parser read with what the golden file
+// holds. Pickup is only required to be there: the simulators' fixtures
+// still move their requests between pickup desks.
+func assertGolden(t *testing.T, got, want []Request) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d requests %v, want %d", len(got), ids(got), len(want))
+	}
+	for i := range want {
+		g := got[i]
+		if g.Pickup == "" {
+			t.Errorf("request %s has no pickup", g.ID)
+		}
+		g.Pickup = want[i].Pickup
+		if !reflect.DeepEqual(g, want[i]) {
+			t.Errorf("request %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestGoldenALEPHText(t *testing.T) {
+	delimited := &profile.TextLayout{Delimiter: "|", HeaderLines: 1, Columns: []profile.TextColumn{
+		{Field: "request_id"}, {Field: "barcode"}, {Field: "patron_id"}, {Field: "pickup_location"},
+		{Field: "sub_library"}, {Field: "title"}, {Field: "author"}}}
+	fixed := &profile.TextLayout{Columns: []profile.TextColumn{
+		{Field: "request_id", Width: 10}, {Field: "barcode", Width: 12}, {Field: "patron_name", Width: 16},
+		{Field: "pickup_location", Width: 20}, {Field: "request_date", Width: 8}, {Field: "type", Width: 9},
+		{Field: "title", Width: 24}}}
+	cases := []struct {
+		name, path string
+		layout     *profile.TextLayout
+		want       []Request
+	}{
+		{"delimited", alephDelimitedGolden, delimited, []Request{
+			{Line: 2, ID: "000000101", Type: "hold", Barcode: "000000001", PatronID: "P0001",
+				Pickup: "Main Library Circulation Desk", Library: "MAIN", Title: "The Go programming language",
+				Author: "Donovan, Alan A. A."},
+			{Line: 3, ID: "000000102", Type: "hold", Barcode: "000000002", PatronID: "P0002",
+				Pickup: "Main Library Circulation Desk", Library: "MAIN", Title: "Peanuts", Author: "Schulz, Charles M."},
+		}},
+		{"fixed", alephFixedGolden, fixed, []Request{
+			{Line: 1, ID: "000000101", Type: "hold", Barcode: "000000001", PatronName: "Müller, Anna",
+				Pickup: "Main Library Circula", RequestDate: "20250102", Title: "The Go programming langu"},
+			{Line: 2, ID: "000000102", Type: "photocopy", Digitization: true, Barcode: "000000002",
+				PatronName: "Smith, John", Pickup: "Main Library Circula", RequestDate: "20250103", Title: "Peanuts"},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := parseBytes(t, profile.FormatALEPHText, c.name, readGolden(t, c.path), Options{Layout: c.layout})
+			if res.err != nil || len(res.errs) != 0 {
+				t.Fatalf("err %v, record errors %+v", res.err, res.errs)
+			}
+			assertGolden(t, res.reqs, c.want)
+		})
+	}
+}
