@@ -388,7 +388,7 @@ func TestDefaults(t *testing.T) {
 	if d.Retry != (Retry{Initial: Duration(5e8), Max: Duration(6e10), Timeout: Duration(1e10), Concurrency: 4}) {
 		t.Errorf("retry defaults = %+v", d.Retry)
 	}
-	if d.ALMA.CancelRequestType != "Hold" || d.Intake.MaxFileSize != 64<<20 {
+	if d.ALMA.CancelRequestType != "Hold" || d.Intake.MaxFileSize != 256<<20 {
 		t.Errorf("defaults = %+v %+v", d.ALMA, d.Intake)
 	}
 	if p.ALMA.CancelRequestType != "" {
