@@ -110,6 +110,13 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// isSet reports whether a flag was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // usageError reports a flag error; -h is not an error.
 func usageError(err error) int {
 	if errors.Is(err, flag.ErrHelp) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,8 +31,6 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitTrouble
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	var closer io.Closer
 	switch pos[0] {
@@ -45,7 +42,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return exitTrouble
 			}
 		}
-		if set["listen"] || cfg.Listen == "" {
+		if isSet(fs, "listen") || cfg.Listen == "" {
 			cfg.Listen = *listen
 		}
 		cfg.Logger = log
@@ -65,10 +62,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return exitTrouble
 			}
 		}
-		if set["listen"] || cfg.Listen == "" {
+		if isSet(fs, "listen") || cfg.Listen == "" {
 			cfg.Listen = *listen
 		}
-		if len(cfg.Ports) > 0 && (set["port"] || cfg.Ports[0].Listen == "") {
+		if len(cfg.Ports) > 0 && (isSet(fs, "port") || cfg.Ports[0].Listen == "") {
 			cfg.Ports[0].Listen = *port
 		}
 		cfg.Logger = log

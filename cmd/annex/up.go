@@ -2,79 +2,91 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
+	"net/http"
 	"os"
-	"path/filepath"
+	"time"
 
+	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
-	"github.com/annexlab/annex/simulators/sftpd"
 )
 
 // Default addresses of `annex up` (DESIGN §2.1).
 const (
-	defaultEngineAddr  = "127.0.0.1:7700"
-	defaultALMAAddr    = "127.0.0.1:7701"
-	defaultALEPHAddr   = "127.0.0.1:7702"
-	defaultALEPHPort   = "127.0.0.1:5991"
-	defaultSFTPAddr    = "127.0.0.1:2222"
-	demoSFTPUser       = "alma"
-	demoSFTPPassword   = "alma-demo"
-	demoFacilityAPIKey = "demo-key"
+	defaultEngineAddr = "127.0.0.1:7700"
+	defaultALMAAddr   = "127.0.0.1:7701"
+	defaultALEPHAddr  = "127.0.0.1:7702"
+	defaultALEPHPort  = "127.0.0.1:5991"
+	defaultSFTPAddr   = "127.0.0.1:2222"
 )
 
-// runUp starts every part that exists with the demo configuration and runs
-// until interrupted. The facility engine (issue 4) is not built yet: uploads
-// land in the SFTP account's directory and are logged.
+// runUp starts the facility engine, its SFTP server and, with the embedded
+// demo configuration, mock ALMA and mock ALEPH pointed at it; it runs until
+// interrupted. With --config it runs the facility side only, for profiles
+// that point at real library systems or at `annex sim`.
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("up", "up [--data DIR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR] [--sftp ADDR]", stderr)
-	data := fs.String("data", "", "directory for the SFTP accounts and host key (default: a temporary directory, removed on exit)")
-	almaAddr := fs.String("alma", defaultALMAAddr, "mock ALMA's address")
-	alephAddr := fs.String("aleph", defaultALEPHAddr, "mock ALEPH's HTTP address")
-	alephPort := fs.String("aleph-port", defaultALEPHPort, "mock ALEPH's raw NCIP port")
+	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--demo-auto] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
+	config := fs.String("config", "", "facility configuration (it names the profiles); replaces the embedded demo, and no mocks are started")
+	data := fs.String("data", "", "directory for the store, the inboxes and the SFTP accounts (default: a temporary directory, removed on exit)")
+	demoAuto := fs.Bool("demo-auto", false, "demo only: every few seconds export and post requests, retrieve what was accepted and refile what was retrieved")
+	engineAddr := fs.String("engine", defaultEngineAddr, "the facility engine's REST API address")
 	sftpAddr := fs.String("sftp", defaultSFTPAddr, "the SFTP server's address")
-	config := fs.String("config", "", "configuration file (comes with the facility engine, issue 4)")
+	almaAddr := fs.String("alma", defaultALMAAddr, "mock ALMA's address (demo)")
+	alephAddr := fs.String("aleph", defaultALEPHAddr, "mock ALEPH's HTTP address (demo)")
+	alephPort := fs.String("aleph-port", defaultALEPHPort, "mock ALEPH's raw NCIP port (demo)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return usageError(err)
 	}
-	if *config != "" {
-		fmt.Fprintln(stderr, "annex up: --config needs the facility engine's profiles, which are not built yet; starting without it is the demo")
-		return exitTrouble
-	}
+	started := time.Now()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	dir := *data
-	if dir == "" {
+	opts := world.Options{EngineAddr: *engineAddr, SFTPAddr: *sftpAddr, Logger: log}
+	if *config != "" {
+		fac, profs, err := profile.LoadFacility(*config)
+		if err != nil {
+			fmt.Fprintf(stderr, "annex up: %v\n", err)
+			return exitTrouble
+		}
+		if fac.Listen != "" && !isSet(fs, "engine") {
+			opts.EngineAddr = fac.Listen
+		}
+		opts.Facility, opts.Profiles = fac, profs
+	} else {
+		opts.Facility, opts.Profiles = profile.DemoFacility()
+		ac := alma.DemoConfig()
+		ac.Listen = *almaAddr
+		lc := aleph.DemoConfig()
+		lc.Listen = *alephAddr
+		lc.Ports[0].Listen = *alephPort
+		opts.ALMA, opts.ALEPH = &ac, &lc
+	}
+	opts.DataDir = *data
+	if opts.DataDir == "" {
 		tmp, err := os.MkdirTemp("", "annex-up-")
 		if err != nil {
 			fmt.Fprintf(stderr, "annex up: %v\n", err)
 			return exitTrouble
 		}
 		defer os.RemoveAll(tmp)
-		dir = tmp
+		opts.DataDir = tmp
 	}
-	stack, err := startDemo(log, dir, *almaAddr, *alephAddr, *alephPort, *sftpAddr)
+	w, err := world.Start(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "annex up: %v\n", err)
 		return exitTrouble
 	}
-	fmt.Fprintf(stdout, `annex up — demo configuration (credentials below are for the demo only)
-  mock ALMA  NCIP 2        %s
-             inspection    %s/_sim/   (POST /_sim/export pushes the request file by SFTP)
-  mock ALEPH NCIP 1 HTTP   %s/ncip
-             NCIP 1 port   %s
-             inspection    %s/_sim/
-  SFTP                     %s   account %s / %s, allowed from 127.0.0.0/8
-  SFTP files               %s
-  facility engine          not built yet (issue 4); uploads are logged
-ready; interrupt to stop
-`, stack.alma.NCIPURL(), stack.alma.URL(), stack.aleph.URL(), stack.aleph.PortAddrs()[0], stack.aleph.URL(),
-		stack.sftp.Addr(), demoSFTPUser, demoSFTPPassword, filepath.Join(dir, "sftp"))
+	printEndpoints(stdout, w, opts)
+	log.Info("listening", "after", time.Since(started).Round(time.Millisecond))
+	if *demoAuto && w.ALMA != nil {
+		go demoLoop(ctx, w, log)
+	}
+	fmt.Fprintln(stdout, "ready; interrupt to stop")
 	<-ctx.Done()
-	if err := stack.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		fmt.Fprintf(stderr, "annex up: shut down: %v\n", err)
 		return exitTrouble
 	}
@@ -82,62 +94,93 @@ ready; interrupt to stop
 	return exitOK
 }
 
-// demoStack is everything `annex up` runs.
-type demoStack struct {
-	sftp  *sftpd.Server
-	alma  *alma.Server
-	aleph *aleph.Server
+func printEndpoints(out io.Writer, w *world.World, o world.Options) {
+	fmt.Fprintf(out, "annex up — %s (data in %s)\n", o.Facility.Name, o.DataDir)
+	fmt.Fprintf(out, "  facility engine API      %s/api/   (floor operations: X-API-Key %s)\n", w.EngineURL, o.Facility.APIKey)
+	fmt.Fprintf(out, "  facility NCIP responder  %s/api/ncip   (DeleteItem from ALMA)\n", w.EngineURL)
+	if w.SFTP != nil {
+		fmt.Fprintf(out, "  SFTP                     %s\n", w.SFTP.Addr())
+	}
+	for _, p := range o.Profiles {
+		switch {
+		case p.Intake.SFTP != nil:
+			fmt.Fprintf(out, "  profile %-16s SFTP account %s / %s into %s\n", p.Name, p.Intake.SFTP.Account, p.Intake.SFTP.Password, p.Intake.SFTP.Directory)
+		case p.Intake.APIKey != "":
+			fmt.Fprintf(out, "  profile %-16s POST %s/api/requestfile/v1 with X-API-Key %s\n", p.Name, w.EngineURL, p.Intake.APIKey)
+		}
+	}
+	if w.ALMA != nil {
+		fmt.Fprintf(out, "  mock ALMA  NCIP 2        %s\n", w.ALMA.NCIPURL())
+		fmt.Fprintf(out, "             inspection    %s/_sim/   (POST /_sim/export pushes the request file by SFTP)\n", w.ALMA.URL())
+	}
+	if w.ALEPH != nil {
+		fmt.Fprintf(out, "  mock ALEPH NCIP 1 HTTP   %s/ncip\n", w.ALEPH.URL())
+		fmt.Fprintf(out, "             NCIP 1 port   %s\n", w.ALEPH.PortAddrs()[0])
+		fmt.Fprintf(out, "             inspection    %s/_sim/   (POST /_sim/post-requests posts the hold slips)\n", w.ALEPH.URL())
+	}
+	if o.ALMA != nil {
+		fmt.Fprintln(out, "  the credentials and keys above are demo values only")
+	}
 }
 
-// startDemo starts the SFTP server first, since mock ALMA's export job needs its address.
-func startDemo(log *slog.Logger, dir, almaAddr, alephAddr, alephPort, sftpAddr string) (*demoStack, error) {
-	s := &demoStack{}
-	var err error
-	s.sftp, err = sftpd.Start(sftpd.Config{
-		Addr:        sftpAddr,
-		HostKeyFile: filepath.Join(dir, "ssh_host_ed25519_key"),
-		Accounts: []sftpd.Account{{
-			Name: demoSFTPUser, Password: demoSFTPPassword,
-			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-			Root:            filepath.Join(dir, "sftp", demoSFTPUser),
-		}},
-		OnUpload: func(u sftpd.Upload) {
-			log.Info("request file arrived", "account", u.Account, "path", u.Path, "size", u.Size, "from", u.RemoteAddr)
-		},
-		Logger: log,
-	})
+// demoLoop shows a newcomer a whole flow: the libraries send their requests,
+// the facility retrieves what it accepted and later refiles it. It is a
+// demo feature, so it runs on a timer.
+func demoLoop(ctx context.Context, w *world.World, log *slog.Logger) {
+	t := time.NewTicker(3 * time.Second)
+	defer t.Stop()
+	for round := 0; ; round++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if round == 0 {
+			for _, url := range []string{w.ALMA.URL() + "/_sim/export", w.ALEPH.URL() + "/_sim/post-requests"} {
+				if err := postJSON(ctx, url); err != nil {
+					log.Error("demo", "step", url, "err", err)
+				}
+			}
+			continue
+		}
+		reqs, err := w.Engine.Requests(ctx)
+		if err != nil {
+			log.Error("demo", "err", err)
+			continue
+		}
+		for _, r := range reqs {
+			switch r.Status {
+			case "accepted":
+				if err := w.Engine.Retrieve(ctx, r.Barcode); err != nil {
+					log.Error("demo retrieve", "barcode", r.Barcode, "err", err)
+				} else {
+					log.Info("demo: retrieved", "profile", r.Profile, "request", r.ID, "barcode", r.Barcode)
+				}
+			case "retrieved":
+				if err := w.Engine.Refile(ctx, r.Barcode); err != nil {
+					log.Error("demo refile", "barcode", r.Barcode, "err", err)
+				} else {
+					log.Info("demo: refiled", "profile", r.Profile, "request", r.ID, "barcode", r.Barcode)
+				}
+			}
+		}
+	}
+}
+
+func postJSON(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("start sftp: %w", err)
+		return err
 	}
-	acfg := alma.DemoConfig()
-	acfg.Listen = almaAddr
-	acfg.Export.SFTPAddr = s.sftp.Addr()
-	acfg.Logger = log
-	if s.alma, err = alma.Start(acfg); err != nil {
-		return nil, errors.Join(fmt.Errorf("start mock alma: %w", err), s.Close())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
 	}
-	lcfg := aleph.DemoConfig()
-	lcfg.Listen = alephAddr
-	lcfg.Ports[0].Listen = alephPort
-	lcfg.Poster.URL = "http://" + defaultEngineAddr + "/api/requestfile/v1"
-	lcfg.Logger = log
-	if s.aleph, err = aleph.Start(lcfg); err != nil {
-		return nil, errors.Join(fmt.Errorf("start mock aleph: %w", err), s.Close())
+	defer resp.Body.Close()
+	var v any
+	json.NewDecoder(resp.Body).Decode(&v)
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s: HTTP %d: %v", url, resp.StatusCode, v)
 	}
-	return s, nil
-}
-
-// Close stops what was started, last first.
-func (s *demoStack) Close() error {
-	var errs []error
-	if s.aleph != nil {
-		errs = append(errs, s.aleph.Close())
-	}
-	if s.alma != nil {
-		errs = append(errs, s.alma.Close())
-	}
-	if s.sftp != nil {
-		errs = append(errs, s.sftp.Close())
-	}
-	return errors.Join(errs...)
+	return nil
 }

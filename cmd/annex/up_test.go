@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -23,7 +22,7 @@ func startUp(t *testing.T, dir string) (map[string]string, func() int) {
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		code := run(ctx, []string{"up", "--data", dir, "--alma", "127.0.0.1:0", "--aleph", "127.0.0.1:0",
+		code := run(ctx, []string{"up", "--data", dir, "--engine", "127.0.0.1:0", "--alma", "127.0.0.1:0", "--aleph", "127.0.0.1:0",
 			"--aleph-port", "127.0.0.1:0", "--sftp", "127.0.0.1:0"}, strings.NewReader(""), pw, io.Discard)
 		pw.Close()
 		done <- code
@@ -84,10 +83,26 @@ func TestUpDemo(t *testing.T) {
 	if res.Error != "" || res.Requests != 2 || res.File == "" {
 		t.Fatalf("export: %+v (HTTP %d)", res, resp.StatusCode)
 	}
-	// The upload's close has completed when the export answered, so the file is there now.
-	data, err := os.ReadFile(filepath.Join(dir, "sftp", "alma", "01ANNEX_INST", "requests", res.File))
-	if err != nil || !strings.Contains(string(data), "REQ-1") || !strings.Contains(string(data), "REQ-2") {
-		t.Fatalf("exported file: %v\n%s", err, data)
+	// The SFTP server hands each upload to the engine before the client's
+	// close returns, so once the export has answered the requests are in.
+	req, _ := http.NewRequest(http.MethodGet, ep["facility engine"]+"requests/v1", nil)
+	req.Header.Set("X-API-Key", "demo-facility-key")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Requests []struct{ ID, Status string }
+	}
+	json.NewDecoder(resp.Body).Decode(&list)
+	rows := list.Requests
+	resp.Body.Close()
+	accepted := map[string]bool{}
+	for _, r := range rows {
+		accepted[r.ID] = r.Status == "accepted"
+	}
+	if !accepted["REQ-1"] || !accepted["REQ-2"] {
+		t.Fatalf("requests after the export: %+v", rows)
 	}
 
 	c := http.Client{Timeout: 5 * time.Second}

@@ -1,0 +1,214 @@
+// Package world assembles every party of a remote-storage integration on one
+// machine: the facility engine with its REST API, the SFTP server wired to
+// the engine's inboxes, and mock ALMA and mock ALEPH pointed at the engine.
+// `annex up` starts one world with the demo configuration; the scenario
+// runner starts a fresh one per scenario on ephemeral ports.
+//
+// The engine and the simulators still meet only over the wire: this package
+// sets their addresses, and turns the SFTP server's upload events into the
+// engine's "a file arrived" calls, as a real facility's SFTP server drops
+// files where its system reads them.
+package world
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/annexlab/annex/integration/engine"
+	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/simulators/aleph"
+	"github.com/annexlab/annex/simulators/alma"
+	"github.com/annexlab/annex/simulators/sftpd"
+)
+
+// Options describe a world. Addresses left empty mean 127.0.0.1:0.
+type Options struct {
+	Facility profile.Facility
+	Profiles []profile.Profile
+	// ALMA and ALEPH configure the mock library systems; nil starts none.
+	// When a mock runs, every profile of its system is pointed at it.
+	ALMA  *alma.Config
+	ALEPH *aleph.Config
+	// DataDir holds the engine's store and intake directories and the SFTP accounts' roots.
+	DataDir string
+	// EngineAddr and SFTPAddr are where the facility listens; the mocks' addresses are in their configs.
+	EngineAddr string
+	SFTPAddr   string
+	Clock      func() time.Time
+	Logger     *slog.Logger
+}
+
+// World is a running set of parties.
+type World struct {
+	Engine *engine.Engine
+	// EngineURL is the facility's base URL (the REST API is under /api).
+	EngineURL string
+	SFTP      *sftpd.Server
+	ALMA      *alma.Server
+	ALEPH     *aleph.Server
+
+	log      *slog.Logger
+	http     *http.Server
+	serveErr chan error
+	engine   atomic.Pointer[engine.Engine]
+}
+
+// Start brings a world up: facility listener, SFTP server, mocks, then the
+// engine, so that every address is known before anyone is told it.
+func Start(ctx context.Context, o Options) (w *World, err error) {
+	if o.DataDir == "" {
+		return nil, errors.New("start world: data dir is required")
+	}
+	w = &World{log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler)), serveErr: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, w.Close())
+			w = nil
+		}
+	}()
+	ln, err := net.Listen("tcp", cmp.Or(o.EngineAddr, "127.0.0.1:0"))
+	if err != nil {
+		return nil, fmt.Errorf("start world: engine listener: %w", err)
+	}
+	w.EngineURL = "http://" + ln.Addr().String()
+	w.http = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	defer func() {
+		if w.Engine == nil {
+			ln.Close()
+		}
+	}()
+
+	if w.SFTP, err = w.startSFTP(o); err != nil {
+		return nil, err
+	}
+	profiles := append([]profile.Profile(nil), o.Profiles...)
+	if o.ALMA != nil {
+		cfg := *o.ALMA
+		cfg.Export.SFTPAddr = w.SFTP.Addr()
+		cfg.Facility.NCIPURL = w.EngineURL + "/api/ncip"
+		if cfg.Clock == nil {
+			cfg.Clock = o.Clock
+		}
+		cfg.Logger = cmp.Or(cfg.Logger, o.Logger)
+		if w.ALMA, err = alma.Start(cfg); err != nil {
+			return nil, fmt.Errorf("start world: mock alma: %w", err)
+		}
+		for i := range profiles {
+			if a := profiles[i].ALMA; a != nil {
+				copyALMA := *a
+				copyALMA.NCIPURL = w.ALMA.NCIPURL()
+				profiles[i].ALMA = &copyALMA
+			}
+		}
+	}
+	if o.ALEPH != nil {
+		cfg := *o.ALEPH
+		cfg.Poster.URL = w.EngineURL + "/api/requestfile/v1"
+		if cfg.Clock == nil {
+			cfg.Clock = o.Clock
+		}
+		cfg.Logger = cmp.Or(cfg.Logger, o.Logger)
+		if w.ALEPH, err = aleph.Start(cfg); err != nil {
+			return nil, fmt.Errorf("start world: mock aleph: %w", err)
+		}
+		for i := range profiles {
+			if a := profiles[i].ALEPH; a != nil {
+				copyALEPH := *a
+				if copyALEPH.NCIPAddr != "" {
+					copyALEPH.NCIPAddr = w.ALEPH.PortAddrs()[0]
+				} else {
+					copyALEPH.NCIPURL = w.ALEPH.URL() + "/ncip"
+				}
+				profiles[i].ALEPH = &copyALEPH
+			}
+		}
+	}
+	eng, err := engine.Open(ctx, engine.Config{Facility: o.Facility, Profiles: profiles, DataDir: o.DataDir,
+		Clock: o.Clock, Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("start world: %w", err)
+	}
+	w.Engine = eng
+	w.engine.Store(eng)
+	w.http.Handler = eng.Handler()
+	go func() { w.serveErr <- w.http.Serve(ln) }()
+	if err := eng.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start world: %w", err)
+	}
+	return w, nil
+}
+
+// startSFTP opens one account per SFTP profile, rooted where the engine
+// expects its inbox (DataDir/sftp/ACCOUNT); uploads become FileArrived calls.
+func (w *World) startSFTP(o Options) (*sftpd.Server, error) {
+	var accounts []sftpd.Account
+	for _, p := range o.Profiles {
+		s := p.Intake.SFTP
+		if s == nil {
+			continue
+		}
+		acc := sftpd.Account{Name: s.Account, Password: s.Password, AuthorizedKeys: s.AuthorizedKeys,
+			Root: filepath.Join(o.DataDir, "sftp", s.Account)}
+		for _, n := range s.AllowedNetworks {
+			pfx, err := netip.ParsePrefix(n)
+			if err != nil {
+				return nil, fmt.Errorf("start world: profile %s: allowed network %q: %w", p.Name, n, err)
+			}
+			acc.AllowedNetworks = append(acc.AllowedNetworks, pfx)
+		}
+		accounts = append(accounts, acc)
+	}
+	if len(accounts) == 0 {
+		return nil, nil
+	}
+	srv, err := sftpd.Start(sftpd.Config{
+		Addr:        o.SFTPAddr,
+		HostKeyFile: filepath.Join(o.DataDir, "ssh_host_ed25519_key"),
+		Accounts:    accounts,
+		Logger:      o.Logger,
+		OnUpload: func(u sftpd.Upload) {
+			w.log.Info("request file arrived", "account", u.Account, "path", u.Path, "size", u.Size, "from", u.RemoteAddr)
+			// Before the engine is open the file waits in the inbox for its first scan.
+			if eng := w.engine.Load(); eng != nil {
+				if err := eng.FileArrived(context.Background(), u.LocalPath); err != nil {
+					w.log.Error("process request file", "path", u.Path, "err", err)
+				}
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start world: sftp: %w", err)
+	}
+	return srv, nil
+}
+
+// Close stops every party, the facility's front doors first.
+func (w *World) Close() error {
+	var errs []error
+	if w.SFTP != nil {
+		errs = append(errs, w.SFTP.Close())
+	}
+	if w.Engine != nil {
+		errs = append(errs, w.http.Close())
+		if err := <-w.serveErr; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+		errs = append(errs, w.Engine.Close())
+	}
+	if w.ALMA != nil {
+		errs = append(errs, w.ALMA.Close())
+	}
+	if w.ALEPH != nil {
+		errs = append(errs, w.ALEPH.Close())
+	}
+	return errors.Join(errs...)
+}
