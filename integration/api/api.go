@@ -1,0 +1,421 @@
+// Package api is the facility engine's REST API, in CaiaSoft's public shape
+// (DESIGN §1.2): JSON under /api/<endpoint>/v1, the key in X-API-Key,
+// answers in CaiaSoft's envelope
+//
+//	{"success":true,"error":"","request_count":"1","results":[{"item":"…","deny":"N","istatus":"Item Requested"}]}
+//
+// (success a JSON boolean, counts strings; a denial is "deny":"Y" with the
+// reason in istatus). Paths:
+//
+//	GET  /healthz                             "ok", no key
+//	POST /api/requestfile/v1[?profile=P][&format=F]  a request file (raw body or multipart "file"); processed at once, one result per request
+//	POST /api/circrequests/v1[?profile=P]     {"requests":[{"barcode","request_type","stop","request_id","patron_id","title","author","call_number"}]}
+//	GET  /api/itemstatus/v1/{barcode}
+//	GET  /api/circstoplist/v1/{ACTIVE|ALL}
+//	POST /api/floor/v1/retrieve|refile|missing  {"barcode":"…"}
+//	POST /api/floor/v1/accession              {"barcode","collection","material","tray","profile"}
+//	GET  /api/alerts/v1, /api/requests/v1, /api/outbox/v1
+//	POST /api/ncip                            NCIP 2 DeleteItem responder (ALMA → facility); no key, ALMA
+//	                                          is checked by its agencies; always HTTP 200 with NCIP
+//
+// The key is compared in constant time against the facility's key (every
+// endpoint) or a profile's intake key (that profile's requestfile and
+// circrequests posts only). Request bodies are capped.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/integration/store"
+)
+
+// Body caps.
+const (
+	// MaxJSON caps a JSON request body.
+	MaxJSON = 4 << 20
+	// MaxNCIP caps an NCIP request.
+	MaxNCIP = 1 << 20
+	// MaxFile caps a posted request file (the profile's MaxFileSize still applies when parsing).
+	MaxFile = 256 << 20
+)
+
+// Errors a Backend wraps so the API can choose the HTTP status.
+var (
+	ErrNotFound   = errors.New("not found")
+	ErrConflict   = errors.New("conflict")
+	ErrBadRequest = errors.New("bad request")
+)
+
+// Result is one request's outcome, as CaiaSoft answers it.
+type Result struct {
+	Item      string `json:"item"`
+	Deny      string `json:"deny"`
+	IStatus   string `json:"istatus"`
+	RequestID string `json:"request_id,omitempty"`
+	// Reason is the full reason of a denial; Skipped marks a duplicate request id.
+	Reason  string `json:"-"`
+	Skipped bool   `json:"-"`
+}
+
+// FileResult is what became of a posted request file.
+type FileResult struct {
+	File     string
+	Rejected bool
+	Reason   string
+	Results  []Result
+}
+
+// CircRequest is one request of POST /api/circrequests/v1.
+type CircRequest struct {
+	Barcode     string `json:"barcode"`
+	RequestType string `json:"request_type"`
+	Stop        string `json:"stop"`
+	RequestID   string `json:"request_id"`
+	PatronID    string `json:"patron_id"`
+	Title       string `json:"title"`
+	Author      string `json:"author"`
+	CallNumber  string `json:"call_number"`
+}
+
+// Backend is what the API serves: the engine.
+type Backend interface {
+	SubmitFile(ctx context.Context, profile, format, name string, body io.Reader) (FileResult, error)
+	CircRequests(ctx context.Context, profile string, reqs []CircRequest) ([]Result, error)
+	ItemStatus(ctx context.Context, barcode string) (store.Item, error)
+	Stops(all bool) []profile.Stop
+	Retrieve(ctx context.Context, barcode string) error
+	Refile(ctx context.Context, barcode string) error
+	MarkMissing(ctx context.Context, barcode string) error
+	Accession(ctx context.Context, item profile.InventoryItem) error
+	Alerts(ctx context.Context) ([]store.Alert, error)
+	Requests(ctx context.Context) ([]store.Request, error)
+	Outbox(ctx context.Context) ([]store.Message, error)
+	// ServeNCIP answers one NCIP message (DeleteItem) with NCIP.
+	ServeNCIP(ctx context.Context, body []byte) []byte
+}
+
+// Config configures the handler.
+type Config struct {
+	Backend Backend
+	// FacilityKey opens every endpoint.
+	FacilityKey string
+	// ProfileKeys are the profiles' intake keys (profile → key).
+	ProfileKeys map[string]string
+	// Profiles names every profile; with the facility key and one profile, ?profile= may be left out.
+	Profiles []string
+	Logger   *slog.Logger
+}
+
+type server struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns the API handler.
+func New(cfg Config) http.Handler {
+	s := &server{cfg: cfg, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("POST /api/requestfile/v1", s.requestFile)
+	mux.HandleFunc("POST /api/circrequests/v1", s.circRequests)
+	mux.HandleFunc("GET /api/itemstatus/v1/{barcode}", s.facility(s.itemStatus))
+	mux.HandleFunc("GET /api/circstoplist/v1/{which}", s.facility(s.stopList))
+	mux.HandleFunc("POST /api/floor/v1/{op}", s.facility(s.floor))
+	mux.HandleFunc("GET /api/alerts/v1", s.facility(func(w http.ResponseWriter, r *http.Request) {
+		listAnswer(w, "alerts", orEmpty(s.cfg.Backend.Alerts(r.Context())))
+	}))
+	mux.HandleFunc("GET /api/requests/v1", s.facility(func(w http.ResponseWriter, r *http.Request) {
+		listAnswer(w, "requests", orEmpty(s.cfg.Backend.Requests(r.Context())))
+	}))
+	mux.HandleFunc("GET /api/outbox/v1", s.facility(func(w http.ResponseWriter, r *http.Request) {
+		listAnswer(w, "messages", orEmpty(s.cfg.Backend.Outbox(r.Context())))
+	}))
+	mux.HandleFunc("POST /api/ncip", s.ncip)
+	return mux
+}
+
+type listed[T any] struct {
+	rows []T
+	err  error
+}
+
+func orEmpty[T any](rows []T, err error) listed[T] {
+	if rows == nil {
+		rows = []T{}
+	}
+	return listed[T]{rows, err}
+}
+
+func listAnswer[T any](w http.ResponseWriter, key string, l listed[T]) {
+	if l.err != nil {
+		fail(w, http.StatusInternalServerError, l.err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", key: l.rows, "count": strconv.Itoa(len(l.rows))})
+}
+
+// keyMatches compares in constant time; an empty configured key never matches.
+func keyMatches(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func (s *server) isFacility(r *http.Request) bool {
+	return keyMatches(r.Header.Get("X-API-Key"), s.cfg.FacilityKey)
+}
+
+// facility guards an endpoint with the facility's key.
+func (s *server) facility(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.isFacility(r) {
+			fail(w, http.StatusUnauthorized, errors.New("invalid or missing X-API-Key"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// poster resolves the profile of a post: the one whose intake key was
+// given, or with the facility key the ?profile= one (or the only one).
+func (s *server) poster(r *http.Request) (string, int, error) {
+	key := r.Header.Get("X-API-Key")
+	want := r.URL.Query().Get("profile")
+	// Every key is compared, so the time taken does not tell which one matched.
+	matched := ""
+	for name, k := range s.cfg.ProfileKeys {
+		if keyMatches(key, k) && (want == "" || want == name) {
+			matched = name
+		}
+	}
+	if matched != "" {
+		return matched, 0, nil
+	}
+	if !s.isFacility(r) {
+		return "", http.StatusUnauthorized, errors.New("invalid or missing X-API-Key")
+	}
+	if want != "" {
+		return want, 0, nil
+	}
+	if len(s.cfg.Profiles) == 1 {
+		return s.cfg.Profiles[0], 0, nil
+	}
+	return "", http.StatusBadRequest, errors.New("which profile? add ?profile=NAME")
+}
+
+func (s *server) requestFile(w http.ResponseWriter, r *http.Request) {
+	prof, status, err := s.poster(r)
+	if err != nil {
+		fail(w, status, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFile)
+	body, name := io.Reader(r.Body), "requestfile.xml"
+	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		mr := multipart.NewReader(r.Body, params["boundary"])
+		var part *multipart.Part
+		for {
+			part, err = mr.NextPart()
+			if err != nil {
+				fail(w, http.StatusBadRequest, fmt.Errorf("multipart: no file part: %w", err))
+				return
+			}
+			if part.FileName() != "" || part.FormName() == "file" {
+				break
+			}
+		}
+		body = part
+		if part.FileName() != "" {
+			name = part.FileName()
+		}
+	} else if mt == "text/plain" {
+		name = "requestfile.txt"
+	}
+	res, err := s.cfg.Backend.SubmitFile(r.Context(), prof, r.URL.Query().Get("format"), name, body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			fail(w, http.StatusRequestEntityTooLarge, err)
+			return
+		}
+		fail(w, statusOf(err), err)
+		return
+	}
+	if res.Rejected {
+		writeJSON(w, http.StatusUnprocessableEntity, envelope{Success: false, Error: "request file rejected: " + oneLine(res.Reason),
+			RequestCount: "0", Results: []Result{}})
+		return
+	}
+	answer(w, res.Results)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+type envelope struct {
+	Success      bool     `json:"success"`
+	Error        string   `json:"error"`
+	RequestCount string   `json:"request_count"`
+	Results      []Result `json:"results"`
+}
+
+func answer(w http.ResponseWriter, results []Result) {
+	if results == nil {
+		results = []Result{}
+	}
+	writeJSON(w, http.StatusOK, envelope{Success: true, RequestCount: strconv.Itoa(len(results)), Results: results})
+}
+
+// DecodeCircRequests reads a circrequests body. Unknown fields are allowed
+// (CaiaSoft's clients send more than the facility reads); a body that is
+// not one JSON object with a "requests" array is an error.
+func DecodeCircRequests(r io.Reader) ([]CircRequest, error) {
+	var body struct {
+		Requests *[]CircRequest `json:"requests"`
+	}
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&body); err != nil {
+		return nil, fmt.Errorf("decode circrequests: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("decode circrequests: data after the JSON object")
+	}
+	if body.Requests == nil {
+		return nil, errors.New(`decode circrequests: "requests" is missing`)
+	}
+	return *body.Requests, nil
+}
+
+func (s *server) circRequests(w http.ResponseWriter, r *http.Request) {
+	prof, status, err := s.poster(r)
+	if err != nil {
+		fail(w, status, err)
+		return
+	}
+	reqs, err := DecodeCircRequests(http.MaxBytesReader(w, r.Body, MaxJSON))
+	if err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	res, err := s.cfg.Backend.CircRequests(r.Context(), prof, reqs)
+	if err != nil {
+		fail(w, statusOf(err), err)
+		return
+	}
+	answer(w, res)
+}
+
+func (s *server) itemStatus(w http.ResponseWriter, r *http.Request) {
+	it, err := s.cfg.Backend.ItemStatus(r.Context(), r.PathValue("barcode"))
+	if err != nil {
+		fail(w, statusOf(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "barcode": it.Barcode, "status": it.Status,
+		"collection": it.Collection, "material": it.Material, "tray": it.Tray, "profile": it.Profile})
+}
+
+func (s *server) stopList(w http.ResponseWriter, r *http.Request) {
+	which := strings.ToUpper(r.PathValue("which"))
+	if which != "ACTIVE" && which != "ALL" {
+		fail(w, http.StatusNotFound, errors.New("want /circstoplist/v1/ACTIVE or /ALL"))
+		return
+	}
+	type stop struct {
+		Code   string `json:"stop_code"`
+		Name   string `json:"stop_name"`
+		Active string `json:"active"`
+	}
+	out := []stop{}
+	for _, st := range s.cfg.Backend.Stops(which == "ALL") {
+		a := "N"
+		if st.Active {
+			a = "Y"
+		}
+		out = append(out, stop{st.Code, st.Name, a})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "stop_count": strconv.Itoa(len(out)), "stops": out})
+}
+
+func (s *server) floor(w http.ResponseWriter, r *http.Request) {
+	var it profile.InventoryItem
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSON))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&it); err != nil {
+		fail(w, http.StatusBadRequest, fmt.Errorf("decode body: %w", err))
+		return
+	}
+	if it.Barcode == "" {
+		fail(w, http.StatusBadRequest, errors.New(`"barcode" is required`))
+		return
+	}
+	ctx, b := r.Context(), s.cfg.Backend
+	var err error
+	switch op := r.PathValue("op"); op {
+	case "retrieve":
+		err = b.Retrieve(ctx, it.Barcode)
+	case "refile":
+		err = b.Refile(ctx, it.Barcode)
+	case "missing":
+		err = b.MarkMissing(ctx, it.Barcode)
+	case "accession":
+		err = b.Accession(ctx, it)
+	default:
+		fail(w, http.StatusNotFound, fmt.Errorf("unknown floor operation %q: want retrieve, refile, missing or accession", op))
+		return
+	}
+	if err != nil {
+		fail(w, statusOf(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "barcode": it.Barcode})
+}
+
+func (s *server) ncip(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxNCIP+1))
+	if err != nil {
+		body = nil
+	}
+	out := s.cfg.Backend.ServeNCIP(r.Context(), body)
+	w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+}
+
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, context.Canceled):
+		return 499
+	}
+	return http.StatusInternalServerError
+}
+
+func fail(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, envelope{Success: false, Error: err.Error(), RequestCount: "0", Results: []Result{}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

@@ -1,0 +1,338 @@
+// Package engine is the facility's integration engine, the CaiaSoft-like
+// side of a remote-storage integration (DESIGN §1, §2): it takes in the
+// libraries' request files, keeps the inventory, accepts or denies each
+// request, and tells the library system by NCIP when an item leaves storage
+// (CheckOutItem), comes back (CheckInItem), or does not exist
+// (CancelRequestItem); it answers ALMA's DeleteItem.
+//
+// Data flow of one request: a file lands in the profile's inbox (SFTP upload
+// or REST post) → FileArrived claims it (package intake) → requestfile.Parse
+// reads it → every record is translated and decided in ONE store
+// transaction, together with the NCIP messages it owes (package store) →
+// the outbox delivers them (package outbox) → a floor operation (Retrieve,
+// Refile, Accession, MarkMissing) changes the inventory and enqueues the
+// next message in the same transaction.
+//
+// Directories under Config.DataDir:
+//
+//	annex.db                               the store
+//	sftp/<account>/<intake.sftp.directory> inbox of an SFTP profile (annex up roots the account at sftp/<account>)
+//	inbox/<profile>                        inbox of a REST profile
+//	intake/<profile>/claimed|processed|rejected
+//
+// The engine never imports a simulator: it meets them over the wire only.
+// Its REST API (package api) is served by Handler; see that package for paths.
+package engine
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/annexlab/annex/integration/api"
+	"github.com/annexlab/annex/integration/intake"
+	"github.com/annexlab/annex/integration/outbox"
+	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/integration/store"
+)
+
+// RescanEvery is how often the inboxes are rescanned. The rescan is only a
+// safety net for a missed "file arrived" event; events are processed at once.
+const RescanEvery = 3 * time.Second
+
+// Config configures an Engine.
+type Config struct {
+	// Facility and Profiles are already loaded and validated.
+	Facility profile.Facility
+	Profiles []profile.Profile
+	// DataDir holds the store (annex.db) and the intake directories.
+	DataDir string
+	// Clock gives every date in messages and records; nil means time.Now.
+	Clock func() time.Time
+	// HTTPClient sends NCIP over HTTP; nil means a keep-alive client sized
+	// from the profiles' retry concurrency (timeouts are per attempt).
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// Rows the engine lists, for tests, the API and the scenario harness.
+type (
+	Alert      = store.Alert
+	RequestRow = store.Request
+	OutboxRow  = store.Message
+	Item       = store.Item
+)
+
+// Errors of the floor operations. They wrap the API's errors, which choose
+// the HTTP status.
+var (
+	// ErrUnknownItem: the barcode is not in the inventory.
+	ErrUnknownItem = fmt.Errorf("unknown item (%w)", api.ErrNotFound)
+	// ErrConflict: the item is not in a state the operation applies to.
+	ErrConflict = fmt.Errorf("not possible now (%w)", api.ErrConflict)
+	// ErrUnknownProfile: no profile of that name.
+	ErrUnknownProfile = fmt.Errorf("unknown profile (%w)", api.ErrBadRequest)
+	// ErrClosed: the engine is closed.
+	ErrClosed = errors.New("engine closed")
+)
+
+// Engine is an open facility engine.
+type Engine struct {
+	cfg      Config
+	log      *slog.Logger
+	clock    func() time.Time
+	store    *store.Store
+	profiles map[string]*profile.Profile
+	order    []string // profile names in configuration order
+	dirs     map[string]intake.Dirs
+	locks    map[string]*sync.Mutex // one file at a time per profile
+	sender   *outbox.Sender
+	handler  http.Handler
+
+	startOnce sync.Once
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+	closed    bool // set while holding every profile lock
+}
+
+// Open opens (or creates) the store under cfg.DataDir, seeds the inventory
+// on first start, creates the intake directories and resumes files left
+// claimed by a previous run. It does not listen or send: see Handler and Start.
+func Open(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("open engine: data dir is required")
+	}
+	e := &Engine{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), clock: cfg.Clock,
+		profiles: map[string]*profile.Profile{}, dirs: map[string]intake.Dirs{}, locks: map[string]*sync.Mutex{}}
+	if e.clock == nil {
+		e.clock = time.Now
+	}
+	var lanes []outbox.Lane
+	maxConc := 0
+	for i := range cfg.Profiles {
+		p := withDefaults(cfg.Profiles[i])
+		if p.Name == "" {
+			return nil, fmt.Errorf("open engine: profile %d has no name", i)
+		}
+		if e.profiles[p.Name] != nil {
+			return nil, fmt.Errorf("open engine: profile %q is configured twice", p.Name)
+		}
+		switch {
+		case p.System == profile.SystemALMA && p.ALMA == nil, p.System == profile.SystemALEPH && p.ALEPH == nil:
+			return nil, fmt.Errorf("open engine: profile %q: system %s without its %s section", p.Name, p.System, p.System)
+		case p.System != profile.SystemALMA && p.System != profile.SystemALEPH:
+			return nil, fmt.Errorf("open engine: profile %q: unknown system %q", p.Name, p.System)
+		}
+		e.profiles[p.Name] = &p
+		e.order = append(e.order, p.Name)
+		e.locks[p.Name] = &sync.Mutex{}
+		e.dirs[p.Name] = intake.Dirs{Inbox: e.inboxDir(&p), Root: filepath.Join(cfg.DataDir, "intake", p.Name)}
+		if err := e.dirs[p.Name].Create(); err != nil {
+			return nil, fmt.Errorf("open engine: %w", err)
+		}
+		lanes = append(lanes, outbox.Lane{Profile: p.Name, Retry: p.Retry})
+		maxConc = max(maxConc, p.Retry.Concurrency)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, "annex.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
+	e.store = st
+	if st.Created() {
+		if err := e.seed(ctx); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("open engine: %w", err)
+		}
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(maxConc, 2)
+		client = &http.Client{Transport: tr}
+	}
+	e.sender = outbox.New(outbox.Config{Store: st, Lanes: lanes, Client: client, Clock: e.clock, Logger: e.log,
+		OnOutcome: e.onOutcome})
+	keys := map[string]string{}
+	for _, name := range e.order {
+		if k := e.profiles[name].Intake.APIKey; k != "" {
+			keys[name] = k
+		}
+	}
+	e.handler = api.New(api.Config{Backend: e, FacilityKey: cfg.Facility.APIKey, ProfileKeys: keys, Profiles: e.order, Logger: e.log})
+	for _, name := range e.order {
+		if err := e.resume(ctx, e.profiles[name]); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("open engine: %w", err)
+		}
+	}
+	return e, nil
+}
+
+// withDefaults fills what a profile may leave out.
+func withDefaults(p profile.Profile) profile.Profile {
+	p.Retry = outbox.Defaults(p.Retry)
+	if p.ALMA != nil {
+		a := *p.ALMA
+		a.CancelRequestType = cmp.Or(a.CancelRequestType, "Hold")
+		p.ALMA = &a
+	}
+	if p.Intake.Format == "" {
+		switch p.System {
+		case profile.SystemALMA:
+			p.Intake.Format = profile.FormatRSExport
+		case profile.SystemALEPH:
+			p.Intake.Format = profile.FormatALEPHPrint
+		}
+	}
+	return p
+}
+
+// seed loads the facility's inventory at first start.
+func (e *Engine) seed(ctx context.Context) error {
+	now := e.clock()
+	return e.store.Tx(ctx, func(tx *store.Tx) error {
+		for _, it := range e.cfg.Facility.Inventory {
+			p := e.profiles[it.Profile]
+			if p == nil {
+				return fmt.Errorf("seed inventory: item %s: %w %q", it.Barcode, ErrUnknownProfile, it.Profile)
+			}
+			err := tx.PutItem(store.Item{Barcode: it.Barcode, Profile: it.Profile, Collection: it.Collection,
+				Material: it.Material, Tray: it.Tray, Library: libraryOf(p, it.Collection), Status: store.ItemInStorage, Updated: now})
+			if err != nil {
+				return fmt.Errorf("seed inventory: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// libraryOf finds the library code a facility collection comes from, by
+// reading the profile's collection table backwards ("MAIN/ANNEX" → MAIN).
+// It picks the first key in sorted order, so the answer is deterministic.
+func libraryOf(p *profile.Profile, collection string) string {
+	for _, k := range slices.Sorted(maps.Keys(p.Translation.Collections)) {
+		if p.Translation.Collections[k] == collection {
+			lib, _, _ := strings.Cut(k, "/")
+			return lib
+		}
+	}
+	return ""
+}
+
+func (e *Engine) inboxDir(p *profile.Profile) string {
+	if s := p.Intake.SFTP; s != nil && s.Account != "" {
+		return filepath.Join(e.cfg.DataDir, "sftp", s.Account, filepath.FromSlash(s.Directory))
+	}
+	return filepath.Join(e.cfg.DataDir, "inbox", p.Name)
+}
+
+// InboxDir is where a profile's request files must land ("" for an unknown profile).
+func (e *Engine) InboxDir(profileName string) string {
+	return e.dirs[profileName].Inbox
+}
+
+// Handler serves the REST API under /api/… and /healthz.
+func (e *Engine) Handler() http.Handler { return e.handler }
+
+// Start starts the outbox sender and the inbox rescan. They stop on Close
+// (or when ctx ends).
+func (e *Engine) Start(ctx context.Context) error {
+	e.startOnce.Do(func() {
+		ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
+		e.sender.Start(ctx)
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.rescanLoop(ctx)
+		}()
+	})
+	return nil
+}
+
+func (e *Engine) rescanLoop(ctx context.Context) {
+	t := time.NewTicker(RescanEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, name := range e.order {
+				if err := e.scan(ctx, e.profiles[name]); err != nil && ctx.Err() == nil {
+					e.log.Error("rescan", "profile", name, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// Close stops the workers, waits for them and closes the store.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		if e.cancel != nil {
+			e.cancel()
+		}
+		e.sender.Close()
+		e.wg.Wait()
+		// A file being processed holds its profile's lock; wait for it.
+		for _, name := range e.order {
+			e.locks[name].Lock()
+		}
+		e.closed = true
+		e.closeErr = e.store.Close()
+		for _, name := range e.order {
+			e.locks[name].Unlock()
+		}
+	})
+	return e.closeErr
+}
+
+// WaitIdle blocks until no message waits in the outbox (every one is
+// delivered or failed) or ctx ends. Tests wait on it instead of sleeping.
+func (e *Engine) WaitIdle(ctx context.Context) error {
+	for {
+		ch := e.sender.Changed()
+		n, err := e.store.Pending(ctx)
+		if err != nil {
+			return fmt.Errorf("wait idle: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("wait idle: %d messages pending: %w", n, ctx.Err())
+		}
+	}
+}
+
+// Alerts lists alerts, oldest first.
+func (e *Engine) Alerts(ctx context.Context) ([]Alert, error) { return e.store.Alerts(ctx) }
+
+// Requests lists requests, oldest first.
+func (e *Engine) Requests(ctx context.Context) ([]RequestRow, error) { return e.store.Requests(ctx) }
+
+// Outbox lists the outbox, oldest first.
+func (e *Engine) Outbox(ctx context.Context) ([]OutboxRow, error) { return e.store.Messages(ctx) }
+
+// Items lists the inventory.
+func (e *Engine) Items(ctx context.Context) ([]Item, error) { return e.store.Items(ctx) }
+
+// Files lists the claimed files and what became of them.
+func (e *Engine) Files(ctx context.Context) ([]store.File, error) { return e.store.Files(ctx) }

@@ -1,0 +1,117 @@
+package engine_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/annexlab/annex/integration/engine"
+	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/simulators/alma"
+	"github.com/annexlab/annex/simulators/journal"
+)
+
+func addFault(t *testing.T, w *almaWorld, f map[string]any) {
+	t.Helper()
+	postJSON(t, w.alma.URL()+"/_sim/faults", "", f, http.StatusCreated, nil)
+}
+
+func countFor(ex []journal.Exchange, barcode string) int {
+	n := 0
+	for _, e := range ex {
+		if strings.Contains(string(e.Request), barcode) {
+			n++
+		}
+	}
+	return n
+}
+
+func outboxFor(t *testing.T, eng *engine.Engine, service, barcode string) engine.OutboxRow {
+	t.Helper()
+	msgs, err := eng.Outbox(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.Service == service && m.Barcode == barcode {
+			return m
+		}
+	}
+	t.Fatalf("no %s for %s in the outbox", service, barcode)
+	return engine.OutboxRow{}
+}
+
+// TestFaults: 5xx, resets and silence are retried until they clear; a
+// Problem is final at once.
+func TestFaults(t *testing.T) {
+	w := newALMAWorld(t, func(c *engine.Config, _ *alma.Config) {
+		c.Profiles[0].Retry.Timeout = profile.Duration(300 * time.Millisecond)
+	})
+	w.export(t)
+
+	addFault(t, w, map[string]any{"kind": "status", "status": 503, "count": 2, "service": "CheckOutItem"})
+	if err := w.eng.Retrieve(t.Context(), "39015000000001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if m := outboxFor(t, w.eng, "CheckOutItem", "39015000000001"); m.Status != store.MsgDelivered || m.Attempts != 3 {
+		t.Errorf("after two 503s: %s after %d attempts", m.Status, m.Attempts)
+	}
+	if n := countFor(waitService(t, w.alma.Journal(), "CheckOutItem", 3), "39015000000001"); n != 3 {
+		t.Errorf("ALMA saw %d CheckOutItem, want 3", n)
+	}
+
+	addFault(t, w, map[string]any{"kind": "reset", "count": 1, "service": "CheckInItem"})
+	if err := w.eng.Refile(t.Context(), "39015000000001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if m := outboxFor(t, w.eng, "CheckInItem", "39015000000001"); m.Status != store.MsgDelivered || m.Attempts != 2 {
+		t.Errorf("after a reset: %s after %d attempts", m.Status, m.Attempts)
+	}
+	if it := almaItem(t, w.state(t), "39015000000001"); it.Status != alma.StatusInPlace {
+		t.Errorf("ALMA item is %s", it.Status)
+	}
+
+	addFault(t, w, map[string]any{"kind": "no-answer", "count": 1, "service": "CheckOutItem"})
+	if err := w.eng.Retrieve(t.Context(), "39015000000002"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if m := outboxFor(t, w.eng, "CheckOutItem", "39015000000002"); m.Status != store.MsgDelivered || m.Attempts != 2 {
+		t.Errorf("after no answer: %s after %d attempts", m.Status, m.Attempts)
+	}
+	if it := almaItem(t, w.state(t), "39015000000002"); it.Status != alma.StatusInTransit {
+		t.Errorf("ALMA item is %s", it.Status)
+	}
+
+	addFault(t, w, map[string]any{"kind": "problem", "count": 1, "service": "CheckInItem", "problem_type": "Unknown Item"})
+	if err := w.eng.Refile(t.Context(), "39015000000002"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	m := outboxFor(t, w.eng, "CheckInItem", "39015000000002")
+	if m.Status != store.MsgFailed || m.Attempts != 1 || !strings.Contains(m.LastError, "Unknown Item") {
+		t.Errorf("after a Problem: %+v", m)
+	}
+	if n := countFor(waitService(t, w.alma.Journal(), "CheckInItem", 2), "39015000000002"); n != 1 {
+		t.Errorf("ALMA saw %d CheckInItem for the item, want exactly 1", n)
+	}
+	a := alertsOf(t, w.eng, store.AlertNCIPProblem)
+	if len(a) != 1 || a[0].Barcode != "39015000000002" || !strings.Contains(a[0].Message, "Unknown Item") {
+		t.Errorf("ncip_problem alerts: %+v", a)
+	}
+	if r := requestByID(t, w.eng, "REQ-2"); !strings.Contains(r.Reason, "Unknown Item") {
+		t.Errorf("REQ-2 reason %q does not name the Problem", r.Reason)
+	}
+}

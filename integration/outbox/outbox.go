@@ -1,0 +1,391 @@
+// Package outbox delivers the NCIP messages the facility's workflow owes
+// (DESIGN §3 "Nothing lost"). Messages are rendered and stored by the
+// workflow in the same transaction as the state change that owes them; the
+// outbox only sends the stored bytes, so every retry is byte-identical.
+//
+// Each profile has a lane: up to Retry.Concurrency messages in flight to its
+// endpoint, over HTTP (POST, keep-alive) or a raw TCP NCIP port (ALEPH:
+// HTTP/1.0 framing, read until the server closes). Transport errors,
+// timeouts, 5xx and replies that are not NCIP are retried with exponential
+// backoff and jitter; an NCIP Problem is final. Lanes sleep on a channel
+// (woken by Wake after an enqueue commits, and by finished attempts) and on
+// a timer set for the earliest next attempt: there is no polling.
+//
+// Delivery is at least once: a message is marked delivered only after the
+// peer answered, so a crash between the answer and that commit resends it.
+// Messages about one item leave in the order they were enqueued.
+package outbox
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/ncip"
+)
+
+// MaxReply caps a peer's reply.
+const MaxReply = 4 << 20
+
+// Retry defaults, applied to zero fields of a lane's policy.
+const (
+	DefaultInitial     = 500 * time.Millisecond
+	DefaultMax         = time.Minute
+	DefaultTimeout     = 10 * time.Second
+	DefaultConcurrency = 4
+	// AlertAfter is the attempt after which a delivery_failure alert is raised (once).
+	AlertAfter = 5
+)
+
+// Lane is one profile's delivery policy.
+type Lane struct {
+	Profile string
+	Retry   profile.Retry
+}
+
+// Outcome is what became of one attempt.
+type Outcome struct {
+	// Kind is store.MsgDelivered, store.MsgFailed (an NCIP Problem) or
+	// store.MsgPending (to be retried).
+	Kind string
+	// Attempts is the number of attempts so far, this one included.
+	Attempts int
+	// Problem describes the Problem of a failed message.
+	Problem string
+	// Err is the error of an attempt to be retried.
+	Err   error
+	Reply []byte
+}
+
+// Config configures a Sender.
+type Config struct {
+	Store  *store.Store
+	Lanes  []Lane
+	Client *http.Client
+	// Clock stamps records; nil means time.Now. Backoff timers use wall time.
+	Clock  func() time.Time
+	Logger *slog.Logger
+	// OnOutcome runs in the transaction that records the outcome, so the
+	// workflow's reaction (a request's reason, an alert) commits with it.
+	OnOutcome func(tx *store.Tx, m store.Message, o Outcome) error
+}
+
+// Sender runs the lanes.
+type Sender struct {
+	cfg   Config
+	log   *slog.Logger
+	clock func() time.Time
+	lanes map[string]*lane
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced after every recorded outcome
+}
+
+type lane struct {
+	Lane
+	wake chan struct{}
+}
+
+// New returns a Sender; Start runs it.
+func New(cfg Config) *Sender {
+	s := &Sender{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), clock: cfg.Clock,
+		lanes: map[string]*lane{}, changed: make(chan struct{})}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.cfg.Client == nil {
+		s.cfg.Client = &http.Client{}
+	}
+	for _, l := range cfg.Lanes {
+		l.Retry = Defaults(l.Retry)
+		s.lanes[l.Profile] = &lane{Lane: l, wake: make(chan struct{}, 1)}
+	}
+	return s
+}
+
+// Defaults fills the zero fields of a retry policy.
+func Defaults(r profile.Retry) profile.Retry {
+	r.Initial = cmp.Or(r.Initial, profile.Duration(DefaultInitial))
+	r.Max = cmp.Or(r.Max, profile.Duration(DefaultMax))
+	r.Timeout = cmp.Or(r.Timeout, profile.Duration(DefaultTimeout))
+	r.Concurrency = cmp.Or(r.Concurrency, DefaultConcurrency)
+	return r
+}
+
+// Start starts one goroutine per lane; they stop when ctx ends or on Close.
+func (s *Sender) Start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	for _, l := range s.lanes {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.run(ctx, l)
+		}()
+	}
+}
+
+// Close stops the lanes and waits for attempts in flight. An attempt cut
+// short stays pending, to be sent again after a restart.
+func (s *Sender) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+}
+
+// Wake tells a profile's lane that a message was enqueued. Call it after
+// the enqueuing transaction committed.
+func (s *Sender) Wake(profile string) {
+	if l := s.lanes[profile]; l != nil {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Changed returns a channel closed at the next recorded outcome.
+func (s *Sender) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+func (s *Sender) notify() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *Sender) run(ctx context.Context, l *lane) {
+	inflight := map[int64]bool{}
+	done := make(chan int64)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		retryIn := time.Duration(0)
+		// One "now" for both queries: a message falling due between them
+		// would otherwise be neither sent nor timed, and wait forever.
+		now := time.Now()
+		if free := l.Retry.Concurrency - len(inflight); free > 0 && ctx.Err() == nil {
+			msgs, err := s.cfg.Store.Due(ctx, l.Profile, now, inflight, free)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("outbox: due messages", "profile", l.Profile, "err", err)
+				retryIn = time.Second
+			}
+			for _, m := range msgs {
+				inflight[m.ID] = true
+				go func() {
+					s.attempt(ctx, l, m)
+					done <- m.ID
+				}()
+			}
+		}
+		if retryIn == 0 && ctx.Err() == nil {
+			if next, ok, err := s.cfg.Store.NextDue(ctx, l.Profile, now); err != nil {
+				retryIn = time.Second
+			} else if ok {
+				retryIn = max(time.Until(next), time.Millisecond)
+			}
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		if retryIn > 0 {
+			timer.Reset(retryIn)
+		}
+		select {
+		case <-ctx.Done():
+			for len(inflight) > 0 {
+				delete(inflight, <-done)
+			}
+			return
+		case <-l.wake:
+		case id := <-done:
+			delete(inflight, id)
+		case <-timer.C:
+		}
+	}
+}
+
+// attempt sends one message once and records the outcome.
+func (s *Sender) attempt(ctx context.Context, l *lane, m store.Message) {
+	reply, err := s.send(ctx, l, m)
+	if ctx.Err() != nil {
+		// Shutting down: what the peer did is unknown, so the message stays
+		// pending with its attempt uncounted and is sent again after restart.
+		return
+	}
+	o := Outcome{Attempts: m.Attempts + 1, Reply: reply}
+	switch {
+	case err != nil:
+		o.Kind, o.Err = store.MsgPending, err
+	default:
+		msg, _, derr := ncip.Decode(reply, ncip.ParseOptions{MaxSize: MaxReply})
+		switch {
+		case derr != nil:
+			o.Kind, o.Err = store.MsgPending, fmt.Errorf("reply is not NCIP: %w", derr)
+		case len(msg.Problems()) > 0:
+			o.Kind, o.Problem = store.MsgFailed, DescribeProblems(msg.Problems())
+		case !msg.IsResponse():
+			o.Kind, o.Err = store.MsgPending, fmt.Errorf("reply is not an NCIP response but %s", msg.Body.ServiceName())
+		default:
+			o.Kind = store.MsgDelivered
+		}
+	}
+	now := s.clock()
+	// The outcome is recorded even while Close cancels ctx: the peer has answered.
+	rctx := context.WithoutCancel(ctx)
+	err = s.cfg.Store.Tx(rctx, func(tx *store.Tx) error {
+		var err error
+		switch o.Kind {
+		case store.MsgDelivered:
+			err = tx.MarkDelivered(m.ID, o.Attempts, reply, now)
+		case store.MsgFailed:
+			err = tx.MarkFailed(m.ID, o.Attempts, reply, o.Problem, now)
+		default:
+			next := time.Now().Add(Backoff(l.Retry, o.Attempts))
+			err = tx.MarkRetry(m.ID, o.Attempts, next, o.Err.Error(), reply, now)
+		}
+		if err == nil && s.cfg.OnOutcome != nil {
+			err = s.cfg.OnOutcome(tx, m, o)
+		}
+		return err
+	})
+	if err != nil {
+		s.log.Error("outbox: record outcome", "id", m.ID, "err", err)
+	}
+	switch o.Kind {
+	case store.MsgDelivered:
+		s.log.Debug("outbox: delivered", "id", m.ID, "profile", m.Profile, "service", m.Service, "attempts", o.Attempts)
+	case store.MsgFailed:
+		s.log.Warn("outbox: NCIP problem", "id", m.ID, "profile", m.Profile, "service", m.Service, "problem", o.Problem)
+	default:
+		s.log.Info("outbox: attempt failed, will retry", "id", m.ID, "profile", m.Profile, "service", m.Service,
+			"attempts", o.Attempts, "err", o.Err)
+	}
+	s.notify()
+}
+
+// Backoff is the wait after the given number of failed attempts: Initial
+// doubling up to Max, with jitter drawn from its upper half so lanes that
+// failed together do not retry together.
+func Backoff(r profile.Retry, attempts int) time.Duration {
+	d := time.Duration(r.Initial)
+	for i := 1; i < attempts && d < time.Duration(r.Max); i++ {
+		d *= 2
+	}
+	d = min(d, time.Duration(r.Max))
+	return d/2 + rand.N(d/2+1)
+}
+
+// DescribeProblems renders Problems for a request's reason and an alert.
+func DescribeProblems(ps []ncip.Problem) string {
+	var parts []string
+	for _, p := range ps {
+		s := p.ProblemType.Value
+		if p.ProblemDetail != "" && p.ProblemDetail != s {
+			s += ": " + p.ProblemDetail
+		}
+		if p.ProblemElement != "" || p.ProblemValue != "" {
+			s += " (" + strings.TrimSpace(p.ProblemElement+" "+p.ProblemValue) + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *Sender) send(ctx context.Context, l *lane, m store.Message) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(l.Retry.Timeout))
+	defer cancel()
+	if m.Transport == store.TransportTCP {
+		return sendTCP(ctx, m.Endpoint, m.Payload)
+	}
+	return s.sendHTTP(ctx, m.Endpoint, m.Payload)
+}
+
+func (s *Sender) sendHTTP(ctx context.Context, url string, payload []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		return nil, fmt.Errorf("post %s: %w", url, err)
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("post %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxReply+1))
+	if err != nil {
+		return body, fmt.Errorf("post %s: read reply: %w", url, err)
+	}
+	if resp.StatusCode >= 500 {
+		return body, fmt.Errorf("post %s: HTTP %d", url, resp.StatusCode)
+	}
+	return body, nil
+}
+
+// sendTCP speaks to an ALEPH NCIP port as its clients do: an HTTP/1.0 POST
+// over a raw socket, then everything up to the server's close is the reply.
+func sendTCP(ctx context.Context, addr string, payload []byte) ([]byte, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	head := "POST /ncip HTTP/1.0\r\nHost: " + addr + "\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-Length: " +
+		strconv.Itoa(len(payload)) + "\r\nConnection: close\r\n\r\n"
+	if _, err := conn.Write(append([]byte(head), payload...)); err != nil {
+		return nil, fmt.Errorf("write %s: %w", addr, err)
+	}
+	raw, err := io.ReadAll(io.LimitReader(conn, MaxReply+1))
+	if err != nil && !errors.Is(err, io.EOF) {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return raw, fmt.Errorf("read %s: %w", addr, err)
+	}
+	if !bytes.HasPrefix(raw, []byte("HTTP/")) {
+		return raw, nil // a bare XML reply
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
+	if err != nil {
+		return raw, fmt.Errorf("read %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return body, fmt.Errorf("read %s: %w", addr, err)
+	}
+	if resp.StatusCode >= 500 {
+		return body, fmt.Errorf("%s: HTTP %d", addr, resp.StatusCode)
+	}
+	return body, nil
+}

@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Items lists the inventory by barcode.
+func (s *Store) Items(ctx context.Context) ([]Item, error) {
+	return list(ctx, s.db, `SELECT `+itemCols+` FROM items ORDER BY barcode`, nil, scanItem)
+}
+
+// ItemByBarcode returns one item; ErrNotFound when there is none.
+func (s *Store) ItemByBarcode(ctx context.Context, barcode string) (Item, error) {
+	var it Item
+	err := s.Tx(ctx, func(tx *Tx) (err error) { it, err = tx.Item(barcode); return err })
+	return it, err
+}
+
+// Requests lists every request, oldest first.
+func (s *Store) Requests(ctx context.Context) ([]Request, error) {
+	return list(ctx, s.db, `SELECT `+requestCols+` FROM requests ORDER BY created, rowid`, nil, scanRequest)
+}
+
+// Messages lists the outbox, oldest first.
+func (s *Store) Messages(ctx context.Context) ([]Message, error) {
+	return list(ctx, s.db, `SELECT `+msgCols+` FROM outbox ORDER BY id`, nil, scanMessage)
+}
+
+// Alerts lists alerts, oldest first.
+func (s *Store) Alerts(ctx context.Context) ([]Alert, error) {
+	return list(ctx, s.db, `SELECT id, time, kind, profile, request_id, barcode, message FROM alerts ORDER BY id`, nil,
+		func(r scanner) (Alert, error) {
+			var a Alert
+			var t string
+			err := r.Scan(&a.ID, &t, &a.Kind, &a.Profile, &a.RequestID, &a.Barcode, &a.Message)
+			a.Time = parseStamp(t)
+			return a, err
+		})
+}
+
+// Files lists claimed files, oldest first.
+func (s *Store) Files(ctx context.Context) ([]File, error) {
+	return list(ctx, s.db, `SELECT `+fileCols+` FROM files ORDER BY received, name`, nil, func(r scanner) (File, error) {
+		var f File
+		var rc, up string
+		err := r.Scan(&f.Name, &f.Profile, &f.Original, &f.SHA256, &f.Status, &f.Reason, &f.Accepted, &f.Denied, &f.Skipped, &rc, &up)
+		f.Received, f.Updated = parseStamp(rc), parseStamp(up)
+		return f, err
+	})
+}
+
+// Due returns up to limit pending messages of a profile that may be sent
+// now: due, not in exclude (in flight), and with no earlier pending message
+// for the same item, so a CheckInItem never overtakes the CheckOutItem
+// before it.
+func (s *Store) Due(ctx context.Context, profile string, now time.Time, exclude map[int64]bool, limit int) ([]Message, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+msgCols+` FROM outbox o WHERE profile = ? AND status = 'pending' AND next_attempt <= ?
+		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.profile = o.profile AND e.barcode = o.barcode AND e.status = 'pending' AND e.id < o.id)
+		ORDER BY id LIMIT ?`, profile, now.UnixNano(), limit+len(exclude))
+	if err != nil {
+		return nil, fmt.Errorf("due messages: %w", err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() && len(out) < limit {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("due messages: %w", err)
+		}
+		if !exclude[m.ID] {
+			out = append(out, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("due messages: %w", err)
+	}
+	return out, nil
+}
+
+// NextDue returns the earliest next attempt of a profile's pending
+// messages that are not yet due; ok is false when there is none.
+func (s *Store) NextDue(ctx context.Context, profile string, now time.Time) (time.Time, bool, error) {
+	var next sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT min(next_attempt) FROM outbox WHERE profile = ? AND status = 'pending' AND next_attempt > ?`,
+		profile, now.UnixNano()).Scan(&next)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("next due: %w", err)
+	}
+	if !next.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, next.Int64), true, nil
+}
+
+// Pending counts the pending messages.
+func (s *Store) Pending(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending: %w", err)
+	}
+	return n, nil
+}
+
+func list[T any](ctx context.Context, db *sql.DB, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,342 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Item is an item of the facility's inventory.
+type Item struct {
+	Barcode    string `json:"barcode"`
+	Profile    string `json:"profile"`
+	Collection string `json:"collection"`
+	Material   string `json:"material,omitempty"`
+	Tray       string `json:"tray,omitempty"`
+	// Library is the library's own code for the item's home (ALMA library,
+	// ALEPH sublibrary): it chooses the ALMA circulation desk.
+	Library string    `json:"library,omitempty"`
+	Status  string    `json:"status"`
+	Updated time.Time `json:"updated"`
+}
+
+// Request is a library request the facility received.
+type Request struct {
+	Profile string          `json:"profile"`
+	ID      string          `json:"id"`
+	Barcode string          `json:"barcode,omitempty"`
+	Stop    string          `json:"stop,omitempty"`
+	Library string          `json:"library,omitempty"`
+	Status  string          `json:"status"`
+	Reason  string          `json:"reason,omitempty"`
+	File    string          `json:"file,omitempty"`
+	Line    int             `json:"line,omitempty"`
+	Raw     json.RawMessage `json:"raw,omitempty"`
+	Created time.Time       `json:"created"`
+	Updated time.Time       `json:"updated"`
+}
+
+// File is a claimed request file.
+type File struct {
+	// Name is the claimed name (<time>-<original>), unique.
+	Name     string    `json:"name"`
+	Profile  string    `json:"profile"`
+	Original string    `json:"original"`
+	SHA256   string    `json:"sha256"`
+	Status   string    `json:"status"`
+	Reason   string    `json:"reason,omitempty"`
+	Accepted int       `json:"accepted"`
+	Denied   int       `json:"denied"`
+	Skipped  int       `json:"skipped"`
+	Received time.Time `json:"received"`
+	Updated  time.Time `json:"updated"`
+}
+
+// Message is an NCIP message in the outbox.
+type Message struct {
+	ID        int64  `json:"id"`
+	Profile   string `json:"profile"`
+	Endpoint  string `json:"endpoint"`
+	Transport string `json:"transport"`
+	Service   string `json:"service"`
+	RequestID string `json:"request_id,omitempty"`
+	Barcode   string `json:"barcode,omitempty"`
+	// Payload is the exact bytes sent on every attempt.
+	Payload  []byte `json:"payload"`
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts"`
+	// NextAttempt is wall-clock time (not the engine's Clock): it schedules timers.
+	NextAttempt time.Time `json:"next_attempt"`
+	LastError   string    `json:"last_error,omitempty"`
+	Reply       []byte    `json:"reply,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+}
+
+// Alert is something staff must look at.
+type Alert struct {
+	ID        int64     `json:"id"`
+	Time      time.Time `json:"time"`
+	Kind      string    `json:"kind"`
+	Profile   string    `json:"profile,omitempty"`
+	RequestID string    `json:"request_id,omitempty"`
+	Barcode   string    `json:"barcode,omitempty"`
+	Message   string    `json:"message"`
+}
+
+type scanner interface{ Scan(...any) error }
+
+// ---- items
+
+const itemCols = `barcode, profile, collection, material, tray, library, status, updated`
+
+func scanItem(r scanner) (Item, error) {
+	var it Item
+	var upd string
+	err := r.Scan(&it.Barcode, &it.Profile, &it.Collection, &it.Material, &it.Tray, &it.Library, &it.Status, &upd)
+	it.Updated = parseStamp(upd)
+	return it, err
+}
+
+// Item returns an item; ErrNotFound when there is none.
+func (t *Tx) Item(barcode string) (Item, error) {
+	it, err := scanItem(t.tx.QueryRowContext(t.ctx, `SELECT `+itemCols+` FROM items WHERE barcode = ?`, barcode))
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, fmt.Errorf("item %s: %w", barcode, ErrNotFound)
+	}
+	if err != nil {
+		return it, fmt.Errorf("item %s: %w", barcode, err)
+	}
+	return it, nil
+}
+
+// PutItem inserts or replaces an item.
+func (t *Tx) PutItem(it Item) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO items (`+itemCols+`) VALUES (?,?,?,?,?,?,?,?)
+		ON CONFLICT (barcode) DO UPDATE SET profile=excluded.profile, collection=excluded.collection,
+		material=excluded.material, tray=excluded.tray, library=excluded.library, status=excluded.status, updated=excluded.updated`,
+		it.Barcode, it.Profile, it.Collection, it.Material, it.Tray, it.Library, it.Status, Stamp(it.Updated))
+	if err != nil {
+		return fmt.Errorf("put item %s: %w", it.Barcode, err)
+	}
+	return nil
+}
+
+// DeleteItem removes an item; it reports whether there was one.
+func (t *Tx) DeleteItem(barcode string) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM items WHERE barcode = ?`, barcode)
+	if err != nil {
+		return false, fmt.Errorf("delete item %s: %w", barcode, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// CountItems counts the inventory.
+func (t *Tx) CountItems() (int, error) {
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM items`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count items: %w", err)
+	}
+	return n, nil
+}
+
+// ---- requests
+
+const requestCols = `profile, id, barcode, stop, library, status, reason, file, line, raw, created, updated`
+
+func scanRequest(r scanner) (Request, error) {
+	var q Request
+	var raw, cr, up string
+	err := r.Scan(&q.Profile, &q.ID, &q.Barcode, &q.Stop, &q.Library, &q.Status, &q.Reason, &q.File, &q.Line, &raw, &cr, &up)
+	q.Raw = json.RawMessage(raw)
+	q.Created, q.Updated = parseStamp(cr), parseStamp(up)
+	return q, err
+}
+
+// Request returns a request; ErrNotFound when there is none.
+func (t *Tx) Request(profile, id string) (Request, error) {
+	q, err := scanRequest(t.tx.QueryRowContext(t.ctx, `SELECT `+requestCols+` FROM requests WHERE profile = ? AND id = ?`, profile, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return q, fmt.Errorf("request %s/%s: %w", profile, id, ErrNotFound)
+	}
+	if err != nil {
+		return q, fmt.Errorf("request %s/%s: %w", profile, id, err)
+	}
+	return q, nil
+}
+
+// InsertRequest adds a request; it reports false (and changes nothing) when
+// the profile already has a request with that id.
+func (t *Tx) InsertRequest(q Request) (bool, error) {
+	raw := string(q.Raw)
+	if raw == "" {
+		raw = "{}"
+	}
+	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO requests (`+requestCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (profile, id) DO NOTHING`,
+		q.Profile, q.ID, q.Barcode, q.Stop, q.Library, q.Status, q.Reason, q.File, q.Line, raw, Stamp(q.Created), Stamp(q.Updated))
+	if err != nil {
+		return false, fmt.Errorf("insert request %s/%s: %w", q.Profile, q.ID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// SetRequest changes a request's status and reason.
+func (t *Tx) SetRequest(profile, id, status, reason string, now time.Time) error {
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE requests SET status = ?, reason = ?, updated = ? WHERE profile = ? AND id = ?`,
+		status, reason, Stamp(now), profile, id)
+	if err != nil {
+		return fmt.Errorf("set request %s/%s: %w", profile, id, err)
+	}
+	return nil
+}
+
+// SetRequestReason records a reason on a request without changing its status.
+func (t *Tx) SetRequestReason(profile, id, reason string, now time.Time) error {
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE requests SET reason = ?, updated = ? WHERE profile = ? AND id = ?`,
+		reason, Stamp(now), profile, id)
+	if err != nil {
+		return fmt.Errorf("set request %s/%s: %w", profile, id, err)
+	}
+	return nil
+}
+
+// OldestRequest returns the oldest request on an item whose status is one
+// of statuses (requests on one item are served first come, first served);
+// ErrNotFound when there is none.
+func (t *Tx) OldestRequest(barcode string, statuses ...string) (Request, error) {
+	args := []any{barcode}
+	for _, s := range statuses {
+		args = append(args, s)
+	}
+	q, err := scanRequest(t.tx.QueryRowContext(t.ctx, `SELECT `+requestCols+` FROM requests WHERE barcode = ? AND status IN (`+
+		placeholders(len(statuses))+`) ORDER BY created, rowid LIMIT 1`, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return q, fmt.Errorf("request on %s: %w", barcode, ErrNotFound)
+	}
+	if err != nil {
+		return q, fmt.Errorf("request on %s: %w", barcode, err)
+	}
+	return q, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// ---- files
+
+const fileCols = `name, profile, original, sha256, status, reason, accepted, denied, skipped, received, updated`
+
+// File returns a claimed file's record; ErrNotFound when there is none.
+func (t *Tx) File(name string) (File, error) {
+	var f File
+	var rc, up string
+	err := t.tx.QueryRowContext(t.ctx, `SELECT `+fileCols+` FROM files WHERE name = ?`, name).
+		Scan(&f.Name, &f.Profile, &f.Original, &f.SHA256, &f.Status, &f.Reason, &f.Accepted, &f.Denied, &f.Skipped, &rc, &up)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, fmt.Errorf("file %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return f, fmt.Errorf("file %s: %w", name, err)
+	}
+	f.Received, f.Updated = parseStamp(rc), parseStamp(up)
+	return f, nil
+}
+
+// PutFile inserts or replaces a file's record.
+func (t *Tx) PutFile(f File) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO files (`+fileCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (name) DO UPDATE SET status=excluded.status, reason=excluded.reason, sha256=excluded.sha256,
+		accepted=excluded.accepted, denied=excluded.denied, skipped=excluded.skipped, updated=excluded.updated`,
+		f.Name, f.Profile, f.Original, f.SHA256, f.Status, f.Reason, f.Accepted, f.Denied, f.Skipped, Stamp(f.Received), Stamp(f.Updated))
+	if err != nil {
+		return fmt.Errorf("put file %s: %w", f.Name, err)
+	}
+	return nil
+}
+
+// ---- outbox
+
+const msgCols = `id, profile, endpoint, transport, service, request_id, barcode, payload, status, attempts, next_attempt, last_error, reply, created, updated`
+
+func scanMessage(r scanner) (Message, error) {
+	var m Message
+	var next int64
+	var cr, up string
+	err := r.Scan(&m.ID, &m.Profile, &m.Endpoint, &m.Transport, &m.Service, &m.RequestID, &m.Barcode, &m.Payload,
+		&m.Status, &m.Attempts, &next, &m.LastError, &m.Reply, &cr, &up)
+	m.NextAttempt = time.Unix(0, next)
+	m.Created, m.Updated = parseStamp(cr), parseStamp(up)
+	return m, err
+}
+
+// Enqueue adds a pending message, due at once, and returns its id.
+func (t *Tx) Enqueue(m Message) (int64, error) {
+	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO outbox (profile, endpoint, transport, service, request_id, barcode, payload,
+		status, attempts, next_attempt, created, updated) VALUES (?,?,?,?,?,?,?,?,0,0,?,?)`,
+		m.Profile, m.Endpoint, m.Transport, m.Service, m.RequestID, m.Barcode, m.Payload, MsgPending, Stamp(m.Created), Stamp(m.Created))
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s: %w", m.Service, err)
+	}
+	return res.LastInsertId()
+}
+
+// Message returns one outbox message.
+func (t *Tx) Message(id int64) (Message, error) {
+	m, err := scanMessage(t.tx.QueryRowContext(t.ctx, `SELECT `+msgCols+` FROM outbox WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, fmt.Errorf("message %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return m, fmt.Errorf("message %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// MarkDelivered records a successful delivery and the reply.
+func (t *Tx) MarkDelivered(id int64, attempts int, reply []byte, now time.Time) error {
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE outbox SET status = ?, attempts = ?, reply = ?, last_error = '', updated = ? WHERE id = ?`,
+		MsgDelivered, attempts, reply, Stamp(now), id)
+	if err != nil {
+		return fmt.Errorf("mark %d delivered: %w", id, err)
+	}
+	return nil
+}
+
+// MarkFailed records a final failure (an NCIP Problem) and the reply.
+func (t *Tx) MarkFailed(id int64, attempts int, reply []byte, reason string, now time.Time) error {
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE outbox SET status = ?, attempts = ?, reply = ?, last_error = ?, updated = ? WHERE id = ?`,
+		MsgFailed, attempts, reply, reason, Stamp(now), id)
+	if err != nil {
+		return fmt.Errorf("mark %d failed: %w", id, err)
+	}
+	return nil
+}
+
+// MarkRetry records a failed attempt and when to try again.
+func (t *Tx) MarkRetry(id int64, attempts int, next time.Time, lastErr string, reply []byte, now time.Time) error {
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ?, reply = ?, updated = ? WHERE id = ?`,
+		attempts, next.UnixNano(), lastErr, reply, Stamp(now), id)
+	if err != nil {
+		return fmt.Errorf("mark %d for retry: %w", id, err)
+	}
+	return nil
+}
+
+// ---- alerts
+
+// AddAlert records an alert and returns its id.
+func (t *Tx) AddAlert(a Alert) (int64, error) {
+	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO alerts (time, kind, profile, request_id, barcode, message) VALUES (?,?,?,?,?,?)`,
+		Stamp(a.Time), a.Kind, a.Profile, a.RequestID, a.Barcode, a.Message)
+	if err != nil {
+		return 0, fmt.Errorf("add alert: %w", err)
+	}
+	return res.LastInsertId()
+}
