@@ -10,9 +10,9 @@ FUZZTIME ?= 10s
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o annex ./cmd/annex
 
-## run: build and start `annex up` with the embedded demo configuration
+## run: build and start `annex up` with the embedded demo configuration, driving the demo flow on a timer
 run: build
-	./annex up
+	./annex up --demo-auto
 
 ## deps: what the tests need from Debian (xmllint, OpenSSH's sftp client); a no-op once installed
 deps:
