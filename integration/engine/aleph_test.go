@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/annexlab/annex/integration/store"
-	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/aleph"
+	"github.com/annexlab/annex/simulators/journal"
 )
 
 func alephItem(t *testing.T, w *alephWorld, barcode string) aleph.Item {

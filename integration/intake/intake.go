@@ -63,7 +63,7 @@ func (d Dirs) Create() error {
 // the REST API's temporary files.
 func Ignored(name string) bool { return strings.HasPrefix(name, ".") }
 
-// Inbox lists the files waiting in the inbox, oldest first.
+// InboxFiles lists the files waiting in the inbox, oldest first.
 func (d Dirs) InboxFiles() ([]string, error) {
 	return listFiles(d.Inbox)
 }
