@@ -278,7 +278,8 @@ func (s *Sender) attempt(ctx context.Context, l *lane, m store.Message) {
 	}
 	switch o.Kind {
 	case store.MsgDelivered:
-		s.log.Debug("outbox: delivered", "id", m.ID, "profile", m.Profile, "service", m.Service, "attempts", o.Attempts)
+		// Info, not Debug: a delivered message is what an operator watches for.
+		s.log.Info("NCIP delivered", "id", m.ID, "profile", m.Profile, "service", m.Service, "barcode", m.Barcode, "attempts", o.Attempts)
 	case store.MsgFailed:
 		s.log.Warn("outbox: NCIP problem", "id", m.ID, "profile", m.Profile, "service", m.Service, "problem", o.Problem)
 	default:
