@@ -78,6 +78,8 @@ func Encode(m *Message, s Style) ([]byte, error) {
 		return nil, fmt.Errorf("encode %s: %w", m.Body.ServiceName(), err)
 	}
 	w := &writer{s: s, v: m.Version}
+	// Most messages are 1–2 kB; growing once avoids repeated copying.
+	w.buf.Grow(2048)
 	if w.s.Prefix == "" {
 		w.s.Prefix = "ns1"
 	}

@@ -60,6 +60,8 @@ type World struct {
 	http     *http.Server
 	serveErr chan error
 	engine   atomic.Pointer[engine.Engine]
+	// engineCfg is what the engine was opened with, so RestartEngine can open it again.
+	engineCfg engine.Config
 }
 
 // Start brings a world up: facility listener, SFTP server, mocks, then the
@@ -132,14 +134,19 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 			}
 		}
 	}
-	eng, err := engine.Open(ctx, engine.Config{Facility: o.Facility, Profiles: profiles, DataDir: o.DataDir,
-		Clock: o.Clock, Logger: o.Logger})
+	w.engineCfg = engine.Config{Facility: o.Facility, Profiles: profiles, DataDir: o.DataDir,
+		Clock: o.Clock, Logger: o.Logger}
+	eng, err := engine.Open(ctx, w.engineCfg)
 	if err != nil {
 		return nil, fmt.Errorf("start world: %w", err)
 	}
 	w.Engine = eng
 	w.engine.Store(eng)
-	w.http.Handler = eng.Handler()
+	// The handler is looked up per request, so RestartEngine can swap the
+	// engine under a listener that keeps its address.
+	w.http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.engine.Load().Handler().ServeHTTP(rw, r)
+	})
 	go func() { w.serveErr <- w.http.Serve(ln) }()
 	if err := eng.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start world: %w", err)
@@ -189,6 +196,28 @@ func (w *World) startSFTP(o Options) (*sftpd.Server, error) {
 		return nil, fmt.Errorf("start world: sftp: %w", err)
 	}
 	return srv, nil
+}
+
+// RestartEngine closes the engine and opens it again on the same data
+// directory, as an operator restarting the facility's service would: the
+// listeners keep their addresses, and what the store holds (pending NCIP
+// messages, requests, files left claimed) is resumed by the new engine.
+// The caller must not use the old World.Engine after it returns.
+func (w *World) RestartEngine(ctx context.Context) error {
+	old := w.engine.Load()
+	if err := old.Close(); err != nil {
+		return fmt.Errorf("restart engine: %w", err)
+	}
+	eng, err := engine.Open(ctx, w.engineCfg)
+	if err != nil {
+		return fmt.Errorf("restart engine: %w", err)
+	}
+	w.Engine = eng
+	w.engine.Store(eng)
+	if err := eng.Start(ctx); err != nil {
+		return fmt.Errorf("restart engine: %w", err)
+	}
+	return nil
 }
 
 // Close stops every party, the facility's front doors first.
