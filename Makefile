@@ -18,10 +18,11 @@ run: build
 deps:
 	@scripts/install-test-deps.sh
 
-## test: vet and the whole test suite
+## test: vet, the whole test suite, and the scenario suite again across two Ginkgo processes
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(GO) run github.com/onsi/ginkgo/v2/ginkgo --procs 2 ./scenarios
 
 ## bench: every benchmark, with allocations
 bench:

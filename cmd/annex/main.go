@@ -25,6 +25,7 @@ const (
 	usageSummary = `annex — remote-storage circulation simulator and NCIP conformance harness
 
 Usage:
+  annex run [--junit F] [--report F] [--label EXPR] [--update] PATH…   run scenario files
   annex validate [--facility FILE] PROFILE…   static checks of library profiles
   annex check FILE…                 NCIP conformance of messages (v1 or v2, detected)
   annex send [flags] URL FILE       send one NCIP message and print the reply
@@ -65,9 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "validate":
 		return runValidate(rest, stdout, stderr)
 	case "run":
-		// Named in the CLI contract (DESIGN §2.1); the scenario runner is built by a later issue.
-		fmt.Fprintf(stderr, "annex %s: not in this build yet: the scenario runner comes with issue 5\n", cmd)
-		return exitTrouble
+		return runScenarios(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "annex %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK

@@ -284,12 +284,3 @@ func TestSendRawTCP(t *testing.T) {
 		}
 	})
 }
-
-// Commands of the contract that later issues build say so instead of failing obscurely.
-func TestCommandsNotYetBuilt(t *testing.T) {
-	for _, cmd := range []string{"run"} {
-		if code, _, errs := annex(t, "", cmd); code != exitTrouble || !strings.Contains(errs, "not in this build yet") {
-			t.Errorf("%s: exit %d %q", cmd, code, errs)
-		}
-	}
-}

@@ -1,0 +1,76 @@
+package runner
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	File      string        `xml:"file,attr,omitempty"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *struct{}     `xml:"skipped,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// WriteJUnit writes the results as JUnit XML (one testsuite, one testcase
+// per scenario, classname = the scenario file), as CI systems read it.
+func WriteJUnit(w io.Writer, results []Result, wall time.Duration) error {
+	s := junitSuite{Name: "annex scenarios", Time: seconds(wall)}
+	for _, r := range results {
+		c := junitCase{Name: r.Name, Classname: strings.TrimSuffix(r.File, ".yaml"), File: r.File, Time: seconds(r.Duration)}
+		switch r.Status {
+		case Failed:
+			s.Failures++
+			c.Failure = &junitFailure{Message: r.Line(), Type: "ScenarioFailure", Text: r.Failure.Details()}
+		case Skipped:
+			s.Skipped++
+			c.Skipped = &struct{}{}
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, c)
+	}
+	doc := junitSuites{Name: "annex", Tests: s.Tests, Failures: s.Failures, Skipped: s.Skipped, Time: s.Time, Suites: []junitSuite{s}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

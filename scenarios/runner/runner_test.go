@@ -1,0 +1,142 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/annexlab/annex/scenarios/runner"
+	"github.com/annexlab/annex/scenarios/scenario"
+	"github.com/annexlab/annex/scenarios/steps"
+)
+
+var fixtures, _ = filepath.Abs("../../fixtures")
+
+// scenarioWith writes a happy-path scenario whose CheckOutItem golden is given.
+func scenarioWith(t *testing.T, golden string) (path, goldenPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	goldenPath = filepath.Join(dir, "checkout.xml")
+	if err := os.WriteFile(goldenPath, []byte(golden), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, "s.yaml")
+	body := `name: golden check
+labels: [alma]
+profile: ` + fixtures + `/profiles/alma-demo.yaml
+steps:
+  - alma.export: {}
+  - facility.retrieve: {barcode: "39015000000001"}
+  - expect.ncip: {to: alma, service: CheckOutItem, count: 1, reply: ok, xml: checkout.xml}
+`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, goldenPath
+}
+
+func load(t *testing.T, path string, update bool) *scenario.Scenario {
+	t.Helper()
+	sc, err := scenario.Load(path, steps.Registry(), scenario.Options{Update: update})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func TestGoldenOneCharacterDifference(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join(fixtures, "ncip/alma/checkout-REQ-1.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, _ := scenarioWith(t, strings.Replace(string(good), "REQ-1<", "REQ-7<", 1))
+	r := runner.RunOne(t.Context(), load(t, path, false), runner.Options{})
+	if r.Status != runner.Failed {
+		t.Fatalf("a one-character golden difference passed: %s", r.Line())
+	}
+	if want := "step 3 (" + path + ":7): expect.ncip: the message differs from checkout.xml"; !strings.Contains(r.Line(), want) {
+		t.Errorf("line %q does not contain %q", r.Line(), want)
+	}
+	d := r.Failure.Details()
+	for _, want := range []string{"--- checkout.xml", "+++ actual", "-<ns1:RequestIdentifierValue>REQ-7</ns1:RequestIdentifierValue>",
+		"+<ns1:RequestIdentifierValue>REQ-1</ns1:RequestIdentifierValue>", "journal around the step:", "alma #"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("details lack %q:\n%s", want, d)
+		}
+	}
+}
+
+func TestUpdateRewritesGolden(t *testing.T) {
+	path, golden := scenarioWith(t, "<stale/>")
+	r := runner.RunOne(t.Context(), load(t, path, true), runner.Options{Update: true})
+	if r.Status != runner.Passed || len(r.Updated) != 1 {
+		t.Fatalf("%s, updated %v", r.Line(), r.Updated)
+	}
+	got, _ := os.ReadFile(golden)
+	want, _ := os.ReadFile(filepath.Join(fixtures, "ncip/alma/checkout-REQ-1.xml"))
+	if !bytes.Equal(got, want) {
+		t.Errorf("rewritten golden:\n%s\nwant\n%s", got, want)
+	}
+	// And without --update it passes now.
+	if r := runner.RunOne(t.Context(), load(t, path, false), runner.Options{}); r.Status != runner.Passed {
+		t.Errorf("after update: %s", r.Line())
+	}
+}
+
+func TestReports(t *testing.T) {
+	good, _ := os.ReadFile(filepath.Join(fixtures, "ncip/alma/checkout-REQ-1.xml"))
+	p1, _ := scenarioWith(t, string(good))
+	p2, _ := scenarioWith(t, strings.Replace(string(good), "ANNEX-USER", "ANNEX-USR", 1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var lines []string
+	rs := runner.Run(ctx, []*scenario.Scenario{load(t, p1, false), load(t, p2, false)}, runner.Options{}, func(r runner.Result) { lines = append(lines, r.Line()) })
+	if len(lines) != 2 || rs[0].Status != runner.Passed || rs[1].Status != runner.Failed {
+		t.Fatalf("results: %v", lines)
+	}
+	var junit bytes.Buffer
+	if err := runner.WriteJUnit(&junit, rs, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Suites   []struct {
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(junit.Bytes(), &doc); err != nil {
+		t.Fatalf("JUnit is not well-formed: %v\n%s", err, junit.String())
+	}
+	if doc.Tests != 2 || doc.Failures != 1 || len(doc.Suites) != 1 || doc.Suites[0].Cases[1].Failure == nil ||
+		!strings.Contains(doc.Suites[0].Cases[1].Failure.Text, "-<ns1:UserIdentifierValue>ANNEX-USR") {
+		t.Errorf("JUnit: %+v\n%s", doc, junit.String())
+	}
+	var html bytes.Buffer
+	if err := runner.WriteHTML(&html, rs); err != nil {
+		t.Fatal(err)
+	}
+	h := html.String()
+	if n := strings.Count(h, "<svg "); n != 2 {
+		t.Errorf("%d <svg> in the report, want one per scenario", n)
+	}
+	for _, want := range []string{"CheckOutItem", "&lt;ns1:NCIPMessage", `class="del"`, "FAIL golden check"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(h, "<script") || strings.Contains(h, "http://") && strings.Contains(h, `src="http`) {
+		t.Error("the report must be self-contained")
+	}
+}
