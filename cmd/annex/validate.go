@@ -1,22 +1,33 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/scenarios/conformance"
+	"github.com/annexlab/annex/scenarios/runner"
 )
 
-// runValidate is `annex validate [--facility FILE] PROFILE…`: the static
-// checks of library profiles (DESIGN §2.1), one line per problem as
-// FILE:LINE:COL: severity: field: message, then a summary. Exit 1 on any
-// error, 2 when a file cannot be read, else 0. The conformance scenarios
-// that complete `annex validate` come with the scenario harness; the output
-// says so, so nobody takes the static check for the whole job.
+// runValidate is `annex validate [--facility FILE] [--library FILE]…
+// [--junit FILE] [--no-scenarios] PROFILE…` (DESIGN §2.1): the static
+// checks of library profiles, one line per problem as FILE:LINE:COL:
+// severity: field: message, and their summary; then, unless a file has
+// errors, the built-in conformance scenarios of each profile against a mock
+// of its library (package conformance), one line per scenario in a support
+// person's terms and the summary "N scenarios: N passed, N failed".
+// Exit 1 on any static error or failed scenario, 2 when a file cannot be
+// read or the usage is wrong, else 0.
 func runValidate(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("validate", "validate [--facility FILE] PROFILE…", stderr)
+	fs := newFlagSet("validate", "validate [--facility FILE] [--library FILE]… [--junit FILE] [--no-scenarios] PROFILE…", stderr)
 	facility := fs.String("facility", "", "a facility file: check its profiles too, and the profiles' stop codes against its stops")
+	var libraries headerFlags
+	fs.Var(&libraries, "library", "a mock ALMA or mock ALEPH configuration holding the library's real settings, for the scenarios to check the profile against (repeatable; without one, the mock is derived from the profile)")
+	junit := fs.String("junit", "", "write the conformance scenarios as JUnit XML to FILE")
+	noScenarios := fs.Bool("no-scenarios", false, "run the static checks only")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -26,11 +37,12 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return exitTrouble
 	}
 	var (
+		fac      profile.Facility
 		profiles []profile.Profile
 		problems profile.Problems
 	)
 	if *facility != "" {
-		_, profiles, problems, err = profile.ValidateWithFacility(*facility, files...)
+		fac, profiles, problems, err = profile.ValidateWithFacility(*facility, files...)
 	} else {
 		profiles, problems, err = profile.Validate(files...)
 	}
@@ -50,11 +62,90 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		checked = "1 facility and " + checked
 	}
 	fmt.Fprintf(stdout, "%s checked: %s, %s\n", checked, plural(errs, "error"), plural(warnings, "warning"))
-	fmt.Fprintln(stdout, "conformance scenarios: not run (they come with the scenario harness)")
 	if code == exitOK && errs > 0 {
 		code = exitFailed
 	}
-	return code
+	if *noScenarios {
+		return code
+	}
+	if code != exitOK {
+		// A profile with errors would make the scenarios fail for reasons
+		// the lines above already give; warnings alone do not stop them.
+		fmt.Fprintln(stdout, "conformance scenarios: not run, fix the errors above first")
+		return code
+	}
+
+	var libs []conformance.Library
+	for _, path := range libraries {
+		lib, err := conformance.LoadLibrary(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "annex validate: %v\n", err)
+			return exitTrouble
+		}
+		libs = append(libs, lib)
+	}
+	opts := conformance.Options{Libraries: libs}
+	if *facility != "" {
+		opts.Facility = &fac
+	}
+	start := time.Now()
+	var all []conformance.Result
+	for _, p := range profiles {
+		results, against := conformance.Run(context.Background(), p, opts)
+		fmt.Fprintf(stdout, "conformance scenarios of %s (%s) against %s:\n", p.Name, p.File, against)
+		for _, r := range results {
+			fmt.Fprintln(stdout, "  "+r.Line())
+		}
+		all = append(all, results...)
+	}
+	passed, failed, skipped := 0, 0, 0
+	for _, r := range all {
+		switch r.Status {
+		case conformance.Passed:
+			passed++
+		case conformance.Failed:
+			failed++
+		default:
+			skipped++
+		}
+	}
+	summary := fmt.Sprintf("%s: %d passed, %d failed", plural(len(all), "scenario"), passed, failed)
+	if skipped > 0 {
+		summary += fmt.Sprintf(", %d skipped", skipped)
+	}
+	fmt.Fprintln(stdout, summary)
+	if *junit != "" {
+		if err := writeFile(*junit, func(w io.Writer) error { return runner.WriteJUnit(w, junitResults(all), time.Since(start)) }); err != nil {
+			fmt.Fprintf(stderr, "annex validate: write junit: %v\n", err)
+			return exitTrouble
+		}
+	}
+	if failed > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// junitResults turns the conformance results into the runner's, so the
+// JUnit file has the shape `annex run` writes: one testcase per scenario,
+// classname the profile file.
+func junitResults(all []conformance.Result) []runner.Result {
+	out := make([]runner.Result, 0, len(all))
+	for i, r := range all {
+		rr := runner.Result{File: r.File, Name: r.Profile + ": " + r.Name, Duration: r.Duration, Status: runner.Passed}
+		switch r.Status {
+		case conformance.Failed:
+			rr.Status = runner.Failed
+			rr.Failure = &runner.Failure{Step: i + 1, Kind: "conformance", Where: r.Where, Msg: r.Line(), ClosestMiss: r.Why}
+			if rr.Failure.Where == "" {
+				rr.Failure.Where = r.File
+			}
+		case conformance.Skipped:
+			rr.Status = runner.Skipped
+		}
+		out = append(out, rr)
+	}
+	return out
 }
 
 // plural writes "1 error" or "2 errors".

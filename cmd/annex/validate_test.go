@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,16 +45,17 @@ func TestValidateCommand(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := runValidate(tc.args, &stdout, &stderr)
+			// The static half alone: its output ends with the summary.
+			code := runValidate(append([]string{"--no-scenarios"}, tc.args...), &stdout, &stderr)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d\n%s%s", code, tc.code, stdout.String(), stderr.String())
 			}
 			lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
 			n := len(lines)
-			if n < 2 || lines[n-2] != tc.summary || lines[n-1] != "conformance scenarios: not run (they come with the scenario harness)" {
+			if lines[n-1] != tc.summary {
 				t.Errorf("output does not end with the summary %q:\n%s", tc.summary, stdout.String())
 			}
-			for _, l := range lines[:max(n-2, 0)] {
+			for _, l := range lines[:max(n-1, 0)] {
 				if !line.MatchString(l) {
 					t.Errorf("line not FILE:LINE:COL: severity: field: message: %q", l)
 				}
@@ -78,4 +81,152 @@ func TestValidateCommand(t *testing.T) {
 			t.Errorf("exit %d: %s", code, stderr.String())
 		}
 	})
+}
+
+// TestValidateScenarios runs the conformance half against real in-process
+// worlds: the demo profiles pass against their libraries, and each broken
+// profile fails naming the field, where it is written and what to change.
+func TestValidateScenarios(t *testing.T) {
+	profiles := filepath.Join("..", "..", "fixtures", "profiles")
+	fixtures := filepath.Join("..", "..", "fixtures", "validate")
+	almaLib, alephLib := filepath.Join(fixtures, "alma-library.yaml"), filepath.Join(fixtures, "aleph-library.yaml")
+
+	t.Run("demo profiles pass", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		code := runValidate([]string{"--library", almaLib, "--library", alephLib,
+			filepath.Join(profiles, "alma-demo.yaml"), filepath.Join(profiles, "aleph-demo.yaml")}, &stdout, &stderr)
+		out := stdout.String()
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, stderr.String())
+		}
+		if !strings.HasSuffix(out, "\n10 scenarios: 10 passed, 0 failed\n") {
+			t.Errorf("summary missing:\n%s", out)
+		}
+		for _, want := range []string{
+			"against ALMA as " + almaLib + " configures it:",
+			"against ALEPH as " + alephLib + " configures it:",
+			`✓ checked ALMA's export of a request for an item in each remote-storage collection (LAW/ANNEX, MAIN/ANNEX) over SFTP as account "alma"`,
+			"✓ checked retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit",
+			"✓ checked refile for library MAIN: CheckInItem gets no Problem and ALMA has the item back in place",
+			"✓ checked an item of library LAW the facility does not hold: CancelRequestItem gets no Problem",
+			"✓ checked every NCIP message the facility sent to ALMA is conformant",
+			`✓ checked stop SCI-CIRC: a hold slip for pickup "Science Library Circulation Desk" is accepted`,
+			"✓ checked every NCIP message the facility sent to ALEPH is conformant NCIP 1",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "✗") || strings.Contains(out, "  - not checked") {
+			t.Errorf("a scenario did not pass:\n%s", out)
+		}
+	})
+
+	t.Run("derived library", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		code := runValidate([]string{filepath.Join(profiles, "alma-demo.yaml")}, &stdout, &stderr)
+		if code != 0 || !strings.Contains(stdout.String(), "against ALMA derived from the profile") {
+			t.Errorf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+		}
+	})
+
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, profile, library string
+		summary                string
+		want                   []string
+	}{
+		{"wrong profile-code case", "alma-wrong-case.yaml", almaLib, "7 scenarios: 2 passed, 5 failed", []string{
+			`✗ retrieval from library MAIN: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown partner" for ApplicationProfileType "annex" — profile "annex" matches "ANNEX" except for case; ALMA compares profile codes case-sensitively: set alma.profile_code to "ANNEX" (` + filepath.Join(fixtures, "alma-wrong-case.yaml") + ":7:17)",
+			`✗ refile for library LAW: CheckInItem`,
+			`✗ an item of library LAW the facility does not hold: CancelRequestItem gets no Problem and ALMA cancels the request: ALMA answered Problem "Unknown partner"`,
+		}},
+		{"desk missing from the library", "alma-missing-desk.yaml", almaLib, "7 scenarios: 4 passed, 3 failed", []string{
+			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "LAW.FRONT" — "LAW.FRONT" is not a circulation desk of library LAW (desks: CIRC): set alma.desks.LAW to "LAW.CIRC" (a desk of library LAW in ALMA), or create desk FRONT in ALMA's library LAW (` + filepath.Join(fixtures, "alma-missing-desk.yaml") + ":11:10)",
+			"✓ checked retrieval from library MAIN",
+			"✓ checked refile for library MAIN",
+		}},
+		{"stop without CAIAUSER", "aleph-stop-without-user.yaml", alephLib, "3 scenarios: 2 passed, 1 failed", []string{
+			`✗ stop SCI-CIRC: a hold slip for pickup "Science Library Circulation Desk" is accepted, and CheckOutItem as its CAIAUSER (none configured)`,
+			`the facility denied the hold request for stop SCI-CIRC — Invalid Stop Code: stop "SCI-CIRC" has no ALEPH user (aleph.users): add SCI-CIRC: CAIAUSER2 under aleph.users (ALEPH's user for that stop) (` + filepath.Join(fixtures, "aleph-stop-without-user.yaml") + ":8:3)",
+			"✓ checked stop MAIN-CIRC",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			junit := filepath.Join(dir, tc.profile+".xml")
+			var stdout, stderr bytes.Buffer
+			code := runValidate([]string{"--library", tc.library, "--junit", junit, filepath.Join(fixtures, tc.profile)}, &stdout, &stderr)
+			out := stdout.String()
+			if code != 1 {
+				t.Errorf("exit %d, want 1\n%s%s", code, out, stderr.String())
+			}
+			if !strings.HasSuffix(out, "\n"+tc.summary+"\n") {
+				t.Errorf("output does not end with %q:\n%s", tc.summary, out)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			checkJUnit(t, junit, tc.summary)
+		})
+	}
+
+	t.Run("static errors stop the scenarios", func(t *testing.T) {
+		broken := filepath.Join(dir, "bogus.yaml")
+		data, err := os.ReadFile(filepath.Join(profiles, "alma-demo.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(broken, append(data, "bogus: 1\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		code := runValidate([]string{broken}, &stdout, &stderr)
+		if code != 1 || !strings.HasSuffix(stdout.String(), "\nconformance scenarios: not run, fix the errors above first\n") {
+			t.Errorf("exit %d\n%s", code, stdout.String())
+		}
+	})
+
+	t.Run("library file of neither system", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		code := runValidate([]string{"--library", filepath.Join(profiles, "alma-demo.yaml"), filepath.Join(profiles, "alma-demo.yaml")}, &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), "is neither a mock ALMA configuration") {
+			t.Errorf("exit %d\n%s", code, stderr.String())
+		}
+	})
+}
+
+// checkJUnit reads a JUnit file and compares its counts with the summary
+// line "N scenarios: N passed, N failed".
+func checkJUnit(t *testing.T, path, summary string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Suites   []struct {
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("junit is not well-formed XML: %v\n%s", err, data)
+	}
+	var tests, passed, failed int
+	if _, err := fmt.Sscanf(summary, "%d scenarios: %d passed, %d failed", &tests, &passed, &failed); err != nil {
+		t.Fatal(err)
+	}
+	cases := 0
+	for _, s := range doc.Suites {
+		cases += len(s.Cases)
+	}
+	if doc.Tests != tests || doc.Failures != failed || cases != tests {
+		t.Errorf("junit has tests=%d failures=%d cases=%d, want %d and %d:\n%s", doc.Tests, doc.Failures, cases, tests, failed, data)
+	}
 }
