@@ -8,6 +8,10 @@
 //     messages with a 503, a reset or silence, every owed CheckOutItem and
 //     CheckInItem is delivered and processed by ALMA exactly once; an NCIP
 //     Problem is surfaced as an alert and never retried.
+//   - TestOutboxScalesWithBacklog and TestStoreWritersAreNotStarved pin
+//     down the two store problems the big-file benchmark ran into: the
+//     outbox's "next due messages" query costs time in proportion to the
+//     backlog, and concurrent writers are starved by SQLite's busy polling.
 //   - BenchmarkALMAFile100k: a 100,000-request ALMA export arrives, is
 //     accepted, retrieved and every CheckOutItem delivered (target ≤ 30 s,
 //     ≤ 150 MB).
