@@ -307,17 +307,17 @@ func (e *Engine) Close() error {
 func (e *Engine) WaitIdle(ctx context.Context) error {
 	for {
 		ch := e.sender.Changed()
-		n, err := e.store.Pending(ctx)
+		pending, err := e.store.AnyPending(ctx)
 		if err != nil {
 			return fmt.Errorf("wait idle: %w", err)
 		}
-		if n == 0 {
+		if !pending {
 			return nil
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("wait idle: %d messages pending: %w", n, ctx.Err())
+			return fmt.Errorf("wait idle: messages still pending: %w", ctx.Err())
 		}
 	}
 }

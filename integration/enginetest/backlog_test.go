@@ -13,7 +13,7 @@ import (
 // TestOutboxScalesWithBacklog shows why BenchmarkALMAFile100k delivers
 // only a few thousand of its 100,000 CheckOutItems in five minutes: the
 // sender asks the store for the next due messages (store.Due, 4 at a time)
-// before every batch, and WaitIdle counts the pending ones (store.Pending)
+// before every batch, and WaitIdle counts the pending ones (store.AnyPending)
 // after every outcome; both cost time in proportion to the backlog, so
 // draining a backlog of n messages costs O(n²). Due is asserted on;
 // Pending is reported.
@@ -66,7 +66,7 @@ func TestOutboxScalesWithBacklog(t *testing.T) {
 		}
 		return err
 	}
-	pending := func() error { _, err := st.Pending(ctx); return err }
+	pending := func() error { _, err := st.AnyPending(ctx); return err }
 
 	const small, large = 1000, 50000
 	enqueue(0, small)
@@ -74,7 +74,7 @@ func TestOutboxScalesWithBacklog(t *testing.T) {
 	enqueue(small, large)
 	dueLarge, pendingLarge := median(due), median(pending)
 	t.Logf("store.Due(4): %v with %d pending, %v with %d pending", dueSmall, small, dueLarge, large)
-	t.Logf("store.Pending: %v with %d pending, %v with %d pending", pendingSmall, small, pendingLarge, large)
+	t.Logf("store.AnyPending: %v with %d pending, %v with %d pending", pendingSmall, small, pendingLarge, large)
 	// 50× the backlog; an indexed lookup stays within a small factor.
 	const maxRatio = 5
 	if r := float64(dueLarge) / float64(dueSmall); r > maxRatio {
@@ -85,6 +85,6 @@ func TestOutboxScalesWithBacklog(t *testing.T) {
 	// only needs to know whether anything is pending, runs it after every
 	// outcome. Reported, not asserted, so either fix passes.
 	if r := float64(pendingLarge) / float64(pendingSmall); r > maxRatio {
-		t.Logf("note: store.Pending is %.0f× slower with %d pending; WaitIdle runs it after every outcome", r, large)
+		t.Logf("note: store.AnyPending is %.0f× slower with %d pending; WaitIdle runs it after every outcome", r, large)
 	}
 }

@@ -60,7 +60,7 @@ func (s *Store) Due(ctx context.Context, profile string, now time.Time, exclude 
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+msgCols+` FROM outbox o WHERE profile = ? AND status = 'pending' AND next_attempt <= ?
+	rows, err := s.db.QueryContext(ctx, `SELECT `+msgCols+` FROM outbox o INDEXED BY outbox_pending WHERE profile = ? AND status = 'pending' AND next_attempt <= ?
 		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.profile = o.profile AND e.barcode = o.barcode AND e.status = 'pending' AND e.id < o.id)
 		ORDER BY id LIMIT ?`, profile, now.UnixNano(), limit+len(exclude))
 	if err != nil {
@@ -98,13 +98,15 @@ func (s *Store) NextDue(ctx context.Context, profile string, now time.Time) (tim
 	return time.Unix(0, next.Int64), true, nil
 }
 
-// Pending counts the pending messages.
-func (s *Store) Pending(ctx context.Context) (int, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count pending: %w", err)
+// AnyPending reports whether any message is pending. It stops at the
+// first one: WaitIdle asks after every outcome, so a count would cost
+// O(backlog) each time.
+func (s *Store) AnyPending(ctx context.Context) (bool, error) {
+	var pending bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending')`).Scan(&pending); err != nil {
+		return false, fmt.Errorf("any pending: %w", err)
 	}
-	return n, nil
+	return pending, nil
 }
 
 func list[T any](ctx context.Context, db *sql.DB, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -65,10 +66,30 @@ const (
 // ErrNotFound is returned (wrapped) when a row does not exist.
 var ErrNotFound = errors.New("not found")
 
+// maxGroup bounds how many callers' transactions share one commit.
+const maxGroup = 256
+
 // Store is an open database.
 type Store struct {
 	db      *sql.DB
 	created bool
+
+	// Writes are group-committed: Tx queues its function, one committer
+	// goroutine runs the queued functions in a single SQLite transaction,
+	// each inside its own savepoint, and commits once. Concurrent writers
+	// then share an fsync instead of paying one each (about 1.4 ms here),
+	// and they are served in arrival order rather than left to SQLite's
+	// polling busy handler, which starved some of them.
+	queue     chan txCall
+	mu        sync.Mutex // guards closed against Tx racing Close
+	closed    bool
+	committer sync.WaitGroup
+}
+
+type txCall struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan error
 }
 
 // Created reports whether Open created the database, so a caller can seed
@@ -90,16 +111,28 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	db.SetMaxOpenConns(8)
-	s := &Store{db: db}
+	s := &Store{db: db, queue: make(chan txCall)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	s.committer.Add(1)
+	go s.commitLoop()
 	return s, nil
 }
 
-// Close closes the database.
+// ErrClosed is returned by Tx after Close.
+var ErrClosed = errors.New("store closed")
+
+// Close waits for queued transactions and closes the database.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.queue)
+	}
+	s.mu.Unlock()
+	s.committer.Wait()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
@@ -176,6 +209,10 @@ var migrations = []string{
 		barcode    TEXT NOT NULL DEFAULT '',
 		message    TEXT NOT NULL
 	);`,
+	// Due walks pending messages in id order and stops at its limit,
+	// instead of collecting and sorting every due message (it was 50x
+	// slower with 50,000 pending than with 1,000).
+	`CREATE INDEX outbox_pending ON outbox (profile, status, id);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -208,22 +245,98 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Tx runs fn in one write transaction: committed when fn returns nil,
-// rolled back otherwise.
+// Tx runs fn in a write transaction: its changes are committed when fn
+// returns nil and Tx returns nil, and rolled back otherwise. fn may share
+// the commit with other callers' functions (see Store), but never their
+// failures: each runs in a savepoint of its own. fn must not call Tx.
 func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+	call := txCall{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
 	}
-	tx := &Tx{tx: sqlTx, ctx: ctx}
-	if err := fn(tx); err != nil {
-		sqlTx.Rollback()
-		return err
+	// Sending under the lock keeps Close from closing the queue meanwhile;
+	// the committer never takes the lock, so this cannot deadlock.
+	s.queue <- call
+	s.mu.Unlock()
+	return <-call.done
+}
+
+func (s *Store) commitLoop() {
+	defer s.committer.Done()
+	for first := range s.queue {
+		group := []txCall{first}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case c, ok := <-s.queue:
+				if !ok {
+					break drain
+				}
+				group = append(group, c)
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group)
+	}
+}
+
+// commitGroup runs each call in a savepoint of one transaction and commits
+// once. A call whose function fails is rolled back to its savepoint alone.
+func (s *Store) commitGroup(group []txCall) {
+	results := make([]error, len(group))
+	// The transaction outlives any one caller's context; each function's
+	// statements still use its caller's context (Tx.ctx).
+	sqlTx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, c := range group {
+			c.done <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	for i, c := range group {
+		if err := c.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if _, err := sqlTx.Exec("SAVEPOINT call"); err != nil {
+			results[i] = fmt.Errorf("savepoint: %w", err)
+			continue
+		}
+		if err := c.fn(&Tx{tx: sqlTx, ctx: c.ctx}); err != nil {
+			results[i] = err
+			if _, rerr := sqlTx.Exec("ROLLBACK TO call"); rerr != nil {
+				// The transaction is in an unknown state: give up on the whole group.
+				sqlTx.Rollback()
+				for j, c := range group {
+					c.done <- cmpErr(results[j], fmt.Errorf("rollback to savepoint: %w", rerr))
+				}
+				return
+			}
+		}
+		if _, err := sqlTx.Exec("RELEASE call"); err != nil && results[i] == nil {
+			results[i] = fmt.Errorf("release savepoint: %w", err)
+		}
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		for i, c := range group {
+			c.done <- cmpErr(results[i], fmt.Errorf("commit: %w", err))
+		}
+		return
 	}
-	return nil
+	for i, c := range group {
+		c.done <- results[i]
+	}
+}
+
+// cmpErr returns the caller's own error if it had one, else the group's.
+func cmpErr(own, group error) error {
+	if own != nil {
+		return own
+	}
+	return group
 }
 
 // Tx is an open transaction. Its methods use the context Tx was started with.
