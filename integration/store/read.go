@@ -60,7 +60,7 @@ func (s *Store) Due(ctx context.Context, profile string, now time.Time, exclude 
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+msgCols+` FROM outbox o INDEXED BY outbox_pending WHERE profile = ? AND status = 'pending' AND next_attempt <= ?
+	rows, err := s.query(ctx, `SELECT `+msgCols+` FROM outbox o INDEXED BY outbox_pending WHERE profile = ? AND status = 'pending' AND next_attempt <= ?
 		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.profile = o.profile AND e.barcode = o.barcode AND e.status = 'pending' AND e.id < o.id)
 		ORDER BY id LIMIT ?`, profile, now.UnixNano(), limit+len(exclude))
 	if err != nil {
@@ -87,7 +87,7 @@ func (s *Store) Due(ctx context.Context, profile string, now time.Time, exclude 
 // messages that are not yet due; ok is false when there is none.
 func (s *Store) NextDue(ctx context.Context, profile string, now time.Time) (time.Time, bool, error) {
 	var next sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT min(next_attempt) FROM outbox WHERE profile = ? AND status = 'pending' AND next_attempt > ?`,
+	err := s.queryRow(ctx, `SELECT min(next_attempt) FROM outbox WHERE profile = ? AND status = 'pending' AND next_attempt > ?`,
 		profile, now.UnixNano()).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next due: %w", err)
@@ -103,7 +103,7 @@ func (s *Store) NextDue(ctx context.Context, profile string, now time.Time) (tim
 // O(backlog) each time.
 func (s *Store) AnyPending(ctx context.Context) (bool, error) {
 	var pending bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending')`).Scan(&pending); err != nil {
+	if err := s.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending')`).Scan(&pending); err != nil {
 		return false, fmt.Errorf("any pending: %w", err)
 	}
 	return pending, nil

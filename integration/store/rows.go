@@ -103,7 +103,7 @@ func scanItem(r scanner) (Item, error) {
 
 // Item returns an item; ErrNotFound when there is none.
 func (t *Tx) Item(barcode string) (Item, error) {
-	it, err := scanItem(t.tx.QueryRowContext(t.ctx, `SELECT `+itemCols+` FROM items WHERE barcode = ?`, barcode))
+	it, err := scanItem(t.queryRow(`SELECT `+itemCols+` FROM items WHERE barcode = ?`, barcode))
 	if errors.Is(err, sql.ErrNoRows) {
 		return it, fmt.Errorf("item %s: %w", barcode, ErrNotFound)
 	}
@@ -115,7 +115,7 @@ func (t *Tx) Item(barcode string) (Item, error) {
 
 // PutItem inserts or replaces an item.
 func (t *Tx) PutItem(it Item) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO items (`+itemCols+`) VALUES (?,?,?,?,?,?,?,?)
+	_, err := t.exec(`INSERT INTO items (`+itemCols+`) VALUES (?,?,?,?,?,?,?,?)
 		ON CONFLICT (barcode) DO UPDATE SET profile=excluded.profile, collection=excluded.collection,
 		material=excluded.material, tray=excluded.tray, library=excluded.library, status=excluded.status, updated=excluded.updated`,
 		it.Barcode, it.Profile, it.Collection, it.Material, it.Tray, it.Library, it.Status, Stamp(it.Updated))
@@ -127,7 +127,7 @@ func (t *Tx) PutItem(it Item) error {
 
 // DeleteItem removes an item; it reports whether there was one.
 func (t *Tx) DeleteItem(barcode string) (bool, error) {
-	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM items WHERE barcode = ?`, barcode)
+	res, err := t.exec(`DELETE FROM items WHERE barcode = ?`, barcode)
 	if err != nil {
 		return false, fmt.Errorf("delete item %s: %w", barcode, err)
 	}
@@ -138,7 +138,7 @@ func (t *Tx) DeleteItem(barcode string) (bool, error) {
 // CountItems counts the inventory.
 func (t *Tx) CountItems() (int, error) {
 	var n int
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM items`).Scan(&n); err != nil {
+	if err := t.queryRow(`SELECT count(*) FROM items`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count items: %w", err)
 	}
 	return n, nil
@@ -159,7 +159,7 @@ func scanRequest(r scanner) (Request, error) {
 
 // Request returns a request; ErrNotFound when there is none.
 func (t *Tx) Request(profile, id string) (Request, error) {
-	q, err := scanRequest(t.tx.QueryRowContext(t.ctx, `SELECT `+requestCols+` FROM requests WHERE profile = ? AND id = ?`, profile, id))
+	q, err := scanRequest(t.queryRow(`SELECT `+requestCols+` FROM requests WHERE profile = ? AND id = ?`, profile, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return q, fmt.Errorf("request %s/%s: %w", profile, id, ErrNotFound)
 	}
@@ -176,7 +176,7 @@ func (t *Tx) InsertRequest(q Request) (bool, error) {
 	if raw == "" {
 		raw = "{}"
 	}
-	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO requests (`+requestCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+	res, err := t.exec(`INSERT INTO requests (`+requestCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (profile, id) DO NOTHING`,
 		q.Profile, q.ID, q.Barcode, q.Stop, q.Library, q.Status, q.Reason, q.File, q.Line, raw, Stamp(q.Created), Stamp(q.Updated))
 	if err != nil {
@@ -188,7 +188,7 @@ func (t *Tx) InsertRequest(q Request) (bool, error) {
 
 // SetRequest changes a request's status and reason.
 func (t *Tx) SetRequest(profile, id, status, reason string, now time.Time) error {
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE requests SET status = ?, reason = ?, updated = ? WHERE profile = ? AND id = ?`,
+	_, err := t.exec(`UPDATE requests SET status = ?, reason = ?, updated = ? WHERE profile = ? AND id = ?`,
 		status, reason, Stamp(now), profile, id)
 	if err != nil {
 		return fmt.Errorf("set request %s/%s: %w", profile, id, err)
@@ -198,7 +198,7 @@ func (t *Tx) SetRequest(profile, id, status, reason string, now time.Time) error
 
 // SetRequestReason records a reason on a request without changing its status.
 func (t *Tx) SetRequestReason(profile, id, reason string, now time.Time) error {
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE requests SET reason = ?, updated = ? WHERE profile = ? AND id = ?`,
+	_, err := t.exec(`UPDATE requests SET reason = ?, updated = ? WHERE profile = ? AND id = ?`,
 		reason, Stamp(now), profile, id)
 	if err != nil {
 		return fmt.Errorf("set request %s/%s: %w", profile, id, err)
@@ -214,7 +214,7 @@ func (t *Tx) OldestRequest(barcode string, statuses ...string) (Request, error) 
 	for _, s := range statuses {
 		args = append(args, s)
 	}
-	q, err := scanRequest(t.tx.QueryRowContext(t.ctx, `SELECT `+requestCols+` FROM requests WHERE barcode = ? AND status IN (`+
+	q, err := scanRequest(t.queryRow(`SELECT `+requestCols+` FROM requests WHERE barcode = ? AND status IN (`+
 		placeholders(len(statuses))+`) ORDER BY created, rowid LIMIT 1`, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return q, fmt.Errorf("request on %s: %w", barcode, ErrNotFound)
@@ -237,7 +237,7 @@ const fileCols = `name, profile, original, sha256, status, reason, accepted, den
 func (t *Tx) File(name string) (File, error) {
 	var f File
 	var rc, up string
-	err := t.tx.QueryRowContext(t.ctx, `SELECT `+fileCols+` FROM files WHERE name = ?`, name).
+	err := t.queryRow(`SELECT `+fileCols+` FROM files WHERE name = ?`, name).
 		Scan(&f.Name, &f.Profile, &f.Original, &f.SHA256, &f.Status, &f.Reason, &f.Accepted, &f.Denied, &f.Skipped, &rc, &up)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, fmt.Errorf("file %s: %w", name, ErrNotFound)
@@ -251,7 +251,7 @@ func (t *Tx) File(name string) (File, error) {
 
 // PutFile inserts or replaces a file's record.
 func (t *Tx) PutFile(f File) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO files (`+fileCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+	_, err := t.exec(`INSERT INTO files (`+fileCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (name) DO UPDATE SET status=excluded.status, reason=excluded.reason, sha256=excluded.sha256,
 		accepted=excluded.accepted, denied=excluded.denied, skipped=excluded.skipped, updated=excluded.updated`,
 		f.Name, f.Profile, f.Original, f.SHA256, f.Status, f.Reason, f.Accepted, f.Denied, f.Skipped, Stamp(f.Received), Stamp(f.Updated))
@@ -278,7 +278,7 @@ func scanMessage(r scanner) (Message, error) {
 
 // Enqueue adds a pending message, due at once, and returns its id.
 func (t *Tx) Enqueue(m Message) (int64, error) {
-	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO outbox (profile, endpoint, transport, service, request_id, barcode, payload,
+	res, err := t.exec(`INSERT INTO outbox (profile, endpoint, transport, service, request_id, barcode, payload,
 		status, attempts, next_attempt, created, updated) VALUES (?,?,?,?,?,?,?,?,0,0,?,?)`,
 		m.Profile, m.Endpoint, m.Transport, m.Service, m.RequestID, m.Barcode, m.Payload, MsgPending, Stamp(m.Created), Stamp(m.Created))
 	if err != nil {
@@ -289,7 +289,7 @@ func (t *Tx) Enqueue(m Message) (int64, error) {
 
 // Message returns one outbox message.
 func (t *Tx) Message(id int64) (Message, error) {
-	m, err := scanMessage(t.tx.QueryRowContext(t.ctx, `SELECT `+msgCols+` FROM outbox WHERE id = ?`, id))
+	m, err := scanMessage(t.queryRow(`SELECT `+msgCols+` FROM outbox WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("message %d: %w", id, ErrNotFound)
 	}
@@ -301,7 +301,7 @@ func (t *Tx) Message(id int64) (Message, error) {
 
 // MarkDelivered records a successful delivery and the reply.
 func (t *Tx) MarkDelivered(id int64, attempts int, reply []byte, now time.Time) error {
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE outbox SET status = ?, attempts = ?, reply = ?, last_error = '', updated = ? WHERE id = ?`,
+	_, err := t.exec(`UPDATE outbox SET status = ?, attempts = ?, reply = ?, last_error = '', updated = ? WHERE id = ?`,
 		MsgDelivered, attempts, reply, Stamp(now), id)
 	if err != nil {
 		return fmt.Errorf("mark %d delivered: %w", id, err)
@@ -311,7 +311,7 @@ func (t *Tx) MarkDelivered(id int64, attempts int, reply []byte, now time.Time) 
 
 // MarkFailed records a final failure (an NCIP Problem) and the reply.
 func (t *Tx) MarkFailed(id int64, attempts int, reply []byte, reason string, now time.Time) error {
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE outbox SET status = ?, attempts = ?, reply = ?, last_error = ?, updated = ? WHERE id = ?`,
+	_, err := t.exec(`UPDATE outbox SET status = ?, attempts = ?, reply = ?, last_error = ?, updated = ? WHERE id = ?`,
 		MsgFailed, attempts, reply, reason, Stamp(now), id)
 	if err != nil {
 		return fmt.Errorf("mark %d failed: %w", id, err)
@@ -321,7 +321,7 @@ func (t *Tx) MarkFailed(id int64, attempts int, reply []byte, reason string, now
 
 // MarkRetry records a failed attempt and when to try again.
 func (t *Tx) MarkRetry(id int64, attempts int, next time.Time, lastErr string, reply []byte, now time.Time) error {
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ?, reply = ?, updated = ? WHERE id = ?`,
+	_, err := t.exec(`UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ?, reply = ?, updated = ? WHERE id = ?`,
 		attempts, next.UnixNano(), lastErr, reply, Stamp(now), id)
 	if err != nil {
 		return fmt.Errorf("mark %d for retry: %w", id, err)
@@ -333,7 +333,7 @@ func (t *Tx) MarkRetry(id int64, attempts int, next time.Time, lastErr string, r
 
 // AddAlert records an alert and returns its id.
 func (t *Tx) AddAlert(a Alert) (int64, error) {
-	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO alerts (time, kind, profile, request_id, barcode, message) VALUES (?,?,?,?,?,?)`,
+	res, err := t.exec(`INSERT INTO alerts (time, kind, profile, request_id, barcode, message) VALUES (?,?,?,?,?,?)`,
 		Stamp(a.Time), a.Kind, a.Profile, a.RequestID, a.Barcode, a.Message)
 	if err != nil {
 		return 0, fmt.Errorf("add alert: %w", err)
