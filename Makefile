@@ -4,7 +4,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: build run test bench fuzz deps clean
+.PHONY: build run test bench fuzz deps clean image
 
 ## build: the cgo-free annex binary, ./annex
 build:
@@ -24,6 +24,16 @@ test: deps
 	$(GO) test -count=1 ./...
 	$(GO) run github.com/onsi/ginkgo/v2/ginkgo --procs 2 ./scenarios
 
+## image: the container image annex:dev and annex:$(VERSION), FROM scratch with the binary built here (no registry needed)
+IMAGE_CTX := build/image
+image:
+	rm -rf $(IMAGE_CTX) && mkdir -p $(IMAGE_CTX)/etc $(IMAGE_CTX)/data $(IMAGE_CTX)/tmp
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(IMAGE_CTX)/annex ./cmd/annex
+	printf 'root:x:0:0:root:/:/sbin/nologin\nannex:x:65532:65532:annex:/data:/sbin/nologin\n' >$(IMAGE_CTX)/etc/passwd
+	printf 'root:x:0:\nannex:x:65532:\n' >$(IMAGE_CTX)/etc/group
+	chmod 1777 $(IMAGE_CTX)/tmp
+	docker build -f Dockerfile -t annex:dev -t annex:$(VERSION) $(IMAGE_CTX)
+
 ## bench: every benchmark, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -34,3 +44,4 @@ fuzz:
 
 clean:
 	rm -f annex
+	rm -rf build/image

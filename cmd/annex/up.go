@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -30,7 +32,7 @@ const (
 // interrupted. With --config it runs the facility side only, for profiles
 // that point at real library systems or at `annex sim`.
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--demo-auto] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
+	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--demo-auto] [--bind HOST] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
 	config := fs.String("config", "", "facility configuration (it names the profiles); replaces the embedded demo, and no mocks are started")
 	data := fs.String("data", "", "directory for the store, the inboxes and the SFTP accounts (default: a temporary directory, removed on exit)")
 	demoAuto := fs.Bool("demo-auto", false, "demo only: every few seconds export and post requests, retrieve what was accepted and refile what was retrieved")
@@ -39,8 +41,22 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	almaAddr := fs.String("alma", defaultALMAAddr, "mock ALMA's address (demo)")
 	alephAddr := fs.String("aleph", defaultALEPHAddr, "mock ALEPH's HTTP address (demo)")
 	alephPort := fs.String("aleph-port", defaultALEPHPort, "mock ALEPH's raw NCIP port (demo)")
+	bind := fs.String("bind", "", "host every address not given by its own flag listens on (e.g. 0.0.0.0 in a container); a non-loopback host opens the demo SFTP account to any source address")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return usageError(err)
+	}
+	if *bind != "" {
+		if err := checkBindHost(*bind); err != nil {
+			fmt.Fprintf(stderr, "annex up: --bind: %v\n", err)
+			return exitTrouble
+		}
+		// The defaults are loopback addresses, unreachable from outside a
+		// container; --bind moves every address the user did not choose.
+		for name, addr := range map[string]*string{"engine": engineAddr, "sftp": sftpAddr, "alma": almaAddr, "aleph": alephAddr, "aleph-port": alephPort} {
+			if !isSet(fs, name) {
+				*addr = rebind(*addr, *bind)
+			}
+		}
 	}
 	started := time.Now()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
@@ -53,10 +69,20 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if fac.Listen != "" && !isSet(fs, "engine") {
 			opts.EngineAddr = fac.Listen
+			if *bind != "" {
+				opts.EngineAddr = rebind(fac.Listen, *bind)
+			}
 		}
 		opts.Facility, opts.Profiles = fac, profs
 	} else {
 		opts.Facility, opts.Profiles = profile.DemoFacility()
+		if *bind != "" && !isLoopback(*bind) {
+			// Clients reach a container through Docker's bridge (NAT from the
+			// host, 172.16.0.0/12 or whatever the daemon chose), so the demo
+			// account's 127.0.0.0/8 would lock every one of them out.
+			openDemoSFTP(opts.Profiles)
+			fmt.Fprintf(stderr, "annex up: warning: --bind %s: the demo SFTP account accepts logins from any address (demo credentials only)\n", *bind)
+		}
 		ac := alma.DemoConfig()
 		ac.Listen = *almaAddr
 		lc := aleph.DemoConfig()
@@ -92,6 +118,45 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return exitOK
+}
+
+// checkBindHost accepts an IP address or a host name, not a host:port.
+func checkBindHost(host string) error {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return fmt.Errorf("%q: want a host without a port", host)
+	}
+	return nil
+}
+
+// rebind replaces the host part of addr, keeping its port.
+func rebind(addr, host string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// isLoopback reports whether host names only this machine; a host name other
+// than localhost counts as not loopback, since it may resolve anywhere.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// openDemoSFTP lets the demo SFTP accounts log in from any IPv4 or IPv6
+// source address. The profiles' SFTP settings are copied, not changed in place.
+func openDemoSFTP(profiles []profile.Profile) {
+	for i := range profiles {
+		if s := profiles[i].Intake.SFTP; s != nil {
+			open := *s
+			open.AllowedNetworks = []string{"0.0.0.0/0", "::/0"}
+			profiles[i].Intake.SFTP = &open
+		}
+	}
 }
 
 func printEndpoints(out io.Writer, w *world.World, o world.Options) {
