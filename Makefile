@@ -18,11 +18,14 @@ run: build
 deps:
 	@scripts/install-test-deps.sh
 
-## test: vet, the whole test suite, and the scenario suite again across two Ginkgo processes
+## test: vet, the whole test suite, the scenario suite again across two Ginkgo processes, then the testcontainers module against a fresh annex:dev
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) run github.com/onsi/ginkgo/v2/ginkgo --procs 2 ./scenarios
+	@# The testcontainers module runs annex:dev; without a Docker engine its container test skips.
+	if docker info >/dev/null 2>&1; then $(MAKE) image; fi
+	cd testcontainers/annex && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## image: the container image annex:dev and annex:$(VERSION), FROM scratch with the binary built here (no registry needed)
 IMAGE_CTX := build/image

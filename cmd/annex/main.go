@@ -32,6 +32,7 @@ Usage:
   annex diff EXPECTED ACTUAL        NCIP-aware diff of two messages
   annex up [flags]                  start mock ALMA, mock ALEPH and the SFTP server with the demo state
   annex sim alma|aleph|sftp [flags] one simulator alone, for pointing any client at it
+  annex health [--timeout 5s] URL   exit 0 if URL answers 200 (the image's HEALTHCHECK)
   annex version                     print the version
 
 Run 'annex COMMAND -h' for a command's flags.
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runValidate(rest, stdout, stderr)
 	case "run":
 		return runScenarios(ctx, rest, stdout, stderr)
+	case "health":
+		return runHealth(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "annex %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK

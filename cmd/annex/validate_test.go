@@ -33,12 +33,12 @@ func TestValidateCommand(t *testing.T) {
 		contains []string
 	}{
 		{"clean with warnings", []string{filepath.Join(fixtures, "alma-demo.yaml"), filepath.Join(fixtures, "aleph-demo.yaml")}, 0,
-			"2 profiles checked: 0 errors, 3 warnings", []string{"aleph-demo.yaml:25:12: warning: intake.api_key: is shorter than 16 characters"}},
+			"2 profiles checked: 0 errors, 3 warnings", []string{"aleph-demo.yaml:26:12: warning: intake.api_key: is shorter than 16 characters"}},
 		{"facility", []string{"--facility", filepath.Join(fixtures, "facility-demo.yaml")}, 0,
 			"1 facility and 2 profiles checked: 0 errors, 1 warning", nil},
 		{"errors", []string{broken}, 1, "1 profile checked: 1 error, 2 warnings", []string{
-			broken + ":9:17: warning: alma.profile_code: \"Annex\" is not all upper case; ALMA matches integration profile codes case-sensitively",
-			broken + ":15:3: error: alma.bogus: unknown key \"bogus\"",
+			broken + ":10:17: warning: alma.profile_code: \"Annex\" is not all upper case; ALMA matches integration profile codes case-sensitively",
+			broken + ":16:3: error: alma.bogus: unknown key \"bogus\"",
 		}},
 		{"flags after files", []string{broken, "--facility", filepath.Join(fixtures, "facility-demo.yaml")}, 1,
 			"1 facility and 3 profiles checked: 3 errors, 2 warnings", []string{"alma.bogus", `profile name "alma-demo" is already used`}},
@@ -137,18 +137,18 @@ func TestValidateScenarios(t *testing.T) {
 		want                   []string
 	}{
 		{"wrong profile-code case", "alma-wrong-case.yaml", almaLib, "7 scenarios: 2 passed, 5 failed", []string{
-			`✗ retrieval from library MAIN: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown partner" for ApplicationProfileType "annex" — profile "annex" matches "ANNEX" except for case; ALMA compares profile codes case-sensitively: set alma.profile_code to "ANNEX" (` + filepath.Join(fixtures, "alma-wrong-case.yaml") + ":7:17)",
+			`✗ retrieval from library MAIN: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown partner" for ApplicationProfileType "annex" — profile "annex" matches "ANNEX" except for case; ALMA compares profile codes case-sensitively: set alma.profile_code to "ANNEX" (` + filepath.Join(fixtures, "alma-wrong-case.yaml") + ":8:17)",
 			`✗ refile for library LAW: CheckInItem`,
 			`✗ an item of library LAW the facility does not hold: CancelRequestItem gets no Problem and ALMA cancels the request: ALMA answered Problem "Unknown partner"`,
 		}},
 		{"desk missing from the library", "alma-missing-desk.yaml", almaLib, "7 scenarios: 4 passed, 3 failed", []string{
-			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "LAW.FRONT" — "LAW.FRONT" is not a circulation desk of library LAW (desks: CIRC): set alma.desks.LAW to "LAW.CIRC" (a desk of library LAW in ALMA), or create desk FRONT in ALMA's library LAW (` + filepath.Join(fixtures, "alma-missing-desk.yaml") + ":11:10)",
+			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "LAW.FRONT" — "LAW.FRONT" is not a circulation desk of library LAW (desks: CIRC): set alma.desks.LAW to "LAW.CIRC" (a desk of library LAW in ALMA), or create desk FRONT in ALMA's library LAW (` + filepath.Join(fixtures, "alma-missing-desk.yaml") + ":12:10)",
 			"✓ checked retrieval from library MAIN",
 			"✓ checked refile for library MAIN",
 		}},
 		{"stop without CAIAUSER", "aleph-stop-without-user.yaml", alephLib, "3 scenarios: 2 passed, 1 failed", []string{
 			`✗ stop SCI-CIRC: a hold slip for pickup "Science Library Circulation Desk" is accepted, and CheckOutItem as its CAIAUSER (none configured)`,
-			`the facility denied the hold request for stop SCI-CIRC — Invalid Stop Code: stop "SCI-CIRC" has no ALEPH user (aleph.users): add SCI-CIRC: CAIAUSER2 under aleph.users (ALEPH's user for that stop) (` + filepath.Join(fixtures, "aleph-stop-without-user.yaml") + ":8:3)",
+			`the facility denied the hold request for stop SCI-CIRC — Invalid Stop Code: stop "SCI-CIRC" has no ALEPH user (aleph.users): add SCI-CIRC: CAIAUSER2 under aleph.users (ALEPH's user for that stop) (` + filepath.Join(fixtures, "aleph-stop-without-user.yaml") + ":9:3)",
 			"✓ checked stop MAIN-CIRC",
 		}},
 	} {

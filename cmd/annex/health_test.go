@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestHealth(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	}))
+	defer ok.Close()
+	// A closed server gives a transport failure on a port nobody listens on.
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+		msg  string
+	}{
+		{"healthy", []string{ok.URL + "/healthz"}, exitOK, ""},
+		{"not found", []string{ok.URL + "/nope"}, exitFailed, "HTTP 404"},
+		{"nobody listening", []string{"--timeout", "2s", gone.URL + "/healthz"}, exitFailed, "annex health:"},
+		{"no url", nil, exitTrouble, "Usage"},
+		{"two urls", []string{ok.URL, ok.URL}, exitTrouble, "Usage"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			got := runHealth(context.Background(), tc.args, &stdout, &stderr)
+			if got != tc.want || !strings.Contains(stderr.String(), tc.msg) {
+				t.Fatalf("runHealth(%q) = %d, stderr %q; want %d with %q", tc.args, got, stderr.String(), tc.want, tc.msg)
+			}
+		})
+	}
+}
