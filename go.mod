@@ -11,7 +11,10 @@ require (
 	golang.org/x/text v0.43.0
 )
 
-require github.com/google/pprof v0.0.0-20261016150608-1facf8f91b50 // indirect
+require (
+	github.com/google/pprof v0.0.0-20261016150608-1facf8f91b50 // indirect
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+)
 
 require (
 	github.com/Masterminds/semver/v3 v3.4.0 // indirect
