@@ -61,7 +61,7 @@ func BenchmarkALMAFile100k(b *testing.B) {
 		acfg := alma.DemoConfig()
 		acfg.State = almaState(n, false) // requests unknown to ALMA: each CheckOutItem becomes a loan, in O(1)
 		acfg.JournalMax = 16             // the journal is not the subject; 100,000 exchanges would be ~300 MB
-		w, _ := startWorld(b, n, &acfg, profile.Retry{})
+		w, _ := startWorld(b, n, &acfg, profile.Retry{Concurrency: 16})
 		inbox := w.Engine.InboxDir("alma-demo")
 		name := "01ANNEX_INST_ANNEX_requests_" + batch + ".xml"
 		// Written under a hidden name and renamed in, as an SFTP upload lands.
