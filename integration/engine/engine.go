@@ -63,6 +63,9 @@ type Config struct {
 	// from the profiles' retry concurrency (timeouts are per attempt).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Ephemeral trades durability for speed in a throwaway data directory
+	// (a scenario's world): commits are not fsynced. Never for a facility.
+	Ephemeral bool
 }
 
 // Rows the engine lists, for tests, the API and the scenario harness.
@@ -148,7 +151,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, "annex.db"))
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, "annex.db"), store.Options{Ephemeral: cfg.Ephemeral})
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}

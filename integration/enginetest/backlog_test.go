@@ -24,7 +24,7 @@ import (
 // loaded machine does not change the verdict.
 func TestOutboxScalesWithBacklog(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "annex.db"))
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "annex.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ import (
 // wants no transaction to wait a second or to fail.
 func TestStoreWritersAreNotStarved(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "annex.db"))
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "annex.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -156,11 +156,24 @@ type txCall struct {
 // it once (the facility's inventory at first start) and never again.
 func (s *Store) Created() bool { return s.created }
 
+// Options tune Open. The zero value is the durable default.
+type Options struct {
+	// Ephemeral skips the fsync of each commit (synchronous=NORMAL in WAL
+	// mode): for throwaway stores, such as a scenario's world in a temporary
+	// directory, where surviving power loss is beside the point. A real
+	// facility never sets it; the crash-safety test runs without it.
+	Ephemeral bool
+}
+
 // Open opens (creating if needed) the database at path and migrates it to
 // the current schema.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	sync := "synchronous(FULL)"
+	if opts.Ephemeral {
+		sync = "synchronous(NORMAL)"
+	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", sync, "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	// BEGIN IMMEDIATE takes the write lock up front, so two writers wait on

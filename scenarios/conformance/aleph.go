@@ -159,7 +159,7 @@ func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
 		return results
 	}
 	defer os.RemoveAll(dir)
-	w, err := world.Start(ctx, world.Options{Facility: r.facility(inv), Profiles: []profile.Profile{p}, ALEPH: &cfg, DataDir: dir, Logger: r.logger()})
+	w, err := world.Start(ctx, world.Options{Facility: r.facility(inv), Profiles: []profile.Profile{p}, ALEPH: &cfg, DataDir: dir, Logger: r.logger(), Ephemeral: true})
 	if err != nil {
 		notRun(results, "the mocks could not start: "+err.Error())
 		return results

@@ -298,7 +298,7 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 		return results
 	}
 	defer os.RemoveAll(dir)
-	w, err := world.Start(ctx, world.Options{Facility: r.facility(inv), Profiles: []profile.Profile{prof}, ALMA: &cfg, DataDir: dir, Logger: r.logger()})
+	w, err := world.Start(ctx, world.Options{Facility: r.facility(inv), Profiles: []profile.Profile{prof}, ALMA: &cfg, DataDir: dir, Logger: r.logger(), Ephemeral: true})
 	if err != nil {
 		notRun(results, "the mocks could not start: "+err.Error())
 		return results

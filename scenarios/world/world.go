@@ -45,6 +45,9 @@ type Options struct {
 	SFTPAddr   string
 	Clock      func() time.Time
 	Logger     *slog.Logger
+	// Ephemeral: the data directory is thrown away after the run, so the
+	// engine's commits are not fsynced (see engine.Config.Ephemeral).
+	Ephemeral bool
 }
 
 // World is a running set of parties.
