@@ -236,11 +236,26 @@ func (w *writer) nl() {
 
 func (w *writer) qualified() bool { return w.v == V2 && !w.s.NoNamespace }
 
-func (w *writer) name(local string) string {
+// startTag writes "<" and the element's name; endTag writes "</name>".
+// They write the pieces rather than concatenate them: the encoder sits in
+// every simulator reply, and the concatenations showed in its profile.
+func (w *writer) startTag(local string) {
+	w.buf.WriteByte('<')
+	w.writeName(local)
+}
+
+func (w *writer) endTag(local string) {
+	w.buf.WriteString("</")
+	w.writeName(local)
+	w.buf.WriteByte('>')
+}
+
+func (w *writer) writeName(local string) {
 	if w.qualified() && !w.s.DefaultNamespace {
-		return w.s.Prefix + ":" + local
+		w.buf.WriteString(w.s.Prefix)
+		w.buf.WriteByte(':')
 	}
-	return local
+	w.buf.WriteString(local)
 }
 
 func (w *writer) attrName(local string) string {
@@ -251,7 +266,7 @@ func (w *writer) attrName(local string) string {
 }
 
 func (w *writer) rootOpen(version string) {
-	w.buf.WriteString("<" + w.name("NCIPMessage"))
+	w.startTag("NCIPMessage")
 	if w.qualified() {
 		if w.s.DefaultNamespace {
 			w.attr("xmlns", Namespace)
@@ -287,7 +302,7 @@ func (w *writer) markChild() {
 func (w *writer) open(local string, attrs ...[2]string) {
 	w.markChild()
 	w.indent()
-	w.buf.WriteString("<" + w.name(local))
+	w.startTag(local)
 	for _, a := range attrs {
 		w.attr(a[0], a[1])
 	}
@@ -303,7 +318,7 @@ func (w *writer) close(local string) {
 		w.indent()
 	}
 	w.hadChild = w.hadChild[:n-1]
-	w.buf.WriteString("</" + w.name(local) + ">")
+	w.endTag(local)
 }
 
 func (w *writer) attr(name, value string) {
@@ -317,13 +332,13 @@ func (w *writer) attr(name, value string) {
 func (w *writer) leaf(local, text string, attrs ...[2]string) {
 	w.markChild()
 	w.indent()
-	w.buf.WriteString("<" + w.name(local))
+	w.startTag(local)
 	for _, a := range attrs {
 		w.attr(a[0], a[1])
 	}
 	w.buf.WriteByte('>')
 	escapeText(&w.buf, text)
-	w.buf.WriteString("</" + w.name(local) + ">")
+	w.endTag(local)
 }
 
 func (w *writer) optLeaf(local, text string) {
@@ -338,7 +353,9 @@ func (w *writer) flag(local string, set bool) {
 	}
 	w.markChild()
 	w.indent()
-	w.buf.WriteString("<" + w.name(local) + "></" + w.name(local) + ">")
+	w.startTag(local)
+	w.buf.WriteByte('>')
+	w.endTag(local)
 }
 
 // sv writes a coded value in the version's shape.
@@ -532,7 +549,7 @@ func (w *writer) raw(el *Element) {
 	}
 	w.markChild()
 	w.indent()
-	w.buf.WriteString("<" + w.name(el.Name))
+	w.startTag(el.Name)
 	attrs := append([]Attr(nil), el.Attrs...)
 	sort.SliceStable(attrs, func(i, j int) bool { return attrs[i].Space < attrs[j].Space })
 	foreign := map[string]string{}
@@ -558,7 +575,7 @@ func (w *writer) raw(el *Element) {
 	w.buf.WriteByte('>')
 	if len(el.Children) == 0 {
 		escapeText(&w.buf, el.Text)
-		w.buf.WriteString("</" + w.name(el.Name) + ">")
+		w.endTag(el.Name)
 		return
 	}
 	w.hadChild = append(w.hadChild, false)

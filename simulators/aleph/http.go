@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/ncip"
+	"github.com/annexlab/annex/ncip/conform"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -61,6 +62,15 @@ func (r *result) fill(e *journal.Exchange) {
 	e.Service = r.service
 	e.Problems = r.problems
 	e.Findings = r.findings
+	if data := r.checkData; data != nil {
+		e.CheckLater(func() []ncip.Finding {
+			rep, err := conform.Check(data)
+			if err != nil {
+				return nil // the message was parsed once already; cannot happen
+			}
+			return rep.Findings
+		})
+	}
 	e.ClosestMiss = r.miss
 	if r.fault != nil {
 		e.Fault = r.fault.Kind

@@ -55,6 +55,9 @@ type exchange struct {
 	service  string
 	version  string
 	findings []ncip.Finding
+	// checkLater: the conformance check is left to the journal, which runs
+	// it when the exchange is first read, so it costs nothing per request.
+	checkLater bool
 	// early is the reply decided before state is consulted (unreadable, wrong version, unsupported).
 	early *ncip.Message
 	miss  string
@@ -72,6 +75,15 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 	ex.Service, ex.Version, ex.Findings = x.service, x.version, x.findings
 	if s.cfg.Strict && ncip.HasErrors(x.findings) {
 		ex.ConformanceFailure = strictFailure(x.findings)
+	}
+	if x.checkLater {
+		ex.CheckLater(func() []ncip.Finding {
+			rep, err := conform.Check(body)
+			if err != nil {
+				return nil // the request was parsed once already; cannot happen
+			}
+			return rep.Findings
+		})
 	}
 
 	f, hasFault := s.faults.Pick(x.service)
@@ -154,9 +166,21 @@ func (s *Server) analyse(body []byte, readErr error) *exchange {
 		x.early = problemMessage(syntaxProblem(err.Error()))
 		return x
 	}
-	rep := conform.CheckDocument(doc)
-	x.findings, x.service, x.version = rep.Findings, rep.Service, rep.Version.String()
-	if rep.Version == ncip.V1 {
+	v, _ := ncip.DetectVersion(doc)
+	x.version = v.String()
+	switch svc := ncip.ServiceElement(doc.Root); {
+	case svc != nil:
+		x.service = svc.Name
+	case doc.Root.Child("Problem") != nil:
+		x.service = "Problem"
+	}
+	// Strict mode judges the request now; lenient mode only reports, later.
+	if s.cfg.Strict {
+		x.findings = conform.CheckDocument(doc).Findings
+	} else {
+		x.checkLater = true
+	}
+	if v == ncip.V1 {
 		x.miss = "this looks like NCIP 1 (ALEPH); ALMA speaks NCIP 2"
 		x.early = problemMessage(ncip.Problem{ProblemType: ncip.SV(ProblemSyntax), ProblemDetail: "NCIP version 1 is not supported",
 			ProblemElement: "//NCIPMessage", ProblemValue: versionOf(doc.Root)})

@@ -67,8 +67,11 @@ type Exchange struct {
 	Service         string              `json:"service,omitempty"`
 	// Problems are the ProblemType values of the reply.
 	Problems []string `json:"problems,omitempty"`
-	// Findings are the conformance findings about the request.
+	// Findings are the conformance findings about the request. A simulator
+	// may leave them to be computed when the exchange is first read (see
+	// CheckLater), which keeps the check out of its request path.
 	Findings []ncip.Finding `json:"findings,omitempty"`
+	check    func() []ncip.Finding
 	// Fault names the injected fault, if one was.
 	Fault string `json:"fault,omitempty"`
 	// ClosestMiss explains a request that was almost right.
@@ -79,6 +82,10 @@ type Exchange struct {
 	// Error is a transport error (an outgoing call that failed).
 	Error string `json:"error,omitempty"`
 }
+
+// CheckLater makes the journal compute the exchange's Findings with fn (and
+// append them to any already set) the first time the exchange is read.
+func (e *Exchange) CheckLater(fn func() []ncip.Finding) { e.check = fn }
 
 // Journal is a bounded, concurrency-safe list of exchanges.
 type Journal struct {
@@ -126,7 +133,18 @@ func (j *Journal) notify() {
 func (j *Journal) All() []Exchange {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.checkLocked(0)
 	return append([]Exchange(nil), j.entries...)
+}
+
+// checkLocked runs the deferred checks of the entries from index from on.
+func (j *Journal) checkLocked(from int) {
+	for i := from; i < len(j.entries); i++ {
+		if e := &j.entries[i]; e.check != nil {
+			e.Findings = append(e.Findings, e.check()...)
+			e.check = nil
+		}
+	}
 }
 
 // Since returns the exchanges with an ID greater than id.
@@ -134,9 +152,11 @@ func (j *Journal) Since(id int64) []Exchange {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var out []Exchange
-	for _, e := range j.entries {
-		if e.ID > id {
-			out = append(out, e)
+	for i := range j.entries {
+		if j.entries[i].ID > id {
+			j.checkLocked(i)
+			out = append(out, j.entries[i:]...)
+			break
 		}
 	}
 	return out
@@ -155,6 +175,7 @@ func (j *Journal) Reset() {
 func (j *Journal) Wait(ctx context.Context, cond func([]Exchange) bool) ([]Exchange, error) {
 	for {
 		j.mu.Lock()
+		j.checkLocked(0)
 		entries := append([]Exchange(nil), j.entries...)
 		ch := j.changed
 		j.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/annexlab/annex/ncip"
 )
 
 func TestJournalBoundedAndOrdered(t *testing.T) {
@@ -65,5 +67,27 @@ func TestRawJSON(t *testing.T) {
 	}
 	if b, _ := json.Marshal(Raw("<x/>")); string(b) != `"\u003cx/\u003e"` {
 		t.Errorf("valid UTF-8 not written as a string: %s", b)
+	}
+}
+
+// A deferred check runs once, when the exchange is first read, and its
+// findings join those set when it was added.
+func TestCheckLater(t *testing.T) {
+	j := New(0)
+	runs := 0
+	e := Exchange{Service: "CheckOutItem", Findings: []ncip.Finding{{Rule: "decode.ignored", Message: "x"}}}
+	e.CheckLater(func() []ncip.Finding {
+		runs++
+		return []ncip.Finding{{Rule: "v2.content", Message: "y"}}
+	})
+	j.Add(e)
+	for range 3 {
+		got := j.All()
+		if len(got[0].Findings) != 2 || got[0].Findings[1].Rule != "v2.content" {
+			t.Fatalf("findings = %+v", got[0].Findings)
+		}
+	}
+	if s := j.Since(0); len(s[0].Findings) != 2 || runs != 1 {
+		t.Errorf("since: %+v, check ran %d times", s, runs)
 	}
 }
