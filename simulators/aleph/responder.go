@@ -43,8 +43,8 @@ type result struct {
 	// checkData is the message whose conformance check the journal runs
 	// when the exchange is first read, keeping it out of the request path.
 	checkData []byte
-	miss     string
-	fault    *faults.Fault
+	miss      string
+	fault     *faults.Fault
 }
 
 // hasProblem reports whether the reply is a Problem.
