@@ -19,7 +19,7 @@ import (
 // against the NCIP 2.02 schema, whatever the message is.
 func TestConformanceCorpusGetsValidReplies(t *testing.T) {
 	if _, err := xmllint.Path(); err != nil {
-		t.Skip(err)
+		t.Fatal(err) // make test installs it; a missing validator must not pass silently
 	}
 	s := start(t, nil)
 	files, _ := filepath.Glob(filepath.Join(corpusV2, "*", "*.xml"))
