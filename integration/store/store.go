@@ -362,29 +362,50 @@ func (s *Store) commitLoop() {
 
 // commitGroup runs each call in a savepoint of one transaction and commits
 // once. A call whose function fails is rolled back to its savepoint alone.
+// A group of one needs no savepoint: its failure rolls back the transaction.
 func (s *Store) commitGroup(group []txCall) {
 	results := make([]error, len(group))
 	// The transaction outlives any one caller's context; each function's
 	// statements still use its caller's context (Tx.ctx).
-	sqlTx, err := s.db.BeginTx(context.Background(), nil)
+	ctx := context.Background()
+	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		for _, c := range group {
 			c.done <- fmt.Errorf("begin: %w", err)
 		}
 		return
 	}
+	if len(group) == 1 {
+		c := group[0]
+		err := c.ctx.Err()
+		if err == nil {
+			err = c.fn(&Tx{tx: sqlTx, ctx: c.ctx, s: s})
+		}
+		if err != nil {
+			sqlTx.Rollback()
+			c.done <- err
+			return
+		}
+		if err := sqlTx.Commit(); err != nil {
+			c.done <- fmt.Errorf("commit: %w", err)
+			return
+		}
+		c.done <- nil
+		return
+	}
+	tx := &Tx{tx: sqlTx, ctx: ctx, s: s}
 	for i, c := range group {
 		if err := c.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		if _, err := sqlTx.Exec("SAVEPOINT call"); err != nil {
+		if _, err := tx.exec("SAVEPOINT call"); err != nil {
 			results[i] = fmt.Errorf("savepoint: %w", err)
 			continue
 		}
 		if err := c.fn(&Tx{tx: sqlTx, ctx: c.ctx, s: s}); err != nil {
 			results[i] = err
-			if _, rerr := sqlTx.Exec("ROLLBACK TO call"); rerr != nil {
+			if _, rerr := tx.exec("ROLLBACK TO call"); rerr != nil {
 				// The transaction is in an unknown state: give up on the whole group.
 				sqlTx.Rollback()
 				for j, c := range group {
@@ -393,7 +414,7 @@ func (s *Store) commitGroup(group []txCall) {
 				return
 			}
 		}
-		if _, err := sqlTx.Exec("RELEASE call"); err != nil && results[i] == nil {
+		if _, err := tx.exec("RELEASE call"); err != nil && results[i] == nil {
 			results[i] = fmt.Errorf("release savepoint: %w", err)
 		}
 	}
