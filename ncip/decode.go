@@ -33,7 +33,8 @@ func DecodeDocument(doc *Document) (*Message, []Finding, error) {
 	d.findings = append(d.findings, doc.Notes...)
 	d.findings = append(d.findings, vf...)
 	msg := &Message{Version: v}
-	msg.VersionURI, _, _ = VersionAttr(root)
+	ver, _, _ := VersionAttr(root)
+	msg.VersionURI = strings.Clone(ver)
 
 	svc := ServiceElement(root)
 	path := "/NCIPMessage"
@@ -80,7 +81,9 @@ func lastName(path string) string {
 
 // text returns an element's value with surrounding whitespace removed, as the
 // real systems read identifiers and codes out of pretty-printed messages.
-func text(el *Element) string { return strings.TrimSpace(el.Text) }
+// It is a copy: the parser's strings share the whole message's memory, and
+// a typed message (a mock's loan record, say) outlives the parse.
+func text(el *Element) string { return strings.Clone(strings.TrimSpace(el.Text)) }
 
 // sv reads a coded value: text and Scheme attribute in v2, Scheme and Value
 // children in v1. Either shape is accepted in either version, since peers mix them.
@@ -96,7 +99,7 @@ func (d *decoder) sv(el *Element) SchemeValue {
 		return out
 	}
 	scheme, _ := el.Attr("*", "Scheme")
-	return SchemeValue{Scheme: scheme, Value: text(el)}
+	return SchemeValue{Scheme: strings.Clone(scheme), Value: text(el)}
 }
 
 func (d *decoder) svp(el *Element) *SchemeValue {
@@ -595,15 +598,16 @@ func (d *decoder) service(el *Element, path string) Body {
 // message decoded from two serialisations compares equal and re-encodes in
 // the encoder's style.
 func plain(el *Element) *Element {
-	out := &Element{Name: el.Name, Text: el.Text}
+	// Copies, for the reason given at text.
+	out := &Element{Name: strings.Clone(el.Name), Text: strings.Clone(el.Text)}
 	if len(el.Children) > 0 {
-		out.Text = strings.TrimSpace(el.Text)
+		out.Text = strings.Clone(strings.TrimSpace(el.Text))
 	}
 	for _, a := range el.Attrs {
 		if a.IsNamespaceDecl() {
 			continue
 		}
-		out.Attrs = append(out.Attrs, Attr{Space: a.Space, Name: a.Name, Value: a.Value})
+		out.Attrs = append(out.Attrs, Attr{Space: strings.Clone(a.Space), Name: strings.Clone(a.Name), Value: strings.Clone(a.Value)})
 	}
 	for _, c := range el.Children {
 		out.Children = append(out.Children, plain(c))
