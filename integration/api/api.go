@@ -14,6 +14,7 @@
 //	GET  /api/circstoplist/v1/{ACTIVE|ALL}
 //	POST /api/floor/v1/retrieve|refile|missing  {"barcode":"…"}
 //	POST /api/floor/v1/accession              {"barcode","collection","material","tray","profile"}
+//	POST /api/floor/v1/picklist               {"barcodes":["…",…]}: retrieve them all in one transaction; one result each
 //	GET  /api/alerts/v1, /api/requests/v1, /api/outbox/v1
 //	POST /api/ncip                            NCIP 2 DeleteItem responder (ALMA → facility); no key, ALMA
 //	                                          is checked by its agencies; always HTTP 200 with NCIP
@@ -96,6 +97,8 @@ type Backend interface {
 	ItemStatus(ctx context.Context, barcode string) (store.Item, error)
 	Stops(all bool) []profile.Stop
 	Retrieve(ctx context.Context, barcode string) error
+	// RetrieveMany retrieves a pick list in one transaction; see engine.RetrieveMany.
+	RetrieveMany(ctx context.Context, barcodes []string) ([]error, error)
 	Refile(ctx context.Context, barcode string) error
 	MarkMissing(ctx context.Context, barcode string) error
 	Accession(ctx context.Context, item profile.InventoryItem) error
@@ -135,6 +138,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("POST /api/circrequests/v1", s.circRequests)
 	mux.HandleFunc("GET /api/itemstatus/v1/{barcode}", s.facility(s.itemStatus))
 	mux.HandleFunc("GET /api/circstoplist/v1/{which}", s.facility(s.stopList))
+	mux.HandleFunc("POST /api/floor/v1/picklist", s.facility(s.pickList))
 	mux.HandleFunc("POST /api/floor/v1/{op}", s.facility(s.floor))
 	mux.HandleFunc("GET /api/alerts/v1", s.facility(func(w http.ResponseWriter, r *http.Request) {
 		listAnswer(w, "alerts", orEmpty(s.cfg.Backend.Alerts(r.Context())))
@@ -381,6 +385,43 @@ func (s *server) floor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "barcode": it.Barcode})
+}
+
+// maxPickList bounds one pick list, so one request cannot hold the store's
+// write transaction for long.
+const maxPickList = 10000
+
+func (s *server) pickList(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Barcodes []string `json:"barcodes"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSON))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		fail(w, http.StatusBadRequest, fmt.Errorf("decode body: %w", err))
+		return
+	}
+	if len(body.Barcodes) == 0 || len(body.Barcodes) > maxPickList {
+		fail(w, http.StatusBadRequest, fmt.Errorf(`"barcodes" must list 1 to %d barcodes, not %d`, maxPickList, len(body.Barcodes)))
+		return
+	}
+	errs, err := s.cfg.Backend.RetrieveMany(r.Context(), body.Barcodes)
+	if err != nil {
+		fail(w, statusOf(err), err)
+		return
+	}
+	type result struct {
+		Barcode string `json:"barcode"`
+		Error   string `json:"error"`
+	}
+	results := make([]result, len(errs))
+	for i, e := range errs {
+		results[i].Barcode = body.Barcodes[i]
+		if e != nil {
+			results[i].Error = e.Error()
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "results": results})
 }
 
 func (s *server) ncip(w http.ResponseWriter, r *http.Request) {

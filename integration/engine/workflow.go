@@ -178,32 +178,70 @@ func (e *Engine) translateStop(p *profile.Profile, r *requestfile.Request, direc
 // Retrieve takes an item out of storage for its oldest accepted request
 // and tells the library with CheckOutItem.
 func (e *Engine) Retrieve(ctx context.Context, barcode string) error {
-	return e.floor(ctx, "retrieve", barcode, func(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (*ncip.Message, string, error) {
-		if item.Status != store.ItemInStorage {
-			return nil, "", fmt.Errorf("item %s is %s, not in storage: %w", barcode, item.Status, ErrConflict)
-		}
-		q, err := tx.OldestRequest(barcode, store.RequestAccepted)
-		var req *store.Request
-		switch {
-		case err == nil:
-			req = &q
-			if err := tx.SetRequest(p.Name, q.ID, store.RequestRetrieved, q.Reason, now); err != nil {
-				return nil, "", err
+	return e.floor(ctx, "retrieve", barcode, e.retrieveItem)
+}
+
+// RetrieveMany retrieves a pick list: each barcode as Retrieve would, all in
+// one transaction, so a list costs one commit instead of one per item. A
+// barcode that cannot be retrieved (unknown, not in storage) gets its error
+// in the result without stopping the others; any other error aborts the list.
+func (e *Engine) RetrieveMany(ctx context.Context, barcodes []string) ([]error, error) {
+	results := make([]error, len(barcodes))
+	owed := map[string]bool{}
+	err := e.store.Tx(ctx, func(tx *store.Tx) error {
+		clear(owed)
+		for i, barcode := range barcodes {
+			prof, err := e.floorIn(tx, barcode, e.retrieveItem)
+			switch {
+			case err == nil:
+				if prof != "" {
+					owed[prof] = true
+				}
+			case errors.Is(err, ErrUnknownItem), errors.Is(err, ErrConflict), errors.Is(err, ErrUnknownProfile):
+				// Checked before anything is written, so the others can go on.
+				results[i] = fmt.Errorf("retrieve: %w", err)
+			default:
+				return err
 			}
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, "", err
 		}
-		item.Status = store.ItemOut
-		msg, err := checkOut(p, *item, req)
-		if err != nil {
-			return nil, "", err
-		}
-		id := ""
-		if req != nil {
-			id = req.ID
-		}
-		return msg, id, nil
+		return nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("retrieve pick list: %w", err)
+	}
+	for prof := range owed {
+		e.sender.Wake(prof)
+	}
+	return results, nil
+}
+
+// retrieveItem is the retrieval of one item inside a floor transaction.
+func (e *Engine) retrieveItem(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (*ncip.Message, string, error) {
+	barcode := item.Barcode
+	if item.Status != store.ItemInStorage {
+		return nil, "", fmt.Errorf("item %s is %s, not in storage: %w", barcode, item.Status, ErrConflict)
+	}
+	q, err := tx.OldestRequest(barcode, store.RequestAccepted)
+	var req *store.Request
+	switch {
+	case err == nil:
+		req = &q
+		if err := tx.SetRequest(p.Name, q.ID, store.RequestRetrieved, q.Reason, now); err != nil {
+			return nil, "", err
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, "", err
+	}
+	item.Status = store.ItemOut
+	msg, err := checkOut(p, *item, req)
+	if err != nil {
+		return nil, "", err
+	}
+	id := ""
+	if req != nil {
+		id = req.ID
+	}
+	return msg, id, nil
 }
 
 // Refile puts an item back in storage, closes its retrieved request and
@@ -261,43 +299,53 @@ func (e *Engine) MarkMissing(ctx context.Context, barcode string) error {
 
 // floor runs one floor operation on an item in a transaction and enqueues
 // the message it owes in that same transaction.
-func (e *Engine) floor(ctx context.Context, op, barcode string, fn func(*store.Tx, *profile.Profile, *store.Item, time.Time) (*ncip.Message, string, error)) error {
+func (e *Engine) floor(ctx context.Context, op, barcode string, fn floorFunc) error {
 	var prof string
-	var owed bool
 	err := e.store.Tx(ctx, func(tx *store.Tx) error {
-		now := e.clock()
-		item, err := tx.Item(barcode)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("item %s: %w", barcode, ErrUnknownItem)
-		}
-		if err != nil {
-			return err
-		}
-		p := e.profiles[item.Profile]
-		if p == nil {
-			return fmt.Errorf("item %s belongs to %w %q", barcode, ErrUnknownProfile, item.Profile)
-		}
-		msg, reqID, err := fn(tx, p, &item, now)
-		if err != nil {
-			return err
-		}
-		item.Updated = now
-		if err := tx.PutItem(item); err != nil {
-			return err
-		}
-		if msg != nil {
-			prof, owed = p.Name, true
-			return e.enqueue(tx, p, msg, reqID, barcode, now)
-		}
-		return nil
+		var err error
+		prof, err = e.floorIn(tx, barcode, fn)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if owed {
+	if prof != "" {
 		e.sender.Wake(prof)
 	}
 	return nil
+}
+
+// floorFunc is one floor operation on one item, inside a transaction: it
+// returns the NCIP message owed (nil for none) and the request it concerns.
+type floorFunc func(*store.Tx, *profile.Profile, *store.Item, time.Time) (*ncip.Message, string, error)
+
+// floorIn applies fn to one item in tx and enqueues what it owes; it returns
+// the profile to wake when a message was enqueued.
+func (e *Engine) floorIn(tx *store.Tx, barcode string, fn floorFunc) (string, error) {
+	now := e.clock()
+	item, err := tx.Item(barcode)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("item %s: %w", barcode, ErrUnknownItem)
+	}
+	if err != nil {
+		return "", err
+	}
+	p := e.profiles[item.Profile]
+	if p == nil {
+		return "", fmt.Errorf("item %s belongs to %w %q", barcode, ErrUnknownProfile, item.Profile)
+	}
+	msg, reqID, err := fn(tx, p, &item, now)
+	if err != nil {
+		return "", err
+	}
+	item.Updated = now
+	if err := tx.PutItem(item); err != nil {
+		return "", err
+	}
+	if msg == nil {
+		return "", nil
+	}
+	return p.Name, e.enqueue(tx, p, msg, reqID, barcode, now)
 }
 
 // Accession adds a new item to storage and tells the library with CheckInItem.

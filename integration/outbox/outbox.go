@@ -175,8 +175,14 @@ func (s *Sender) notify() {
 	s.mu.Unlock()
 }
 
+// prefetch is how many due messages a lane reads ahead. Reading one batch
+// per slot freed made the Due query the engine's hottest path under load.
+const prefetch = 256
+
 func (s *Sender) run(ctx context.Context, l *lane) {
-	inflight := map[int64]bool{}
+	inflight := map[int64]bool{} // attempts running
+	var queue []store.Message    // due messages read ahead, oldest first
+	skip := map[int64]bool{}     // inflight and queued: not to be read again
 	done := make(chan int64)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -186,12 +192,20 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 		// would otherwise be neither sent nor timed, and wait forever.
 		now := time.Now()
 		if free := l.Retry.Concurrency - len(inflight); free > 0 && ctx.Err() == nil {
-			msgs, err := s.cfg.Store.Due(ctx, l.Profile, now, inflight, free)
-			if err != nil && ctx.Err() == nil {
-				s.log.Error("outbox: due messages", "profile", l.Profile, "err", err)
-				retryIn = time.Second
+			if len(queue) < free {
+				msgs, err := s.cfg.Store.Due(ctx, l.Profile, now, skip, max(prefetch, free))
+				if err != nil && ctx.Err() == nil {
+					s.log.Error("outbox: due messages", "profile", l.Profile, "err", err)
+					retryIn = time.Second
+				}
+				for _, m := range msgs {
+					skip[m.ID] = true
+				}
+				queue = append(queue, msgs...)
 			}
-			for _, m := range msgs {
+			for len(queue) > 0 && len(inflight) < l.Retry.Concurrency {
+				m := queue[0]
+				queue = queue[1:]
 				inflight[m.ID] = true
 				go func() {
 					s.attempt(ctx, l, m)
@@ -199,7 +213,9 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 				}()
 			}
 		}
-		if retryIn == 0 && ctx.Err() == nil {
+		// With messages queued, a finished attempt wakes the lane; only an
+		// empty queue needs the timer for the next backed-off message.
+		if retryIn == 0 && len(queue) == 0 && ctx.Err() == nil {
 			if next, ok, err := s.cfg.Store.NextDue(ctx, l.Profile, now); err != nil {
 				retryIn = time.Second
 			} else if ok {
@@ -224,6 +240,7 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 		case <-l.wake:
 		case id := <-done:
 			delete(inflight, id)
+			delete(skip, id)
 		case <-timer.C:
 		}
 	}
