@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -153,18 +152,11 @@ func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
 	}
 	cfg.State = st
 
-	dir, err := r.worldDir()
-	if err != nil {
-		notRun(results, "cannot run: "+err.Error())
+	w, stop, ok := r.startWorld(ctx, results, inv, world.Options{Profiles: []profile.Profile{p}, ALEPH: &cfg})
+	if !ok {
 		return results
 	}
-	defer os.RemoveAll(dir)
-	w, err := world.Start(ctx, world.Options{Facility: r.facility(inv), Profiles: []profile.Profile{p}, ALEPH: &cfg, DataDir: dir, Logger: r.logger(), Ephemeral: true})
-	if err != nil {
-		notRun(results, "the mocks could not start: "+err.Error())
-		return results
-	}
-	defer w.Close()
+	defer stop()
 	eng := w.Engine
 
 	post, err := w.ALEPH.PostRequests(ctx)

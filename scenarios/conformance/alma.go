@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -292,18 +291,11 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 	sftpCopy.AllowedNetworks = []string{"127.0.0.0/8", "::1/128"}
 	prof.Intake.SFTP = &sftpCopy
 
-	dir, err := r.worldDir()
-	if err != nil {
-		notRun(results, "cannot run: "+err.Error())
+	w, stop, ok := r.startWorld(ctx, results, inv, world.Options{Profiles: []profile.Profile{prof}, ALMA: &cfg})
+	if !ok {
 		return results
 	}
-	defer os.RemoveAll(dir)
-	w, err := world.Start(ctx, world.Options{Facility: r.facility(inv), Profiles: []profile.Profile{prof}, ALMA: &cfg, DataDir: dir, Logger: r.logger(), Ephemeral: true})
-	if err != nil {
-		notRun(results, "the mocks could not start: "+err.Error())
-		return results
-	}
-	defer w.Close()
+	defer stop()
 	eng := w.Engine
 
 	// 1. Export, intake, decision.

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 )
@@ -223,8 +224,23 @@ type fix struct {
 func (f fix) field() string { return fieldName(f.path) }
 
 // worldDir makes a world's data directory.
-func (r *run) worldDir() (string, error) {
-	return os.MkdirTemp(r.o.TempDir, "annex-validate-")
+// startWorld starts the mocks and an engine for one profile in a temporary
+// directory; the returned stop closes the world and removes the directory.
+// On failure every undecided result is marked with why nothing could run.
+func (r *run) startWorld(ctx context.Context, results []Result, inv []profile.InventoryItem, opts world.Options) (*world.World, func(), bool) {
+	dir, err := os.MkdirTemp(r.o.TempDir, "annex-validate-")
+	if err != nil {
+		notRun(results, "cannot run: "+err.Error())
+		return nil, nil, false
+	}
+	opts.Facility, opts.DataDir, opts.Logger, opts.Ephemeral = r.facility(inv), dir, r.logger(), true
+	w, err := world.Start(ctx, opts)
+	if err != nil {
+		os.RemoveAll(dir)
+		notRun(results, "the mocks could not start: "+err.Error())
+		return nil, nil, false
+	}
+	return w, func() { w.Close(); os.RemoveAll(dir) }, true
 }
 
 func (r *run) logger() *slog.Logger {
