@@ -91,22 +91,40 @@ type Sender struct {
 	clock func() time.Time
 	lanes map[string]*lane
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // the lanes
+	recorder sync.WaitGroup
+	// finished carries answered attempts to the recorder, which records
+	// them in batches; its capacity bounds how many answers wait for that.
+	finished chan finished
 
 	mu      sync.Mutex
-	changed chan struct{} // closed and replaced after every recorded outcome
+	changed chan struct{} // closed and replaced after every recorded batch
 }
 
 type lane struct {
 	Lane
 	wake chan struct{}
+
+	// held are the lane's messages read from the store and not yet
+	// recorded: queued, in flight, or answered and waiting for the
+	// recorder. Due skips them, so none is sent twice at once.
+	mu   sync.Mutex
+	held map[int64]bool
+}
+
+// finished is one answered attempt waiting to be recorded.
+type finished struct {
+	lane *lane
+	msg  store.Message
+	out  Outcome
+	at   time.Time
 }
 
 // New returns a Sender; Start runs it.
 func New(cfg Config) *Sender {
 	s := &Sender{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), clock: cfg.Clock,
-		lanes: map[string]*lane{}, changed: make(chan struct{})}
+		lanes: map[string]*lane{}, changed: make(chan struct{}), finished: make(chan finished, maxRecord)}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -115,7 +133,7 @@ func New(cfg Config) *Sender {
 	}
 	for _, l := range cfg.Lanes {
 		l.Retry = Defaults(l.Retry)
-		s.lanes[l.Profile] = &lane{Lane: l, wake: make(chan struct{}, 1)}
+		s.lanes[l.Profile] = &lane{Lane: l, wake: make(chan struct{}, 1), held: map[int64]bool{}}
 	}
 	return s
 }
@@ -129,7 +147,8 @@ func Defaults(r profile.Retry) profile.Retry {
 	return r
 }
 
-// Start starts one goroutine per lane; they stop when ctx ends or on Close.
+// Start starts one goroutine per lane and the recorder; they stop when
+// ctx ends or on Close.
 func (s *Sender) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
 	for _, l := range s.lanes {
@@ -139,15 +158,29 @@ func (s *Sender) Start(ctx context.Context) {
 			s.run(ctx, l)
 		}()
 	}
+	s.recorder.Add(1)
+	go func() {
+		defer s.recorder.Done()
+		s.record()
+	}()
+	// The recorder outlives the lanes: every answer they hand over is
+	// recorded before Close returns.
+	go func() {
+		s.wg.Wait()
+		close(s.finished)
+	}()
 }
 
-// Close stops the lanes and waits for attempts in flight. An attempt cut
-// short stays pending, to be sent again after a restart.
+// Close stops the lanes, waits for attempts in flight and records the
+// answers already received. An attempt cut short stays pending, to be sent
+// again after a restart.
 func (s *Sender) Close() {
-	if s.cancel != nil {
-		s.cancel()
+	if s.cancel == nil {
+		return
 	}
+	s.cancel()
 	s.wg.Wait()
+	s.recorder.Wait()
 }
 
 // Wake tells a profile's lane that a message was enqueued. Call it after
@@ -179,11 +212,13 @@ func (s *Sender) notify() {
 // per slot freed made the Due query the engine's hottest path under load.
 const prefetch = 256
 
+// maxRecord bounds one recorded batch, and the answers waiting for it.
+const maxRecord = 1024
+
 func (s *Sender) run(ctx context.Context, l *lane) {
-	inflight := map[int64]bool{} // attempts running
-	var queue []store.Message    // due messages read ahead, oldest first
-	skip := map[int64]bool{}     // inflight and queued: not to be read again
-	done := make(chan int64)
+	inflight := 0             // attempts running
+	var queue []store.Message // due messages read ahead, oldest first
+	done := make(chan struct{})
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -191,25 +226,27 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 		// One "now" for both queries: a message falling due between them
 		// would otherwise be neither sent nor timed, and wait forever.
 		now := time.Now()
-		if free := l.Retry.Concurrency - len(inflight); free > 0 && ctx.Err() == nil {
+		if free := l.Retry.Concurrency - inflight; free > 0 && ctx.Err() == nil {
 			if len(queue) < free {
-				msgs, err := s.cfg.Store.Due(ctx, l.Profile, now, skip, max(prefetch, free))
+				l.mu.Lock()
+				msgs, err := s.cfg.Store.Due(ctx, l.Profile, now, l.held, max(prefetch, free))
+				for _, m := range msgs {
+					l.held[m.ID] = true
+				}
+				l.mu.Unlock()
 				if err != nil && ctx.Err() == nil {
 					s.log.Error("outbox: due messages", "profile", l.Profile, "err", err)
 					retryIn = time.Second
 				}
-				for _, m := range msgs {
-					skip[m.ID] = true
-				}
 				queue = append(queue, msgs...)
 			}
-			for len(queue) > 0 && len(inflight) < l.Retry.Concurrency {
+			for len(queue) > 0 && inflight < l.Retry.Concurrency {
 				m := queue[0]
 				queue = queue[1:]
-				inflight[m.ID] = true
+				inflight++
 				go func() {
 					s.attempt(ctx, l, m)
-					done <- m.ID
+					done <- struct{}{}
 				}()
 			}
 		}
@@ -233,20 +270,19 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 		}
 		select {
 		case <-ctx.Done():
-			for len(inflight) > 0 {
-				delete(inflight, <-done)
+			for ; inflight > 0; inflight-- {
+				<-done
 			}
 			return
 		case <-l.wake:
-		case id := <-done:
-			delete(inflight, id)
-			delete(skip, id)
+		case <-done:
+			inflight--
 		case <-timer.C:
 		}
 	}
 }
 
-// attempt sends one message once and records the outcome.
+// attempt sends one message once and hands the outcome to the recorder.
 func (s *Sender) attempt(ctx context.Context, l *lane, m store.Message) {
 	reply, err := s.send(ctx, l, m)
 	if ctx.Err() != nil {
@@ -271,37 +307,89 @@ func (s *Sender) attempt(ctx context.Context, l *lane, m store.Message) {
 			o.Kind = store.MsgDelivered
 		}
 	}
-	now := s.clock()
-	// The outcome is recorded even while Close cancels ctx: the peer has answered.
-	rctx := context.WithoutCancel(ctx)
-	err = s.cfg.Store.Tx(rctx, func(tx *store.Tx) error {
-		var err error
-		switch o.Kind {
-		case store.MsgDelivered:
-			err = tx.MarkDelivered(m.ID, o.Attempts, reply, now)
-		case store.MsgFailed:
-			err = tx.MarkFailed(m.ID, o.Attempts, reply, o.Problem, now)
-		default:
-			next := time.Now().Add(Backoff(l.Retry, o.Attempts))
-			err = tx.MarkRetry(m.ID, o.Attempts, next, o.Err.Error(), reply, now)
+	// The slot is free once the peer answered; the message stays held
+	// until its outcome is recorded.
+	s.finished <- finished{lane: l, msg: m, out: o, at: s.clock()}
+}
+
+// record writes answered attempts in batches: one transaction for all the
+// answers waiting, instead of one per message, which made the store's
+// commits the bottleneck of a large delivery. It runs until the lanes
+// have stopped and every answer they handed over is recorded.
+func (s *Sender) record() {
+	batch := make([]finished, 0, maxRecord)
+	for f := range s.finished {
+		batch = append(batch[:0], f)
+	drain:
+		for len(batch) < maxRecord {
+			select {
+			case f, ok := <-s.finished:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, f)
+			default:
+				break drain
+			}
 		}
-		if err == nil && s.cfg.OnOutcome != nil {
-			err = s.cfg.OnOutcome(tx, m, o)
+		s.recordBatch(batch)
+	}
+}
+
+func (s *Sender) recordBatch(batch []finished) {
+	// The outcomes are recorded even while Close cancels the lanes: the peers have answered.
+	err := s.cfg.Store.Tx(context.Background(), func(tx *store.Tx) error {
+		for _, f := range batch {
+			m, o := f.msg, f.out
+			var err error
+			switch o.Kind {
+			case store.MsgDelivered:
+				err = tx.MarkDelivered(m.ID, o.Attempts, o.Reply, f.at)
+			case store.MsgFailed:
+				err = tx.MarkFailed(m.ID, o.Attempts, o.Reply, o.Problem, f.at)
+			default:
+				next := time.Now().Add(Backoff(f.lane.Retry, o.Attempts))
+				err = tx.MarkRetry(m.ID, o.Attempts, next, o.Err.Error(), o.Reply, f.at)
+			}
+			if err == nil && s.cfg.OnOutcome != nil {
+				err = s.cfg.OnOutcome(tx, m, o)
+			}
+			if err != nil {
+				return fmt.Errorf("message %d: %w", m.ID, err)
+			}
 		}
-		return err
+		return nil
 	})
 	if err != nil {
-		s.log.Error("outbox: record outcome", "id", m.ID, "err", err)
+		// Nothing of the batch is recorded: its messages stay pending and
+		// are sent again (at least once, as after a crash).
+		s.log.Error("outbox: record outcomes", "messages", len(batch), "err", err)
 	}
-	switch o.Kind {
-	case store.MsgDelivered:
-		// Info, not Debug: a delivered message is what an operator watches for.
-		s.log.Info("NCIP delivered", "id", m.ID, "profile", m.Profile, "service", m.Service, "barcode", m.Barcode, "attempts", o.Attempts)
-	case store.MsgFailed:
-		s.log.Warn("outbox: NCIP problem", "id", m.ID, "profile", m.Profile, "service", m.Service, "problem", o.Problem)
-	default:
-		s.log.Info("outbox: attempt failed, will retry", "id", m.ID, "profile", m.Profile, "service", m.Service,
-			"attempts", o.Attempts, "err", o.Err)
+	lanes := map[*lane]bool{}
+	for _, f := range batch {
+		m, o := f.msg, f.out
+		f.lane.mu.Lock()
+		delete(f.lane.held, m.ID)
+		f.lane.mu.Unlock()
+		lanes[f.lane] = true
+		if err != nil {
+			continue
+		}
+		switch o.Kind {
+		case store.MsgDelivered:
+			// Info, not Debug: a delivered message is what an operator watches for.
+			s.log.Info("NCIP delivered", "id", m.ID, "profile", m.Profile, "service", m.Service, "barcode", m.Barcode, "attempts", o.Attempts)
+		case store.MsgFailed:
+			s.log.Warn("outbox: NCIP problem", "id", m.ID, "profile", m.Profile, "service", m.Service, "problem", o.Problem)
+		default:
+			s.log.Info("outbox: attempt failed, will retry", "id", m.ID, "profile", m.Profile, "service", m.Service,
+				"attempts", o.Attempts, "err", o.Err)
+		}
+	}
+	// A recorded message may let the next one about its item go, and a
+	// retried one needs its timer: the lanes look again.
+	for l := range lanes {
+		s.Wake(l.Profile)
 	}
 	s.notify()
 }
