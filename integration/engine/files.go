@@ -175,7 +175,7 @@ func (e *Engine) process(ctx context.Context, p *profile.Profile, name, format s
 		out.Results = out.Results[:0]
 		rec.Accepted, rec.Denied, rec.Skipped, owed = 0, 0, 0, false
 		opts := requestfile.Options{MaxSize: p.Intake.MaxFileSize, Layout: p.Intake.TextLayout}
-		err := requestfile.Parse(ctx, format, rec.Original, f, opts, func(r requestfile.Record) error {
+		err := parseAhead(ctx, format, rec.Original, f, opts, func(r requestfile.Record) error {
 			res, o, err := e.applyRecord(tx, p, name, incoming{rec: r}, now)
 			if err != nil {
 				return applyError{err}
@@ -229,6 +229,38 @@ func (e *Engine) process(ctx context.Context, p *profile.Profile, name, format s
 	e.log.Warn("file rejected", "profile", p.Name, "file", name, "reason", oneLine(reason))
 	out.Status, out.Reason = store.FileRejected, reason
 	return out, dirs.Reject(name, reason)
+}
+
+// parseAhead is requestfile.Parse with the parsing on a goroutine of its
+// own, a bounded number of records ahead of apply: the file's transaction
+// holds the store's only writer, so the parsing should not be done by it.
+// apply's first error stops the parser and is returned as it is.
+func parseAhead(ctx context.Context, format, name string, r io.Reader, opts requestfile.Options, apply func(requestfile.Record) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	recs := make(chan requestfile.Record, 256)
+	parsed := make(chan error, 1)
+	go func() {
+		defer close(recs)
+		parsed <- requestfile.Parse(ctx, format, name, r, opts, func(rec requestfile.Record) error {
+			select {
+			case recs <- rec:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	for rec := range recs {
+		if err := apply(rec); err != nil {
+			cancel()
+			for range recs { // let the parser see the cancellation and stop
+			}
+			<-parsed
+			return err
+		}
+	}
+	return <-parsed
 }
 
 // rejectReason is the content of a <name>.reason file.

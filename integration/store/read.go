@@ -60,7 +60,7 @@ func (s *Store) Due(ctx context.Context, profile string, now time.Time, exclude 
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, `SELECT `+msgCols+` FROM outbox o INDEXED BY outbox_pending WHERE profile = ? AND status = 'pending' AND next_attempt <= ?
+	rows, err := s.query(ctx, `SELECT `+msgCols+` FROM outbox o INDEXED BY outbox_pending_id WHERE profile = ? AND status = 'pending' AND next_attempt <= ?
 		AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.profile = o.profile AND e.barcode = o.barcode AND e.status = 'pending' AND e.id < o.id)
 		ORDER BY id LIMIT ?`, profile, now.UnixNano(), limit+len(exclude))
 	if err != nil {

@@ -307,6 +307,15 @@ var migrations = []string{
 	// instead of collecting and sorting every due message (it was 50x
 	// slower with 50,000 pending than with 1,000).
 	`CREATE INDEX outbox_pending ON outbox (profile, status, id);`,
+	// The outbox's indexes cover pending messages only: a delivered one
+	// leaves them instead of being moved within them, and they stay the
+	// size of the backlog rather than of the whole history.
+	`DROP INDEX outbox_due;
+	DROP INDEX outbox_order;
+	DROP INDEX outbox_pending;
+	CREATE INDEX outbox_pending_id ON outbox (profile, id) WHERE status = 'pending';
+	CREATE INDEX outbox_pending_next ON outbox (profile, next_attempt) WHERE status = 'pending';
+	CREATE INDEX outbox_pending_item ON outbox (profile, barcode, id) WHERE status = 'pending';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
