@@ -316,7 +316,8 @@ func (e *Engine) floor(ctx context.Context, op, barcode string, fn floorFunc) er
 }
 
 // floorFunc is one floor operation on one item, inside a transaction: it
-// returns the NCIP message owed (nil for none) and the request it concerns.
+// sets the item's new status and returns the NCIP message owed (nil for
+// none) and the request it concerns.
 type floorFunc func(*store.Tx, *profile.Profile, *store.Item, time.Time) (*ncip.Message, string, error)
 
 // floorIn applies fn to one item in tx and enqueues what it owes; it returns
@@ -338,8 +339,8 @@ func (e *Engine) floorIn(tx *store.Tx, barcode string, fn floorFunc) (string, er
 	if err != nil {
 		return "", err
 	}
-	item.Updated = now
-	if err := tx.PutItem(item); err != nil {
+	// A floor operation changes the item's status only.
+	if err := tx.SetItemStatus(barcode, item.Status, now); err != nil {
 		return "", err
 	}
 	if msg == nil {

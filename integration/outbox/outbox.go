@@ -210,7 +210,7 @@ func (s *Sender) notify() {
 
 // prefetch is how many due messages a lane reads ahead. Reading one batch
 // per slot freed made the Due query the engine's hottest path under load.
-const prefetch = 256
+const prefetch = 1024
 
 // maxRecord bounds one recorded batch, and the answers waiting for it.
 const maxRecord = 1024

@@ -125,6 +125,18 @@ func (t *Tx) PutItem(it Item) error {
 	return nil
 }
 
+// SetItemStatus changes an existing item's status.
+func (t *Tx) SetItemStatus(barcode, status string, now time.Time) error {
+	res, err := t.exec(`UPDATE items SET status = ?, updated = ? WHERE barcode = ?`, status, Stamp(now), barcode)
+	if err != nil {
+		return fmt.Errorf("set item %s %s: %w", barcode, status, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("set item %s %s: %w", barcode, status, ErrNotFound)
+	}
+	return nil
+}
+
 // DeleteItem removes an item; it reports whether there was one.
 func (t *Tx) DeleteItem(barcode string) (bool, error) {
 	res, err := t.exec(`DELETE FROM items WHERE barcode = ?`, barcode)
