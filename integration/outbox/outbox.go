@@ -11,8 +11,11 @@
 // (woken by Wake after an enqueue commits, and by finished attempts) and on
 // a timer set for the earliest next attempt: there is no polling.
 //
-// Delivery is at least once: a message is marked delivered only after the
-// peer answered, so a crash between the answer and that commit resends it.
+// Answers are recorded in batches by one recorder (one transaction for all
+// the answers waiting), and an attempt keeps its slot until its outcome is
+// committed. Delivery is at least once: a message is marked delivered only
+// after the peer answered, so a crash between the answer and that commit
+// resends it, and at most Concurrency messages per lane are in that window.
 // Messages about one item leave in the order they were enqueued.
 package outbox
 
@@ -95,7 +98,7 @@ type Sender struct {
 	wg       sync.WaitGroup // the lanes
 	recorder sync.WaitGroup
 	// finished carries answered attempts to the recorder, which records
-	// them in batches; its capacity bounds how many answers wait for that.
+	// them in batches.
 	finished chan finished
 
 	mu      sync.Mutex
@@ -105,20 +108,15 @@ type Sender struct {
 type lane struct {
 	Lane
 	wake chan struct{}
-
-	// held are the lane's messages read from the store and not yet
-	// recorded: queued, in flight, or answered and waiting for the
-	// recorder. Due skips them, so none is sent twice at once.
-	mu   sync.Mutex
-	held map[int64]bool
 }
 
 // finished is one answered attempt waiting to be recorded.
 type finished struct {
-	lane *lane
-	msg  store.Message
-	out  Outcome
-	at   time.Time
+	lane     *lane
+	msg      store.Message
+	out      Outcome
+	at       time.Time
+	recorded chan struct{} // closed once the outcome is committed (or failed to be)
 }
 
 // New returns a Sender; Start runs it.
@@ -133,7 +131,7 @@ func New(cfg Config) *Sender {
 	}
 	for _, l := range cfg.Lanes {
 		l.Retry = Defaults(l.Retry)
-		s.lanes[l.Profile] = &lane{Lane: l, wake: make(chan struct{}, 1), held: map[int64]bool{}}
+		s.lanes[l.Profile] = &lane{Lane: l, wake: make(chan struct{}, 1)}
 	}
 	return s
 }
@@ -212,13 +210,14 @@ func (s *Sender) notify() {
 // per slot freed made the Due query the engine's hottest path under load.
 const prefetch = 1024
 
-// maxRecord bounds one recorded batch, and the answers waiting for it.
+// maxRecord bounds one recorded batch.
 const maxRecord = 1024
 
 func (s *Sender) run(ctx context.Context, l *lane) {
-	inflight := 0             // attempts running
-	var queue []store.Message // due messages read ahead, oldest first
-	done := make(chan struct{})
+	inflight := map[int64]bool{} // attempts running, until their outcome is recorded
+	var queue []store.Message    // due messages read ahead, oldest first
+	skip := map[int64]bool{}     // inflight and queued: not to be read again
+	done := make(chan int64)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -226,27 +225,25 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 		// One "now" for both queries: a message falling due between them
 		// would otherwise be neither sent nor timed, and wait forever.
 		now := time.Now()
-		if free := l.Retry.Concurrency - inflight; free > 0 && ctx.Err() == nil {
+		if free := l.Retry.Concurrency - len(inflight); free > 0 && ctx.Err() == nil {
 			if len(queue) < free {
-				l.mu.Lock()
-				msgs, err := s.cfg.Store.Due(ctx, l.Profile, now, l.held, max(prefetch, free))
-				for _, m := range msgs {
-					l.held[m.ID] = true
-				}
-				l.mu.Unlock()
+				msgs, err := s.cfg.Store.Due(ctx, l.Profile, now, skip, max(prefetch, free))
 				if err != nil && ctx.Err() == nil {
 					s.log.Error("outbox: due messages", "profile", l.Profile, "err", err)
 					retryIn = time.Second
 				}
+				for _, m := range msgs {
+					skip[m.ID] = true
+				}
 				queue = append(queue, msgs...)
 			}
-			for len(queue) > 0 && inflight < l.Retry.Concurrency {
+			for len(queue) > 0 && len(inflight) < l.Retry.Concurrency {
 				m := queue[0]
 				queue = queue[1:]
-				inflight++
+				inflight[m.ID] = true
 				go func() {
 					s.attempt(ctx, l, m)
-					done <- struct{}{}
+					done <- m.ID
 				}()
 			}
 		}
@@ -270,19 +267,23 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 		}
 		select {
 		case <-ctx.Done():
-			for ; inflight > 0; inflight-- {
-				<-done
+			for len(inflight) > 0 {
+				delete(inflight, <-done)
 			}
 			return
 		case <-l.wake:
-		case <-done:
-			inflight--
+		case id := <-done:
+			delete(inflight, id)
+			delete(skip, id)
 		case <-timer.C:
 		}
 	}
 }
 
-// attempt sends one message once and hands the outcome to the recorder.
+// attempt sends one message once, hands the outcome to the recorder and
+// waits until it is recorded. The slot stays taken until then, so at most
+// Concurrency messages per lane have an unrecorded fate when the process
+// dies: the bound on duplicates after a crash.
 func (s *Sender) attempt(ctx context.Context, l *lane, m store.Message) {
 	reply, err := s.send(ctx, l, m)
 	if ctx.Err() != nil {
@@ -307,15 +308,16 @@ func (s *Sender) attempt(ctx context.Context, l *lane, m store.Message) {
 			o.Kind = store.MsgDelivered
 		}
 	}
-	// The slot is free once the peer answered; the message stays held
-	// until its outcome is recorded.
-	s.finished <- finished{lane: l, msg: m, out: o, at: s.clock()}
+	f := finished{lane: l, msg: m, out: o, at: s.clock(), recorded: make(chan struct{})}
+	s.finished <- f
+	<-f.recorded
 }
 
 // record writes answered attempts in batches: one transaction for all the
-// answers waiting, instead of one per message, which made the store's
-// commits the bottleneck of a large delivery. It runs until the lanes
-// have stopped and every answer they handed over is recorded.
+// answers waiting, instead of one transaction (and savepoint) per message,
+// which made recording the store's busiest work in a large delivery. It
+// runs until the lanes have stopped and every answer they handed over is
+// recorded.
 func (s *Sender) record() {
 	batch := make([]finished, 0, maxRecord)
 	for f := range s.finished {
@@ -365,13 +367,9 @@ func (s *Sender) recordBatch(batch []finished) {
 		// are sent again (at least once, as after a crash).
 		s.log.Error("outbox: record outcomes", "messages", len(batch), "err", err)
 	}
-	lanes := map[*lane]bool{}
 	for _, f := range batch {
+		close(f.recorded)
 		m, o := f.msg, f.out
-		f.lane.mu.Lock()
-		delete(f.lane.held, m.ID)
-		f.lane.mu.Unlock()
-		lanes[f.lane] = true
 		if err != nil {
 			continue
 		}
@@ -385,11 +383,6 @@ func (s *Sender) recordBatch(batch []finished) {
 			s.log.Info("outbox: attempt failed, will retry", "id", m.ID, "profile", m.Profile, "service", m.Service,
 				"attempts", o.Attempts, "err", o.Err)
 		}
-	}
-	// A recorded message may let the next one about its item go, and a
-	// retried one needs its timer: the lanes look again.
-	for l := range lanes {
-		s.Wake(l.Profile)
 	}
 	s.notify()
 }
