@@ -115,3 +115,44 @@ func TestFaults(t *testing.T) {
 		t.Errorf("REQ-2 reason %q does not name the Problem", r.Reason)
 	}
 }
+
+// TestOrderPerItemUnderRetry: a CheckInItem owed while the item's
+// CheckOutItem waits to be retried is not sent before it, so ALMA sees the
+// loan's transit and then the return, and the item ends back in place.
+func TestOrderPerItemUnderRetry(t *testing.T) {
+	w := newALMAWorld(t, nil)
+	w.export(t)
+	const barcode = "39015000000001"
+	addFault(t, w, map[string]any{"kind": "status", "status": 503, "count": 2, "service": "CheckOutItem"})
+	if err := w.eng.Retrieve(t.Context(), barcode); err != nil {
+		t.Fatal(err)
+	}
+	// The first 503 is in: the CheckOutItem is now waiting for its retry.
+	waitService(t, w.alma.Journal(), "CheckOutItem", 1)
+	if err := w.eng.Refile(t.Context(), barcode); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, e := range w.alma.Journal().All() {
+		if e.Direction == "in" && strings.Contains(string(e.Request), barcode) {
+			status := "ok"
+			switch {
+			case e.Fault != "":
+				status = "fault"
+			case len(e.Problems) > 0:
+				status = "problem"
+			}
+			order = append(order, e.Service+":"+status)
+		}
+	}
+	want := []string{"CheckOutItem:fault", "CheckOutItem:fault", "CheckOutItem:ok", "CheckInItem:ok"}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Errorf("ALMA received %v, want %v", order, want)
+	}
+	if it := almaItem(t, w.state(t), barcode); it.Status != alma.StatusInPlace {
+		t.Errorf("ALMA item is %s, want %s", it.Status, alma.StatusInPlace)
+	}
+}
