@@ -39,7 +39,7 @@ image:
 
 ## bench: every benchmark, with allocations
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
 ## fuzz: a short run ($(FUZZTIME)) of every fuzz target
 fuzz:

@@ -338,9 +338,45 @@ func (s *Sender) record() {
 	}
 }
 
+// recordBatch records a batch in one transaction. If that fails, each
+// outcome is tried in a transaction of its own, so one that cannot be
+// recorded does not hold back the others; it stays pending and is sent
+// again (at least once, as after a crash).
 func (s *Sender) recordBatch(batch []finished) {
+	errs := make([]error, len(batch))
+	if err := s.recordTx(batch); err != nil {
+		if len(batch) == 1 {
+			errs[0] = err
+		} else {
+			for i := range batch {
+				errs[i] = s.recordTx(batch[i : i+1])
+			}
+		}
+	}
+	for i, f := range batch {
+		close(f.recorded)
+		m, o := f.msg, f.out
+		if errs[i] != nil {
+			s.log.Error("outbox: record outcome", "id", m.ID, "profile", m.Profile, "err", errs[i])
+			continue
+		}
+		switch o.Kind {
+		case store.MsgDelivered:
+			// Info, not Debug: a delivered message is what an operator watches for.
+			s.log.Info("NCIP delivered", "id", m.ID, "profile", m.Profile, "service", m.Service, "barcode", m.Barcode, "attempts", o.Attempts)
+		case store.MsgFailed:
+			s.log.Warn("outbox: NCIP problem", "id", m.ID, "profile", m.Profile, "service", m.Service, "problem", o.Problem)
+		default:
+			s.log.Info("outbox: attempt failed, will retry", "id", m.ID, "profile", m.Profile, "service", m.Service,
+				"attempts", o.Attempts, "err", o.Err)
+		}
+	}
+	s.notify()
+}
+
+func (s *Sender) recordTx(batch []finished) error {
 	// The outcomes are recorded even while Close cancels the lanes: the peers have answered.
-	err := s.cfg.Store.Tx(context.Background(), func(tx *store.Tx) error {
+	return s.cfg.Store.Tx(context.Background(), func(tx *store.Tx) error {
 		for _, f := range batch {
 			m, o := f.msg, f.out
 			var err error
@@ -362,29 +398,6 @@ func (s *Sender) recordBatch(batch []finished) {
 		}
 		return nil
 	})
-	if err != nil {
-		// Nothing of the batch is recorded: its messages stay pending and
-		// are sent again (at least once, as after a crash).
-		s.log.Error("outbox: record outcomes", "messages", len(batch), "err", err)
-	}
-	for _, f := range batch {
-		close(f.recorded)
-		m, o := f.msg, f.out
-		if err != nil {
-			continue
-		}
-		switch o.Kind {
-		case store.MsgDelivered:
-			// Info, not Debug: a delivered message is what an operator watches for.
-			s.log.Info("NCIP delivered", "id", m.ID, "profile", m.Profile, "service", m.Service, "barcode", m.Barcode, "attempts", o.Attempts)
-		case store.MsgFailed:
-			s.log.Warn("outbox: NCIP problem", "id", m.ID, "profile", m.Profile, "service", m.Service, "problem", o.Problem)
-		default:
-			s.log.Info("outbox: attempt failed, will retry", "id", m.ID, "profile", m.Profile, "service", m.Service,
-				"attempts", o.Attempts, "err", o.Err)
-		}
-	}
-	s.notify()
 }
 
 // Backoff is the wait after the given number of failed attempts: Initial
