@@ -106,7 +106,7 @@ func (e *Engine) resumeLocked(ctx context.Context, p *profile.Profile) error {
 		return fmt.Errorf("resume %s: %w", p.Name, err)
 	}
 	for _, n := range names {
-		if _, err := e.process(ctx, p, n, "", false); err != nil {
+		if _, err := e.process(ctx, p, n, false); err != nil {
 			return fmt.Errorf("resume %s: %w", p.Name, err)
 		}
 	}
@@ -122,12 +122,12 @@ type fileOutcome struct {
 }
 
 func (e *Engine) claimAndProcess(ctx context.Context, p *profile.Profile, path, format string, collect bool) (fileOutcome, error) {
-	name, err := e.dirs[p.Name].Claim(path, e.clock())
+	name, err := e.dirs[p.Name].Claim(path, e.clock(), format)
 	if err != nil {
 		return fileOutcome{}, err
 	}
 	e.log.Info("file claimed", "profile", p.Name, "file", name)
-	return e.process(ctx, p, name, format, collect)
+	return e.process(ctx, p, name, collect)
 }
 
 // applyError marks an error of the store inside the parse, to tell it from the file's own faults.
@@ -138,8 +138,9 @@ func (a applyError) Unwrap() error { return a.err }
 
 // process applies a claimed file in one transaction, then moves it to
 // processed/, or quarantines it in rejected/ with its reason. An error
-// leaves the file claimed, to be resumed.
-func (e *Engine) process(ctx context.Context, p *profile.Profile, name, format string, collect bool) (fileOutcome, error) {
+// leaves the file claimed, to be resumed. The file is parsed in the format
+// its claimed name records, else in the profile's.
+func (e *Engine) process(ctx context.Context, p *profile.Profile, name string, collect bool) (fileOutcome, error) {
 	dirs := e.dirs[p.Name]
 	out := fileOutcome{Name: name}
 	var prior store.File
@@ -164,11 +165,12 @@ func (e *Engine) process(ctx context.Context, p *profile.Profile, name, format s
 		return out, fmt.Errorf("process %s: %w", name, err)
 	}
 	defer f.Close()
+	original, format := intake.ParseClaimName(name)
 	if format == "" {
 		format = p.Intake.Format
 	}
 	now := e.clock()
-	rec := store.File{Name: name, Profile: p.Name, Original: intake.OriginalName(name), SHA256: sum,
+	rec := store.File{Name: name, Profile: p.Name, Original: original, SHA256: sum,
 		Status: store.FileProcessed, Received: now, Updated: now}
 	var owed bool
 	err = e.store.Tx(ctx, func(tx *store.Tx) error {
@@ -296,6 +298,16 @@ func (e *Engine) SubmitFile(ctx context.Context, profileName, format, name strin
 	p := e.profiles[profileName]
 	if p == nil {
 		return api.FileResult{}, fmt.Errorf("submit file: %w %q", ErrUnknownProfile, profileName)
+	}
+	if format == p.Intake.Format {
+		format = ""
+	}
+	if format != "" {
+		// Refused before the file lands: a format the profile cannot read
+		// is the caller's mistake, not a file to quarantine.
+		if err := p.CanRead(format); err != nil {
+			return api.FileResult{}, fmt.Errorf("submit file: format: %w (%w)", err, api.ErrBadRequest)
+		}
 	}
 	// The lock is taken before the file lands, so the rescan cannot claim
 	// it first and leave this caller without its results.

@@ -7,8 +7,8 @@
 //	<root>/<profile>/processed/      committed to the store
 //	<root>/<profile>/rejected/       quarantined, with <name>.reason beside each
 //
-// Nothing is ever deleted. Each step is a rename within one filesystem, and
-// the directory is synced after it, so a crash leaves the file in exactly one place.
+// Nothing is ever deleted. Each step is a rename within one filesystem, so
+// a crash leaves the file in exactly one place.
 package intake
 
 import (
@@ -109,22 +109,47 @@ func listFiles(dir string) ([]string, error) {
 }
 
 // ClaimName is the claimed name of a file: the claim time, so claimed
-// files sort in arrival order, then the original name.
-func ClaimName(now time.Time, original string) string {
-	return now.UTC().Format("20060102T150405.000000000Z") + "-" + original
+// files sort in arrival order, then the original name. A format that
+// overrides the profile's for this one file goes between them
+// ("…Z+aleph-text+original"), so a file resumed after a crash is parsed
+// as it was submitted: the rename that claims it records its format too.
+func ClaimName(now time.Time, original, format string) string {
+	stamp := now.UTC().Format("20060102T150405.000000000Z")
+	if format != "" {
+		return stamp + "+" + format + "+" + original
+	}
+	return stamp + "-" + original
+}
+
+// ParseClaimName recovers the original name and the format override ("" for
+// none) from a claimed name.
+func ParseClaimName(claimed string) (original, format string) {
+	const stampLen = len("20060102T150405.000000000Z")
+	if len(claimed) <= stampLen || claimed[stampLen-1] != 'Z' {
+		return claimed, ""
+	}
+	rest := claimed[stampLen:]
+	switch rest[0] {
+	case '-':
+		return rest[1:], ""
+	case '+':
+		if f, orig, ok := strings.Cut(rest[1:], "+"); ok {
+			return orig, f
+		}
+	}
+	return claimed, ""
 }
 
 // OriginalName recovers the original name from a claimed name.
 func OriginalName(claimed string) string {
-	if _, rest, ok := strings.Cut(claimed, "Z-"); ok {
-		return rest
-	}
-	return claimed
+	original, _ := ParseClaimName(claimed)
+	return original
 }
 
-// Claim moves a file from the inbox into claimed/ and returns its claimed name.
-func (d Dirs) Claim(src string, now time.Time) (string, error) {
-	name := unique(d.Stage(Claimed), ClaimName(now, filepath.Base(src)))
+// Claim moves a file from the inbox into claimed/ and returns its claimed
+// name; format is the file's own format when it overrides the profile's.
+func (d Dirs) Claim(src string, now time.Time, format string) (string, error) {
+	name := unique(d.Stage(Claimed), ClaimName(now, filepath.Base(src), format))
 	if err := os.Rename(src, filepath.Join(d.Stage(Claimed), name)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("claim %s: %w", src, ErrGone)

@@ -313,6 +313,24 @@ func stopTables(s *Stops) []stopTable {
 	return []stopTable{{"pickup_locations", s.PickupLocations}, {"libraries", s.Libraries}, {"institutions", s.Institutions}}
 }
 
+// CanRead tells whether the profile can read a request file of the given
+// format (one posted with ?format=, say), and if not, why: the format must
+// be one the facility reads, of the profile's library system, and a text
+// layout needs the profile's column map.
+func (p *Profile) CanRead(format string) error {
+	switch {
+	case format != FormatRSExport && format != FormatALEPHPrint && format != FormatALEPHText:
+		return fmt.Errorf("%q is not a request-file format the facility reads (%s, %s, %s)", format, FormatRSExport, FormatALEPHPrint, FormatALEPHText)
+	case p.System == SystemALMA && format != FormatRSExport:
+		return fmt.Errorf("profile %s reads ALMA's export files (%s), not %s", p.Name, FormatRSExport, format)
+	case p.System == SystemALEPH && format == FormatRSExport:
+		return fmt.Errorf("profile %s reads ALEPH request files (%s or %s), not %s", p.Name, FormatALEPHPrint, FormatALEPHText, format)
+	case format == FormatALEPHText && p.Intake.TextLayout == nil:
+		return fmt.Errorf("profile %s has no text_layout registered, so it cannot read %s files", p.Name, format)
+	}
+	return nil
+}
+
 // maxFileSizeDefault is the request-file cap when max_file_size is 0.
 const maxFileSizeDefault = 256 << 20
 
@@ -336,7 +354,7 @@ func (c checker) checkIntake(p *Profile) {
 			c.checkTextLayout(in.TextLayout)
 		}
 	} else if in.TextLayout != nil {
-		c.warnf("intake.text_layout", "is used only with format aleph-text; it is ignored")
+		c.warnf("intake.text_layout", "is used only with format aleph-text, or for a file posted with ?format=aleph-text")
 	}
 	switch p.System {
 	case SystemALMA:

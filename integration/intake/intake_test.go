@@ -1,0 +1,37 @@
+package intake
+
+import (
+	"testing"
+	"time"
+)
+
+// TestClaimNameRoundTrip: the claimed name gives back the original name
+// and the format override, whatever the original name holds.
+func TestClaimNameRoundTrip(t *testing.T) {
+	now := time.Date(2026, 12, 2, 16, 30, 5, 123456789, time.FixedZone("CET", 3600))
+	for _, tc := range []struct{ original, format string }{
+		{"01ANNEX_INST_ANNEX_requests_20261202.xml", ""},
+		{"slips.txt", "aleph-text"},
+		{"a+b+c.txt", "aleph-text"},
+		{"Z-Z+.xml", ""},
+		{"Z-Z+.xml", "aleph-print"},
+		{"-", ""},
+	} {
+		name := ClaimName(now, tc.original, tc.format)
+		if got, f := ParseClaimName(name); got != tc.original || f != tc.format {
+			t.Errorf("ParseClaimName(%q) = %q, %q; want %q, %q", name, got, f, tc.original, tc.format)
+		}
+		if got := OriginalName(name); got != tc.original {
+			t.Errorf("OriginalName(%q) = %q, want %q", name, got, tc.original)
+		}
+	}
+	if got := ClaimName(now, "x.xml", ""); got != "20261202T153005.123456789Z-x.xml" {
+		t.Errorf("ClaimName = %q: the claim time in UTC, then the name", got)
+	}
+	// A name that is not a claimed name is its own original.
+	for _, n := range []string{"x.xml", "20261202T153005.123456789Zx.xml", "20261202T153005.123456789Z+aleph-text"} {
+		if got, f := ParseClaimName(n); got != n || f != "" {
+			t.Errorf("ParseClaimName(%q) = %q, %q", n, got, f)
+		}
+	}
+}
