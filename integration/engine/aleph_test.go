@@ -26,15 +26,18 @@ func alephItem(t *testing.T, w *alephWorld, barcode string) aleph.Item {
 
 // TestALEPHFlow: mock ALEPH posts its print file to the REST API → accepted
 // → CheckOutItem with the stop's CAIAUSER → loan → CheckInItem with
-// CAIAPROFILE → loan closed; over HTTP and over the raw NCIP port.
+// CAIAPROFILE → loan closed; over HTTP and over the raw NCIP port, and with
+// the requests in a registered text layout instead of print XML. The
+// messages are the same bytes whichever way the requests came.
 func TestALEPHFlow(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		tcp       bool
+		file      alephFile
 		transport string
-	}{{"http", false, "http"}, {"tcp", true, "tcp"}} {
+	}{{"http", false, printXML, "http"}, {"tcp", true, printXML, "tcp"}, {"text-layout", false, textLayout, "http"}} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newALEPHWorld(t, tc.tcp)
+			w := newALEPHWorld(t, tc.tcp, tc.file)
 			var posted aleph.PostResult
 			postJSON(t, w.aleph.URL()+"/_sim/post-requests", "", nil, http.StatusOK, &posted)
 			if posted.Status != http.StatusOK || posted.Posted != 2 {

@@ -26,9 +26,7 @@ func formatWorld(t *testing.T) (cfg engine.Config, eng *engine.Engine, url strin
 	t.Helper()
 	fac, profs := profile.DemoFacility()
 	p := profs[1]
-	p.Intake.TextLayout = &profile.TextLayout{Delimiter: "|", HeaderLines: 1, Columns: []profile.TextColumn{
-		{Field: "request_id"}, {Field: "barcode"}, {Field: "patron_id"}, {Field: "pickup"}, {Field: "sublibrary"},
-		{Field: "title"}, {Field: "type"}}}
+	p.Intake.TextLayout = profileTextLayout()
 	fac.Inventory = slices.DeleteFunc(fac.Inventory, func(it profile.InventoryItem) bool { return it.Profile != p.Name })
 	cfg = engine.Config{Facility: fac, Profiles: []profile.Profile{p}, DataDir: t.TempDir(), Clock: clock, Logger: logger(t)}
 	eng, err := engine.Open(t.Context(), cfg)

@@ -170,7 +170,33 @@ type alephWorld struct {
 	url   string
 }
 
-func newALEPHWorld(t *testing.T, tcp bool) *alephWorld {
+// alephFile is the layout mock ALEPH posts its requests in: its print XML
+// (the demo profile's format), or a pipe-delimited text layout registered
+// with the facility (the profile's format becomes aleph-text).
+type alephFile int
+
+const (
+	printXML alephFile = iota
+	textLayout
+)
+
+// textColumns are the text layout's columns, as the facility's profile
+// names them and as mock ALEPH's poster names them.
+var textColumns = []struct{ facility, poster string }{
+	{"request_id", "request_id"}, {"barcode", "barcode"}, {"patron_id", "patron_id"},
+	{"pickup", "pickup_location"}, {"sublibrary", "sub_library"}, {"title", "title"}, {"type", "type"},
+}
+
+// profileTextLayout is the text layout as a profile registers it.
+func profileTextLayout() *profile.TextLayout {
+	l := &profile.TextLayout{Delimiter: "|", HeaderLines: 1}
+	for _, c := range textColumns {
+		l.Columns = append(l.Columns, profile.TextColumn{Field: c.facility})
+	}
+	return l
+}
+
+func newALEPHWorld(t *testing.T, tcp bool, file alephFile) *alephWorld {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -185,6 +211,14 @@ func newALEPHWorld(t *testing.T, tcp bool) *alephWorld {
 	acfg.Logger = logger(t)
 	acfg.Poster.URL = w.url + "/api/requestfile/v1"
 	acfg.Poster.APIKey = p.Intake.APIKey
+	if file == textLayout {
+		p.Intake.Format, p.Intake.TextLayout = profile.FormatALEPHText, profileTextLayout()
+		acfg.Poster.Format = "text"
+		acfg.Poster.Text = aleph.TextLayout{Delimiter: "|", Header: true}
+		for _, c := range textColumns {
+			acfg.Poster.Text.Columns = append(acfg.Poster.Text.Columns, aleph.TextColumn{Field: c.poster})
+		}
+	}
 	as, err := aleph.Start(acfg)
 	if err != nil {
 		t.Fatal(err)
