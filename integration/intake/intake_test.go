@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,4 +35,24 @@ func TestClaimNameRoundTrip(t *testing.T) {
 			t.Errorf("ParseClaimName(%q) = %q, %q", n, got, f)
 		}
 	}
+}
+
+// FuzzClaimName: any original name and any format without '+' survive a
+// claim; ParseClaimName never panics on any name.
+func FuzzClaimName(f *testing.F) {
+	f.Add("01ANNEX_INST_ANNEX_requests_20261202.xml", "")
+	f.Add("slips.txt", "aleph-text")
+	f.Add("Z-Z+.xml", "aleph-print")
+	f.Add("20261202T153005.123456789Z+aleph-text+x", "")
+	now := time.Date(2026, 12, 2, 16, 30, 5, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, original, format string) {
+		ParseClaimName(original) // any name: no panic
+		if strings.Contains(format, "+") {
+			return // formats are profile.Format* names, which have none
+		}
+		name := ClaimName(now, original, format)
+		if got, f := ParseClaimName(name); got != original || f != format {
+			t.Fatalf("ParseClaimName(%q) = %q, %q; want %q, %q", name, got, f, original, format)
+		}
+	})
 }
