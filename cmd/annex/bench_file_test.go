@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/internal/benchkit"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -35,8 +33,8 @@ import (
 // starts (a facility file lists a demo inventory, not a warehouse).
 // ANNEX_BENCH_ITEMS changes the size, ANNEX_BENCH_BUDGET the time allowed.
 func BenchmarkALMAFile100kProcess(b *testing.B) {
-	n := envInt(b, "ANNEX_BENCH_ITEMS", 100000)
-	budget := envDuration(b, "ANNEX_BENCH_BUDGET", 5*time.Minute)
+	n := benchkit.Items(b)
+	budget := benchkit.Budget(b)
 	bin := buildAnnex(b)
 	for b.Loop() {
 		b.StopTimer()
@@ -109,7 +107,7 @@ func BenchmarkALMAFile100kProcess(b *testing.B) {
 		total := time.Since(start)
 		b.StopTimer()
 		// Read before anything else asks the engine for anything.
-		hwm, rss := procMemory(pid)
+		hwm, rss := benchkit.Memory(pid)
 		cancel()
 		if waitErr != nil {
 			b.Errorf("target missed by far: stopped after %v (budget %v, ANNEX_BENCH_BUDGET): %d of %d retrieved, %d CheckOutItems received by mock ALMA",
@@ -193,56 +191,10 @@ func postPickList(ctx context.Context, client *http.Client, engineURL string, ba
 	return ok, nil
 }
 
-// procMemory reads a process's peak and current resident set in bytes
-// (VmHWM, VmRSS; 0 where /proc is missing).
-func procMemory(pid int) (hwm, rss uint64) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	kB := func(v string) uint64 {
-		n, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-		return n * 1024
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			hwm = kB(v)
-		}
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			rss = kB(v)
-		}
-	}
-	return hwm, rss
-}
-
 func lastExchange(j *journal.Journal) int64 {
 	all := j.All()
 	if len(all) == 0 {
 		return 0
 	}
 	return all[len(all)-1].ID
-}
-
-func envInt(b *testing.B, name string, def int) int {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 {
-		b.Fatalf("%s=%q: want a positive number", name, s)
-	}
-	return n
-}
-
-func envDuration(b *testing.B, name string, def time.Duration) time.Duration {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		b.Fatalf("%s=%q: %v", name, s, err)
-	}
-	return d
 }

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,22 +17,10 @@ import (
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/benchkit"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/journal"
 )
-
-// benchItems is the size of the big-file benchmark; ANNEX_BENCH_ITEMS
-// shrinks it for a quick look at where the time goes.
-func benchItems(b *testing.B) int {
-	if s := os.Getenv("ANNEX_BENCH_ITEMS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			b.Fatalf("ANNEX_BENCH_ITEMS=%q: want a positive number", s)
-		}
-		return n
-	}
-	return 100000
-}
 
 // BenchmarkALMAFile100k is DESIGN §3's big-file target: a 100,000-request
 // ALMA export lands in the inbox → FileArrived → all accepted → 100,000
@@ -54,7 +40,7 @@ const (
 )
 
 func BenchmarkALMAFile100k(b *testing.B) {
-	n := benchItems(b)
+	n := benchkit.Items(b)
 	ctx := context.Background()
 	iter := 0
 	for b.Loop() {
@@ -85,12 +71,12 @@ func BenchmarkALMAFile100k(b *testing.B) {
 		}
 		runtime.GC()
 		base := heapInuse()
-		resetHWM(b)
+		benchkit.ResetPeak(b)
 		peak := sampleHeap()
 		b.StartTimer()
 
 		start := time.Now()
-		budget, cancel := context.WithTimeout(ctx, benchBudget(b))
+		budget, cancel := context.WithTimeout(ctx, benchkit.Budget(b))
 		if err := w.Engine.FileArrived(budget, filepath.Join(inbox, name)); err != nil {
 			b.Fatal(err)
 		}
@@ -146,12 +132,12 @@ func BenchmarkALMAFile100k(b *testing.B) {
 		cancel()
 		if waitErr != nil {
 			b.Errorf("target missed by far: stopped after %v (budget %v, ANNEX_BENCH_BUDGET): %d of %d retrieved, %d CheckOutItems received by ALMA",
-				total.Round(time.Millisecond), benchBudget(b), retrievedN.Load(), n, lastID(w.ALMA.Journal()))
+				total.Round(time.Millisecond), benchkit.Budget(b), retrievedN.Load(), n, lastID(w.ALMA.Journal()))
 		}
 
 		b.StopTimer()
 		peakHeap := peak()
-		hwm := vmHWM()
+		hwm, _ := benchkit.Memory(0)
 		b.ReportMetric(float64(fi.Size())/1e6, "file-MB")
 		b.ReportMetric(intake.Seconds(), "s-intake")
 		b.ReportMetric(retrieved.Seconds(), "s-to-retrieved")
@@ -199,20 +185,6 @@ func BenchmarkALMAFile100k(b *testing.B) {
 	}
 }
 
-// benchBudget bounds one run of the big-file benchmark, so that an engine
-// far off its 30 s target fails `make bench` with its numbers instead of
-// running for hours; ANNEX_BENCH_BUDGET (a duration) changes it.
-func benchBudget(b *testing.B) time.Duration {
-	if s := os.Getenv("ANNEX_BENCH_BUDGET"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			b.Fatalf("ANNEX_BENCH_BUDGET=%q: %v", s, err)
-		}
-		return d
-	}
-	return 5 * time.Minute
-}
-
 func heapInuse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
@@ -250,29 +222,6 @@ func sampleHeap() func() uint64 {
 		}
 		return peak.Load()
 	}
-}
-
-// resetHWM resets the process's peak resident set (Linux: "5" to
-// clear_refs), so VmHWM covers the timed part only.
-func resetHWM(b *testing.B) {
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		b.Logf("peak RSS not reset (%v): peak-RSS-MB covers the whole process life", err)
-	}
-}
-
-// vmHWM is the process's peak resident set in bytes, 0 where /proc is missing.
-func vmHWM() uint64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }
 
 // BenchmarkSFTP1000Files is DESIGN §3's upload target end to end: 1,000
