@@ -142,7 +142,9 @@ func (t *Tx) bound(query string) (*sql.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	st = t.tx.StmtContext(t.ctx, st)
+	// Bound without the caller's context: a cancelled one would leave a
+	// statement that fails for every later caller sharing the transaction.
+	st = t.tx.StmtContext(context.Background(), st)
 	t.stmts[query] = st
 	return st, nil
 }
@@ -395,13 +397,13 @@ func (s *Store) commitGroup(group []txCall) {
 	// statements still use its caller's context (Tx.ctx).
 	ctx := context.Background()
 	sqlTx, err := s.db.BeginTx(ctx, nil)
-	stmts := map[string]*sql.Stmt{} // bound to sqlTx, shared by the group's calls
 	if err != nil {
 		for _, c := range group {
 			c.done <- fmt.Errorf("begin: %w", err)
 		}
 		return
 	}
+	stmts := map[string]*sql.Stmt{} // bound to sqlTx, shared by the group's calls
 	if len(group) == 1 {
 		c := group[0]
 		err := c.ctx.Err()
