@@ -111,7 +111,7 @@ func BenchmarkALMAFile100kProcess(b *testing.B) {
 		cancel()
 		if waitErr != nil {
 			b.Errorf("target missed by far: stopped after %v (budget %v, ANNEX_BENCH_BUDGET): %d of %d retrieved, %d CheckOutItems received by mock ALMA",
-				total.Round(time.Millisecond), budget, retrieved.Load(), n, lastExchange(as.Journal()))
+				total.Round(time.Millisecond), budget, retrieved.Load(), n, as.Journal().LastID())
 		}
 		inTransit := 0
 		for _, it := range as.State().Items {
@@ -189,12 +189,4 @@ func postPickList(ctx context.Context, client *http.Client, engineURL string, ba
 		ok++
 	}
 	return ok, nil
-}
-
-func lastExchange(j *journal.Journal) int64 {
-	all := j.All()
-	if len(all) == 0 {
-		return 0
-	}
-	return all[len(all)-1].ID
 }

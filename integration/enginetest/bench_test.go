@@ -132,7 +132,7 @@ func BenchmarkALMAFile100k(b *testing.B) {
 		cancel()
 		if waitErr != nil {
 			b.Errorf("target missed by far: stopped after %v (budget %v, ANNEX_BENCH_BUDGET): %d of %d retrieved, %d CheckOutItems received by ALMA",
-				total.Round(time.Millisecond), benchkit.Budget(b), retrievedN.Load(), n, lastID(w.ALMA.Journal()))
+				total.Round(time.Millisecond), benchkit.Budget(b), retrievedN.Load(), n, w.ALMA.Journal().LastID())
 		}
 
 		b.StopTimer()

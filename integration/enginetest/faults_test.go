@@ -68,7 +68,7 @@ func TestFaultsExactlyOnce(t *testing.T) {
 		{"retrieve", "CheckOutItem", alma.StatusInTransit},
 		{"refile", "CheckInItem", alma.StatusInPlace},
 	} {
-		since := lastID(w.ALMA.Journal())
+		since := w.ALMA.Journal().LastID()
 		floorAll(t, ctx, w.EngineURL, fac.APIKey, phase.op, n)
 		if err := w.Engine.WaitIdle(ctx); err != nil {
 			t.Fatalf("%s: %v", phase.op, err)
@@ -126,7 +126,7 @@ func TestFaultsExactlyOnce(t *testing.T) {
 	simCall(t, http.MethodDelete, w.ALMA.URL()+"/_sim/faults", nil, http.StatusNoContent, nil)
 	simCall(t, http.MethodPost, w.ALMA.URL()+"/_sim/faults", faults.Fault{Kind: faults.Problem, Count: 1, Service: "CheckOutItem",
 		ProblemType: "Item Not Checked Out", ProblemDetail: "the item cannot be loaned now"}, http.StatusCreated, nil)
-	since := lastID(w.ALMA.Journal())
+	since := w.ALMA.Journal().LastID()
 	target := barcodeOf(7)
 	if err := floor(ctx, w.EngineURL, fac.APIKey, "retrieve", target); err != nil {
 		t.Fatal(err)
@@ -179,14 +179,6 @@ func countStatus(reqs []store.Request, status string) int {
 		}
 	}
 	return n
-}
-
-func lastID(j *journal.Journal) int64 {
-	all := j.All()
-	if len(all) == 0 {
-		return 0
-	}
-	return all[len(all)-1].ID
 }
 
 // floorAll runs one floor operation on items [0, n) through the REST API,

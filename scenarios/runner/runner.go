@@ -283,11 +283,7 @@ func (m *marks) journals() map[string]*journal.Journal {
 
 func (m *marks) begin(step int) {
 	for name, j := range m.journals() {
-		var last int64
-		if all := j.All(); len(all) > 0 {
-			last = all[len(all)-1].ID
-		}
-		m.steps[name] = append(m.steps[name], stepMark{step, last})
+		m.steps[name] = append(m.steps[name], stepMark{step, j.LastID()})
 	}
 }
 

@@ -81,10 +81,7 @@ func (n *NCIPSend) Run(ctx context.Context, env *scenario.Env) error {
 	default:
 		return scenario.Failf("ncip.send: mock %s is not running", n.To)
 	}
-	var last int64
-	if all := j.All(); len(all) > 0 {
-		last = all[len(all)-1].ID
-	}
+	last := j.LastID()
 	var reply []byte
 	switch {
 	case n.To == "alma":

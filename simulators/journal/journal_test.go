@@ -91,3 +91,31 @@ func TestCheckLater(t *testing.T) {
 		t.Errorf("since: %+v, check ran %d times", s, runs)
 	}
 }
+
+// TestLastID: the newest exchange's ID, counted on across trimming and
+// Reset, so Since(LastID()) returns exactly what is added afterwards; and
+// reading it runs no deferred check.
+func TestLastID(t *testing.T) {
+	j := New(2)
+	if got := j.LastID(); got != 0 {
+		t.Fatalf("empty journal: LastID %d, want 0", got)
+	}
+	checked := 0
+	for range 3 {
+		e := Exchange{Service: "CheckOutItem"}
+		e.CheckLater(func() []ncip.Finding { checked++; return nil })
+		j.Add(e)
+	}
+	if got := j.LastID(); got != 3 {
+		t.Errorf("after 3 adds to a journal keeping 2: LastID %d, want 3", got)
+	}
+	if checked != 0 {
+		t.Errorf("LastID ran %d deferred checks", checked)
+	}
+	j.Reset()
+	mark := j.LastID()
+	j.Add(Exchange{Service: "CheckInItem"})
+	if got := j.Since(mark); len(got) != 1 || got[0].Service != "CheckInItem" || got[0].ID != 4 {
+		t.Errorf("Since(LastID()) after Reset: %+v, want the one CheckInItem with ID 4", got)
+	}
+}
