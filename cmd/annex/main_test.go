@@ -277,24 +277,23 @@ func TestSendRawTCP(t *testing.T) {
 			t.Errorf("server received %q", g)
 		}
 	})
+	readRequest := func(conn net.Conn) {
+		if req, err := http.ReadRequest(bufio.NewReader(conn)); err == nil {
+			io.Copy(io.Discard, req.Body)
+		}
+	}
 	// The peer reads the whole request before closing: closing with unread
 	// data makes the kernel send a reset instead of an end of stream, which is
 	// the next case, not this one.
 	t.Run("peer closes without answering", func(t *testing.T) {
-		addr := serve(t, func(conn net.Conn) {
-			if req, err := http.ReadRequest(bufio.NewReader(conn)); err == nil {
-				io.Copy(io.Discard, req.Body)
-			}
-		})
+		addr := serve(t, readRequest)
 		if code, _, errs := annex(t, "", "send", "--raw-tcp", addr, msgFile); code != exitTrouble || !strings.Contains(errs, "not an NCIP reply") {
 			t.Errorf("exit %d %q", code, errs)
 		}
 	})
 	t.Run("peer resets the connection", func(t *testing.T) {
 		addr := serve(t, func(conn net.Conn) {
-			if req, err := http.ReadRequest(bufio.NewReader(conn)); err == nil {
-				io.Copy(io.Discard, req.Body)
-			}
+			readRequest(conn)
 			conn.(*net.TCPConn).SetLinger(0) // close with RST
 		})
 		if code, _, errs := annex(t, "", "send", "--raw-tcp", addr, msgFile); code != exitTrouble || !strings.Contains(errs, "connection reset") || !strings.Contains(errs, addr) {
