@@ -38,6 +38,7 @@ import (
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/chanbatch"
 	"github.com/annexlab/annex/ncip"
 )
 
@@ -321,19 +322,7 @@ func (s *Sender) attempt(ctx context.Context, l *lane, m store.Message) {
 func (s *Sender) record() {
 	batch := make([]finished, 0, maxRecord)
 	for f := range s.finished {
-		batch = append(batch[:0], f)
-	drain:
-		for len(batch) < maxRecord {
-			select {
-			case f, ok := <-s.finished:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, f)
-			default:
-				break drain
-			}
-		}
+		batch = chanbatch.Fill(append(batch[:0], f), s.finished, maxRecord)
 		s.recordBatch(batch)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/annexlab/annex/internal/chanbatch"
 )
 
 // Item statuses.
@@ -371,20 +373,7 @@ func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
 func (s *Store) commitLoop() {
 	defer s.committer.Done()
 	for first := range s.queue {
-		group := []txCall{first}
-	drain:
-		for len(group) < maxGroup {
-			select {
-			case c, ok := <-s.queue:
-				if !ok {
-					break drain
-				}
-				group = append(group, c)
-			default:
-				break drain
-			}
-		}
-		s.commitGroup(group)
+		s.commitGroup(chanbatch.Fill([]txCall{first}, s.queue, maxGroup))
 	}
 }
 
