@@ -49,7 +49,7 @@ func TestGoldenALMAExport(t *testing.T) {
 		t.Errorf("REQ-2 = %+v", r)
 	}
 	if r := res.reqs[3]; !r.Digitization || r.PatronAddress != "1 Main St & Co, Springfield" || r.Pickup != "DIGI" ||
-		r.Description != "pp. 10-20 <ch. 2>" || r.RequestedInfo != "2022-05-20" || r.PatronEmail != "cleo@example.org" {
+		r.Description != "pp. 10-20 <ch. 2>" || len(r.RequestedInfo) != 1 || r.RequestedInfo[0].Value != "2022-05-20" || r.PatronEmail != "cleo@example.org" {
 		t.Errorf("REQ-3 = %+v", r)
 	}
 }

@@ -233,11 +233,3 @@ func plausibleBarcode(b, mmsID, itemID string) bool {
 	}
 	return true
 }
-
-// isDigitization reports whether an ALMA request type asks for a scan
-// (PHYSICAL_TO_DIGITIZATION, STAFF_PHYSICAL_DIGITIZATION,
-// RESOURCE_SHARING_P2D_SHIPMENT, …): those carry the patron's address.
-func isDigitization(t string) bool {
-	t = strings.ToUpper(t)
-	return strings.Contains(t, "DIGITIZATION") || strings.Contains(t, "P2D")
-}

@@ -111,8 +111,8 @@ func TestParseRSExportBasic(t *testing.T) {
 		{Line: 100, ID: "REQ-5", Type: "HOLD", Barcode: "39015000000005", Pickup: "CIRC", PickupLibrary: "MAIN",
 			Library: "MAIN", Location: "ANNEX", InstitutionCode: "01ANNEX_INST", MMSID: "991000000000101",
 			ItemID: "231000000000101", MaterialType: "BOOK", PatronID: "P000999", PatronName: "Dan Hold",
-			Unknown: []string{"holdShelf", "pickupInstructions"}},
-		{Line: 130, ID: "REQ-6", Type: "HOLD", TitleLevel: true, Pickup: "CIRC", PickupLibrary: "MAIN",
+			PatronAddress: "kept out", Unknown: []string{"holdShelf", "pickupInstructions"}},
+		{Line: 130, ID: "REQ-6", Type: "HOLD", TitleLevel: true, Citation: "vol. 2 copy 1", Pickup: "CIRC", PickupLibrary: "MAIN",
 			Library: "MAIN", Location: "ANNEX", InstitutionCode: "01ANNEX_INST", MMSID: "991000000000101",
 			ItemID: "231000000000101", PatronID: "P000123", PatronName: "Ada Reader", PatronEmail: "ada@example.org"},
 	}

@@ -16,9 +16,10 @@
 //     looks like an MMS id (15+ digits starting with 99) is not a barcode:
 //     the request is title-level (TitleLevel, Barcode "").
 //   - A field longer than MaxFieldSize denies its record.
-//   - rsExport: the patron's address is kept for digitization request
-//     types only (containing DIGITIZATION or P2D); unknown elements are
-//     listed in Request.Unknown.
+//   - rsExport (formats/rsexport): every element of a real export lands in
+//     a field (bibliographicInformation's and requestedInfo's parts by
+//     name); unknown elements are listed in Request.Unknown; an unknown
+//     request type is read as physical with a warning.
 //   - ALEPH print: one printout per request; several section-02 items give
 //     one Request each with the same ID; section-03 makes a photocopy
 //     (Digitization) request; *-date fields must be YYYYMMDD or 00000000.
@@ -27,25 +28,38 @@ package requestfile
 import "fmt"
 
 // Request is one request read from a file, whatever its format. Fields a
-// format does not carry stay empty.
+// format does not carry stay empty. Every element of a real file lands in a
+// field; what the parser does not know is listed in Unknown.
 type Request struct {
 	// Line is where the record starts in the file (1-based).
 	Line int `json:"line"`
-	// ID is the library's request id (ALMA requestId, ALEPH z37-request-number / z37-id).
+	// ID is the library's request id (ALMA requestId, ALEPH z37-request-number / z38-number).
 	ID string `json:"id"`
-	// Type is the library's request type (HOLD, PHYSICAL_TO_DIGITIZATION, …; ALEPH: hold or photocopy).
+	// Type is the library's request type as written (PATRON_PHYSICAL,
+	// PHYSICAL_TO_DIGITIZATION, …; ALEPH: hold or photocopy).
 	Type string `json:"type,omitempty"`
 	// Barcode is the item barcode; empty for a title-level request without a usable barcode.
 	Barcode string `json:"barcode,omitempty"`
 	// TitleLevel marks a request whose barcode is missing or not a barcode.
 	TitleLevel bool `json:"title_level,omitempty"`
-	// Pickup is the pickup location code (ALMA) or pickup location name (ALEPH z37-pickup-location).
+	// Citation is what a title-level request carried where the barcode goes
+	// (ALMA writes the citation there: "Volume 96; Issue 4; …").
+	Citation string `json:"citation,omitempty"`
+	// Pickup is the pickup location: the assumed pickup/pickupLocation of
+	// earlier annex exports, ALEPH's z37-pickup-location (a name) or
+	// z38-pickup-location (a code).
 	Pickup string `json:"pickup,omitempty"`
-	// PickupLibrary is ALMA's pickup library.
+	// PickupLibrary is ALMA's pickup/library: the pickup library's name,
+	// PERSONAL_DELIVERY, or for digitization the institution's name.
 	PickupLibrary string `json:"pickup_library,omitempty"`
-	// Library is ALMA's libraryCode or ALEPH's sublibrary (z30-sub-library / z37-filter-sub-library).
+	// PickupDesk is ALMA's pickup/desk: a desk name ("Digitization Department For Institution").
+	PickupDesk string `json:"pickup_desk,omitempty"`
+	// Library is ALMA's libraryCode (the pickup library's code) or ALEPH's
+	// sublibrary code (z37-filter-sub-library, z38-filter-sub-library).
 	Library string `json:"library,omitempty"`
-	// Location is ALMA's permanent physical location code.
+	// SubLibraryName is ALEPH's z30-sub-library, a name.
+	SubLibraryName string `json:"sub_library_name,omitempty"`
+	// Location is ALMA's permanent_physical_location_code, ALEPH's z30-collection.
 	Location        string `json:"location,omitempty"`
 	InstitutionCode string `json:"institution_code,omitempty"`
 	MaterialType    string `json:"material_type,omitempty"`
@@ -53,27 +67,67 @@ type Request struct {
 	ItemID          string `json:"item_id,omitempty"`
 	Title           string `json:"title,omitempty"`
 	Author          string `json:"author,omitempty"`
-	CallNumber      string `json:"call_number,omitempty"`
-	Description     string `json:"description,omitempty"`
-	Note            string `json:"note,omitempty"`
-	RequestedInfo   string `json:"requested_info,omitempty"`
+	// ISBN, ISSN, PlaceOfPublication and DateOfPublication come from ALMA's
+	// bibliographicInformation (ALEPH: z13-isbn-issn in ISBN).
+	ISBN               string `json:"isbn,omitempty"`
+	ISSN               string `json:"issn,omitempty"`
+	PlaceOfPublication string `json:"place_of_publication,omitempty"`
+	DateOfPublication  string `json:"date_of_publication,omitempty"`
+	// Bibliographic holds the other parts of bibliographicInformation, in file order.
+	Bibliographic []Field `json:"bibliographic,omitempty"`
+	CallNumber    string  `json:"call_number,omitempty"`
+	// CallNumberType is ALMA's call_number_type (0 = LC, …).
+	CallNumberType string `json:"call_number_type,omitempty"`
+	Description    string `json:"description,omitempty"`
+	Note           string `json:"note,omitempty"`
+	// RequestedInfo holds requestedInfo's parts (description, partToDigitize,
+	// …) in file order; a requestedInfo with plain text is one part named
+	// "text".
+	RequestedInfo []Field `json:"requested_info,omitempty"`
+	// DigitizationDepartment is ALMA's digitizationDepartmentCode.
+	DigitizationDepartment string `json:"digitization_department,omitempty"`
+	// ShipAddress is ALMA's shipAddress; nil when the record has none or it is empty.
+	ShipAddress *Address `json:"ship_address,omitempty"`
 	// RequestDate is as the file wrote it (ALEPH: YYYYMMDD).
-	RequestDate string `json:"request_date,omitempty"`
-	PatronID    string `json:"patron_id,omitempty"`
-	PatronName  string `json:"patron_name,omitempty"`
-	PatronEmail string `json:"patron_email,omitempty"`
-	// PatronAddress is sent for digitization requests only.
+	RequestDate   string `json:"request_date,omitempty"`
+	PatronID      string `json:"patron_id,omitempty"`
+	PatronName    string `json:"patron_name,omitempty"`
+	PatronEmail   string `json:"patron_email,omitempty"`
+	PatronPhone   string `json:"patron_phone,omitempty"`
 	PatronAddress string `json:"patron_address,omitempty"`
-	// Digitization marks a digitization request (patron info travels with it).
+	// Digitization marks a request for a scan (the item is pulled, scanned and refiled).
 	Digitization bool `json:"digitization,omitempty"`
 	// Pages is what an ALEPH photocopy request asks to be copied (z38-pages, text column "pages").
 	Pages string `json:"pages,omitempty"`
 	// OnLoan is ALEPH's loan-exists=Y: the library believes the item is out on loan.
 	OnLoan bool `json:"on_loan,omitempty"`
+	// Warnings say what the parser read in a way the file did not say
+	// outright (an unknown request type read as physical, …).
+	Warnings []string `json:"warnings,omitempty"`
 	// Unknown lists elements the parser did not recognise in the record, as
 	// paths below the record element ("patronInfo/patronPhone"). They do not
 	// deny the request; they are reported so a changed export layout is noticed.
 	Unknown []string `json:"unknown,omitempty"`
+}
+
+// Field is one named part of an open container (bibliographicInformation, requestedInfo).
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Address is a postal address as ALMA's shipAddress writes it; a line
+// marked xsi:nil is empty.
+type Address struct {
+	Line1         string `json:"line1,omitempty"`
+	Line2         string `json:"line2,omitempty"`
+	Line3         string `json:"line3,omitempty"`
+	Line4         string `json:"line4,omitempty"`
+	Line5         string `json:"line5,omitempty"`
+	City          string `json:"city,omitempty"`
+	StateProvince string `json:"state_province,omitempty"`
+	PostalCode    string `json:"postal_code,omitempty"`
+	Country       string `json:"country,omitempty"`
 }
 
 // RecordError is a record the parser could read as a record but not accept:

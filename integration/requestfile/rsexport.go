@@ -2,8 +2,12 @@ package requestfile
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"strconv"
+	"strings"
+
+	"github.com/annexlab/annex/formats/rsexport"
 )
 
 // rsExport reads ALMA's remote-storage export (DESIGN §1.1): one record
@@ -41,7 +45,7 @@ func (p *parser) rsExport(r io.Reader) error {
 			} else {
 				hasChildElem = true
 			}
-			if t.Name.Local == "rsExport" {
+			if t.Name.Local == rsexport.Record {
 				n, err := x.readTree(t, line)
 				if err != nil {
 					return finish(err)
@@ -67,11 +71,6 @@ func (p *parser) rsExport(r io.Reader) error {
 	return nil
 }
 
-// rsExportContainer reports whether an rsExport child holds other fields.
-func rsExportContainer(name string) bool {
-	return name == "pickup" || name == "operationalRecordinformation" || name == "patronInfo"
-}
-
 // rsExportRecord maps one rsExport element to a Request, or to the reason
 // it is denied. Unknown elements do not deny the record: they are listed in
 // Request.Unknown so that a schema change shows up in the intake report.
@@ -87,53 +86,85 @@ func (p *parser) rsExportRecord(n *node) Record {
 		}
 	}
 	if n.many {
-		fail(nil, "rsExport", "record has more than 10000 elements")
+		fail(nil, rsexport.Record, "record has more than 10000 elements")
 	}
-	set := func(c *node, dst *string) {
+	// set stores a leaf's value; path names it in errors ("pickup/library").
+	set := func(c *node, path string, dst *string) {
 		if c.over {
-			fail(c, c.name, "value longer than 64 KiB")
+			fail(c, path, "value longer than 64 KiB")
 			return
 		}
 		v := c.value()
 		if *dst != "" && v != "" && *dst != v {
-			fail(c, c.name, "element repeated with another value")
+			fail(c, path, "element repeated with another value")
 			return
 		}
 		if v != "" {
 			*dst = v
 		}
 	}
-	var address string
 	unknown := func(path string) { req.Unknown = append(req.Unknown, path) }
+	// leaf stores an element that must hold text only.
+	leaf := func(c *node, path string, dst *string) {
+		for _, g := range c.kids {
+			unknown(path + "/" + g.name)
+		}
+		set(c, path, dst)
+	}
+	// parts keeps every child of an open container by name.
+	parts := func(c *node, dst *[]Field) {
+		for _, g := range c.kids {
+			var v string
+			leaf(g, c.name+"/"+g.name, &v)
+			*dst = append(*dst, Field{Name: g.name, Value: v})
+		}
+	}
+	var ship Address
 	for _, c := range n.kids {
-		if rsExportContainer(c.name) {
-			if c.name == "pickup" && len(c.kids) == 0 {
-				// A flat <pickup>CODE</pickup> is read as the pickup location.
-				set(c, &req.Pickup)
-				continue
-			}
+		switch {
+		case c.name == "pickup" && len(c.kids) == 0:
+			// A flat <pickup>CODE</pickup> is read as the pickup location.
+			set(c, c.name, &req.Pickup)
+		case rsexport.ContainerFields(c.name) != nil:
 			for _, g := range c.kids {
-				dst := rsExportField(req, c.name+"/"+g.name, &address)
-				if dst == nil {
-					unknown(c.name + "/" + g.name)
+				path := c.name + "/" + g.name
+				if dst := rsExportField(req, &ship, path); dst != nil {
+					leaf(g, path, dst)
+				} else {
+					unknown(path)
+				}
+			}
+		case c.name == "bibliographicInformation":
+			for _, g := range c.kids {
+				path := c.name + "/" + g.name
+				if dst := rsExportField(req, &ship, path); dst != nil {
+					leaf(g, path, dst)
 					continue
 				}
-				for _, gg := range g.kids {
-					unknown(c.name + "/" + g.name + "/" + gg.name)
-				}
-				set(g, dst)
+				var v string
+				leaf(g, path, &v)
+				req.Bibliographic = append(req.Bibliographic, Field{Name: g.name, Value: v})
 			}
-			continue
+		case c.name == "requestedInfo":
+			if len(c.kids) == 0 {
+				var v string
+				set(c, c.name, &v)
+				if v != "" {
+					req.RequestedInfo = append(req.RequestedInfo, Field{Name: "text", Value: v})
+				}
+				continue
+			}
+			parts(c, &req.RequestedInfo)
+		default:
+			if dst := rsExportField(req, &ship, c.name); dst != nil {
+				leaf(c, c.name, dst)
+			} else {
+				unknown(c.name)
+			}
 		}
-		dst := rsExportField(req, c.name, &address)
-		if dst == nil {
-			unknown(c.name)
-			continue
-		}
-		for _, g := range c.kids {
-			unknown(c.name + "/" + g.name)
-		}
-		set(c, dst)
+	}
+	if ship != (Address{}) {
+		req.ShipAddress = &ship
 	}
 	if req.ID == "" && bad == nil {
 		fail(nil, "requestId", "missing request id")
@@ -143,19 +174,28 @@ func (p *parser) rsExportRecord(n *node) Record {
 		return Record{Err: bad}
 	}
 	if !plausibleBarcode(req.Barcode, req.MMSID, req.ItemID) {
+		if req.Barcode != req.MMSID && req.Barcode != req.ItemID {
+			req.Citation = req.Barcode
+		}
 		req.Barcode, req.TitleLevel = "", true
 	}
-	if isDigitization(req.Type) {
+	switch rsexport.KindOf(req.Type) {
+	case rsexport.Digitization:
 		req.Digitization = true
-		req.PatronAddress = address
+	case rsexport.Unknown:
+		t := req.Type
+		if t == "" {
+			t = "(none)"
+		}
+		req.Warnings = append(req.Warnings, fmt.Sprintf("request type %s is not one ALMA exports (%s); read as a physical retrieval",
+			t, strings.Join(rsexport.Types(), ", ")))
 	}
 	return Record{Request: req}
 }
 
-// rsExportField is where an rsExport field (path below rsExport) goes; nil
-// for an unknown one. The patron's address goes to addr first because it
-// is only kept for digitization requests.
-func rsExportField(req *Request, path string, addr *string) *string {
+// rsExportField is where an rsExport field (its path below rsExport) goes;
+// nil for an unknown one.
+func rsExportField(req *Request, ship *Address, path string) *string {
 	switch path {
 	case "requestType":
 		return &req.Type
@@ -167,8 +207,8 @@ func rsExportField(req *Request, path string, addr *string) *string {
 		return &req.MMSID
 	case "itemId":
 		return &req.ItemID
-	case "requestedInfo":
-		return &req.RequestedInfo
+	case "title":
+		return &req.Title
 	case "institutionCode":
 		return &req.InstitutionCode
 	case "libraryCode":
@@ -179,10 +219,18 @@ func rsExportField(req *Request, path string, addr *string) *string {
 		return &req.Note
 	case "materialType":
 		return &req.MaterialType
+	case "digitizationDepartmentCode":
+		return &req.DigitizationDepartment
 	case "pickup/library":
 		return &req.PickupLibrary
+	case "pickup/desk":
+		return &req.PickupDesk
 	case "pickup/pickupLocation":
 		return &req.Pickup
+	case "operationalRecordinformation/call_number_type":
+		return &req.CallNumberType
+	case "operationalRecordinformation/permanent_call_number":
+		return &req.CallNumber
 	case "operationalRecordinformation/permanent_physical_location_code":
 		return &req.Location
 	case "patronInfo/patronName":
@@ -192,7 +240,35 @@ func rsExportField(req *Request, path string, addr *string) *string {
 	case "patronInfo/patronEmail":
 		return &req.PatronEmail
 	case "patronInfo/patronAddress":
-		return addr
+		return &req.PatronAddress
+	case "bibliographicInformation/author":
+		return &req.Author
+	case "bibliographicInformation/isbn":
+		return &req.ISBN
+	case "bibliographicInformation/issn":
+		return &req.ISSN
+	case "bibliographicInformation/placeOfPublication":
+		return &req.PlaceOfPublication
+	case "bibliographicInformation/dateOfPublication":
+		return &req.DateOfPublication
+	case "shipAddress/line1":
+		return &ship.Line1
+	case "shipAddress/line2":
+		return &ship.Line2
+	case "shipAddress/line3":
+		return &ship.Line3
+	case "shipAddress/line4":
+		return &ship.Line4
+	case "shipAddress/line5":
+		return &ship.Line5
+	case "shipAddress/city":
+		return &ship.City
+	case "shipAddress/stateProvince":
+		return &ship.StateProvince
+	case "shipAddress/postalCode":
+		return &ship.PostalCode
+	case "shipAddress/country":
+		return &ship.Country
 	}
 	return nil
 }
