@@ -30,7 +30,14 @@ type Request struct {
 	Barcode string          `json:"barcode,omitempty"`
 	Stop    string          `json:"stop,omitempty"`
 	Library string          `json:"library,omitempty"`
-	Status  string          `json:"status"`
+	// Job is the facility job the request asks for: CaiaSoft's PYR
+	// (physical retrieval) or ERT (e-retrieval: pulled, scanned, refiled).
+	Job string `json:"job,omitempty"`
+	// Collection is the facility collection the profile's translation gives the request.
+	Collection string `json:"collection,omitempty"`
+	// Warnings are what the engine and the parser noticed without denying the request.
+	Warnings []string        `json:"warnings,omitempty"`
+	Status   string          `json:"status"`
 	Reason  string          `json:"reason,omitempty"`
 	File    string          `json:"file,omitempty"`
 	Line    int             `json:"line,omitempty"`
@@ -158,12 +165,15 @@ func (t *Tx) CountItems() (int, error) {
 
 // ---- requests
 
-const requestCols = `profile, id, barcode, stop, library, status, reason, file, line, raw, created, updated`
+const requestCols = `profile, id, barcode, stop, library, job, collection, warnings, status, reason, file, line, raw, created, updated`
 
 func scanRequest(r scanner) (Request, error) {
 	var q Request
-	var raw, cr, up string
-	err := r.Scan(&q.Profile, &q.ID, &q.Barcode, &q.Stop, &q.Library, &q.Status, &q.Reason, &q.File, &q.Line, &raw, &cr, &up)
+	var raw, warnings, cr, up string
+	err := r.Scan(&q.Profile, &q.ID, &q.Barcode, &q.Stop, &q.Library, &q.Job, &q.Collection, &warnings, &q.Status, &q.Reason, &q.File, &q.Line, &raw, &cr, &up)
+	if warnings != "" {
+		q.Warnings = strings.Split(warnings, "\n")
+	}
 	q.Raw = json.RawMessage(raw)
 	q.Created, q.Updated = parseStamp(cr), parseStamp(up)
 	return q, err
@@ -188,9 +198,13 @@ func (t *Tx) InsertRequest(q Request) (bool, error) {
 	if raw == "" {
 		raw = "{}"
 	}
-	res, err := t.exec(`INSERT INTO requests (`+requestCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+	// A warning is one line of text; the column holds them one per line.
+	for i, w := range q.Warnings {
+		q.Warnings[i] = strings.ReplaceAll(w, "\n", " ")
+	}
+	res, err := t.exec(`INSERT INTO requests (`+requestCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (profile, id) DO NOTHING`,
-		q.Profile, q.ID, q.Barcode, q.Stop, q.Library, q.Status, q.Reason, q.File, q.Line, raw, Stamp(q.Created), Stamp(q.Updated))
+		q.Profile, q.ID, q.Barcode, q.Stop, q.Library, q.Job, q.Collection, strings.Join(q.Warnings, "\n"), q.Status, q.Reason, q.File, q.Line, raw, Stamp(q.Created), Stamp(q.Updated))
 	if err != nil {
 		return false, fmt.Errorf("insert request %s/%s: %w", q.Profile, q.ID, err)
 	}

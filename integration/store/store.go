@@ -320,6 +320,11 @@ var migrations = []string{
 	CREATE INDEX outbox_pending_id ON outbox (profile, id) WHERE status = 'pending';
 	CREATE INDEX outbox_pending_next ON outbox (profile, next_attempt) WHERE status = 'pending';
 	CREATE INDEX outbox_pending_item ON outbox (profile, barcode, id) WHERE status = 'pending';`,
+	// A request records the facility job it asks for (PYR, ERT), the
+	// collection its translation found, and the engine's warnings about it.
+	`ALTER TABLE requests ADD COLUMN job TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN collection TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN warnings TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
