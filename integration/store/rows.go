@@ -25,11 +25,11 @@ type Item struct {
 
 // Request is a library request the facility received.
 type Request struct {
-	Profile string          `json:"profile"`
-	ID      string          `json:"id"`
-	Barcode string          `json:"barcode,omitempty"`
-	Stop    string          `json:"stop,omitempty"`
-	Library string          `json:"library,omitempty"`
+	Profile string `json:"profile"`
+	ID      string `json:"id"`
+	Barcode string `json:"barcode,omitempty"`
+	Stop    string `json:"stop,omitempty"`
+	Library string `json:"library,omitempty"`
 	// Job is the facility job the request asks for: CaiaSoft's PYR
 	// (physical retrieval) or ERT (e-retrieval: pulled, scanned, refiled).
 	Job string `json:"job,omitempty"`
@@ -38,12 +38,12 @@ type Request struct {
 	// Warnings are what the engine and the parser noticed without denying the request.
 	Warnings []string        `json:"warnings,omitempty"`
 	Status   string          `json:"status"`
-	Reason  string          `json:"reason,omitempty"`
-	File    string          `json:"file,omitempty"`
-	Line    int             `json:"line,omitempty"`
-	Raw     json.RawMessage `json:"raw,omitempty"`
-	Created time.Time       `json:"created"`
-	Updated time.Time       `json:"updated"`
+	Reason   string          `json:"reason,omitempty"`
+	File     string          `json:"file,omitempty"`
+	Line     int             `json:"line,omitempty"`
+	Raw      json.RawMessage `json:"raw,omitempty"`
+	Created  time.Time       `json:"created"`
+	Updated  time.Time       `json:"updated"`
 }
 
 // File is a claimed request file.
