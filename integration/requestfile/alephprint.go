@@ -4,16 +4,18 @@ import (
 	"bufio"
 	"cmp"
 	"encoding/xml"
+	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// alephPrint reads ALEPH hold-request slips (DESIGN §1.2): print files whose
-// lines "## - XML_XSL" (first, and possibly again before each printout) are
-// not XML, followed by one or more <printout> documents, each possibly with
-// its own XML declaration. One printout is one record; a wrapper element
+// alephPrint reads ALEPH request slips (DESIGN §1.2), hold-request-slip
+// and photo-request-slip: print files whose lines "## - XML_XSL" (first,
+// and possibly again before each printout) are not XML, followed by one or
+// more <printout> documents, each possibly with its own XML declaration. One printout is one record; a wrapper element
 // around printouts is tolerated. A file without any printout is refused.
 func (p *parser) alephPrint(r *bufio.Reader) error {
 	x := newXMLReader(p, &markerFilter{r: r, lineStart: true})
@@ -123,27 +125,87 @@ func printoutHeader(name string) bool {
 	return false
 }
 
-// alephTable reports whether a section field is an ALEPH table field
-// (z37 hold, z30 item, z13 bibliographic, z302/z303/z304/z305 patron, z38
-// photocopy, z36 loan). A slip layout may print any of them; the ones the
-// facility does not use are not worth reporting.
-func alephTable(name string) bool {
-	for _, t := range []string{"z37-", "z30-", "z13-", "z302-", "z303-", "z304-", "z305-", "z38-", "z36-", "z31-", "z35-"} {
+// The slip forms a facility receives (DESIGN §1.2).
+const (
+	formHold  = "hold-request-slip"
+	formPhoto = "photo-request-slip"
+)
+
+// alephField reports whether a section element is one ALEPH prints: a
+// table field (z37 hold, z38 photocopy, z30 item, z13 bibliographic,
+// z302–z305 patron, z36 loan, z31, z35, z52 print sequence) or one of the
+// computed lines (bib-info, loan-exists). A slip layout may print any table
+// field; the ones without a Request field of their own land in Extra.
+func alephField(name string) bool {
+	for _, t := range []string{"z37-", "z30-", "z13-", "z302-", "z303-", "z304-", "z305-", "z38-", "z36-", "z31-", "z35-", "z52-"} {
 		if strings.HasPrefix(name, t) {
 			return true
 		}
 	}
-	return name == "loan-exists"
+	return name == "loan-exists" || name == "bib-info"
 }
 
-// slipFields are the values of one section, by element name.
-type slipFields map[string]*node
+// slipFields are the values of one section (or of the sections that share
+// a role), by element name, remembering the file order and which fields a
+// Request field took, so that the rest can land in Extra.
+type slipFields struct {
+	order []*node
+	by    map[string]*node
+	used  map[*node]bool
+}
 
-// printoutRecords maps one printout to its records: one Request per
-// section-02 item (all with the printout's request id: ALEPH normally holds
-// one item per request, and a slip listing several is taken as the same
-// request for each), one title-level Request when there is no item, or one
-// RecordError for the whole printout.
+func newSlipFields() *slipFields {
+	return &slipFields{by: map[string]*node{}, used: map[*node]bool{}}
+}
+
+// get returns the first non-empty value of the names and marks it taken.
+func (f *slipFields) get(names ...string) string {
+	for _, name := range names {
+		if c := f.by[name]; c != nil {
+			if v := c.value(); v != "" {
+				f.used[c] = true
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// same marks the names whose value is v as taken: they repeat a value a
+// Request field already holds.
+func (f *slipFields) same(v string, names ...string) {
+	for _, name := range names {
+		if c := f.by[name]; c != nil && v != "" && c.value() == v {
+			f.used[c] = true
+		}
+	}
+}
+
+// rest appends the non-empty fields no Request field took, in file order.
+func (f *slipFields) rest(out []Field) []Field {
+	for _, c := range f.order {
+		if v := c.value(); v != "" && !f.used[c] {
+			out = append(out, Field{Name: c.name, Value: v})
+		}
+	}
+	return out
+}
+
+// printoutRecords maps one printout to its records, or to one RecordError
+// for the whole printout.
+//
+//   - hold-request-slip, ALEPH 22 layout: everything in section-01, one Request.
+//   - hold-request-slip, older layout: items in repeatable section-02; one
+//     Request per item, all with the printout's request id (ALEPH normally
+//     holds one item per request, and a slip listing several is taken as
+//     the same request for each).
+//   - photo-request-slip: bib in section-01, items in section-02, patron and
+//     request in section-03; one Request for the first item with
+//     loan-exists=N (else the first item), as the integrators of real
+//     sites (SpeiBi.pl) pick it: a photocopy is made once.
+//
+// A hold slip with section-03 or request type "photocopy" (earlier mock
+// layouts) is a photocopy request too, one per item as before.
 func (p *parser) printoutRecords(n *node) []Record {
 	var bad *RecordError
 	fail := func(c *node, field, msg string) {
@@ -157,15 +219,15 @@ func (p *parser) printoutRecords(n *node) []Record {
 	if n.many {
 		fail(nil, "printout", "printout has more than 10000 elements")
 	}
-	head := slipFields{}
-	var items []slipFields
+	head := newSlipFields()
+	var items []*slipFields
 	var unknown []string
 	formName := ""
 	// collect reads one section's fields; a field repeated with another
 	// value is ambiguous and denies the printout.
-	collect := func(sec *node, into slipFields) {
+	collect := func(sec *node, into *slipFields) {
 		for _, c := range sec.kids {
-			if len(c.kids) > 0 || !alephTable(c.name) {
+			if len(c.kids) > 0 || !alephField(c.name) {
 				unknown = append(unknown, sec.name+"/"+c.name)
 				continue
 			}
@@ -173,12 +235,14 @@ func (p *parser) printoutRecords(n *node) []Record {
 				fail(c, c.name, "value longer than 64 KiB")
 				continue
 			}
-			if prev := into[c.name]; prev != nil && prev.value() != "" && c.value() != "" && prev.value() != c.value() {
+			prev := into.by[c.name]
+			if prev != nil && prev.value() != "" && c.value() != "" && prev.value() != c.value() {
 				fail(c, c.name, "element repeated with another value")
 				continue
 			}
-			if prev := into[c.name]; prev == nil || prev.value() == "" {
-				into[c.name] = c
+			if prev == nil || prev.value() == "" {
+				into.by[c.name] = c
+				into.order = append(into.order, c)
 			}
 			if strings.HasSuffix(c.name, "-date") {
 				if msg := checkDate(c.value()); msg != "" {
@@ -187,14 +251,20 @@ func (p *parser) printoutRecords(n *node) []Record {
 			}
 		}
 	}
+	photoSections := false
 	for _, c := range n.kids {
 		switch {
 		case c.name == "form-name":
 			formName = c.value()
-		case c.name == "section-01", c.name == "section-03":
+		case c.name == "section-01":
+			collect(c, head)
+		case c.name == "section-03":
+			// The photocopy's patron and request: the same role as a hold
+			// slip's section-01 fields, and no name appears in both.
+			photoSections = true
 			collect(c, head)
 		case c.name == "section-02":
-			item := slipFields{}
+			item := newSlipFields()
 			collect(c, item)
 			items = append(items, item)
 		case printoutHeader(c.name):
@@ -202,94 +272,148 @@ func (p *parser) printoutRecords(n *node) []Record {
 			unknown = append(unknown, c.name)
 		}
 	}
-	get := func(f slipFields, names ...string) string {
-		for _, name := range names {
-			if c := f[name]; c != nil {
-				if v := c.value(); v != "" {
-					return v
-				}
-			}
-		}
-		return ""
+	photo := formName == formPhoto
+	// The request id: z38-number on a photocopy slip, z37-request-number
+	// on a hold slip. z37-id is the patron in ALEPH's Z37 table, and the
+	// request id only in layouts that print no request number.
+	idField := "z37-request-number"
+	idNames := []string{"z37-request-number", "z38-request-number", "z38-number"}
+	if photo {
+		idField, idNames = "z38-number", []string{"z38-number", "z38-request-number", "z37-request-number"}
 	}
-	// z37-request-number is the request; z37-id is the patron in ALEPH's
-	// Z37 table, but DESIGN §1.2 also lists it as the request id, so it is
-	// the request id only when no request number is printed.
-	id := get(head, "z37-request-number", "z38-request-number")
-	patronFallback := get(head, "z37-id")
+	id := head.get(idNames...)
+	z37IDIsRequest := false
 	if id == "" {
-		id, patronFallback = get(head, "z37-id"), ""
+		id, z37IDIsRequest = head.get("z37-id"), true
 	}
 	switch {
 	case formName == "":
 		fail(nil, "form-name", "missing form-name")
-	case formName != "hold-request-slip":
-		fail(nil, "form-name", "form "+strconv.Quote(formName)+" is not a hold-request-slip")
-	}
-	if id == "" {
-		fail(nil, "z37-request-number", "missing request id (z37-request-number)")
+	case formName != formHold && !photo:
+		fail(nil, "form-name", "form "+strconv.Quote(formName)+" is neither a hold-request-slip nor a photo-request-slip")
+	case id == "":
+		fail(nil, idField, "missing request id ("+idField+")")
 	}
 	if bad != nil {
 		bad.ID = id
 		return []Record{{Err: bad}}
 	}
 	base := Request{
-		Line:        n.line,
-		ID:          id,
-		Pickup:      get(head, "z37-pickup-location"),
-		Title:       get(head, "z13-title", "z38-title"),
-		Author:      get(head, "z13-author", "z38-author"),
-		CallNumber:  get(head, "z13-call-no"),
-		RequestDate: get(head, "z37-open-date", "z37-request-date", "z38-open-date"),
-		PatronID:    cmp.Or(get(head, "z302-id", "z37-patron-id", "z37-id-of-patron", "z38-id"), patronFallback),
-		PatronName:  get(head, "z302-name", "z303-name"),
-		PatronEmail: get(head, "z304-email-address"),
-		Note:        joinNonEmpty("; ", get(head, "z37-note-1"), get(head, "z37-note-2"), get(head, "z38-note-1"), get(head, "z38-note-2")),
-		Type:        strings.ToLower(get(head, "z37-request-type")),
-		Unknown:     unknown,
+		Line:    n.line,
+		ID:      id,
+		Pickup:  head.get("z37-pickup-location", "z38-pickup-location"),
+		Library: head.get("z37-filter-sub-library", "z38-filter-sub-library"),
+		Title:   head.get("z13-title", "bib-info", "z38-title"),
+		Author:  head.get("z13-author", "z38-author"),
+		ISBN:    head.get("z13-isbn-issn"),
+		// The hold's opening date; z37-request-date (from when the
+		// patron wants it) stands in when no opening date is printed.
+		RequestDate: head.get("z37-open-date", "z37-request-date", "z38-open-date"),
+		PatronID:    head.get("z302-id", "z37-patron-id", "z37-id-of-patron", "z38-id"),
+		// ALEPH prints the patron's name as the first address line.
+		PatronName:  head.get("z302-name", "z302-address-0", "z303-name"),
+		PatronEmail: head.get("z302-email-address", "z304-email-address"),
+		PatronPhone: head.get("z302-telephone", "z304-telephone", "z304-telephone-2"),
+		Note: joinNonEmpty("; ", head.get("z37-note-1"), head.get("z37-note-2"),
+			head.get("z38-note-1"), head.get("z38-note-2")),
+		Type:    strings.ToLower(head.get("z37-request-type")),
+		Unknown: unknown,
 	}
+	if base.PatronID == "" && !z37IDIsRequest {
+		base.PatronID = head.get("z37-id")
+	}
+	// Fields that repeat what another field gave are taken too.
+	head.same(id, idNames...)
+	head.same(base.PatronID, "z37-id", "z38-id", "z302-id")
+	headCallNo := head.get("z13-call-no")
 	if base.RequestDate == "00000000" {
 		base.RequestDate = ""
 	}
-	if hasSection(n, "section-03") || base.Type == "photocopy" {
+	base.PatronAddress = joinNonEmpty(", ", head.get("z302-address-1"), head.get("z302-address-2"),
+		head.get("z302-address-3"), head.get("z302-address-4"))
+	if base.PatronAddress == "" {
+		base.PatronAddress = joinNonEmpty(", ", head.get("z304-address-0"), head.get("z304-address-1"),
+			head.get("z304-address-2"), head.get("z304-address-3"), head.get("z304-address-4"), head.get("z304-zip"))
+	}
+	if photo || photoSections || base.Type == "photocopy" {
 		base.Type, base.Digitization = "photocopy", true
-		base.Pages = get(head, "z38-pages")
-		base.PatronAddress = joinNonEmpty(", ", get(head, "z304-address-0"), get(head, "z304-address-1"),
-			get(head, "z304-address-2"), get(head, "z304-address-3"), get(head, "z304-address-4"), get(head, "z304-zip"))
+		base.Pages = head.get("z38-pages")
 	}
 	if base.Type == "" {
 		base.Type = "hold"
 	}
 	if len(items) == 0 {
-		// Some layouts print the item in section-01.
+		// The ALEPH 22 hold layout prints the item in section-01.
 		items = append(items, head)
+	}
+	if photo && len(items) > 1 {
+		items, base.Warnings = pickPhotocopyItem(items)
 	}
 	recs := make([]Record, 0, len(items))
 	for _, it := range items {
 		req := base
-		req.Unknown = append([]string(nil), base.Unknown...)
-		req.Barcode = get(it, "z30-barcode")
-		req.CallNumber = cmp.Or(get(it, "z30-call-no"), base.CallNumber)
-		req.Description = get(it, "z30-description")
-		req.Library = cmp.Or(get(it, "z30-sub-library"), get(head, "z37-filter-sub-library"))
-		req.Location = get(it, "z30-collection")
-		req.MaterialType = get(it, "z30-material")
-		req.OnLoan = strings.EqualFold(get(it, "loan-exists"), "Y")
+		req.Unknown = slices.Clone(base.Unknown)
+		req.Warnings = slices.Clone(base.Warnings)
+		req.Barcode = it.get("z30-barcode")
+		req.CallNumber = cmp.Or(it.get("z30-call-no"), headCallNo)
+		req.Description = it.get("z30-description")
+		req.SubLibraryName = it.get("z30-sub-library")
+		req.Location = it.get("z30-collection")
+		if req.Location == "" {
+			// The collection the hold is limited to, when the item's is not printed.
+			req.Location = head.get("z37-filter-collection")
+		}
+		req.MaterialType = it.get("z30-material")
+		req.OnLoan = strings.EqualFold(it.get("loan-exists"), "Y")
+		if req.Library == "" && req.SubLibraryName != "" {
+			// Older layouts print no sublibrary code: the name stands in,
+			// and a translation keyed by codes will not find it.
+			req.Library = req.SubLibraryName
+			req.Warnings = append(req.Warnings, "no sublibrary code (z37-filter-sub-library) on the slip: the sublibrary name "+
+				strconv.Quote(req.SubLibraryName)+" (z30-sub-library) stands in for it")
+		}
 		if !plausibleBarcode(req.Barcode, "", "") {
 			req.Barcode, req.TitleLevel = "", true
+		}
+		req.Extra = head.rest(nil)
+		if it != head {
+			req.Extra = it.rest(req.Extra)
+		}
+		if len(req.Warnings) == 0 {
+			req.Warnings = nil
 		}
 		recs = append(recs, Record{Request: &req})
 	}
 	return recs
 }
 
-func hasSection(n *node, name string) bool {
-	for _, c := range n.kids {
-		if c.name == name {
-			return true
+// pickPhotocopyItem chooses the one item of a photocopy slip listing
+// several: the first that is not on loan (loan-exists=N), else the first.
+// The warning names every item, so staff can see what was not chosen.
+func pickPhotocopyItem(items []*slipFields) ([]*slipFields, []string) {
+	pick := 0
+	for i, it := range items {
+		if c := it.by["loan-exists"]; c != nil && strings.EqualFold(c.value(), "N") {
+			pick = i
+			break
 		}
 	}
-	return false
+	var listed []string
+	for _, it := range items {
+		b := "(no barcode)"
+		if c := it.by["z30-barcode"]; c != nil && c.value() != "" {
+			b = c.value()
+		}
+		if c := it.by["loan-exists"]; c != nil && strings.EqualFold(c.value(), "Y") {
+			b += " on loan"
+		}
+		listed = append(listed, b)
+	}
+	how := "the first not on loan"
+	if c := items[pick].by["loan-exists"]; c == nil || !strings.EqualFold(c.value(), "N") {
+		how = "none is free, so the first"
+	}
+	return items[pick : pick+1], []string{fmt.Sprintf("photocopy slip lists %d items (%s): took %s", len(items), strings.Join(listed, ", "), how)}
 }
 
 // checkDate validates an ALEPH date: YYYYMMDD, or 00000000 for none.

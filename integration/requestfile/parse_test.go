@@ -252,7 +252,7 @@ func TestParseALEPHPrint(t *testing.T) {
 	if res.err != nil || len(res.errs) != 0 {
 		t.Fatalf("err %v, record errors %+v", res.err, res.errs)
 	}
-	base := Request{Type: "hold", Pickup: "Main Library Circulation Desk", Library: "MAIN", Location: "ANNEX",
+	base := Request{Type: "hold", Pickup: "Main Library Circulation Desk", Library: "MAIN", SubLibraryName: "MAIN", Location: "ANNEX",
 		Title: "The Go programming language", Author: "Donovan, Alan A. A.", CallNumber: "QA76.73.G63 D66 2015",
 		RequestDate: "20250102", PatronID: "P0001", PatronName: "Reader, Ada"}
 	with := func(f func(*Request)) Request { r := base; f(&r); return r }
@@ -263,15 +263,17 @@ func TestParseALEPHPrint(t *testing.T) {
 		}),
 		with(func(r *Request) {
 			r.Line, r.ID, r.Barcode, r.Description, r.Title = 29, "000000102", "000000003", "v.2", "Multi & volume"
-			r.Library, r.OnLoan = "SCI", true
+			// The hold's sublibrary code comes before the item's sublibrary (a name).
+			r.SubLibraryName, r.OnLoan = "SCI", true
 		}),
 		with(func(r *Request) {
 			r.Line, r.ID, r.Barcode, r.PatronID, r.PatronName = 62, "000000103", "000000004", "P0002", "Smith, John"
 			r.Type, r.Digitization, r.Pages, r.Note = "photocopy", true, "1-12", "chapter 1"
 			r.PatronAddress = "1 Main St, Springfield"
+			r.Extra = []Field{{Name: "z38-open-date", Value: "20250103"}}
 		}),
 		with(func(r *Request) {
-			r.Line, r.ID, r.TitleLevel, r.Location, r.CallNumber = 95, "000000104", true, "", ""
+			r.Line, r.ID, r.TitleLevel, r.Location, r.CallNumber, r.SubLibraryName = 95, "000000104", true, "", "", ""
 		}),
 	}
 	if len(res.reqs) != len(want) {

@@ -20,9 +20,14 @@
 //     a field (bibliographicInformation's and requestedInfo's parts by
 //     name); unknown elements are listed in Request.Unknown; an unknown
 //     request type is read as physical with a warning.
-//   - ALEPH print: one printout per request; several section-02 items give
-//     one Request each with the same ID; section-03 makes a photocopy
-//     (Digitization) request; *-date fields must be YYYYMMDD or 00000000.
+//   - ALEPH print: one printout per request. hold-request-slip in the ALEPH
+//     22 layout (all in section-01) gives one Request; the older layout's
+//     several section-02 items give one Request each with the same ID.
+//     photo-request-slip (bib section-01, items section-02, patron and
+//     request section-03) gives one Digitization Request for the first item
+//     with loan-exists=N. The sublibrary code (z37/z38-filter-sub-library)
+//     is Library; z30-sub-library is a name. Table fields without a field
+//     of their own land in Extra; *-date fields must be YYYYMMDD or 00000000.
 package requestfile
 
 import "fmt"
@@ -101,6 +106,12 @@ type Request struct {
 	Pages string `json:"pages,omitempty"`
 	// OnLoan is ALEPH's loan-exists=Y: the library believes the item is out on loan.
 	OnLoan bool `json:"on_loan,omitempty"`
+	// Extra holds the fields of a real file that have no field of their own
+	// above, by their name in the file and in file order (ALEPH: the table
+	// fields a slip layout prints besides those read, such as
+	// z37-filter-collection, z52-seq-number or z30-item-status). They are
+	// known, so they are not Unknown; they are kept so nothing is dropped.
+	Extra []Field `json:"extra,omitempty"`
 	// Warnings say what the parser read in a way the file did not say
 	// outright (an unknown request type read as physical, …).
 	Warnings []string `json:"warnings,omitempty"`
