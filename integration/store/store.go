@@ -14,10 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/annexlab/annex/internal/chanbatch"
 )
@@ -206,6 +208,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	db.SetMaxOpenConns(8)
 	s := &Store{db: db, queue: make(chan txCall)}
+	if err := quickCheck(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store: %s: %w", path, err)
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -213,6 +219,49 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.committer.Add(1)
 	go s.commitLoop()
 	return s, nil
+}
+
+// ErrMalformed is returned (wrapped) by Open when the database file is not
+// a database or fails SQLite's quick_check: running on it could lose or
+// invent history, so the engine refuses to start instead.
+var ErrMalformed = errors.New("database is malformed")
+
+// quickCheck runs PRAGMA quick_check (O(N), without the index cross-checks
+// of integrity_check) and reports what it found in one line.
+func quickCheck(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err != nil {
+		return malformed(err)
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var msg string
+		if err := rows.Scan(&msg); err != nil {
+			return malformed(err)
+		}
+		found = append(found, strings.Join(strings.Fields(msg), " "))
+	}
+	if err := rows.Err(); err != nil {
+		return malformed(err)
+	}
+	if len(found) == 1 && found[0] == "ok" {
+		return nil
+	}
+	return fmt.Errorf("%w: quick_check: %s", ErrMalformed, strings.Join(found, "; "))
+}
+
+// malformed wraps SQLite's "not a database" and "corrupt" errors in
+// ErrMalformed; any other error (permissions, I/O) is returned as is.
+func malformed(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+	}
+	return fmt.Errorf("quick_check: %w", err)
 }
 
 // ErrClosed is returned by Tx after Close.
