@@ -1,12 +1,17 @@
 // Package journal records every exchange a simulator has, raw bytes both
 // ways, so tests and people can see exactly what crossed the wire (the
-// Hoverfly model: a journal a test can query and wait on).
+// Hoverfly model: a journal a test can query and wait on). It is bounded
+// by count and by bytes, and cuts long bodies, so a simulator's memory
+// stays flat however much it is sent (DESIGN §3 "Bounded").
 package journal
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"sort"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -81,47 +86,185 @@ type Exchange struct {
 	ConformanceFailure string `json:"conformance_failure,omitempty"`
 	// Error is a transport error (an outgoing call that failed).
 	Error string `json:"error,omitempty"`
+	// RequestTruncated and ResponseTruncated describe a body longer than
+	// the journal's body cap: Request or Response holds only its start.
+	RequestTruncated  *Truncated `json:"request_truncated,omitempty"`
+	ResponseTruncated *Truncated `json:"response_truncated,omitempty"`
+}
+
+// Truncated is what the journal keeps of a body it cut: the whole body's
+// size and SHA-256, so it can still be told apart from other bodies.
+type Truncated struct {
+	Size   int    `json:"size"`
+	SHA256 string `json:"sha256"`
 }
 
 // CheckLater makes the journal compute the exchange's Findings with fn (and
 // append them to any already set) the first time the exchange is read.
 func (e *Exchange) CheckLater(fn func() []ncip.Finding) { e.check = fn }
 
+// Limits bound a journal. Zero fields mean the defaults.
+type Limits struct {
+	// Max is how many exchanges are kept.
+	Max int
+	// MaxBytes bounds the accounted size of the exchanges kept (bodies,
+	// headers, texts and a fixed overhead each); the oldest go first.
+	MaxBytes int64
+	// MaxBody is the longest request or response body kept whole; a longer
+	// one keeps its first MaxBody bytes, with its size and hash beside.
+	MaxBody int
+}
+
+// Defaults of Limits.
+const (
+	// DefaultMax is how many exchanges a journal keeps unless told otherwise.
+	DefaultMax = 10000
+	// DefaultMaxBytes is the accounted size a journal keeps unless told otherwise.
+	DefaultMaxBytes = 64 << 20
+	// DefaultMaxBody is the body length kept whole: NCIP messages are a
+	// few kilobytes, so only hostile or request-file bodies are cut.
+	DefaultMaxBody = 64 << 10
+)
+
+// entryOverhead is what an exchange costs besides its variable parts: the
+// struct, its string and slice headers, the journal's slot.
+const entryOverhead = 512
+
 // Journal is a bounded, concurrency-safe list of exchanges.
 type Journal struct {
 	mu      sync.Mutex
-	max     int
+	lim     Limits
 	entries []Exchange
+	costs   []int64 // costs[i] is the accounted size of entries[i]
+	bytes   int64   // the sum of costs
 	nextID  int64
 	changed chan struct{} // closed and replaced on every change, to wake waiters
 }
 
-// DefaultMax is how many exchanges a journal keeps unless told otherwise.
-const DefaultMax = 10000
+// New returns a journal keeping the last max exchanges (DefaultMax when
+// max <= 0) within the default byte bounds.
+func New(max int) *Journal { return NewLimited(Limits{Max: max}) }
 
-// New returns a journal keeping the last max exchanges (DefaultMax when max <= 0).
-func New(max int) *Journal {
-	if max <= 0 {
-		max = DefaultMax
+// NewLimited returns a journal bounded by lim.
+func NewLimited(lim Limits) *Journal {
+	if lim.Max <= 0 {
+		lim.Max = DefaultMax
 	}
-	return &Journal{max: max, nextID: 1, changed: make(chan struct{})}
+	if lim.MaxBytes <= 0 {
+		lim.MaxBytes = DefaultMaxBytes
+	}
+	if lim.MaxBody <= 0 {
+		lim.MaxBody = DefaultMaxBody
+	}
+	// Both bodies of an exchange must fit in the byte bound with room to
+	// spare, or a single exchange could never be kept.
+	lim.MaxBody = int(min(int64(lim.MaxBody), lim.MaxBytes/4))
+	return &Journal{lim: lim, nextID: 1, changed: make(chan struct{})}
 }
 
-// Add records an exchange, assigns its ID and returns it.
+// Limits returns the journal's bounds, defaults filled in.
+func (j *Journal) Limits() Limits { return j.lim }
+
+// Bytes is the accounted size of the exchanges kept; it never exceeds
+// Limits().MaxBytes once Add returns.
+func (j *Journal) Bytes() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.bytes
+}
+
+// Add records an exchange, assigns its ID and returns it. A body over the
+// body cap is cut (copied, so the caller's buffer is not kept alive); an
+// exchange with a cut body has its deferred check run now, since the check
+// would otherwise hold the whole body until the exchange is read.
 func (j *Journal) Add(e Exchange) Exchange {
+	e.Request, e.RequestTruncated = truncate(e.Request, j.lim.MaxBody)
+	e.Response, e.ResponseTruncated = truncate(e.Response, j.lim.MaxBody)
+	if (e.RequestTruncated != nil || e.ResponseTruncated != nil) && e.check != nil {
+		e.Findings = append(e.Findings, e.check()...)
+		e.check = nil
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	c := cost(&e)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	e.ID = j.nextID
 	j.nextID++
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
 	j.entries = append(j.entries, e)
-	if over := len(j.entries) - j.max; over > 0 {
-		j.entries = j.entries[over:] // re-slice: append reallocates (copying only the kept entries) once the array is full, so Add stays amortised O(1)
-	}
+	j.costs = append(j.costs, c)
+	j.bytes += c
+	j.trimLocked()
 	j.notify()
 	return e
+}
+
+// truncate cuts b to at most max bytes, backing off to a character
+// boundary when b is UTF-8 so the kept start still shows as text.
+func truncate(b Raw, max int) (Raw, *Truncated) {
+	if len(b) <= max {
+		return b, nil
+	}
+	n := max
+	if utf8.Valid(b) {
+		for n > 0 && !utf8.RuneStart(b[n]) {
+			n--
+		}
+	}
+	sum := sha256.Sum256(b)
+	return append(Raw(nil), b[:n]...), &Truncated{Size: len(b), SHA256: hex.EncodeToString(sum[:])}
+}
+
+// cost is the accounted size of an exchange.
+func cost(e *Exchange) int64 {
+	n := entryOverhead + len(e.Request) + len(e.Response) + len(e.Simulator) + len(e.Transport) + len(e.RemoteAddr) +
+		len(e.LocalAddr) + len(e.Direction) + len(e.Method) + len(e.URL) + len(e.Version) + len(e.Service) +
+		len(e.Fault) + len(e.ClosestMiss) + len(e.ConformanceFailure) + len(e.Error)
+	for _, h := range []map[string][]string{e.RequestHeaders, e.ResponseHeaders} {
+		for k, vs := range h {
+			n += len(k) + 48 // the map slot and the slice header
+			for _, v := range vs {
+				n += len(v) + 16
+			}
+		}
+	}
+	for _, p := range e.Problems {
+		n += len(p) + 16
+	}
+	n += findingsCost(e.Findings)
+	if e.RequestTruncated != nil {
+		n += 96
+	}
+	if e.ResponseTruncated != nil {
+		n += 96
+	}
+	return int64(n)
+}
+
+func findingsCost(fs []ncip.Finding) int {
+	n := 0
+	for _, f := range fs {
+		n += 80 + len(f.Rule) + len(f.Path) + len(f.Message)
+	}
+	return n
+}
+
+// trimLocked drops the oldest exchanges until both bounds hold.
+func (j *Journal) trimLocked() {
+	drop := 0
+	for drop < len(j.entries) && (len(j.entries)-drop > j.lim.Max || j.bytes > j.lim.MaxBytes) {
+		j.bytes -= j.costs[drop]
+		drop++
+	}
+	if drop == 0 {
+		return
+	}
+	// Clear the dropped slots so their bodies can be collected before the
+	// backing array is next reallocated; re-slicing keeps Add amortised O(1)
+	// (append copies only the kept entries once the array is full).
+	clear(j.entries[:drop])
+	j.entries, j.costs = j.entries[drop:], j.costs[drop:]
 }
 
 func (j *Journal) notify() {
@@ -133,16 +276,22 @@ func (j *Journal) notify() {
 func (j *Journal) All() []Exchange {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.checkLocked(0)
+	j.checkLocked(0, len(j.entries))
 	return append([]Exchange(nil), j.entries...)
 }
 
-// checkLocked runs the deferred checks of the entries from index from on.
-func (j *Journal) checkLocked(from int) {
-	for i := from; i < len(j.entries); i++ {
+// checkLocked runs the deferred checks of the entries [from, to), and
+// accounts for the findings they add. The bytes bound is restored on the
+// next Add, not here, so a reader's indexes stay valid.
+func (j *Journal) checkLocked(from, to int) {
+	for i := from; i < to; i++ {
 		if e := &j.entries[i]; e.check != nil {
-			e.Findings = append(e.Findings, e.check()...)
+			add := e.check()
+			e.Findings = append(e.Findings, add...)
 			e.check = nil
+			c := int64(findingsCost(add))
+			j.costs[i] += c
+			j.bytes += c
 		}
 	}
 }
@@ -156,26 +305,47 @@ func (j *Journal) LastID() int64 {
 	return j.nextID - 1
 }
 
+// first returns the index of the first entry with an ID greater than id.
+func (j *Journal) first(id int64) int {
+	return sort.Search(len(j.entries), func(i int) bool { return j.entries[i].ID > id })
+}
+
 // Since returns the exchanges with an ID greater than id.
 func (j *Journal) Since(id int64) []Exchange {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	var out []Exchange
-	for i := range j.entries {
-		if j.entries[i].ID > id {
-			j.checkLocked(i)
-			out = append(out, j.entries[i:]...)
-			break
-		}
+	i := j.first(id)
+	if i == len(j.entries) {
+		return nil
 	}
-	return out
+	j.checkLocked(i, len(j.entries))
+	return append([]Exchange(nil), j.entries[i:]...)
+}
+
+// Page returns up to limit exchanges with an ID greater than after that
+// keep accepts (nil: all), oldest first, and whether more such exchanges
+// follow the last one returned. Only the page is copied and checked.
+func (j *Journal) Page(after int64, limit int, keep func(*Exchange) bool) (page []Exchange, more bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i := j.first(after); i < len(j.entries); i++ {
+		if keep != nil && !keep(&j.entries[i]) {
+			continue
+		}
+		if len(page) == limit {
+			return page, true
+		}
+		j.checkLocked(i, i+1)
+		page = append(page, j.entries[i])
+	}
+	return page, false
 }
 
 // Reset forgets every exchange; IDs keep increasing so a reader's Since stays valid.
 func (j *Journal) Reset() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.entries = nil
+	j.entries, j.costs, j.bytes = nil, nil, 0
 	j.notify()
 }
 
@@ -184,7 +354,7 @@ func (j *Journal) Reset() {
 func (j *Journal) Wait(ctx context.Context, cond func([]Exchange) bool) ([]Exchange, error) {
 	for {
 		j.mu.Lock()
-		j.checkLocked(0)
+		j.checkLocked(0, len(j.entries))
 		entries := append([]Exchange(nil), j.entries...)
 		ch := j.changed
 		j.mu.Unlock()

@@ -1,10 +1,15 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"runtime"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/annexlab/annex/ncip"
 )
@@ -119,3 +124,134 @@ func TestLastID(t *testing.T) {
 		t.Errorf("Since(LastID()) after Reset: %+v, want the one CheckInItem with ID 4", got)
 	}
 }
+
+// The accounted size never exceeds the byte bound, however many large
+// exchanges arrive, and the newest are the ones kept.
+func TestJournalBytesBounded(t *testing.T) {
+	j := NewLimited(Limits{MaxBytes: 1 << 20, MaxBody: 100 << 10})
+	big := bytes.Repeat([]byte("x"), 300<<10)
+	for i := range 200 {
+		j.Add(Exchange{Request: big, Response: big[:50<<10], RequestHeaders: map[string][]string{"Content-Type": {"text/xml"}}})
+		if b := j.Bytes(); b > 1<<20 {
+			t.Fatalf("after %d exchanges the journal holds %d bytes, over its 1 MiB bound", i+1, b)
+		}
+	}
+	all := j.All()
+	if len(all) == 0 || all[len(all)-1].ID != 200 {
+		t.Fatalf("the newest exchange is not kept: %d kept", len(all))
+	}
+	var sum int64
+	for i := range all {
+		sum += cost(&all[i])
+	}
+	if sum != j.Bytes() {
+		t.Errorf("accounted %d bytes, the kept exchanges cost %d", j.Bytes(), sum)
+	}
+	t.Logf("%d of 200 exchanges kept in %d accounted bytes", len(all), j.Bytes())
+}
+
+// A body over the body cap keeps its start, its size and its SHA-256; the
+// caller's buffer is not kept; a deferred check runs at once.
+func TestJournalTruncatedBody(t *testing.T) {
+	j := NewLimited(Limits{MaxBody: 10})
+	body := []byte("<a>ééééééé</a>") // 21 bytes; byte 10 is inside an é
+	ex := Exchange{Request: body, Response: []byte("short")}
+	checked := 0
+	ex.CheckLater(func() []ncip.Finding { checked++; return []ncip.Finding{{Rule: "r", Message: "m"}} })
+	got := j.Add(ex)
+	if checked != 1 || len(got.Findings) != 1 {
+		t.Errorf("the check of a cut exchange ran %d times, findings %v", checked, got.Findings)
+	}
+	sum := sha256.Sum256(body)
+	if tr := got.RequestTruncated; tr == nil || tr.Size != len(body) || tr.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("request_truncated = %+v", got.RequestTruncated)
+	}
+	if string(got.Request) != "<a>éééé"[:9] || !utf8.Valid(got.Request) {
+		t.Errorf("kept %q, want the start cut at a character boundary", got.Request)
+	}
+	if &got.Request[0] == &body[0] {
+		t.Error("the journal keeps the caller's buffer")
+	}
+	if got.ResponseTruncated != nil || string(got.Response) != "short" {
+		t.Errorf("a short response was cut: %+v", got)
+	}
+	b, _ := json.Marshal(got)
+	if !bytes.Contains(b, []byte(`"request_truncated":{"size":21,"sha256":"`+hex.EncodeToString(sum[:])+`"}`)) {
+		t.Errorf("JSON lacks the size and hash: %s", b)
+	}
+}
+
+// Paging walks every exchange exactly once, filtered or not, and stops
+// saying "more" on the last page.
+func TestJournalPageWalk(t *testing.T) {
+	j := New(0)
+	for i := range 25 {
+		j.Add(Exchange{Service: []string{"CheckInItem", "CheckOutItem"}[i%2]})
+	}
+	for _, tc := range []struct {
+		keep func(*Exchange) bool
+		want int
+	}{{nil, 25}, {func(e *Exchange) bool { return e.Service == "CheckOutItem" }, 12}} {
+		seen := map[int64]int{}
+		after, pages := int64(0), 0
+		for {
+			page, more := j.Page(after, 4, tc.keep)
+			pages++
+			for _, e := range page {
+				seen[e.ID]++
+				after = e.ID
+			}
+			if !more {
+				break
+			}
+			if len(page) != 4 {
+				t.Fatalf("a page before the last has %d exchanges", len(page))
+			}
+		}
+		if len(seen) != tc.want || pages != (tc.want+3)/4 {
+			t.Errorf("walked %d exchanges in %d pages, want %d", len(seen), pages, tc.want)
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("exchange %d seen %d times", id, n)
+			}
+		}
+	}
+}
+
+// TestJournalMemoryFlat: 500 request bodies of 1 MB (each a fresh buffer,
+// as a handler's ReadAll makes) leave the heap bounded by the journal's
+// bounds, not by what was sent (500 MB): with the defaults every exchange
+// is kept cut to 64 KiB; with an 8 MiB bound the heap stops at the bound.
+// Not timed; the numbers are logged.
+func TestJournalMemoryFlat(t *testing.T) {
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for _, lim := range []Limits{{}, {MaxBytes: 8 << 20}} {
+		base := heap()
+		j := NewLimited(lim)
+		lim = j.Limits()
+		var at100 uint64
+		for i := range 500 {
+			body := bytes.Repeat([]byte{'a' + byte(i%26)}, 1_000_000)
+			j.Add(Exchange{Request: body, Response: []byte("<NCIPMessage/>")})
+			if i == 99 {
+				at100 = heap()
+			}
+		}
+		at500 := heap()
+		grew := func(h uint64) float64 { return mib(max(h, base) - base) }
+		t.Logf("bound %d MiB: heap above baseline %.1f MiB after 100, %.1f MiB after 500 exchanges of 1 MB (%d kept, %.1f MiB accounted)",
+			lim.MaxBytes>>20, grew(at100), grew(at500), len(j.All()), mib(uint64(j.Bytes())))
+		if grew(at500) > mib(uint64(lim.MaxBytes))*1.25+4 {
+			t.Errorf("bound %d MiB: heap grew %.1f MiB", lim.MaxBytes>>20, grew(at500))
+		}
+		runtime.KeepAlive(j)
+	}
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
