@@ -4,6 +4,7 @@
 package simapi
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/annexlab/annex/internal/paging"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -39,7 +41,8 @@ type API struct {
 // Register adds the routes to mux:
 //
 //	GET    /healthz                  200 "ok"
-//	GET    /_sim/journal[?since=ID][&service=NAME]
+//	GET    /_sim/journal[?after=ID][&limit=N][&service=NAME]   one page, oldest first; Link: <…>; rel="next" when more follow
+//	                                 (since=ID is after's older name; limit defaults to 1,000, at most 10,000)
 //	DELETE /_sim/journal
 //	GET    /_sim/state               PUT /_sim/state (YAML or JSON body)
 //	POST   /_sim/reset               state, journal and faults back to the start
@@ -77,24 +80,57 @@ func (a API) Register(mux *http.ServeMux) {
 	})
 }
 
+// journal answers one page of the journal as a JSON array, oldest first.
+// When more exchanges follow, a Link header (rel="next") gives the next
+// page's URL; the array is written one exchange at a time, so a page costs
+// one exchange's encoding, not the page's.
 func (a API) journal(w http.ResponseWriter, r *http.Request) {
-	var since int64
-	if s := r.URL.Query().Get("since"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
+	q := r.URL.Query()
+	page, err := paging.Parse(q, "since", "service")
+	if err == nil && q.Has("since") {
+		// since is the cursor's older name, kept for existing clients.
+		if q.Has("after") {
+			err = errors.New("give after or since, not both: they are the same cursor")
+		} else if page.After, err = strconv.ParseInt(q.Get("since"), 10, 64); err != nil || page.After < 0 {
+			err = fmt.Errorf("since=%q: want an exchange id", q.Get("since"))
+		}
+	}
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, err)
+		return
+	}
+	var keep func(*journal.Exchange) bool
+	if service := q.Get("service"); service != "" {
+		keep = func(e *journal.Exchange) bool { return e.Service == service }
+	}
+	out, more := a.Journal.Page(page.After, page.Limit, keep)
+	if more {
+		u := *r.URL
+		q.Del("since")
+		u.RawQuery = q.Encode()
+		w.Header().Set("Link", "<"+page.Next(&u, out[len(out)-1].ID)+`>; rel="next"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriter(w)
+	bw.WriteString("[")
+	for i := range out {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		b, err := json.MarshalIndent(&out[i], "  ", "  ")
 		if err != nil {
-			WriteError(w, http.StatusBadRequest, fmt.Errorf("since=%q: want an exchange id", s))
-			return
+			b, _ = json.Marshal(map[string]string{"error": fmt.Sprintf("exchange %d: %v", out[i].ID, err)})
 		}
-		since = v
+		bw.WriteString("\n  ")
+		bw.Write(b)
+		out[i] = journal.Exchange{} // written: let it go
 	}
-	service := r.URL.Query().Get("service")
-	out := []journal.Exchange{}
-	for _, e := range a.Journal.Since(since) {
-		if service == "" || e.Service == service {
-			out = append(out, e)
-		}
+	if len(out) > 0 {
+		bw.WriteString("\n")
 	}
-	WriteJSON(w, http.StatusOK, out)
+	bw.WriteString("]\n")
+	bw.Flush()
 }
 
 func (a API) loadState(w http.ResponseWriter, r *http.Request) {
