@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/profile"
@@ -27,7 +28,8 @@ func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []ap
 		now := e.clock()
 		for i, c := range reqs {
 			r := &requestfile.Request{Line: i + 1, ID: c.RequestID, Type: c.RequestType, Barcode: c.Barcode,
-				PatronID: c.PatronID, Title: c.Title, Author: c.Author, CallNumber: c.CallNumber}
+				PatronID: c.PatronID, Title: c.Title, Author: c.Author, CallNumber: c.CallNumber,
+				Digitization: strings.EqualFold(c.RequestType, JobERetrieval)}
 			in := incoming{rec: requestfile.Record{Request: r}, stop: c.Stop}
 			if c.Stop == "" {
 				in.rec = requestfile.Record{Err: &requestfile.RecordError{File: "circrequests", Line: i + 1, Field: "stop", ID: c.RequestID, Msg: "stop is required"}}

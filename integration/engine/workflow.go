@@ -1,12 +1,13 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/annexlab/annex/integration/api"
@@ -28,6 +29,20 @@ const (
 	StatusInvalid       = "Invalid Request"
 	StatusDuplicateSkip = "Duplicate Request Skipped"
 )
+
+// Facility jobs a request asks for (CaiaSoft's request_type codes).
+const (
+	JobPhysical   = "PYR" // physical retrieval: the item goes out to a stop
+	JobERetrieval = "ERT" // e-retrieval: the item is pulled, scanned and refiled
+)
+
+// jobOf is the facility job of a request read from a file or posted.
+func jobOf(r *requestfile.Request) string {
+	if r.Digitization {
+		return JobERetrieval
+	}
+	return JobPhysical
+}
 
 // incoming is one request to decide: a parsed record, and for the JSON
 // API a facility stop given directly instead of a pickup to translate.
@@ -58,7 +73,8 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 		if r.TitleLevel {
 			q.Barcode = "" // not an item barcode: never sent as an ItemId
 		}
-		q.Library = cmp.Or(r.Library, r.PickupLibrary)
+		q.Library, q.Job = r.Library, jobOf(r)
+		q.Warnings = slices.Clone(r.Warnings)
 		if raw, err := json.Marshal(r); err == nil {
 			q.Raw = raw
 		}
@@ -122,7 +138,7 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 // must be told the item does not exist in storage.
 func (e *Engine) decide(tx *store.Tx, p *profile.Profile, r *requestfile.Request, directStop string, q *store.Request) (store.Item, *denial, bool, error) {
 	if r.TitleLevel || r.Barcode == "" {
-		return store.Item{}, &denial{StatusTitleLevel, "a title-level request without an item barcode cannot be filled from storage"}, true, nil
+		return store.Item{}, titleLevelDenial(r), true, nil
 	}
 	item, err := tx.Item(r.Barcode)
 	switch {
@@ -138,29 +154,63 @@ func (e *Engine) decide(tx *store.Tx, p *profile.Profile, r *requestfile.Request
 		return item, d, false, nil
 	}
 	q.Stop = stop
+	q.Collection, q.Warnings = translateCollection(p, r, item, q.Warnings)
 	return item, nil, false, nil
 }
 
-// translateStop maps a request's pickup to a circulation stop: pickup
-// location (ALMA) or name (ALEPH), then library or sublibrary, then
-// institution code. The stop must be one of the facility's active stops
-// (when it lists any), and an ALEPH stop needs its CAIAUSER.
+// titleLevelDenial says why a title-level request cannot be filled, quoting
+// what ALMA wrote where the barcode goes (a citation such as "Volume 96;
+// Issue 4; Publication Date 1989"), so staff can find the volume meant.
+func titleLevelDenial(r *requestfile.Request) *denial {
+	switch {
+	case r.Citation != "":
+		return &denial{StatusTitleLevel, fmt.Sprintf("title-level request for %q: the file has no item barcode, only this citation, and storage is searched by barcode", r.Citation)}
+	case r.MMSID != "":
+		return &denial{StatusTitleLevel, fmt.Sprintf("title-level request for MMS id %s without an item barcode cannot be filled from storage", r.MMSID)}
+	}
+	return &denial{StatusTitleLevel, "a title-level request without an item barcode cannot be filled from storage"}
+}
+
+// stopKeys are the values a request is looked up by in each stop table, in
+// the order of profile.Stops.Tables.
+func stopKeys(r *requestfile.Request) map[string]string {
+	return map[string]string{"desks": r.PickupDesk, "pickup_locations": r.Pickup, "pickup_libraries": r.PickupLibrary,
+		"libraries": r.Library, "institutions": r.InstitutionCode}
+}
+
+// translateStop maps a request's pickup to a circulation stop, trying the
+// profile's stop tables in the order of profile.Stops.Tables. The stop
+// must be one of the facility's active stops (when it lists any), and an
+// ALEPH stop needs its CAIAUSER.
 func (e *Engine) translateStop(p *profile.Profile, r *requestfile.Request, direct string) (string, *denial) {
 	stop := direct
 	if stop == "" {
-		t := p.Translation.Stops
-		for _, c := range []struct {
-			table map[string]string
-			key   string
-		}{{t.PickupLocations, r.Pickup}, {t.Libraries, cmp.Or(r.PickupLibrary, r.Library)}, {t.Institutions, r.InstitutionCode}} {
-			if c.key != "" && c.table[c.key] != "" {
-				stop = c.table[c.key]
+		keys := stopKeys(r)
+		var tried, absent []string
+		for _, t := range p.Translation.Stops.Tables() {
+			key := keys[t.Name]
+			switch {
+			case key == "":
+				absent = append(absent, t.Name)
+				continue
+			case len(t.Table) == 0:
+				tried = append(tried, fmt.Sprintf("%s %q (table empty)", t.Name, key))
+				continue
+			}
+			if stop = t.Table[key]; stop != "" {
 				break
 			}
+			tried = append(tried, fmt.Sprintf("%s %q", t.Name, key))
 		}
 		if stop == "" {
-			return "", &denial{StatusInvalidStop, fmt.Sprintf("no circulation stop for pickup %q (library %q, institution %q) in translation.stops",
-				r.Pickup, cmp.Or(r.PickupLibrary, r.Library), r.InstitutionCode)}
+			msg := "no circulation stop in translation.stops"
+			if len(tried) > 0 {
+				msg += ": tried " + strings.Join(tried, ", ")
+			}
+			if len(absent) > 0 {
+				msg += "; the request gives no key for " + strings.Join(absent, ", ")
+			}
+			return "", &denial{StatusInvalidStop, msg}
 		}
 	}
 	if stops := e.cfg.Facility.Stops; len(stops) > 0 {
@@ -173,6 +223,41 @@ func (e *Engine) translateStop(p *profile.Profile, r *requestfile.Request, direc
 		return "", &denial{StatusInvalidStop, fmt.Sprintf("stop %q has no ALEPH user (aleph.users)", stop)}
 	}
 	return stop, nil
+}
+
+// translateCollection finds the request's facility collection by
+// library/location, location alone, then library (digitization requests
+// carry no library). A collection that is missing, or that differs from
+// the item's in the inventory, is a warning, not a denial: the item is
+// already known to belong to this library connection.
+func translateCollection(p *profile.Profile, r *requestfile.Request, item store.Item, warnings []string) (string, []string) {
+	t := p.Translation.Collections
+	var keys []string
+	if r.Library != "" && r.Location != "" {
+		keys = append(keys, r.Library+"/"+r.Location)
+	}
+	keys = append(keys, r.Location, r.Library)
+	var tried []string
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		if c := t[k]; c != "" {
+			if item.Collection != "" && c != item.Collection {
+				warnings = append(warnings, fmt.Sprintf("translation.collections %q gives collection %s, but item %s is in collection %s", k, c, item.Barcode, item.Collection))
+			}
+			return c, warnings
+		}
+		tried = append(tried, strconv.Quote(k))
+	}
+	if len(t) > 0 {
+		w := "no translation.collections entry for the request"
+		if len(tried) > 0 {
+			w += " (tried " + strings.Join(tried, ", ") + ")"
+		}
+		warnings = append(warnings, w)
+	}
+	return "", warnings
 }
 
 // Retrieve takes an item out of storage for its oldest accepted request
@@ -233,15 +318,26 @@ func (e *Engine) retrieveItem(tx *store.Tx, p *profile.Profile, item *store.Item
 		return nil, "", err
 	}
 	item.Status = store.ItemOut
+	id := ""
+	if req != nil {
+		id = req.ID
+		if !reportsJob(p, req.Job) {
+			return nil, id, nil
+		}
+	}
 	msg, err := checkOut(p, *item, req)
 	if err != nil {
 		return nil, "", err
 	}
-	id := ""
-	if req != nil {
-		id = req.ID
-	}
 	return msg, id, nil
+}
+
+// reportsJob reports whether the library is told of a job by NCIP. An
+// e-retrieval is reported to ALMA only when the profile says so
+// (alma.e_retrieval_ncip, assumed false); ALEPH hears of its photocopy
+// requests' retrievals like any other.
+func reportsJob(p *profile.Profile, job string) bool {
+	return job != JobERetrieval || p.System != profile.SystemALMA || p.ALMA.ERetrievalNCIP
 }
 
 // Refile puts an item back in storage, closes its retrieved request and
@@ -263,6 +359,9 @@ func (e *Engine) Refile(ctx context.Context, barcode string) error {
 			return nil, "", err
 		}
 		item.Status = store.ItemInStorage
+		if id != "" && !reportsJob(p, q.Job) {
+			return nil, id, nil
+		}
 		return checkIn(p, *item), id, nil
 	})
 }

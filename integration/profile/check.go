@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/ncip"
 )
 
@@ -164,6 +165,9 @@ func (c checker) checkALMA(a *ALMA, t *Translation) {
 		}
 	}
 	c.required("alma.checkout_user", a.CheckOutUser, "NCIP 2 CheckOutItem must carry a UserId; give the ALMA user the facility checks items out to (assumed: the value is site-specific, e.g. a staff user for the annex)")
+	if !c.written("alma.e_retrieval_ncip") {
+		c.warnf("alma", "e_retrieval_ncip is not set: assumed false, so e-retrievals (digitization requests) send ALMA no CheckOutItem or CheckInItem; whether the facility reports them is not public, so state it (true or false) to silence this")
+	}
 	if a.CancelRequestType != "" && !slices.Contains(requestTypes(), a.CancelRequestType) {
 		c.warnf("alma.cancel_request_type", "%q is not an NCIP RequestType (%s); ALMA may not find the request to cancel", a.CancelRequestType, strings.Join(requestTypes(), ", "))
 	}
@@ -282,18 +286,25 @@ func (c checker) checkTranslation(p *Profile) {
 		c.required(joinKey("translation.materials", k), t.Materials[k], "the facility material for "+k)
 	}
 	s := &t.Stops
-	if len(s.PickupLocations)+len(s.Libraries)+len(s.Institutions) == 0 {
-		c.errorf("translation.stops", "is required: at least one of pickup_locations, libraries or institutions → facility circulation stop; without it no retrieved item has a destination")
+	n := 0
+	for _, table := range s.Tables() {
+		n += len(table.Table)
 	}
-	for _, table := range stopTables(s) {
-		for _, k := range sortedKeys(table.m) {
-			field := joinKey("translation.stops."+table.name, k)
+	if n == 0 {
+		c.errorf("translation.stops", "is required: at least one of desks, pickup_locations, pickup_libraries, libraries or institutions → facility circulation stop; without it no retrieved item has a destination")
+	}
+	for _, table := range s.Tables() {
+		for _, k := range sortedKeys(table.Table) {
+			field := joinKey("translation.stops."+table.Name, k)
 			if strings.TrimSpace(k) == "" {
-				c.errorf(field, "the library's code is empty")
+				c.errorf(field, "the key is empty")
 				continue
 			}
-			c.required(field, table.m[k], "the facility circulation stop for "+k)
+			c.required(field, table.Table[k], "the facility circulation stop for "+k)
 		}
+	}
+	if p.System == SystemALMA && n > 0 {
+		c.checkALMAStopCoverage(s)
 	}
 }
 
@@ -304,13 +315,26 @@ func libraryWord(system string) string {
 	return "ALMA library (or LIBRARY/LOCATION)"
 }
 
-type stopTable struct {
-	name string
-	m    map[string]string
-}
-
-func stopTables(s *Stops) []stopTable {
-	return []stopTable{{"pickup_locations", s.PickupLocations}, {"libraries", s.Libraries}, {"institutions", s.Institutions}}
+// checkALMAStopCoverage warns when the stop tables can never match what a
+// real ALMA export carries (DESIGN §1.1): digitization requests have a
+// pickup desk and an institution-name pickup library but no libraryCode,
+// personal-delivery requests have pickup/library PERSONAL_DELIVERY and no
+// libraryCode, and institutionCode is often absent.
+func (c checker) checkALMAStopCoverage(s *Stops) {
+	if len(s.Desks)+len(s.PickupLibraries)+len(s.Institutions) == 0 {
+		c.warnf("translation.stops", "only libraries%s are keyed: ALMA's digitization requests (pickup desk, no libraryCode) and personal-delivery requests (pickup library PERSONAL_DELIVERY, no libraryCode) will be denied Invalid Stop Code; add translation.stops.desks (desk names as ALMA writes them, e.g. \"Digitization Department For Institution\") and pickup_libraries (library names and %s)",
+			map[bool]string{true: " and pickup_locations", false: ""}[len(s.PickupLocations) > 0], rsexport.PersonalDelivery)
+		return
+	}
+	if len(s.Desks) == 0 && len(s.Institutions) == 0 && s.PickupLibraries != nil {
+		c.warnf("translation.stops", "no desks: table: ALMA's digitization requests are found by their pickup desk (or the institution's name in pickup_libraries); without one they are denied Invalid Stop Code")
+	}
+	if s.PickupLibraries[rsexport.PersonalDelivery] == "" && len(s.Institutions) == 0 {
+		c.warnf("translation.stops.pickup_libraries", "has no %s entry: ALMA's personal-delivery requests carry pickup library %s and no libraryCode, so they are denied Invalid Stop Code", rsexport.PersonalDelivery, rsexport.PersonalDelivery)
+	}
+	if len(s.Institutions) > 0 && len(s.Desks)+len(s.PickupLibraries) == 0 {
+		c.warnf("translation.stops.institutions", "ALMA's export often has no institutionCode, so digitization and personal-delivery requests may find no stop; key them by desks and pickup_libraries too")
+	}
 }
 
 // CanRead tells whether the profile can read a request file of the given

@@ -406,10 +406,10 @@ type stopRef struct {
 // stopRefs lists every stop code a profile uses, with the field using it.
 func stopRefs(p *Profile) []stopRef {
 	var refs []stopRef
-	for _, t := range stopTables(&p.Translation.Stops) {
-		for _, k := range sortedKeys(t.m) {
-			if v := t.m[k]; strings.TrimSpace(v) != "" {
-				refs = append(refs, stopRef{joinKey("translation.stops."+t.name, k), v, false})
+	for _, t := range p.Translation.Stops.Tables() {
+		for _, k := range sortedKeys(t.Table) {
+			if v := t.Table[k]; strings.TrimSpace(v) != "" {
+				refs = append(refs, stopRef{joinKey("translation.stops."+t.Name, k), v, false})
 			}
 		}
 	}

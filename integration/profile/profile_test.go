@@ -24,12 +24,18 @@ alma:
   profile_code: ANNEX
   desk: MAIN.CIRC
   checkout_user: ANNEX-USER
+  e_retrieval_ncip: false
 translation:
   collections:
     MAIN/ANNEX: MAIN-ANNEX
   stops:
     libraries:
       MAIN: MAIN-CIRC
+    pickup_libraries:
+      Main Library: MAIN-CIRC
+      PERSONAL_DELIVERY: MAIN-CIRC
+    desks:
+      Digitization Department For Institution: MAIN-CIRC
 intake:
   format: alma-rsexport
   sftp:
@@ -177,30 +183,30 @@ func TestProfileChecks(t *testing.T) {
 		{"aleph users missing", alephBase, "    MAIN-CIRC: CAIAUSER", "", want{8, 3, "aleph.users", E, "at least one circulation stop → ALEPH user id"}},
 		{"aleph user empty", alephBase, "MAIN-CIRC: CAIAUSER", `MAIN-CIRC: ""`, want{9, 16, "aleph.users.MAIN-CIRC", E, "is required: the ALEPH user id"}},
 		// translation
-		{"collections missing", almaBase, "    MAIN/ANNEX: MAIN-ANNEX", "", want{11, 3, "translation.collections", E, "at least one ALMA library"}},
-		{"collection key", almaBase, "MAIN/ANNEX: MAIN-ANNEX", "MAIN/ANNEX/X: MAIN-ANNEX", want{12, 19, "translation.collections.MAIN/ANNEX/X", E, "must be LIBRARY or LIBRARY/LOCATION"}},
-		{"collection value", almaBase, "MAIN/ANNEX: MAIN-ANNEX", "MAIN/ANNEX:", want{12, 5, "translation.collections.MAIN/ANNEX", E, "is required: the facility collection"}},
-		{"stops missing", almaBase, "    libraries:\n      MAIN: MAIN-CIRC\n", "", want{13, 3, "translation.stops", E, "at least one of pickup_locations, libraries or institutions"}},
-		{"stop value empty", almaBase, "MAIN: MAIN-CIRC", `MAIN: ""`, want{15, 13, "translation.stops.libraries.MAIN", E, "is required: the facility circulation stop"}},
-		{"material empty", almaBase, "translation:\n", "translation:\n  materials: {BOOK: \"\"}\n", want{11, 21, "translation.materials.BOOK", E, "is required: the facility material"}},
+		{"collections missing", almaBase, "    MAIN/ANNEX: MAIN-ANNEX", "", want{12, 3, "translation.collections", E, "at least one ALMA library"}},
+		{"collection key", almaBase, "MAIN/ANNEX: MAIN-ANNEX", "MAIN/ANNEX/X: MAIN-ANNEX", want{13, 19, "translation.collections.MAIN/ANNEX/X", E, "must be LIBRARY or LIBRARY/LOCATION"}},
+		{"collection value", almaBase, "MAIN/ANNEX: MAIN-ANNEX", "MAIN/ANNEX:", want{13, 5, "translation.collections.MAIN/ANNEX", E, "is required: the facility collection"}},
+		{"stops missing", almaBase, "    libraries:\n      MAIN: MAIN-CIRC\n    pickup_libraries:\n      Main Library: MAIN-CIRC\n      PERSONAL_DELIVERY: MAIN-CIRC\n    desks:\n      Digitization Department For Institution: MAIN-CIRC\n", "", want{14, 3, "translation.stops", E, "at least one of desks, pickup_locations, pickup_libraries, libraries or institutions"}},
+		{"stop value empty", almaBase, "MAIN: MAIN-CIRC", `MAIN: ""`, want{16, 13, "translation.stops.libraries.MAIN", E, "is required: the facility circulation stop"}},
+		{"material empty", almaBase, "translation:\n", "translation:\n  materials: {BOOK: \"\"}\n", want{12, 21, "translation.materials.BOOK", E, "is required: the facility material"}},
 		// intake
-		{"format missing", almaBase, "  format: alma-rsexport", "", want{16, 1, "intake.format", E, "is required: alma-rsexport for ALMA"}},
-		{"format unknown", almaBase, "format: alma-rsexport", "format: csv", want{17, 11, "intake.format", E, `"csv" is not a request-file format`}},
-		{"format of other system", almaBase, "format: alma-rsexport", "format: aleph-print", want{17, 11, "intake.format", E, "an alma profile reads ALMA's export files"}},
+		{"format missing", almaBase, "  format: alma-rsexport", "", want{22, 1, "intake.format", E, "is required: alma-rsexport for ALMA"}},
+		{"format unknown", almaBase, "format: alma-rsexport", "format: csv", want{23, 11, "intake.format", E, `"csv" is not a request-file format`}},
+		{"format of other system", almaBase, "format: alma-rsexport", "format: aleph-print", want{23, 11, "intake.format", E, "an alma profile reads ALMA's export files"}},
 		{"aleph format", alephBase, "format: aleph-print", "format: alma-rsexport", want{17, 11, "intake.format", E, "an aleph profile reads ALEPH request files"}},
 		{"sftp missing", almaBase, "  sftp:\n    account: princeton\n    password: a-long-secret-password\n    allowed_networks: [66.151.7.0/24]\n    directory: 01PRI_INST/requests\n", "",
-			want{16, 1, "intake.sftp", E, "ALMA uploads its request files by SFTP"}},
-		{"sftp account missing", almaBase, "    account: princeton", "", want{18, 3, "intake.sftp.account", E, "is required: the SFTP user name"}},
-		{"sftp account shape", almaBase, "account: princeton", "account: prince ton", want{19, 14, "intake.sftp.account", E, "must not contain spaces"}},
-		{"sftp directory absolute", almaBase, "directory: 01PRI_INST/requests", "directory: /01PRI_INST/requests", want{22, 16, "intake.sftp.directory", E, "must be relative"}},
-		{"sftp directory escapes", almaBase, "directory: 01PRI_INST/requests", "directory: 01PRI_INST/../../etc", want{22, 16, "intake.sftp.directory", E, "no .. parts"}},
-		{"sftp directory missing", almaBase, "    directory: 01PRI_INST/requests", "", want{18, 3, "intake.sftp.directory", E, "is required"}},
-		{"networks missing", almaBase, "allowed_networks: [66.151.7.0/24]", "allowed_networks: []", want{21, 5, "intake.sftp.allowed_networks", E, "is required: the networks ALMA uploads from"}},
-		{"network address", almaBase, "[66.151.7.0/24]", "[66.151.7.5]", want{21, 24, "intake.sftp.allowed_networks[0]", E, "for this one address write 66.151.7.5/32"}},
-		{"network garbage", almaBase, "[66.151.7.0/24]", "[66.151.7.0/24, alma.example.com]", want{21, 39, "intake.sftp.allowed_networks[1]", E, "is not a network in CIDR form"}},
-		{"network everywhere", almaBase, "[66.151.7.0/24]", "[0.0.0.0/0]", want{21, 24, "intake.sftp.allowed_networks[0]", W, "allows uploads from anywhere"}},
-		{"no credentials", almaBase, "    password: a-long-secret-password", "", want{18, 3, "intake.sftp.password", E, "a password or authorized_keys"}},
-		{"bad key", almaBase, "    password: a-long-secret-password", "    authorized_keys: [ssh-ed25519 AAAAnotakey]", want{20, 23, "intake.sftp.authorized_keys[0]", E, "is not an SSH public key"}},
+			want{22, 1, "intake.sftp", E, "ALMA uploads its request files by SFTP"}},
+		{"sftp account missing", almaBase, "    account: princeton", "", want{24, 3, "intake.sftp.account", E, "is required: the SFTP user name"}},
+		{"sftp account shape", almaBase, "account: princeton", "account: prince ton", want{25, 14, "intake.sftp.account", E, "must not contain spaces"}},
+		{"sftp directory absolute", almaBase, "directory: 01PRI_INST/requests", "directory: /01PRI_INST/requests", want{28, 16, "intake.sftp.directory", E, "must be relative"}},
+		{"sftp directory escapes", almaBase, "directory: 01PRI_INST/requests", "directory: 01PRI_INST/../../etc", want{28, 16, "intake.sftp.directory", E, "no .. parts"}},
+		{"sftp directory missing", almaBase, "    directory: 01PRI_INST/requests", "", want{24, 3, "intake.sftp.directory", E, "is required"}},
+		{"networks missing", almaBase, "allowed_networks: [66.151.7.0/24]", "allowed_networks: []", want{27, 5, "intake.sftp.allowed_networks", E, "is required: the networks ALMA uploads from"}},
+		{"network address", almaBase, "[66.151.7.0/24]", "[66.151.7.5]", want{27, 24, "intake.sftp.allowed_networks[0]", E, "for this one address write 66.151.7.5/32"}},
+		{"network garbage", almaBase, "[66.151.7.0/24]", "[66.151.7.0/24, alma.example.com]", want{27, 39, "intake.sftp.allowed_networks[1]", E, "is not a network in CIDR form"}},
+		{"network everywhere", almaBase, "[66.151.7.0/24]", "[0.0.0.0/0]", want{27, 24, "intake.sftp.allowed_networks[0]", W, "allows uploads from anywhere"}},
+		{"no credentials", almaBase, "    password: a-long-secret-password", "", want{24, 3, "intake.sftp.password", E, "a password or authorized_keys"}},
+		{"bad key", almaBase, "    password: a-long-secret-password", "    authorized_keys: [ssh-ed25519 AAAAnotakey]", want{26, 23, "intake.sftp.authorized_keys[0]", E, "is not an SSH public key"}},
 		{"api key missing", alephBase, "  api_key: 0123456789abcdef0123", "", want{16, 1, "intake.api_key", E, "the key ALEPH sends in X-API-Key"}},
 		{"api key short", alephBase, "api_key: 0123456789abcdef0123", "api_key: short", want{18, 12, "intake.api_key", W, "shorter than 16 characters"}},
 		{"max file size", alephBase, "  api_key: 0123456789abcdef0123", "  api_key: 0123456789abcdef0123\n  max_file_size: -1", want{19, 18, "intake.max_file_size", E, "positive number of bytes"}},
@@ -216,27 +222,27 @@ func TestProfileChecks(t *testing.T) {
 		{"fixed overlap", fixedBase, "start: 24", "start: 20", want{24, 9, "intake.text_layout.columns[2]", E, "characters 20-49 overlap column 2 (characters 10-23)"}},
 		{"header lines", fixedBase, "header_lines: 1", "header_lines: -1", want{20, 19, "intake.text_layout.header_lines", E, "must be 0 or more"}},
 		// style
-		{"prefix", almaBase, "intake:\n", "style: {prefix: \"ns:1\"}\nintake:\n", want{16, 17, "style.prefix", E, "is not a valid XML namespace prefix"}},
-		{"prefix xml", almaBase, "intake:\n", "style: {prefix: xmlns}\nintake:\n", want{16, 17, "style.prefix", E, "reserved by XML"}},
-		{"no namespace", almaBase, "intake:\n", "style: {no_namespace: true}\nintake:\n", want{16, 23, "style.no_namespace", W, "ALMA rejects namespace-less messages"}},
-		{"both namespaces", almaBase, "intake:\n", "style: {no_namespace: true, default_namespace: true}\nintake:\n", want{16, 23, "style.no_namespace", E, "exclude each other"}},
-		{"unqualified version", almaBase, "intake:\n", "style: {unqualified_version: true}\nintake:\n", want{16, 30, "style.unqualified_version", W, "not schema-valid NCIP 2"}},
+		{"prefix", almaBase, "intake:\n", "style: {prefix: \"ns:1\"}\nintake:\n", want{22, 17, "style.prefix", E, "is not a valid XML namespace prefix"}},
+		{"prefix xml", almaBase, "intake:\n", "style: {prefix: xmlns}\nintake:\n", want{22, 17, "style.prefix", E, "reserved by XML"}},
+		{"no namespace", almaBase, "intake:\n", "style: {no_namespace: true}\nintake:\n", want{22, 23, "style.no_namespace", W, "ALMA rejects namespace-less messages"}},
+		{"both namespaces", almaBase, "intake:\n", "style: {no_namespace: true, default_namespace: true}\nintake:\n", want{22, 23, "style.no_namespace", E, "exclude each other"}},
+		{"unqualified version", almaBase, "intake:\n", "style: {unqualified_version: true}\nintake:\n", want{22, 30, "style.unqualified_version", W, "not schema-valid NCIP 2"}},
 		{"omit doctype", alephBase, "intake:\n", "style: {omit_doctype: true}\nintake:\n", want{16, 23, "style.omit_doctype", W, "without it a peer may not tell NCIP 1 from NCIP 2"}},
-		{"version", almaBase, "intake:\n", "style: {version: \"http://www.niso.org/ncip/v1_0/imp1/dtd/ncip_v1_0.dtd\"}\nintake:\n", want{16, 18, "style.version", W, "is not a NCIP 2 version string"}},
-		{"indent", almaBase, "intake:\n", "style: {indent: \"--\"}\nintake:\n", want{16, 17, "style.indent", E, "only spaces and tabs"}},
+		{"version", almaBase, "intake:\n", "style: {version: \"http://www.niso.org/ncip/v1_0/imp1/dtd/ncip_v1_0.dtd\"}\nintake:\n", want{22, 18, "style.version", W, "is not a NCIP 2 version string"}},
+		{"indent", almaBase, "intake:\n", "style: {indent: \"--\"}\nintake:\n", want{22, 17, "style.indent", E, "only spaces and tabs"}},
 		// retry
-		{"retry negative", almaBase, "intake:\n", "retry: {initial: -1s}\nintake:\n", want{16, 18, "retry.initial", E, "must not be negative"}},
-		{"retry concurrency", almaBase, "intake:\n", "retry: {concurrency: 65}\nintake:\n", want{16, 22, "retry.concurrency", E, "must be from 0 (meaning 4) to 64"}},
-		{"retry max", almaBase, "intake:\n", "retry: {initial: 2s, max: 1s}\nintake:\n", want{16, 27, "retry.max", W, "shorter than retry.initial"}},
+		{"retry negative", almaBase, "intake:\n", "retry: {initial: -1s}\nintake:\n", want{22, 18, "retry.initial", E, "must not be negative"}},
+		{"retry concurrency", almaBase, "intake:\n", "retry: {concurrency: 65}\nintake:\n", want{22, 22, "retry.concurrency", E, "must be from 0 (meaning 4) to 64"}},
+		{"retry max", almaBase, "intake:\n", "retry: {initial: 2s, max: 1s}\nintake:\n", want{22, 27, "retry.max", W, "shorter than retry.initial"}},
 		// decoding
 		{"unknown key", almaBase, "name: alma-main", "nmae: alma-main", want{1, 1, "nmae", E, `unknown key "nmae" (did you mean name?)`}},
 		{"unknown nested key", almaBase, "  profile_code: ANNEX", "  profile_code: ANNEX\n  agency: X", want{8, 3, "alma.agency", E, "the keys allowed here are ncip_url"}},
-		{"wrong type int", almaBase, "intake:\n", "retry: {concurrency: abc}\nintake:\n", want{16, 22, "retry.concurrency", E, `must be a whole number, not "abc"`}},
-		{"wrong type duration", almaBase, "intake:\n", "retry: {timeout: 10}\nintake:\n", want{16, 18, "retry.timeout", E, "must be a duration such as 500ms"}},
-		{"wrong type bool", almaBase, "intake:\n", "style: {no_namespace: maybe}\nintake:\n", want{16, 23, "style.no_namespace", E, "must be true or false"}},
-		{"wrong type list", almaBase, "allowed_networks: [66.151.7.0/24]", "allowed_networks: 66.151.7.0/24", want{21, 23, "intake.sftp.allowed_networks", E, "must be a list"}},
+		{"wrong type int", almaBase, "intake:\n", "retry: {concurrency: abc}\nintake:\n", want{22, 22, "retry.concurrency", E, `must be a whole number, not "abc"`}},
+		{"wrong type duration", almaBase, "intake:\n", "retry: {timeout: 10}\nintake:\n", want{22, 18, "retry.timeout", E, "must be a duration such as 500ms"}},
+		{"wrong type bool", almaBase, "intake:\n", "style: {no_namespace: maybe}\nintake:\n", want{22, 23, "style.no_namespace", E, "must be true or false"}},
+		{"wrong type list", almaBase, "allowed_networks: [66.151.7.0/24]", "allowed_networks: 66.151.7.0/24", want{27, 23, "intake.sftp.allowed_networks", E, "must be a list"}},
 		{"wrong type section", almaBase, "desk: MAIN.CIRC", "desk: [MAIN.CIRC]", want{8, 9, "alma.desk", E, "must be a single value, not a list"}},
-		{"wrong type table", almaBase, "    MAIN/ANNEX: MAIN-ANNEX", "    - MAIN-ANNEX", want{12, 5, "translation.collections", E, "must be a table of CODE: VALUE lines, not a list"}},
+		{"wrong type table", almaBase, "    MAIN/ANNEX: MAIN-ANNEX", "    - MAIN-ANNEX", want{13, 5, "translation.collections", E, "must be a table of CODE: VALUE lines, not a list"}},
 		{"duplicate key", almaBase, "  checkout_user: ANNEX-USER", "  checkout_user: ANNEX-USER\n  desk: CIRC", want{10, 3, "alma.desk", E, `"desk" is written twice in this mapping (first on line 8)`}},
 		{"max file size type", alephBase, "  api_key: 0123456789abcdef0123", "  api_key: 0123456789abcdef0123\n  max_file_size: 64MiB", want{19, 18, "intake.max_file_size", E, "must be a whole number"}},
 	}
@@ -317,7 +323,7 @@ func TestFileLevelProblems(t *testing.T) {
 		{"list", "- a\n- b\n", 1, "must be a mapping of keys such as name:"},
 		{"syntax", "name: a\nsystem: [alma\n", 2, "YAML syntax"},
 		{"tab", "name: a\n\tsystem: alma\n", 2, "YAML syntax"},
-		{"two documents", almaBase + "---\nname: b\n", 23, "more than one YAML document"},
+		{"two documents", almaBase + "---\nname: b\n", 29, "more than one YAML document"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, probs := ParseProfile("p.yaml", []byte(tc.data))
@@ -483,15 +489,15 @@ func TestFacilityChecks(t *testing.T) {
 		{"profile unreadable", "- aleph.yaml", "- aleph2.yaml", nil, want{9, 5, "profiles[1]", E, "cannot read the profile file: aleph2.yaml: file does not exist"}},
 		{"profile twice", "- aleph.yaml", "- alma.yaml", nil, want{9, 5, "profiles[1]", E, "is already listed as profiles[0]"}},
 		{"unknown stop", "", "", map[string]string{"alma.yaml": edit(t, almaBase, "MAIN: MAIN-CIRC", "MAIN: LAW-CIRC")},
-			want{15, 13, "translation.stops.libraries.MAIN", E, `stop "LAW-CIRC" is not one of the facility's stops (MAIN-CIRC, OLD-CIRC)`}},
+			want{16, 13, "translation.stops.libraries.MAIN", E, `stop "LAW-CIRC" is not one of the facility's stops (MAIN-CIRC, OLD-CIRC)`}},
 		{"unknown user stop", "", "", map[string]string{"aleph.yaml": edit(t, alephBase, "MAIN-CIRC: CAIAUSER", "SCI-CIRC: CAIAUSER")},
 			want{9, 5, "aleph.users.SCI-CIRC", E, `stop "SCI-CIRC" is not one of the facility's stops`}},
 		{"inactive stop", "", "", map[string]string{"alma.yaml": edit(t, almaBase, "MAIN: MAIN-CIRC", "MAIN: OLD-CIRC")},
-			want{15, 13, "translation.stops.libraries.MAIN", W, "stop OLD-CIRC is not active"}},
+			want{16, 13, "translation.stops.libraries.MAIN", W, "stop OLD-CIRC is not active"}},
 		{"same name", "", "", map[string]string{"aleph.yaml": edit(t, alephBase, "name: aleph-main", "name: alma-main")},
 			want{1, 7, "name", E, `profile name "alma-main" is already used by p.yaml`}},
 		{"same account", "- aleph.yaml", "- alma2.yaml", map[string]string{"alma2.yaml": edit(t, almaBase, "name: alma-main", "name: alma-law")},
-			want{19, 14, "intake.sftp.account", E, `SFTP account "princeton" is already used`}},
+			want{25, 14, "intake.sftp.account", E, `SFTP account "princeton" is already used`}},
 		{"facility key reused", "api_key: 0123456789abcdef-facility", "api_key: 0123456789abcdef0123", nil,
 			want{18, 12, "intake.api_key", E, "is the facility's own api_key"}},
 		{"inventory profile", "profile: aleph-main}", "profile: aleph-law}", nil, want{12, 61, "inventory[1].profile", E, `no profile is named "aleph-law"`}},

@@ -64,6 +64,12 @@ type ALMA struct {
 	CheckOutUser string `yaml:"checkout_user" json:"checkout_user"`
 	// CancelRequestType is the RequestType of CancelRequestItem; "" means "Hold" (assumed).
 	CancelRequestType string `yaml:"cancel_request_type,omitempty" json:"cancel_request_type,omitempty"`
+	// ERetrievalNCIP says whether an e-retrieval (a digitization request:
+	// the item is pulled, scanned and refiled) is reported to ALMA with
+	// CheckOutItem and CheckInItem like a physical retrieval. The public
+	// record is silent, so the default (false: no NCIP) is assumed and
+	// annex validate says so until the profile states it.
+	ERetrievalNCIP bool `yaml:"e_retrieval_ncip,omitempty" json:"e_retrieval_ncip,omitempty"`
 }
 
 // ALEPH is an ALEPH connection, in CaiaSoft's terms (DESIGN §1.2).
@@ -83,22 +89,44 @@ type ALEPH struct {
 
 // Translation tables (DESIGN §1.1). Keys are the library's codes.
 type Translation struct {
-	// Collections maps an ALMA library ("MAIN") or library/location ("MAIN/ANNEX"), or an
-	// ALEPH sublibrary, to a facility collection; the more specific key wins.
+	// Collections maps the request's item home to a facility collection:
+	// an ALMA library/location ("MAIN/STORAGE"), a location alone
+	// ("STORAGE"), or a library ("MAIN"), tried in that order; for ALEPH a
+	// sublibrary. Digitization requests carry no library, so the location
+	// keys are what finds them.
 	Collections map[string]string `yaml:"collections" json:"collections"`
 	// Materials maps a material type to a facility material.
 	Materials map[string]string `yaml:"materials,omitempty" json:"materials,omitempty"`
-	// Stops maps the request's pickup to a circulation stop, tried in order:
-	// pickup location (ALMA) or pickup name (ALEPH), then library or
-	// sublibrary, then institution code.
+	// Stops maps the request's pickup to a circulation stop; see Stops.
 	Stops Stops `yaml:"stops" json:"stops"`
 }
 
-// Stops are the circulation-stop tables.
+// Stops are the circulation-stop tables, keyed as CaiaSoft keys them by
+// what the library's file carries. A request's stop is found in this
+// order: Desks (ALMA's pickup/desk, a desk name), PickupLocations (ALEPH's
+// pickup location, or the pickupLocation code of annex's legacy export),
+// PickupLibraries (ALMA's pickup/library: a library name, or
+// PERSONAL_DELIVERY), Libraries (ALMA's libraryCode, ALEPH's sublibrary
+// code), Institutions (the institution code).
 type Stops struct {
+	Desks           map[string]string `yaml:"desks,omitempty" json:"desks,omitempty"`
 	PickupLocations map[string]string `yaml:"pickup_locations,omitempty" json:"pickup_locations,omitempty"`
+	PickupLibraries map[string]string `yaml:"pickup_libraries,omitempty" json:"pickup_libraries,omitempty"`
 	Libraries       map[string]string `yaml:"libraries,omitempty" json:"libraries,omitempty"`
 	Institutions    map[string]string `yaml:"institutions,omitempty" json:"institutions,omitempty"`
+}
+
+// StopTable is one circulation-stop table and the request value it is keyed by.
+type StopTable struct {
+	// Name is the table's YAML key under translation.stops.
+	Name  string
+	Table map[string]string
+}
+
+// Tables lists the stop tables in the order a request's stop is looked up.
+func (s *Stops) Tables() []StopTable {
+	return []StopTable{{"desks", s.Desks}, {"pickup_locations", s.PickupLocations}, {"pickup_libraries", s.PickupLibraries},
+		{"libraries", s.Libraries}, {"institutions", s.Institutions}}
 }
 
 // Intake is how the library's request files reach the facility.
