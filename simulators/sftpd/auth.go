@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	gliderssh "github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -103,22 +104,27 @@ func (a *account) allows(addr netip.Addr) bool {
 // which comes first so that a client outside the allow-list learns nothing
 // about the credentials. It audits and returns nil on refusal.
 func (s *Server) checkSource(ctx gliderssh.Context) *account {
-	refuse := func(reason string) *account {
+	acct, reason := s.lookup(ctx)
+	if acct == nil {
 		s.record(AuditEntry{Account: ctx.User(), RemoteAddr: ctx.RemoteAddr().String(), Event: EventLoginRefused, Detail: reason})
-		return nil
 	}
+	return acct
+}
+
+// lookup is checkSource without the audit: nil and the reason on refusal.
+func (s *Server) lookup(ctx gliderssh.Context) (*account, string) {
 	acct := s.accounts[ctx.User()]
 	if acct == nil {
-		return refuse("unknown account")
+		return nil, "unknown account"
 	}
 	ip, ok := remoteIP(ctx.RemoteAddr())
 	if !ok {
-		return refuse(fmt.Sprintf("source address %s not allowed", ctx.RemoteAddr()))
+		return nil, fmt.Sprintf("source address %s not allowed", ctx.RemoteAddr())
 	}
 	if !acct.allows(ip) {
-		return refuse(fmt.Sprintf("source address %s not allowed", ip))
+		return nil, fmt.Sprintf("source address %s not allowed", ip)
 	}
-	return acct
+	return acct, ""
 }
 
 func remoteIP(addr net.Addr) (netip.Addr, bool) {
@@ -133,13 +139,30 @@ func remoteIP(addr net.Addr) (netip.Addr, bool) {
 	return ap.Addr().Unmap(), true
 }
 
-// passwordAuth is gliderlabs' PasswordHandler.
+// passwordAuth is gliderlabs' PasswordHandler. A source or account that
+// is backing off (see LoginBackoff) is refused before anything is checked.
 func (s *Server) passwordAuth(ctx gliderssh.Context, password string) bool {
-	acct := s.checkSource(ctx)
-	if acct == nil {
+	ip, _ := remoteIP(ctx.RemoteAddr())
+	src := sourceKey(ip)
+	refuse := func(account, reason string, b backoff, backing bool) bool {
+		if backing {
+			reason += "; " + b.String()
+		}
+		s.record(AuditEntry{Account: account, RemoteAddr: ctx.RemoteAddr().String(), Event: EventLoginRefused, Detail: reason})
+		s.holdReply(b)
 		return false
 	}
-	reason := ""
+	if b, ok := s.limit.sourceBackoff(src); ok {
+		return refuse(ctx.User(), "password not checked", b, true)
+	}
+	acct, reason := s.lookup(ctx)
+	if acct == nil {
+		b, backing := s.limit.fail("", src)
+		return refuse(ctx.User(), reason, b, backing)
+	}
+	if b, ok := s.limit.accountBackoff(acct.name); ok {
+		return refuse(acct.name, "password not checked", b, true)
+	}
 	// Hashing both sides gives equal lengths, so the comparison's time does
 	// not depend on where or whether the passwords differ.
 	sum := sha256.Sum256([]byte(password))
@@ -150,10 +173,26 @@ func (s *Server) passwordAuth(ctx gliderssh.Context, password string) bool {
 		reason = "wrong password"
 	}
 	if reason != "" {
-		s.record(AuditEntry{Account: acct.name, RemoteAddr: ctx.RemoteAddr().String(), Event: EventLoginRefused, Detail: reason})
-		return false
+		b, backing := s.limit.fail(acct.name, src)
+		return refuse(acct.name, reason, b, backing)
 	}
+	s.limit.succeed(acct.name)
 	return true
+}
+
+// holdReply delays a refusal while its account or source backs off, on
+// this connection's goroutine only (no lock is held), and never past Close.
+func (s *Server) holdReply(b backoff) {
+	d := min(b.wait, s.limit.cfg.ReplyDelay)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done:
+	}
 }
 
 // publicKeyAuth is gliderlabs' PublicKeyHandler. It only says whether the

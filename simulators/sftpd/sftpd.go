@@ -61,6 +61,10 @@ type Config struct {
 	OnUpload    func(Upload)
 	Logger      *slog.Logger // nil = discard
 	MaxFileSize int64        // per-file size cap in bytes; 0 means DefaultMaxFileSize
+	// LoginBackoff slows down repeated password failures; the zero value is the default.
+	LoginBackoff LoginBackoff
+	// Clock times LoginBackoff; nil means time.Now.
+	Clock func() time.Time
 }
 
 // Upload is the event for a finished upload.
@@ -81,6 +85,7 @@ type Server struct {
 	// loginGrace is how long a connection may take to log in.
 	loginGrace time.Duration
 	accounts   map[string]*account
+	limit      *limiter
 	signer     gossh.Signer
 	ln         net.Listener
 	ssh        *gliderssh.Server
@@ -111,6 +116,7 @@ func start(cfg Config, loginGrace time.Duration) (*Server, error) {
 		maxSize:    cfg.MaxFileSize,
 		done:       make(chan struct{}),
 		conns:      make(map[*trackedConn]struct{}),
+		limit:      newLimiter(cfg.LoginBackoff, cfg.Clock),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
