@@ -15,7 +15,7 @@
 //	POST /api/floor/v1/retrieve|refile|missing  {"barcode":"…"}
 //	POST /api/floor/v1/accession              {"barcode","collection","material","tray","profile"}
 //	POST /api/floor/v1/picklist               {"barcodes":["…",…]}: retrieve them all in one transaction; one result each
-//	GET  /api/alerts/v1, /api/requests/v1, /api/outbox/v1
+//	GET  /api/alerts/v1, /api/requests/v1, /api/outbox/v1 [?limit=N][&after=CURSOR]  one page, oldest first (see listing)
 //	POST /api/ncip                            NCIP 2 DeleteItem responder (ALMA → facility); no key, ALMA
 //	                                          is checked by its agencies; always HTTP 200 with NCIP
 //
@@ -40,6 +40,7 @@ import (
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/paging"
 )
 
 // Body caps.
@@ -102,9 +103,11 @@ type Backend interface {
 	Refile(ctx context.Context, barcode string) error
 	MarkMissing(ctx context.Context, barcode string) error
 	Accession(ctx context.Context, item profile.InventoryItem) error
-	Alerts(ctx context.Context) ([]store.Alert, error)
-	Requests(ctx context.Context) ([]store.Request, error)
-	Outbox(ctx context.Context) ([]store.Message, error)
+	// AlertsPage, RequestsPage and OutboxPage list up to limit rows whose
+	// cursor (an alert's or message's id, a request's seq) is greater than after.
+	AlertsPage(ctx context.Context, after int64, limit int) ([]store.Alert, error)
+	RequestsPage(ctx context.Context, after int64, limit int) ([]store.SeqRequest, error)
+	OutboxPage(ctx context.Context, after int64, limit int) ([]store.Message, error)
 	// ServeNCIP answers one NCIP message (DeleteItem) with NCIP.
 	ServeNCIP(ctx context.Context, body []byte) []byte
 }
@@ -140,37 +143,47 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/circstoplist/v1/{which}", s.facility(s.stopList))
 	mux.HandleFunc("POST /api/floor/v1/picklist", s.facility(s.pickList))
 	mux.HandleFunc("POST /api/floor/v1/{op}", s.facility(s.floor))
-	mux.HandleFunc("GET /api/alerts/v1", s.facility(func(w http.ResponseWriter, r *http.Request) {
-		listAnswer(w, "alerts", orEmpty(s.cfg.Backend.Alerts(r.Context())))
-	}))
-	mux.HandleFunc("GET /api/requests/v1", s.facility(func(w http.ResponseWriter, r *http.Request) {
-		listAnswer(w, "requests", orEmpty(s.cfg.Backend.Requests(r.Context())))
-	}))
-	mux.HandleFunc("GET /api/outbox/v1", s.facility(func(w http.ResponseWriter, r *http.Request) {
-		listAnswer(w, "messages", orEmpty(s.cfg.Backend.Outbox(r.Context())))
-	}))
+	mux.HandleFunc("GET /api/alerts/v1", s.facility(listing("alerts", s.cfg.Backend.AlertsPage,
+		func(a store.Alert) int64 { return a.ID })))
+	mux.HandleFunc("GET /api/requests/v1", s.facility(listing("requests", s.cfg.Backend.RequestsPage,
+		func(q store.SeqRequest) int64 { return q.Seq })))
+	mux.HandleFunc("GET /api/outbox/v1", s.facility(listing("messages", s.cfg.Backend.OutboxPage,
+		func(m store.Message) int64 { return m.ID })))
 	mux.HandleFunc("POST /api/ncip", s.ncip)
 	return mux
 }
 
-type listed[T any] struct {
-	rows []T
-	err  error
-}
-
-func orEmpty[T any](rows []T, err error) listed[T] {
-	if rows == nil {
-		rows = []T{}
+// listing serves one page of a list endpoint:
+//
+//	{"success":true,"error":"","requests":[…],"count":"1000","next":"/api/requests/v1?after=1000&limit=1000"}
+//
+// next is there only when more rows follow. The query takes limit
+// (default 1,000, at most 10,000) and after (a cursor from next) and
+// nothing else.
+func listing[T any](key string, page func(context.Context, int64, int) ([]T, error), cursor func(T) int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := paging.Parse(r.URL.Query())
+		if err != nil {
+			fail(w, http.StatusBadRequest, err)
+			return
+		}
+		// One row more than the page tells whether another page follows.
+		rows, err := page(r.Context(), p.After, p.Limit+1)
+		if err != nil {
+			fail(w, statusOf(err), err)
+			return
+		}
+		body := map[string]any{"success": true, "error": ""}
+		if len(rows) > p.Limit {
+			rows = rows[:p.Limit]
+			body["next"] = p.Next(r.URL, cursor(rows[len(rows)-1]))
+		}
+		if rows == nil {
+			rows = []T{}
+		}
+		body[key], body["count"] = rows, strconv.Itoa(len(rows))
+		writeJSON(w, http.StatusOK, body)
 	}
-	return listed[T]{rows, err}
-}
-
-func listAnswer[T any](w http.ResponseWriter, key string, l listed[T]) {
-	if l.err != nil {
-		fail(w, http.StatusInternalServerError, l.err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", key: l.rows, "count": strconv.Itoa(len(l.rows))})
 }
 
 // keyMatches compares in constant time; an empty configured key never matches.

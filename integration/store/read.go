@@ -31,15 +31,60 @@ func (s *Store) Messages(ctx context.Context) ([]Message, error) {
 
 // Alerts lists alerts, oldest first.
 func (s *Store) Alerts(ctx context.Context) ([]Alert, error) {
-	return list(ctx, s.db, `SELECT id, time, kind, profile, request_id, barcode, message FROM alerts ORDER BY id`, nil,
-		func(r scanner) (Alert, error) {
-			var a Alert
-			var t string
-			err := r.Scan(&a.ID, &t, &a.Kind, &a.Profile, &a.RequestID, &a.Barcode, &a.Message)
-			a.Time = parseStamp(t)
-			return a, err
+	return list(ctx, s.db, `SELECT `+alertCols+` FROM alerts ORDER BY id`, nil, scanAlert)
+}
+
+const alertCols = `id, time, kind, profile, request_id, barcode, message`
+
+func scanAlert(r scanner) (Alert, error) {
+	var a Alert
+	var t string
+	err := r.Scan(&a.ID, &t, &a.Kind, &a.Profile, &a.RequestID, &a.Barcode, &a.Message)
+	a.Time = parseStamp(t)
+	return a, err
+}
+
+// The pages below serve the engine's list endpoints: each reads at most
+// limit rows after a cursor through the table's key, so a listing costs
+// its page whatever the history's length.
+
+// AlertsAfter lists up to limit alerts with an id greater than after, oldest first.
+func (s *Store) AlertsAfter(ctx context.Context, after int64, limit int) ([]Alert, error) {
+	return list(ctx, s.db, `SELECT `+alertCols+` FROM alerts WHERE id > ? ORDER BY id LIMIT ?`, []any{after, limit}, scanAlert)
+}
+
+// MessagesAfter lists up to limit outbox messages with an id greater than after, oldest first.
+func (s *Store) MessagesAfter(ctx context.Context, after int64, limit int) ([]Message, error) {
+	return list(ctx, s.db, `SELECT `+msgCols+` FROM outbox WHERE id > ? ORDER BY id LIMIT ?`, []any{after, limit}, scanMessage)
+}
+
+// SeqRequest is a request with its place in arrival order, the cursor of
+// a page of requests (a request's own key is two strings).
+type SeqRequest struct {
+	Seq int64 `json:"seq"`
+	Request
+}
+
+// RequestsAfter lists up to limit requests that arrived after the one
+// numbered after, in arrival order.
+func (s *Store) RequestsAfter(ctx context.Context, after int64, limit int) ([]SeqRequest, error) {
+	// Requests are never deleted nor replaced, so rowid is their arrival order.
+	return list(ctx, s.db, `SELECT rowid, `+requestCols+` FROM requests WHERE rowid > ? ORDER BY rowid LIMIT ?`, []any{after, limit},
+		func(r scanner) (SeqRequest, error) {
+			var q SeqRequest
+			var err error
+			q.Request, err = scanRequest(seqScanner{r, &q.Seq})
+			return q, err
 		})
 }
+
+// seqScanner reads a leading rowid before the columns its caller scans.
+type seqScanner struct {
+	scanner
+	seq *int64
+}
+
+func (s seqScanner) Scan(dest ...any) error { return s.scanner.Scan(append([]any{s.seq}, dest...)...) }
 
 // Files lists claimed files, oldest first.
 func (s *Store) Files(ctx context.Context) ([]File, error) {
