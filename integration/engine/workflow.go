@@ -154,7 +154,7 @@ func (e *Engine) decide(tx *store.Tx, p *profile.Profile, r *requestfile.Request
 		return item, d, false, nil
 	}
 	q.Stop = stop
-	q.Collection, q.Warnings = translateCollection(p, r, item, q.Warnings)
+	q.Collection, q.Warnings = translateCollection(p, r, q.Warnings)
 	return item, nil, false, nil
 }
 
@@ -227,10 +227,11 @@ func (e *Engine) translateStop(p *profile.Profile, r *requestfile.Request, direc
 
 // translateCollection finds the request's facility collection by
 // library/location, location alone, then library (digitization requests
-// carry no library). A collection that is missing, or that differs from
-// the item's in the inventory, is a warning, not a denial: the item is
-// already known to belong to this library connection.
-func translateCollection(p *profile.Profile, r *requestfile.Request, item store.Item, warnings []string) (string, []string) {
+// carry no library). A missing collection is a warning, not a denial: the
+// item is already known to belong to this library connection. ALMA's
+// libraryCode is the pickup library, so for a request picked up at another
+// library the collection found may differ from the item's own.
+func translateCollection(p *profile.Profile, r *requestfile.Request, warnings []string) (string, []string) {
 	t := p.Translation.Collections
 	var keys []string
 	if r.Library != "" && r.Location != "" {
@@ -243,9 +244,6 @@ func translateCollection(p *profile.Profile, r *requestfile.Request, item store.
 			continue
 		}
 		if c := t[k]; c != "" {
-			if item.Collection != "" && c != item.Collection {
-				warnings = append(warnings, fmt.Sprintf("translation.collections %q gives collection %s, but item %s is in collection %s", k, c, item.Barcode, item.Collection))
-			}
 			return c, warnings
 		}
 		tried = append(tried, strconv.Quote(k))

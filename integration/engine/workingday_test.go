@@ -74,10 +74,12 @@ func apiRequests(t *testing.T, w *almaWorld) map[string]engine.RequestRow {
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/api/requests/v1", nil)
 	req.Header.Set("X-API-Key", w.cfg.Facility.APIKey)
-	var rows []engine.RequestRow
-	do(t, req, http.StatusOK, &rows)
+	var page struct {
+		Requests []engine.RequestRow `json:"requests"`
+	}
+	do(t, req, http.StatusOK, &page)
 	out := map[string]engine.RequestRow{}
-	for _, r := range rows {
+	for _, r := range page.Requests {
 		out[r.ID] = r
 	}
 	return out
