@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/annexlab/annex/ncip/internal/hostile"
 )
 
 // Parse used to build its tree from encoding/xml's RawToken; it now has its
@@ -28,6 +30,8 @@ import (
 //     and attribute values.
 //  3. Character references to surrogates (&#xD800;): not Chars; encoding/xml
 //     turned them into U+FFFD.
+//  4. More than MaxAttrs attributes on an element or MaxNamespaceDecls
+//     namespace declarations in a document (issue 11, item 3).
 //
 // Error lines: the new parser reports the line of the offending character;
 // encoding/xml reported an illegal character in text or an attribute on the
@@ -66,6 +70,10 @@ func stricterKind(err error) string {
 		return "duplicate attribute"
 	case strings.HasPrefix(se.Msg, "illegal character code"):
 		return "illegal character"
+	case strings.Contains(se.Msg, "attributes (the limit)"):
+		return "attribute cap"
+	case strings.Contains(se.Msg, "namespace declarations in the document (the limit)"):
+		return "namespace cap"
 	}
 	return ""
 }
@@ -85,6 +93,20 @@ func allowedStricter(data []byte, err error, want *Document) bool {
 			}
 		})
 		return dup
+	case "attribute cap":
+		over := false
+		want.Root.Walk(func(el *Element, _ string) { over = over || len(el.Attrs) > MaxAttrs })
+		return over
+	case "namespace cap":
+		decls := 0
+		want.Root.Walk(func(el *Element, _ string) {
+			for _, a := range el.Attrs {
+				if a.IsNamespaceDecl() {
+					decls++
+				}
+			}
+		})
+		return decls > MaxNamespaceDecls
 	case "illegal character":
 		text, terr := toUTF8(data, &Document{})
 		if terr != nil {
@@ -237,6 +259,14 @@ func hostileXML() []string {
 		"", " ", "<", "<a", "<a ", "<a b", "<a b=", "<a b='", "<a b='1'", "<a>", "</", "<!", "<!-", "<!--", "<![",
 		"\xef\xbb\xbf<a/>", "\xff\xfe<\x00a\x00/\x00>\x00", "<?xml version='1.0' encoding='ISO-8859-1'?><a>\xe9</a>",
 		"<a>\x80\x81</a>", "<a \xe9='1'/>", "<a>x</a>\r\n<!-- trailing -->\r\n<?pi?>\r\n",
+		// Attribute and namespace-declaration caps (issue 11, item 3), at and
+		// over, and past the point where the parser switches to maps.
+		string(hostile.OneElement(MaxAttrs)), string(hostile.OneElement(MaxAttrs + 1)),
+		"<r" + hostile.Attrs(attrScan+2) + "><b" + hostile.Attrs(attrScan+2) + "/></r>",
+		"<a" + hostile.Attrs(attrScan+2) + " a0='x'/>",
+		string(hostile.Declarations(MaxNamespaceDecls, 2000)), string(hostile.Declarations(MaxNamespaceDecls+1, 2000)),
+		string(hostile.NestedDeclarations(MaxNamespaceDecls, 8)), string(hostile.NestedDeclarations(nsScan+2, 3)),
+		string(hostile.NestedDeclarations(nsScan-2, 3)),
 	}
 }
 

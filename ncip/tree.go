@@ -18,6 +18,19 @@ const DefaultMaxSize = 1 << 20
 // anything that walks the tree recursively. The deepest NCIP 2 message is far shallower.
 const maxDepth = 100
 
+// MaxAttrs caps the attributes of one element, namespace declarations
+// included. NCIP declares at most two attributes on any element (version and
+// Scheme); real peers add xmlns, xmlns:xsi and xsi:schemaLocation, so the
+// busiest real root carries about six. 256 leaves forty-fold room while
+// refusing the hostile shape: one element with 149k attributes.
+const MaxAttrs = 256
+
+// MaxNamespaceDecls caps the namespace declarations of one document. Real
+// messages declare one to three (the corpus: at most three); a client that
+// redeclares its namespace on every element of a few-hundred-element
+// message stays well under 1,024, while 40k declarations are refused.
+const MaxNamespaceDecls = 1024
+
 // Document is a parsed XML message: the element tree with positions, and what
 // the prolog said. It is what the decoder, the conformance checker and the
 // comparison all read, so each sees the message exactly as it was written.

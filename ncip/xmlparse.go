@@ -34,7 +34,25 @@ type frame struct {
 	raw int
 }
 
-type nsDecl struct{ prefix, uri string }
+type nsDecl struct {
+	prefix, uri string
+	// shadows is the index in parser.ns of the declaration of the same
+	// prefix that this one hides, -1 for none; kept once parser.nsIndex exists.
+	shadows int
+}
+
+// attrKey is an attribute's name as written, for the duplicate check.
+type attrKey struct{ prefix, local string }
+
+// attrScan and nsScan are how many attributes of a tag, and namespace
+// declarations in scope, are searched one by one; past them a map takes
+// over, so hostile input (up to MaxAttrs attributes on every element,
+// MaxNamespaceDecls declarations above every element) costs linear time
+// while an ordinary message allocates no map.
+const (
+	attrScan = 16
+	nsScan   = 16
+)
 
 type parser struct {
 	src []byte
@@ -52,6 +70,17 @@ type parser struct {
 	// element's Children are cut from it once, when the element closes.
 	kids []*Element
 	ns   []nsDecl
+	// nsIndex maps each prefix in scope to its innermost declaration in ns;
+	// nil until ns outgrows nsScan.
+	nsIndex map[string]int
+	// nsDecls counts the document's namespace declarations against MaxNamespaceDecls.
+	nsDecls int
+	// attrSeen holds the names of the current tag's attributes once it has
+	// more than attrScan; it is emptied key by key when the tag ends.
+	attrSeen map[attrKey]struct{}
+	// probes counts the comparisons and map probes made by the duplicate
+	// check and namespace lookups: tests hold it linear in the input.
+	probes int
 	// text holds the character data of every open element, innermost last,
 	// for the same reason.
 	text    []byte
@@ -76,6 +105,10 @@ type parser struct {
 }
 
 func buildTree(text []byte, doc *Document) error {
+	return newParser(text, doc).parse()
+}
+
+func newParser(text []byte, doc *Document) *parser {
 	p := &parser{src: text, s: string(text), doc: doc, ln: 1}
 	// The counts are cheap (vectorised) and bound the slabs for ordinary
 	// messages; the caps keep hostile input from reserving much up front.
@@ -85,11 +118,11 @@ func buildTree(text []byte, doc *Document) error {
 	p.attrs = make([]Attr, 0, min(bytes.Count(text, []byte("=")), 128))
 	p.frames = p.frameBuf[:0]
 	p.kids = p.kidBuf[:0]
-	p.ns = append(p.nsBuf[:0], nsDecl{"xml", xmlNamespace})
+	p.ns = append(p.nsBuf[:0], nsDecl{"xml", xmlNamespace, -1})
 	p.pending = p.pendBuf[:0]
 	p.text = p.textBuf[:0]
 	p.scratch = p.scratchBuf[:0]
-	return p.parse()
+	return p
 }
 
 // lineAt returns the line and 1-based byte column of offset off, counting
@@ -526,7 +559,7 @@ func (p *parser) closeElement() {
 		f.el.Children = p.ptrs[at:len(p.ptrs):len(p.ptrs)]
 		p.kids = p.kids[:f.kidsStart]
 	}
-	p.ns = p.ns[:f.nsStart]
+	p.popNamespaces(f.nsStart)
 }
 
 func (p *parser) startTag(i int) (int, error) {
@@ -594,11 +627,8 @@ func (p *parser) startTag(i int) (int, error) {
 		if p.scratch, verbatim, err = p.expand(p.scratch[:0], k, end); err != nil {
 			return 0, err
 		}
-		// XML forbids the same attribute twice in a tag; encoding/xml did not check.
-		for _, a := range p.pending {
-			if a.Name == alocal && a.Prefix == aprefix {
-				return 0, p.errAt(at, "attribute %s appears twice in <%s>", qname(a.Prefix, a.Name), qname(prefix, local))
-			}
+		if err := p.newAttr(at, aprefix, alocal, prefix, local); err != nil {
+			return 0, err
 		}
 		value := p.s[k:end]
 		if !verbatim {
@@ -607,7 +637,54 @@ func (p *parser) startTag(i int) (int, error) {
 		p.pending = append(p.pending, Attr{Prefix: aprefix, Name: alocal, Value: value})
 		k = end + 1
 	}
+	if len(p.pending) > attrScan {
+		for _, a := range p.pending {
+			delete(p.attrSeen, attrKey{a.Prefix, a.Name})
+		}
+	}
 	return k, p.openElement(i, prefix, local, empty)
+}
+
+// newAttr admits the attribute aprefix:alocal, starting at offset at, to
+// the tag <prefix:local> being read: it must be the tag's first of that
+// name (XML forbids repeats; encoding/xml did not check), within MaxAttrs,
+// and, if it declares a namespace, within MaxNamespaceDecls.
+func (p *parser) newAttr(at int, aprefix, alocal, prefix, local string) error {
+	if len(p.pending) >= MaxAttrs {
+		return p.errAt(at, "<%s> has more than %d attributes (the limit)", qname(prefix, local), MaxAttrs)
+	}
+	if aprefix == "xmlns" || aprefix == "" && alocal == "xmlns" {
+		if p.nsDecls++; p.nsDecls > MaxNamespaceDecls {
+			return p.errAt(at, "more than %d namespace declarations in the document (the limit)", MaxNamespaceDecls)
+		}
+	}
+	dup := func() error {
+		return p.errAt(at, "attribute %s appears twice in <%s>", qname(aprefix, alocal), qname(prefix, local))
+	}
+	key := attrKey{aprefix, alocal}
+	switch n := len(p.pending); {
+	case n < attrScan:
+		for _, a := range p.pending {
+			p.probes++
+			if a.Name == alocal && a.Prefix == aprefix {
+				return dup()
+			}
+		}
+		return nil
+	case n == attrScan:
+		if p.attrSeen == nil {
+			p.attrSeen = make(map[attrKey]struct{}, MaxAttrs)
+		}
+		for _, a := range p.pending {
+			p.attrSeen[attrKey{a.Prefix, a.Name}] = struct{}{}
+		}
+	}
+	p.probes++
+	if _, ok := p.attrSeen[key]; ok {
+		return dup()
+	}
+	p.attrSeen[key] = struct{}{}
+	return nil
 }
 
 func (p *parser) openElement(i int, prefix, local string, empty bool) error {
@@ -623,9 +700,9 @@ func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 	for _, a := range p.pending {
 		switch {
 		case a.Prefix == "xmlns":
-			p.ns = append(p.ns, nsDecl{a.Name, a.Value})
+			p.pushNamespace(a.Name, a.Value)
 		case a.Prefix == "" && a.Name == "xmlns":
-			p.ns = append(p.ns, nsDecl{"", a.Value})
+			p.pushNamespace("", a.Value)
 		}
 	}
 	if len(p.elems) == cap(p.elems) {
@@ -673,12 +750,60 @@ func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 // lookup resolves a prefix in the declarations in scope, innermost first;
 // the default namespace is "" when nothing declares it.
 func (p *parser) lookup(prefix string) (string, bool) {
+	if p.nsIndex != nil {
+		p.probes++
+		if i, ok := p.nsIndex[prefix]; ok {
+			return p.ns[i].uri, true
+		}
+		return "", prefix == ""
+	}
 	for i := len(p.ns) - 1; i >= 0; i-- {
+		p.probes++
 		if p.ns[i].prefix == prefix {
 			return p.ns[i].uri, true
 		}
 	}
 	return "", prefix == ""
+}
+
+// pushNamespace brings a declaration into scope. Once more than nsScan are
+// in scope, nsIndex is built and from then on kept up to date.
+func (p *parser) pushNamespace(prefix, uri string) {
+	p.ns = append(p.ns, nsDecl{prefix, uri, -1})
+	if p.nsIndex == nil {
+		if len(p.ns) <= nsScan {
+			return
+		}
+		p.nsIndex = make(map[string]int, len(p.ns))
+		for i := range p.ns[:len(p.ns)-1] {
+			p.index(i)
+		}
+	}
+	p.index(len(p.ns) - 1)
+}
+
+// index makes p.ns[i] its prefix's innermost declaration in nsIndex.
+func (p *parser) index(i int) {
+	d := &p.ns[i]
+	if prev, ok := p.nsIndex[d.prefix]; ok {
+		d.shadows = prev
+	}
+	p.nsIndex[d.prefix] = i
+}
+
+// popNamespaces takes the declarations from ns[start:] out of scope,
+// innermost first, restoring what each one hid.
+func (p *parser) popNamespaces(start int) {
+	if p.nsIndex != nil {
+		for i := len(p.ns) - 1; i >= start; i-- {
+			if d := p.ns[i]; d.shadows >= 0 {
+				p.nsIndex[d.prefix] = d.shadows
+			} else {
+				delete(p.nsIndex, d.prefix)
+			}
+		}
+	}
+	p.ns = p.ns[:start]
 }
 
 func (p *parser) procInst(i int) (int, error) {
