@@ -215,3 +215,52 @@ func TestWorkingDayCodesOnlyProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestERetrievalNCIP: an e-retrieval (a digitization request, job ERT) is
+// pulled and refiled without telling ALMA unless the profile says
+// alma.e_retrieval_ncip (the assumed default is false); a physical one is
+// told both ways.
+func TestERetrievalNCIP(t *testing.T) {
+	for _, reports := range []bool{false, true} {
+		w := newALMAWorld(t, func(c *engine.Config, _ *alma.Config) {
+			a := *c.Profiles[0].ALMA
+			a.ERetrievalNCIP = reports
+			c.Profiles[0].ALMA = &a
+		})
+		sftpPut(t, w, w.cfg.Profiles[0], "ANNEX-20261207_070000.xml", workingDay(t))
+		const scan, physical = "39015000000014", "39015000000011"
+		for _, b := range []string{scan, physical} {
+			if err := w.eng.Retrieve(t.Context(), b); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.eng.Refile(t.Context(), b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		msgs, err := w.eng.Outbox(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[string]int{}
+		for _, m := range msgs {
+			if m.Service != "CancelRequestItem" { // owed for the file's title-level and missing requests
+				count[m.Barcode+" "+m.Service]++
+			}
+		}
+		want := map[string]int{physical + " CheckOutItem": 1, physical + " CheckInItem": 1}
+		if reports {
+			want[scan+" CheckOutItem"], want[scan+" CheckInItem"] = 1, 1
+		}
+		for k, n := range want {
+			if count[k] != n {
+				t.Errorf("e_retrieval_ncip=%v: %d %s, want %d (outbox %v)", reports, count[k], k, n, count)
+			}
+		}
+		if len(count) != len(want) {
+			t.Errorf("e_retrieval_ncip=%v: outbox %v, want %v", reports, count, want)
+		}
+		if r := requestByID(t, w.eng, "2410000010005"); r.Status != store.RequestRefiled || r.Job != engine.JobERetrieval {
+			t.Errorf("e_retrieval_ncip=%v: scan request %+v, want refiled ERT", reports, r)
+		}
+	}
+}
