@@ -1,13 +1,17 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/intake"
@@ -17,8 +21,11 @@ import (
 )
 
 // FileArrived is the "a file arrived" event: annex up wires the SFTP
-// server's upload events here. The file is claimed and processed at once;
-// a file outside every inbox is an error, a hidden (partial) file is ignored.
+// server's upload events here. The file is claimed and processed at once,
+// after any file claimed before it. A file elsewhere in the profile's SFTP
+// account (a subdirectory of the inbox) can never be read as a request
+// file: it is quarantined with its reason. A file outside every inbox is an
+// error; an upload temporary (never announced by the server) is ignored.
 func (e *Engine) FileArrived(ctx context.Context, localPath string) error {
 	abs, err := filepath.Abs(localPath)
 	if err != nil {
@@ -27,31 +34,107 @@ func (e *Engine) FileArrived(ctx context.Context, localPath string) error {
 	if intake.Ignored(filepath.Base(abs)) {
 		return nil
 	}
-	p := e.profileOfInbox(filepath.Dir(abs))
+	p, inInbox := e.profileOfPath(abs)
 	if p == nil {
 		return fmt.Errorf("file arrived: %s is not in a profile's inbox", localPath)
 	}
+	dirs := e.dirs[p.Name]
 	unlock, err := e.lock(p.Name)
 	if err != nil {
+		if errors.Is(err, ErrClosed) && inInbox {
+			// Claimed all the same (no store needed; nobody else claims
+			// once closed): the next start resumes it, and a later upload of
+			// the same name cannot replace it in the inbox meanwhile.
+			if _, cerr := dirs.Claim(abs, filepath.Base(abs), e.clock(), ""); cerr != nil && !errors.Is(cerr, intake.ErrGone) {
+				err = errors.Join(err, cerr)
+			}
+		}
 		return fmt.Errorf("file arrived: %w", err)
 	}
 	defer unlock()
-	// Leftovers first, so files are processed in arrival order.
-	if err := e.resumeLocked(ctx, p); err != nil {
+	if !inInbox {
+		return e.quarantineLocked(ctx, p, abs)
+	}
+	// Claimed before anything else is tried, so it is safe from the next
+	// upload of its name whatever becomes of the files before it.
+	claimed, err := dirs.Claim(abs, filepath.Base(abs), e.clock(), "")
+	if err != nil {
+		if errors.Is(err, intake.ErrGone) {
+			return nil // a rescan or an earlier event took it
+		}
 		return fmt.Errorf("file arrived: %w", err)
 	}
-	_, err = e.claimAndProcess(ctx, p, abs, "", false)
-	if errors.Is(err, intake.ErrGone) {
-		return nil // a rescan or an earlier event took it
+	e.log.Info("file claimed", "profile", p.Name, "file", claimed)
+	if _, err := e.resumeLocked(ctx, p, ""); err != nil {
+		return fmt.Errorf("file arrived: %w", err)
 	}
-	return err
+	return nil
 }
 
-func (e *Engine) profileOfInbox(dir string) *profile.Profile {
+// profileOfPath finds the profile a file belongs to: the one whose inbox
+// holds it (inInbox), or whose SFTP account or inbox has it further down.
+func (e *Engine) profileOfPath(abs string) (p *profile.Profile, inInbox bool) {
 	for _, name := range e.order {
-		if in, err := filepath.Abs(e.dirs[name].Inbox); err == nil && in == dir {
-			return e.profiles[name]
+		in, err := filepath.Abs(e.dirs[name].Inbox)
+		if err != nil {
+			continue
 		}
+		if filepath.Dir(abs) == in {
+			return e.profiles[name], true
+		}
+		if top, err := filepath.Abs(e.accountDir(e.profiles[name])); err == nil && strings.HasPrefix(abs, top+string(filepath.Separator)) {
+			return e.profiles[name], false
+		}
+	}
+	return nil, false
+}
+
+// accountDir is the directory files for a profile can arrive in: its SFTP
+// account's root, which holds the inbox, else the inbox itself.
+func (e *Engine) accountDir(p *profile.Profile) string {
+	if s := p.Intake.SFTP; s != nil && s.Account != "" {
+		return filepath.Join(e.cfg.DataDir, "sftp", s.Account)
+	}
+	return e.dirs[p.Name].Inbox
+}
+
+// quarantineLocked moves a file that can never be read as a request file
+// (it is not in the inbox itself) to rejected/ with its reason, and
+// records it as a rejected file. The caller holds the profile's lock.
+func (e *Engine) quarantineLocked(ctx context.Context, p *profile.Profile, abs string) error {
+	dirs := e.dirs[p.Name]
+	where, err := filepath.Rel(e.accountDir(p), abs)
+	if err != nil {
+		where = abs
+	}
+	inbox, err := filepath.Rel(e.accountDir(p), dirs.Inbox)
+	if err != nil || inbox == "." {
+		inbox = "the inbox"
+	}
+	reason := fmt.Sprintf("file: %s\nmessage: %s is not in %s, the only directory request files are read from; move it there to have it processed\n",
+		filepath.ToSlash(where), filepath.ToSlash(where), filepath.ToSlash(inbox))
+	now := e.clock()
+	name, err := dirs.Quarantine(abs, filepath.Base(abs), now, reason)
+	if err != nil {
+		if errors.Is(err, intake.ErrGone) {
+			return nil
+		}
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	e.log.Warn("file quarantined", "profile", p.Name, "file", name, "reason", oneLine(reason))
+	sum, _ := intake.SHA256(dirs.Path(intake.Rejected, name))
+	err = e.store.Tx(ctx, func(tx *store.Tx) error {
+		if err := tx.PutFile(store.File{Name: name, Profile: p.Name, Original: filepath.Base(abs), SHA256: sum,
+			Status: store.FileRejected, Reason: reason, Received: now, Updated: now}); err != nil {
+			return err
+		}
+		_, err := tx.AddAlert(store.Alert{Time: now, Kind: store.AlertRejectedFile, Profile: p.Name,
+			Message: fmt.Sprintf("request file %s rejected: %s", filepath.ToSlash(where), oneLine(reason))})
+		return err
+	})
+	if err != nil {
+		// The file and its reason are in rejected/ all the same.
+		return fmt.Errorf("quarantine %s: record: %w", name, err)
 	}
 	return nil
 }
@@ -66,51 +149,98 @@ func (e *Engine) lock(name string) (func(), error) {
 	return l.Unlock, nil
 }
 
-// scan is the safety net: leftovers, then every file waiting in the inbox.
+// scan is the safety net: strays are quarantined, then every file waiting
+// in the inbox is claimed and processed, oldest first, each after any file
+// left claimed before it.
 func (e *Engine) scan(ctx context.Context, p *profile.Profile) error {
 	unlock, err := e.lock(p.Name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := e.resumeLocked(ctx, p); err != nil {
-		return err
-	}
-	names, err := e.dirs[p.Name].InboxFiles()
+	dirs := e.dirs[p.Name]
+	strays, err := dirs.Strays(e.accountDir(p))
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		if _, err := e.claimAndProcess(ctx, p, filepath.Join(e.dirs[p.Name].Inbox, n), "", false); err != nil && !errors.Is(err, intake.ErrGone) {
+	for _, s := range strays {
+		if err := e.quarantineLocked(ctx, p, s); err != nil {
 			return err
 		}
 	}
-	return nil
+	names, err := dirs.InboxFiles()
+	if err != nil {
+		return err
+	}
+	// Every file is claimed even when one before it cannot be processed
+	// yet: claimed, it is safe from the next upload of its name.
+	var first error
+	for _, n := range names {
+		claimed, err := dirs.Claim(filepath.Join(dirs.Inbox, n), n, e.clock(), "")
+		if err != nil {
+			if !errors.Is(err, intake.ErrGone) {
+				first = cmp.Or(first, err)
+			}
+			continue
+		}
+		e.log.Info("file claimed", "profile", p.Name, "file", claimed)
+		if first == nil {
+			_, first = e.resumeLocked(ctx, p, "")
+		}
+	}
+	if len(names) == 0 {
+		// Files left claimed by a store or disk error are retried here.
+		_, first = e.resumeLocked(ctx, p, "")
+	}
+	return first
 }
 
+// staleAfter is how old an upload temporary must be to be swept at start:
+// the SFTP server may outlive an engine restart, and a younger one may
+// belong to an upload still in progress.
+const staleAfter = time.Hour
+
+// resume sweeps what a killed process left half-written, then finishes the
+// files left claimed. Open calls it before the engine is reachable.
 func (e *Engine) resume(ctx context.Context, p *profile.Profile) error {
 	unlock, err := e.lock(p.Name)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return e.resumeLocked(ctx, p)
+	// File times are the file system's, not the engine's (possibly fixed) clock.
+	removed, err := e.dirs[p.Name].Sweep(e.accountDir(p), time.Now().Add(-staleAfter))
+	for _, r := range removed {
+		e.log.Info("upload temporary swept", "profile", p.Name, "path", r)
+	}
+	if err != nil {
+		e.log.Error("sweep upload temporaries", "profile", p.Name, "err", err)
+	}
+	_, err = e.resumeLocked(ctx, p, "")
+	return err
 }
 
-// resumeLocked finishes the files left in claimed/: one the store already
-// committed is only moved; any other is processed again (its transaction
-// never committed, so nothing of it is in the store).
-func (e *Engine) resumeLocked(ctx context.Context, p *profile.Profile) error {
+// resumeLocked processes the files in claimed/, in claim order: one the
+// store already committed is only moved; any other is processed again (its
+// transaction never committed, so nothing of it is in the store). The
+// outcome of mine, with its results, is returned. The first error stops it:
+// the files from there on stay claimed, in order, for the next try.
+func (e *Engine) resumeLocked(ctx context.Context, p *profile.Profile, mine string) (fileOutcome, error) {
+	var out fileOutcome
 	names, err := e.dirs[p.Name].ClaimedFiles()
 	if err != nil {
-		return fmt.Errorf("resume %s: %w", p.Name, err)
+		return out, fmt.Errorf("resume %s: %w", p.Name, err)
 	}
 	for _, n := range names {
-		if _, err := e.process(ctx, p, n, false); err != nil {
-			return fmt.Errorf("resume %s: %w", p.Name, err)
+		o, err := e.process(ctx, p, n, n == mine)
+		if err != nil {
+			return out, fmt.Errorf("resume %s: %w", p.Name, err)
+		}
+		if n == mine {
+			out = o
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // fileOutcome is what became of one file.
@@ -121,24 +251,37 @@ type fileOutcome struct {
 	Results []api.Result
 }
 
-func (e *Engine) claimAndProcess(ctx context.Context, p *profile.Profile, path, format string, collect bool) (fileOutcome, error) {
-	name, err := e.dirs[p.Name].Claim(path, e.clock(), format)
-	if err != nil {
-		return fileOutcome{}, err
-	}
-	e.log.Info("file claimed", "profile", p.Name, "file", name)
-	return e.process(ctx, p, name, collect)
-}
-
 // applyError marks an error of the store inside the parse, to tell it from the file's own faults.
 type applyError struct{ err error }
 
 func (a applyError) Error() string { return a.err.Error() }
 func (a applyError) Unwrap() error { return a.err }
 
+// contentError marks what the parser said of the file itself.
+type contentError struct{ err error }
+
+func (c contentError) Error() string { return c.err.Error() }
+func (c contentError) Unwrap() error { return c.err }
+
+// contentFault reports whether err (from process's transaction) is the
+// file's own fault, which quarantines it. Anything else (the store, the
+// disk, a cancelled context) is not: the file stays claimed and is tried
+// again.
+func contentFault(ctx context.Context, err error) bool {
+	var ce contentError
+	if !errors.As(err, &ce) || ctx.Err() != nil {
+		return false
+	}
+	// Reading the claimed file failed: the disk's fault, not the file's.
+	var pe *fs.PathError
+	var errno syscall.Errno
+	return !errors.As(ce.err, &pe) && !errors.As(ce.err, &errno)
+}
+
 // process applies a claimed file in one transaction, then moves it to
-// processed/, or quarantines it in rejected/ with its reason. An error
-// leaves the file claimed, to be resumed. The file is parsed in the format
+// processed/, or quarantines it in rejected/ with its reason when its
+// content is at fault. Any other error (the store's, the disk's) leaves
+// the file claimed, to be resumed, and raises an alert. The file is parsed in the format
 // its claimed name records, else in the profile's.
 func (e *Engine) process(ctx context.Context, p *profile.Profile, name string, collect bool) (fileOutcome, error) {
 	dirs := e.dirs[p.Name]
@@ -197,7 +340,11 @@ func (e *Engine) process(ctx context.Context, p *profile.Profile, name string, c
 			return nil
 		})
 		if err != nil {
-			return err
+			var ae applyError
+			if errors.As(err, &ae) {
+				return err
+			}
+			return contentError{err}
 		}
 		return tx.PutFile(rec)
 	})
@@ -209,9 +356,13 @@ func (e *Engine) process(ctx context.Context, p *profile.Profile, name string, c
 		e.log.Info("file processed", "profile", p.Name, "file", name, "accepted", rec.Accepted, "denied", rec.Denied, "skipped", rec.Skipped)
 		return out, dirs.Finish(name)
 	}
-	var ae applyError
-	if errors.As(err, &ae) || ctx.Err() != nil {
-		return out, fmt.Errorf("process %s: %w", name, err)
+	if !contentFault(ctx, err) {
+		if ctx.Err() == nil {
+			// The alert goes to the log: the store that would keep it is
+			// what failed. The rescan tries the file again.
+			e.log.Error("alert: request file kept claimed, to be retried", "profile", p.Name, "file", name, "err", err)
+		}
+		return out, fmt.Errorf("process %s: kept claimed, to be retried: %w", name, err)
 	}
 	// The file itself is at fault (a *requestfile.FileError, or a format
 	// the parser does not know): quarantine it with its reason.
@@ -291,9 +442,12 @@ func oneLine(reason string) string {
 	return strings.Join(parts, ", ")
 }
 
-// SubmitFile writes a posted request file into the profile's inbox and
-// processes it at once, so the caller gets one result per request. format
-// overrides the profile's format for this file ("" keeps it).
+// SubmitFile receives a posted request file, claims it and processes it at
+// once, so the caller gets one result per request. format overrides the
+// profile's format for this file ("" keeps it). The body is received into
+// the profile's receiving/ directory before the profile's lock is taken, so
+// a slow sender delays nobody else, and it is never in the inbox, where an
+// SFTP upload of the same name could replace it.
 func (e *Engine) SubmitFile(ctx context.Context, profileName, format, name string, body io.Reader) (api.FileResult, error) {
 	p := e.profiles[profileName]
 	if p == nil {
@@ -309,21 +463,29 @@ func (e *Engine) SubmitFile(ctx context.Context, profileName, format, name strin
 			return api.FileResult{}, fmt.Errorf("submit file: format: %w (%w)", err, api.ErrBadRequest)
 		}
 	}
-	// The lock is taken before the file lands, so the rescan cannot claim
-	// it first and leave this caller without its results.
+	if err := intake.CheckName(name); err != nil {
+		return api.FileResult{}, fmt.Errorf("submit file: %w (%w)", err, api.ErrBadRequest)
+	}
+	dirs := e.dirs[p.Name]
+	tmp, err := dirs.Receive(body)
+	if err != nil {
+		return api.FileResult{}, fmt.Errorf("submit file: %w", err)
+	}
+	// The claim is made under the lock, so no other caller processes the
+	// file first and leaves this one without its results.
 	unlock, err := e.lock(p.Name)
 	if err != nil {
+		os.Remove(tmp) // never claimed; the caller is told it failed
 		return api.FileResult{}, fmt.Errorf("submit file: %w", err)
 	}
 	defer unlock()
-	path, err := e.dirs[p.Name].WriteInbox(name, body)
+	claimed, err := dirs.Claim(tmp, name, e.clock(), format)
 	if err != nil {
+		os.Remove(tmp)
 		return api.FileResult{}, fmt.Errorf("submit file: %w", err)
 	}
-	if err := e.resumeLocked(ctx, p); err != nil {
-		return api.FileResult{}, fmt.Errorf("submit file: %w", err)
-	}
-	out, err := e.claimAndProcess(ctx, p, path, format, true)
+	e.log.Info("file claimed", "profile", p.Name, "file", claimed)
+	out, err := e.resumeLocked(ctx, p, claimed)
 	if err != nil {
 		return api.FileResult{}, fmt.Errorf("submit file: %w", err)
 	}

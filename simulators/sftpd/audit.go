@@ -19,6 +19,7 @@ const (
 	EventUpload        = "upload"         // a file was closed after writing and has its final name
 	EventUploadAborted = "upload aborted" // the connection dropped before the file was closed; the partial was removed
 	EventUploadFailed  = "upload failed"  // size cap exceeded or the final rename failed; the partial was removed
+	EventUploadQueued  = "upload queued"  // a finished upload waits for an earlier upload of its name to be taken (OnUpload to return)
 	EventDownload      = "download"       // a file was opened for reading
 	EventMkdir         = "mkdir"
 	EventRmdir         = "rmdir"

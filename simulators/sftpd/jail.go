@@ -105,6 +105,15 @@ func clientError(op, name string, err error) error {
 	return fmt.Errorf("%s %s: %v: %w", op, p, err, sftp.ErrSSHFxPermissionDenied)
 }
 
+// checkNameLength refuses a file name longer than the server accepts
+// (Config.MaxNameLength), with a message that says so.
+func (j *jail) checkNameLength(op, name string) error {
+	if n := len(path.Base(name)); n > j.s.maxName {
+		return denied(op, name, fmt.Sprintf("file name is %d bytes long, over the limit of %d", n, j.s.maxName))
+	}
+	return nil
+}
+
 func notExist(op, name string) error {
 	return &fs.PathError{Op: op, Path: display(name), Err: syscall.ENOENT}
 }
@@ -227,6 +236,9 @@ func (j *jail) doRename(from, to string, replace bool) error {
 		return denied("rename", to, "reserved name")
 	case from == "." || to == ".":
 		return denied("rename", ".", "the root directory cannot be renamed")
+	}
+	if err := j.checkNameLength("rename", to); err != nil {
+		return err
 	}
 	if _, err := j.root.Lstat(from); err != nil {
 		return clientError("rename", from, err)

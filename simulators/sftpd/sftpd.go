@@ -17,6 +17,7 @@
 package sftpd
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,12 @@ import (
 // DefaultMaxFileSize is the size cap of one uploaded file when
 // Config.MaxFileSize is zero.
 const DefaultMaxFileSize int64 = 256 << 20
+
+// DefaultMaxNameLength is the longest file name (bytes) an upload may have
+// when Config.MaxNameLength is 0: room is left within the file system's 255
+// bytes for the name the receiving side gives the file (the engine adds a
+// claim time), so a name accepted here can always be claimed there.
+const DefaultMaxNameLength = 200
 
 // loginGraceTime bounds how long a connection may take to log in (as
 // OpenSSH's LoginGraceTime), so silent or stalled clients cannot pile up.
@@ -57,7 +64,9 @@ type Config struct {
 	// OnUpload is called once for every file closed after writing, after it
 	// has its final name. It runs synchronously in the client's request
 	// path: the client's close waits for it, so a slow handler slows that
-	// client (and Close waits for it too).
+	// client (and Close waits for it too). Until it returns, another upload
+	// of the same name waits before taking that name, so a handler that
+	// moves the file away (claims it) never finds it replaced.
 	OnUpload    func(Upload)
 	Logger      *slog.Logger // nil = discard
 	MaxFileSize int64        // per-file size cap in bytes; 0 means DefaultMaxFileSize
@@ -65,6 +74,9 @@ type Config struct {
 	LoginBackoff LoginBackoff
 	// Clock times LoginBackoff; nil means time.Now.
 	Clock func() time.Time
+	// MaxNameLength caps the name (bytes) of an uploaded file; a longer
+	// one is refused at open. 0 means DefaultMaxNameLength.
+	MaxNameLength int
 }
 
 // Upload is the event for a finished upload.
@@ -82,6 +94,7 @@ type Server struct {
 	log      *slog.Logger
 	onUpload func(Upload)
 	maxSize  int64
+	maxName  int
 	// loginGrace is how long a connection may take to log in.
 	loginGrace time.Duration
 	accounts   map[string]*account
@@ -94,6 +107,9 @@ type Server struct {
 	mu     sync.Mutex
 	closed bool
 	conns  map[*trackedConn]struct{}
+	// announcing holds, per local path, a channel closed when the last
+	// upload to take that name has been announced (OnUpload returned).
+	announcing map[string]chan struct{}
 	// wg counts the accept loop and every connection until the connection
 	// and all its sessions have finished; Add happens only under mu while
 	// !closed, so Close can Wait safely.
@@ -114,6 +130,8 @@ func start(cfg Config, loginGrace time.Duration) (*Server, error) {
 		log:        cfg.Logger,
 		onUpload:   cfg.OnUpload,
 		maxSize:    cfg.MaxFileSize,
+		maxName:    cmp.Or(cfg.MaxNameLength, DefaultMaxNameLength),
+		announcing: make(map[string]chan struct{}),
 		done:       make(chan struct{}),
 		conns:      make(map[*trackedConn]struct{}),
 		limit:      newLimiter(cfg.LoginBackoff, cfg.Clock),

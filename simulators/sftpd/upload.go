@@ -65,6 +65,9 @@ func (j *jail) newUpload(name string, flags sftp.FileOpenFlags) (*upload, error)
 	case hidden(name):
 		return nil, denied("open", name, "reserved name")
 	}
+	if err := j.checkNameLength("open", name); err != nil {
+		return nil, err
+	}
 	fi, err := j.root.Lstat(name)
 	exists := err == nil
 	switch {
@@ -211,6 +214,14 @@ func (u *upload) Close() error {
 		u.j.audit(EventUploadAborted, u.name, "connection lost before close: "+aborted.Error(), nil)
 		return aborted
 	}
+	local := filepath.Join(u.j.acct.root, filepath.FromSlash(u.name))
+	announced, err := u.awaitTurn(local)
+	defer announced()
+	if err != nil {
+		u.discard()
+		u.j.audit(EventUploadAborted, u.name, "", err)
+		return err
+	}
 	fi, err := u.commit()
 	if err != nil {
 		err = clientError("close", u.name, err)
@@ -221,7 +232,7 @@ func (u *upload) Close() error {
 	ev := Upload{
 		Account:    u.j.acct.name,
 		Path:       u.name,
-		LocalPath:  filepath.Join(u.j.acct.root, filepath.FromSlash(u.name)),
+		LocalPath:  local,
 		Size:       fi.Size(),
 		RemoteAddr: u.j.remote,
 		Time:       time.Now(),
@@ -231,6 +242,43 @@ func (u *upload) Close() error {
 		u.j.s.onUpload(ev)
 	}
 	return nil
+}
+
+// awaitTurn waits until every earlier upload of the same local path has
+// been announced (its OnUpload returned), so this one never replaces a
+// file its consumer has not taken yet; in arrival order, since each waits
+// for the one before. announced must be called once this upload has been
+// announced or has failed, whatever the error.
+func (u *upload) awaitTurn(local string) (announced func(), err error) {
+	s := u.j.s
+	mine := make(chan struct{})
+	s.mu.Lock()
+	prev := s.announcing[local]
+	s.announcing[local] = mine
+	s.mu.Unlock()
+	announced = func() {
+		s.mu.Lock()
+		if s.announcing[local] == mine {
+			delete(s.announcing, local)
+		}
+		s.mu.Unlock()
+		close(mine)
+	}
+	if prev == nil {
+		return announced, nil
+	}
+	select {
+	case <-prev:
+		return announced, nil
+	default:
+	}
+	u.j.audit(EventUploadQueued, u.name, "waits until the earlier upload of this name has been taken", nil)
+	select {
+	case <-prev:
+		return announced, nil
+	case <-s.done:
+		return announced, fmt.Errorf("close %s: server shutting down: %w", display(u.name), sftp.ErrSSHFxConnectionLost)
+	}
 }
 
 // commit closes the partial file and gives it its final name.
