@@ -115,8 +115,10 @@ func ParseDateTime(s string) (time.Time, error) {
 }
 
 func checkRequired(m *Message) error {
+	// LookupItem is how a facility asks ALEPH whether a check-out or
+	// check-in whose answer was lost took effect.
 	v1Only := map[string]bool{"CheckInItem": true, "CheckInItemResponse": true, "CheckOutItem": true,
-		"CheckOutItemResponse": true, "Problem": true}
+		"CheckOutItemResponse": true, "LookupItem": true, "LookupItemResponse": true, "Problem": true}
 	if m.Version == V1 && !v1Only[m.Body.ServiceName()] {
 		if _, ok := m.Body.(*Unmodelled); !ok {
 			return fmt.Errorf("%s is not modelled for NCIP 1", m.Body.ServiceName())

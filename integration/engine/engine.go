@@ -145,7 +145,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		if err := e.dirs[p.Name].Create(); err != nil {
 			return nil, fmt.Errorf("open engine: %w", err)
 		}
-		lanes = append(lanes, outbox.Lane{Profile: p.Name, Retry: p.Retry})
+		lanes = append(lanes, outbox.Lane{Profile: p.Name, Retry: p.Retry, Reconcile: reconciler(&p)})
 		maxConc = max(maxConc, p.Retry.Concurrency)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {

@@ -13,10 +13,19 @@
 //
 // Answers are recorded in batches by one recorder (one transaction for all
 // the answers waiting), and an attempt keeps its slot until its outcome is
-// committed. Delivery is at least once: a message is marked delivered only
-// after the peer answered, so a crash between the answer and that commit
-// resends it, and at most Concurrency messages per lane are in that window.
-// Messages about one item leave in the order they were enqueued.
+// committed. Messages about one item leave in the order they were enqueued.
+//
+// No business effect twice (DESIGN §3): an attempt whose request went out
+// but whose answer did not come back (a timeout, a reset or EOF after the
+// request was written, a 5xx or unreadable reply, or a crash mid-attempt)
+// leaves its message in doubt: the library may have acted on it. A lane
+// with a Reconciler then asks the library (NCIP LookupItem) before sending
+// again, and records the message delivered, reconciled, when the effect is
+// already there. So that a kill -9 cannot hide an attempt, such a lane
+// marks messages in doubt durably, a few at a time, before their first
+// send. A lane without a Reconciler delivers at least once: a message in
+// doubt is simply sent again, and at most Concurrency messages per lane are
+// in doubt when the process dies.
 package outbox
 
 import (
@@ -31,9 +40,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/annexlab/annex/integration/profile"
@@ -59,6 +70,20 @@ const (
 type Lane struct {
 	Profile string
 	Retry   profile.Retry
+	// Reconcile, when set, is asked about a message in doubt before it is
+	// sent again; nil means the library cannot be asked (at-least-once).
+	Reconcile Reconciler
+}
+
+// Reconciler asks a library whether a message took effect: it is how the
+// outbox learns the fate of an attempt whose answer was lost.
+type Reconciler interface {
+	// Query renders the question about m (an NCIP LookupItem), sent to
+	// m's endpoint over m's transport.
+	Query(m store.Message) ([]byte, error)
+	// Applied reads the library's answer to Query: whether m's effect is
+	// in place. The answer has no Problems (those are handled by the outbox).
+	Applied(m store.Message, answer *ncip.Message) (bool, error)
 }
 
 // Outcome is what became of one attempt.
@@ -73,6 +98,11 @@ type Outcome struct {
 	// Err is the error of an attempt to be retried.
 	Err   error
 	Reply []byte
+	// InDoubt (pending only): the library may have acted on the message.
+	InDoubt bool
+	// Reconciled (delivered only): no resend; the library's answer to a
+	// lookup, in Reply, showed an earlier attempt had taken effect.
+	Reconciled bool
 }
 
 // Config configures a Sender.
@@ -218,6 +248,7 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 	inflight := map[int64]bool{} // attempts running, until their outcome is recorded
 	var queue []store.Message    // due messages read ahead, oldest first
 	skip := map[int64]bool{}     // inflight and queued: not to be read again
+	marked := map[int64]bool{}   // marked in doubt by this lane before their first send here
 	done := make(chan int64)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -240,6 +271,15 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 			}
 			for len(queue) > 0 && len(inflight) < l.Retry.Concurrency {
 				m := queue[0]
+				if l.Reconcile != nil && !m.InDoubt && !marked[m.ID] {
+					if err := s.markAhead(ctx, l, queue, marked); err != nil {
+						if ctx.Err() == nil {
+							s.log.Error("outbox: mark in doubt", "profile", l.Profile, "err", err)
+							retryIn = time.Second
+						}
+						break
+					}
+				}
 				queue = queue[1:]
 				inflight[m.ID] = true
 				go func() {
@@ -276,42 +316,130 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 		case id := <-done:
 			delete(inflight, id)
 			delete(skip, id)
+			delete(marked, id)
 		case <-timer.C:
 		}
 	}
 }
 
-// attempt sends one message once, hands the outcome to the recorder and
-// waits until it is recorded. The slot stays taken until then, so at most
-// Concurrency messages per lane have an unrecorded fate when the process
-// dies: the bound on duplicates after a crash.
+// markAheadMin is the least number of messages a reconciling lane marks
+// in doubt in one transaction; it marks 4 × Concurrency when that is more.
+// More per transaction costs fewer commits; fewer costs fewer lookups
+// after a crash (every marked message not yet answered is looked up).
+const markAheadMin = 16
+
+// markAhead marks the next queued messages in doubt in one transaction,
+// before any of them is sent, so a crash mid-attempt leaves them to be
+// looked up rather than resent.
+func (s *Sender) markAhead(ctx context.Context, l *lane, queue []store.Message, marked map[int64]bool) error {
+	n := max(markAheadMin, 4*l.Retry.Concurrency)
+	var ids []int64
+	for _, m := range queue {
+		if len(ids) == n {
+			break
+		}
+		if !m.InDoubt && !marked[m.ID] {
+			ids = append(ids, m.ID)
+		}
+	}
+	if err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) error { return tx.MarkInDoubt(ids) }); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		marked[id] = true
+	}
+	return nil
+}
+
+// attempt makes one attempt at a message (a lookup first if it is in doubt
+// and the lane can ask), hands the outcome to the recorder and waits until
+// it is recorded. The slot stays taken until then, so at most Concurrency
+// messages per lane have an unrecorded fate when the process dies.
 func (s *Sender) attempt(ctx context.Context, l *lane, m store.Message) {
-	reply, err := s.send(ctx, l, m)
+	o := s.try(ctx, l, m)
 	if ctx.Err() != nil {
 		// Shutting down: what the peer did is unknown, so the message stays
-		// pending with its attempt uncounted and is sent again after restart.
+		// pending (and, on a reconciling lane, in doubt) with its attempt
+		// uncounted, and is looked up or sent again after restart.
 		return
-	}
-	o := Outcome{Attempts: m.Attempts + 1, Reply: reply}
-	switch {
-	case err != nil:
-		o.Kind, o.Err = store.MsgPending, err
-	default:
-		msg, _, derr := ncip.Decode(reply, ncip.ParseOptions{MaxSize: MaxReply})
-		switch {
-		case derr != nil:
-			o.Kind, o.Err = store.MsgPending, fmt.Errorf("reply is not NCIP: %w", derr)
-		case len(msg.Problems()) > 0:
-			o.Kind, o.Problem = store.MsgFailed, DescribeProblems(msg.Problems())
-		case !msg.IsResponse():
-			o.Kind, o.Err = store.MsgPending, fmt.Errorf("reply is not an NCIP response but %s", msg.Body.ServiceName())
-		default:
-			o.Kind = store.MsgDelivered
-		}
 	}
 	f := finished{lane: l, msg: m, out: o, at: s.clock(), recorded: make(chan struct{})}
 	s.finished <- f
 	<-f.recorded
+}
+
+// try is one attempt's exchanges with the library and their outcome.
+func (s *Sender) try(ctx context.Context, l *lane, m store.Message) Outcome {
+	o := Outcome{Attempts: m.Attempts + 1}
+	if l.Reconcile != nil && m.InDoubt {
+		applied, answer, err := s.reconcile(ctx, l, m)
+		switch {
+		case err != nil:
+			// The library could not be asked: still in doubt, asked again later.
+			o.Kind, o.Err, o.Reply, o.InDoubt = store.MsgPending, err, answer, true
+			return o
+		case applied:
+			o.Kind, o.Reply, o.Reconciled = store.MsgDelivered, answer, true
+			return o
+		}
+		// The effect is not there: the earlier attempt was not acted on, so sending is safe.
+	}
+	reply, sent, err := s.send(ctx, l, m.Endpoint, m.Transport, m.Payload)
+	o.Reply = reply
+	if err == nil {
+		var msg *ncip.Message
+		msg, _, err = ncip.Decode(reply, ncip.ParseOptions{MaxSize: MaxReply})
+		switch {
+		case err != nil:
+			err = fmt.Errorf("reply is not NCIP: %w", err)
+		case len(msg.Problems()) > 0:
+			o.Kind, o.Problem = store.MsgFailed, DescribeProblems(msg.Problems())
+			return o
+		case !msg.IsResponse():
+			err = fmt.Errorf("reply is not an NCIP response but %s", msg.Body.ServiceName())
+		default:
+			o.Kind = store.MsgDelivered
+			return o
+		}
+	}
+	// No usable answer. If the request went out whole, the library may
+	// have acted on it all the same: a timeout, a reset or EOF before the
+	// answer, a 5xx or an unreadable reply all leave that open.
+	o.Kind, o.Err, o.InDoubt = store.MsgPending, err, sent
+	return o
+}
+
+// reconcile asks the library whether m took effect. A Problem in the
+// answer (the library cannot look the item up, or does not answer
+// LookupItem at all) settles nothing, so m is sent again: at least once,
+// as on a lane without lookups. err means the library could not be asked.
+func (s *Sender) reconcile(ctx context.Context, l *lane, m store.Message) (applied bool, answer []byte, err error) {
+	query, err := l.Reconcile.Query(m)
+	if err != nil {
+		s.log.Warn("outbox: cannot look up a message in doubt; sending it again", "id", m.ID, "profile", m.Profile,
+			"service", m.Service, "barcode", m.Barcode, "err", err)
+		return false, nil, nil
+	}
+	answer, _, err = s.send(ctx, l, m.Endpoint, m.Transport, query)
+	if err != nil {
+		return false, answer, fmt.Errorf("lookup: %w", err)
+	}
+	msg, _, err := ncip.Decode(answer, ncip.ParseOptions{MaxSize: MaxReply})
+	switch {
+	case err != nil:
+		return false, answer, fmt.Errorf("lookup: reply is not NCIP: %w", err)
+	case len(msg.Problems()) > 0:
+		s.log.Warn("outbox: lookup answered with a Problem; sending the message in doubt again", "id", m.ID, "profile", m.Profile,
+			"service", m.Service, "barcode", m.Barcode, "problem", DescribeProblems(msg.Problems()))
+		return false, answer, nil
+	case !msg.IsResponse():
+		return false, answer, fmt.Errorf("lookup: reply is not an NCIP response but %s", msg.Body.ServiceName())
+	}
+	applied, err = l.Reconcile.Applied(m, msg)
+	if err != nil {
+		return false, answer, fmt.Errorf("lookup: %w", err)
+	}
+	return applied, answer, nil
 }
 
 // record writes answered attempts in batches: one transaction for all the
@@ -352,12 +480,13 @@ func (s *Sender) recordBatch(batch []finished) {
 		switch o.Kind {
 		case store.MsgDelivered:
 			// Info, not Debug: a delivered message is what an operator watches for.
-			s.log.Info("NCIP delivered", "id", m.ID, "profile", m.Profile, "service", m.Service, "barcode", m.Barcode, "attempts", o.Attempts)
+			s.log.Info("NCIP delivered", "id", m.ID, "profile", m.Profile, "service", m.Service, "barcode", m.Barcode,
+				"attempts", o.Attempts, "reconciled", o.Reconciled)
 		case store.MsgFailed:
 			s.log.Warn("outbox: NCIP problem", "id", m.ID, "profile", m.Profile, "service", m.Service, "problem", o.Problem)
 		default:
 			s.log.Info("outbox: attempt failed, will retry", "id", m.ID, "profile", m.Profile, "service", m.Service,
-				"attempts", o.Attempts, "err", o.Err)
+				"attempts", o.Attempts, "in_doubt", o.InDoubt, "err", o.Err)
 		}
 	}
 	s.notify()
@@ -369,14 +498,16 @@ func (s *Sender) recordTx(batch []finished) error {
 		for _, f := range batch {
 			m, o := f.msg, f.out
 			var err error
-			switch o.Kind {
-			case store.MsgDelivered:
+			switch {
+			case o.Kind == store.MsgDelivered && o.Reconciled:
+				err = tx.MarkReconciled(m.ID, o.Attempts, o.Reply, f.at)
+			case o.Kind == store.MsgDelivered:
 				err = tx.MarkDelivered(m.ID, o.Attempts, o.Reply, f.at)
-			case store.MsgFailed:
+			case o.Kind == store.MsgFailed:
 				err = tx.MarkFailed(m.ID, o.Attempts, o.Reply, o.Problem, f.at)
 			default:
 				next := time.Now().Add(Backoff(f.lane.Retry, o.Attempts))
-				err = tx.MarkRetry(m.ID, o.Attempts, next, o.Err.Error(), o.Reply, f.at)
+				err = tx.MarkRetry(m.ID, o.Attempts, next, o.Err.Error(), o.Reply, o.InDoubt, f.at)
 			}
 			if err == nil && s.cfg.OnOutcome != nil {
 				err = s.cfg.OnOutcome(tx, m, o)
@@ -417,43 +548,52 @@ func DescribeProblems(ps []ncip.Problem) string {
 	return strings.Join(parts, "; ")
 }
 
-func (s *Sender) send(ctx context.Context, l *lane, m store.Message) ([]byte, error) {
+// send makes one exchange with the peer within the lane's attempt timeout.
+// sent reports whether the whole request went out: when it did and err is
+// not nil, the peer may have acted on it.
+func (s *Sender) send(ctx context.Context, l *lane, endpoint, transport string, payload []byte) (reply []byte, sent bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(l.Retry.Timeout))
 	defer cancel()
-	if m.Transport == store.TransportTCP {
-		return sendTCP(ctx, m.Endpoint, m.Payload)
+	if transport == store.TransportTCP {
+		return sendTCP(ctx, endpoint, payload)
 	}
-	return s.sendHTTP(ctx, m.Endpoint, m.Payload)
+	return s.sendHTTP(ctx, endpoint, payload)
 }
 
-func (s *Sender) sendHTTP(ctx context.Context, url string, payload []byte) ([]byte, error) {
+func (s *Sender) sendHTTP(ctx context.Context, url string, payload []byte) ([]byte, bool, error) {
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wrote.Store(true)
+		}
+	}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {
-		return nil, fmt.Errorf("post %s: %w", url, err)
+		return nil, false, fmt.Errorf("post %s: %w", url, err)
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("post %s: %w", url, err)
+		return nil, wrote.Load(), fmt.Errorf("post %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxReply+1))
 	if err != nil {
-		return body, fmt.Errorf("post %s: read reply: %w", url, err)
+		return body, true, fmt.Errorf("post %s: read reply: %w", url, err)
 	}
 	if resp.StatusCode >= 500 {
-		return body, fmt.Errorf("post %s: HTTP %d", url, resp.StatusCode)
+		return body, true, fmt.Errorf("post %s: HTTP %d", url, resp.StatusCode)
 	}
-	return body, nil
+	return body, true, nil
 }
 
 // sendTCP speaks to an ALEPH NCIP port as its clients do: an HTTP/1.0 POST
 // over a raw socket, then everything up to the server's close is the reply.
-func sendTCP(ctx context.Context, addr string, payload []byte) ([]byte, error) {
+func sendTCP(ctx context.Context, addr string, payload []byte) ([]byte, bool, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", addr, err)
+		return nil, false, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -464,29 +604,31 @@ func sendTCP(ctx context.Context, addr string, payload []byte) ([]byte, error) {
 	head := "POST /ncip HTTP/1.0\r\nHost: " + addr + "\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-Length: " +
 		strconv.Itoa(len(payload)) + "\r\nConnection: close\r\n\r\n"
 	if _, err := conn.Write(append([]byte(head), payload...)); err != nil {
-		return nil, fmt.Errorf("write %s: %w", addr, err)
+		// Part of the request may have gone out, but not all of it: a
+		// peer cannot act on a message it did not receive whole.
+		return nil, false, fmt.Errorf("write %s: %w", addr, err)
 	}
 	raw, err := io.ReadAll(io.LimitReader(conn, MaxReply+1))
 	if err != nil && !errors.Is(err, io.EOF) {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return raw, fmt.Errorf("read %s: %w", addr, err)
+		return raw, true, fmt.Errorf("read %s: %w", addr, err)
 	}
 	if !bytes.HasPrefix(raw, []byte("HTTP/")) {
-		return raw, nil // a bare XML reply
+		return raw, true, nil // a bare XML reply
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
 	if err != nil {
-		return raw, fmt.Errorf("read %s: %w", addr, err)
+		return raw, true, fmt.Errorf("read %s: %w", addr, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return body, fmt.Errorf("read %s: %w", addr, err)
+		return body, true, fmt.Errorf("read %s: %w", addr, err)
 	}
 	if resp.StatusCode >= 500 {
-		return body, fmt.Errorf("%s: HTTP %d", addr, resp.StatusCode)
+		return body, true, fmt.Errorf("%s: HTTP %d", addr, resp.StatusCode)
 	}
-	return body, nil
+	return body, true, nil
 }

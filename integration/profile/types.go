@@ -70,6 +70,10 @@ type ALMA struct {
 	// record is silent, so the default (false: no NCIP) is assumed and
 	// annex validate says so until the profile states it.
 	ERetrievalNCIP bool `yaml:"e_retrieval_ncip,omitempty" json:"e_retrieval_ncip,omitempty"`
+	// LookupItem says whether ALMA answers NCIP LookupItem, so that after an
+	// ambiguous failure the outbox asks before resending; nil means true
+	// (assumed). See Profile.Lookups.
+	LookupItem *bool `yaml:"lookup_item,omitempty" json:"lookup_item,omitempty"`
 }
 
 // ALEPH is an ALEPH connection, in CaiaSoft's terms (DESIGN §1.2).
@@ -85,6 +89,8 @@ type ALEPH struct {
 	ApplicationProfileType string `yaml:"application_profile_type" json:"application_profile_type"`
 	// Users maps a circulation stop to its CAIAUSER (Check Out only).
 	Users map[string]string `yaml:"users" json:"users"`
+	// LookupItem: as ALMA.LookupItem, for the ALEPH NCIP server.
+	LookupItem *bool `yaml:"lookup_item,omitempty" json:"lookup_item,omitempty"`
 }
 
 // Translation tables (DESIGN §1.1). Keys are the library's codes.

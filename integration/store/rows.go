@@ -78,6 +78,13 @@ type Message struct {
 	// NextAttempt is wall-clock time (not the engine's Clock): it schedules timers.
 	NextAttempt time.Time `json:"next_attempt"`
 	LastError   string    `json:"last_error,omitempty"`
+	// InDoubt: an attempt may have reached the library unanswered (a
+	// timeout, a reset after the request went out, a crash mid-attempt), so
+	// where the profile allows lookups the next attempt asks before resending.
+	InDoubt bool `json:"in_doubt,omitempty"`
+	// Reconciled: delivered without a resend, because a lookup showed the
+	// library had already acted on an earlier attempt.
+	Reconciled bool `json:"reconciled,omitempty"`
 	Reply       []byte    `json:"reply,omitempty"`
 	Created     time.Time `json:"created"`
 	Updated     time.Time `json:"updated"`
@@ -289,14 +296,14 @@ func (t *Tx) PutFile(f File) error {
 
 // ---- outbox
 
-const msgCols = `id, profile, endpoint, transport, service, request_id, barcode, payload, status, attempts, next_attempt, last_error, reply, created, updated`
+const msgCols = `id, profile, endpoint, transport, service, request_id, barcode, payload, status, attempts, next_attempt, last_error, reply, created, updated, in_doubt, reconciled`
 
 func scanMessage(r scanner) (Message, error) {
 	var m Message
 	var next int64
 	var cr, up string
 	err := r.Scan(&m.ID, &m.Profile, &m.Endpoint, &m.Transport, &m.Service, &m.RequestID, &m.Barcode, &m.Payload,
-		&m.Status, &m.Attempts, &next, &m.LastError, &m.Reply, &cr, &up)
+		&m.Status, &m.Attempts, &next, &m.LastError, &m.Reply, &cr, &up, &m.InDoubt, &m.Reconciled)
 	m.NextAttempt = time.Unix(0, next)
 	m.Created, m.Updated = parseStamp(cr), parseStamp(up)
 	return m, err
@@ -335,6 +342,29 @@ func (t *Tx) MarkDelivered(id int64, attempts int, reply []byte, now time.Time) 
 	return nil
 }
 
+// MarkReconciled records a message as delivered without a resend: the
+// library's answer to a lookup (reply) showed an earlier attempt took effect.
+func (t *Tx) MarkReconciled(id int64, attempts int, reply []byte, now time.Time) error {
+	_, err := t.exec(`UPDATE outbox SET status = ?, attempts = ?, reply = ?, last_error = '', in_doubt = 0, reconciled = 1, updated = ? WHERE id = ?`,
+		MsgDelivered, attempts, reply, Stamp(now), id)
+	if err != nil {
+		return fmt.Errorf("mark %d reconciled: %w", id, err)
+	}
+	return nil
+}
+
+// MarkInDoubt records, before they are sent, that pending messages may
+// reach the library: a crash before their outcome is recorded then leaves
+// them in doubt, to be looked up rather than blindly resent.
+func (t *Tx) MarkInDoubt(ids []int64) error {
+	for _, id := range ids {
+		if _, err := t.exec(`UPDATE outbox SET in_doubt = 1 WHERE id = ? AND status = 'pending'`, id); err != nil {
+			return fmt.Errorf("mark %d in doubt: %w", id, err)
+		}
+	}
+	return nil
+}
+
 // MarkFailed records a final failure (an NCIP Problem) and the reply.
 func (t *Tx) MarkFailed(id int64, attempts int, reply []byte, reason string, now time.Time) error {
 	_, err := t.exec(`UPDATE outbox SET status = ?, attempts = ?, reply = ?, last_error = ?, updated = ? WHERE id = ?`,
@@ -345,10 +375,11 @@ func (t *Tx) MarkFailed(id int64, attempts int, reply []byte, reason string, now
 	return nil
 }
 
-// MarkRetry records a failed attempt and when to try again.
-func (t *Tx) MarkRetry(id int64, attempts int, next time.Time, lastErr string, reply []byte, now time.Time) error {
-	_, err := t.exec(`UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ?, reply = ?, updated = ? WHERE id = ?`,
-		attempts, next.UnixNano(), lastErr, reply, Stamp(now), id)
+// MarkRetry records a failed attempt and when to try again; inDoubt says
+// whether the library may nevertheless have acted on it.
+func (t *Tx) MarkRetry(id int64, attempts int, next time.Time, lastErr string, reply []byte, inDoubt bool, now time.Time) error {
+	_, err := t.exec(`UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ?, reply = ?, in_doubt = ?, updated = ? WHERE id = ?`,
+		attempts, next.UnixNano(), lastErr, reply, inDoubt, Stamp(now), id)
 	if err != nil {
 		return fmt.Errorf("mark %d for retry: %w", id, err)
 	}

@@ -374,6 +374,11 @@ var migrations = []string{
 	`ALTER TABLE requests ADD COLUMN job TEXT NOT NULL DEFAULT '';
 	ALTER TABLE requests ADD COLUMN collection TEXT NOT NULL DEFAULT '';
 	ALTER TABLE requests ADD COLUMN warnings TEXT NOT NULL DEFAULT '';`,
+	// in_doubt: an attempt may have reached the library without its answer
+	// reaching us, so the outbox asks (LookupItem) before sending again;
+	// reconciled: delivered because the library showed the effect in place.
+	`ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE outbox ADD COLUMN reconciled INTEGER NOT NULL DEFAULT 0;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

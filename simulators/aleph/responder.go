@@ -17,7 +17,9 @@ const (
 	SchemeCheckOutError = schemeBase + "processingerrortype/checkoutitemprocessingerror.scm"
 	SchemeCheckInError  = schemeBase + "processingerrortype/checkinitemprocessingerror.scm"
 	SchemeGeneralError  = schemeBase + "processingerrortype/generalprocessingerror.scm"
-	SchemeMessagingErr  = schemeBase + "messagingerrortype/messagingerrortype.scm"
+	// SchemeLookupItemError holds LookupItem's Problems (Unknown Item).
+	SchemeLookupItemError = schemeBase + "processingerrortype/lookupitemprocessingerror.scm"
+	SchemeMessagingErr    = schemeBase + "messagingerrortype/messagingerrortype.scm"
 )
 
 // The Problem values of each scheme, used to give an injected Problem fault its scheme.
@@ -109,10 +111,12 @@ func (s *Server) respond(p PortConfig, data []byte, notes []ncip.Finding) result
 		body, r.miss = s.checkOut(p, req, commit)
 	case *ncip.CheckInItem:
 		body, r.miss = s.checkIn(p, req, commit)
+	case *ncip.LookupItem:
+		body, r.miss = s.lookup(p, req)
 	default:
 		body = &ncip.ProblemResponse{Problems: []ncip.Problem{{
 			ProblemType:    ncip.SchemeValue{Scheme: SchemeGeneralError, Value: "Unsupported Service"},
-			ProblemElement: r.service, ProblemValue: "ALEPH's facility NCIP server answers CheckOutItem and CheckInItem",
+			ProblemElement: r.service, ProblemValue: "ALEPH's facility NCIP server answers CheckOutItem, CheckInItem and LookupItem",
 		}}}
 	}
 	reply := &ncip.Message{Version: ncip.V1, Body: body}
@@ -135,6 +139,8 @@ func problemReply(p PortConfig, req *ncip.Message, pr *ncip.Problem) *ncip.Messa
 		body = &ncip.CheckOutItemResponse{ResponseHeader: responseHeader(p, m.InitiationHeader), Problems: []ncip.Problem{*pr}}
 	case *ncip.CheckInItem:
 		body = &ncip.CheckInItemResponse{ResponseHeader: responseHeader(p, m.InitiationHeader), Problems: []ncip.Problem{*pr}}
+	case *ncip.LookupItem:
+		body = &ncip.LookupItemResponse{ResponseHeader: responseHeader(p, m.InitiationHeader), Problems: []ncip.Problem{*pr}}
 	default:
 		body = &ncip.ProblemResponse{Problems: []ncip.Problem{*pr}}
 	}
@@ -454,6 +460,61 @@ func (s *Server) checkIn(p PortConfig, req *ncip.CheckInItem, commit bool) (ncip
 		}
 	}
 	resp.ItemId = &ncip.ItemId{AgencyId: agencySV(p.Agency), ItemIdentifierValue: barcode}
+	return resp, ""
+}
+
+// circulationStatus maps the mock's item statuses to NCIP 1 CirculationStatus values.
+func circulationStatus(status string) string {
+	switch status {
+	case StatusOnLoan:
+		return ncip.CirculationOnLoan
+	case StatusMissing:
+		return ncip.CirculationMissing
+	case StatusNotCirculating:
+		return ncip.CirculationNotAvailable
+	}
+	return ncip.CirculationAvailableOnShelf
+}
+
+// v1Coded is an NCIP 1 coded value element: Scheme and Value children.
+func v1Coded(name, scheme, value string) *ncip.Element {
+	return &ncip.Element{Name: name, Children: []*ncip.Element{{Name: "Scheme", Text: scheme}, {Name: "Value", Text: value}}}
+}
+
+// lookup answers LookupItem with the item's circulation status, and its
+// borrower when asked (CurrentBorrowerDesired), as ALEPH's NCIP server
+// does: this is how a client learns whether a check-out or check-in it
+// sent took effect when the answer was lost. It reads the state only.
+func (s *Server) lookup(p PortConfig, req *ncip.LookupItem) (ncip.Body, string) {
+	resp := &ncip.LookupItemResponse{ResponseHeader: responseHeader(p, req.InitiationHeader)}
+	fail := func(scheme, value, element, got, miss string) (ncip.Body, string) {
+		resp.Problems = []ncip.Problem{{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value},
+			ProblemElement: element, ProblemValue: got}}
+		return resp, miss
+	}
+	if pr, miss := s.checkHeader(p, req.InitiationHeader); pr != nil {
+		resp.Problems = []ncip.Problem{*pr}
+		return resp, miss
+	}
+	if req.ItemId == nil || req.ItemId.ItemIdentifierValue == "" {
+		return fail(SchemeGeneralError, "Needed Data Missing", "UniqueItemId/ItemIdentifierValue", "",
+			"this ALEPH looks items up by UniqueItemId (barcode) only")
+	}
+	barcode := req.ItemId.ItemIdentifierValue
+	s.state.mu.Lock()
+	defer s.state.mu.Unlock()
+	it := s.state.item(barcode)
+	if it == nil {
+		return fail(SchemeLookupItemError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
+	}
+	resp.ItemId = &ncip.ItemId{AgencyId: agencySV(p.Agency), ItemIdentifierValue: barcode}
+	if req.CurrentBorrowerDesired && it.Status == StatusOnLoan && it.Loan != nil {
+		user := &ncip.Element{Name: "UniqueUserId", Children: []*ncip.Element{v1Coded("UniqueAgencyId", SchemeAgency, p.Agency),
+			{Name: "UserIdentifierValue", Text: it.Loan.User}}}
+		resp.ItemTransaction = &ncip.Element{Name: "ItemTransaction", Children: []*ncip.Element{{Name: "CurrentBorrower", Children: []*ncip.Element{user}}}}
+	}
+	resp.ItemOptionalFields = &ncip.Element{Name: "ItemOptionalFields", Children: []*ncip.Element{
+		v1Coded("CirculationStatus", ncip.SchemeV1CirculationStatus, circulationStatus(it.Status))}}
 	return resp, ""
 }
 

@@ -638,6 +638,11 @@ func (c *call) lookup(b *ncip.LookupItem) *ncip.Message {
 		}
 	}
 	resp.ItemId = itemID(it.Barcode)
+	if b.CurrentBorrowerDesired && it.Loan != nil {
+		// The borrower, so a client can tell its own check-out from someone else's loan.
+		resp.ItemTransaction = &ncip.Element{Name: "ItemTransaction", Children: []*ncip.Element{{Name: "CurrentBorrower",
+			Children: []*ncip.Element{{Name: "UserId", Children: []*ncip.Element{{Name: "UserIdentifierValue", Text: it.Loan.User}}}}}}}
+	}
 	resp.ItemOptionalFields = &ncip.Element{Name: "ItemOptionalFields", Children: []*ncip.Element{
 		{Name: "CirculationStatus", Text: circulationStatus(it.Status)},
 		{Name: "HoldQueueLength", Text: strconv.Itoa(queue)},
