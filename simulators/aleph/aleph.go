@@ -35,6 +35,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/annexlab/annex/internal/httpserve"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
@@ -70,6 +71,11 @@ type Config struct {
 	LoanPeriod time.Duration `yaml:"loan_period"`
 	// ReadTimeout bounds reading one message on a raw port; 0 means DefaultReadTimeout.
 	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// HTTPTimeouts bound the HTTP listener (/ncip and /_sim/); zero fields take httpserve's defaults.
+	HTTPTimeouts httpserve.Timeouts `yaml:"http_timeouts"`
+	// JournalMax and JournalMaxBytes bound the journal; 0 means journal.DefaultMax and DefaultMaxBytes.
+	JournalMax      int   `yaml:"journal_max"`
+	JournalMaxBytes int64 `yaml:"journal_max_bytes"`
 	// FaultSeed seeds the draws of probabilistic faults, so a run can be repeated.
 	FaultSeed uint64 `yaml:"fault_seed"`
 
@@ -303,7 +309,7 @@ func Start(cfg Config) (*Server, error) {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		now:     cfg.Clock,
-		journal: journal.New(0),
+		journal: journal.NewLimited(journal.Limits{Max: cfg.JournalMax, MaxBytes: cfg.JournalMaxBytes}),
 		faults:  faults.NewSet(cfg.FaultSeed),
 		state:   newStore(cfg.State),
 		client:  &http.Client{Timeout: 30 * time.Second},
@@ -337,12 +343,9 @@ func Start(cfg Config) (*Server, error) {
 	mux.HandleFunc("POST /ncip", s.serveNCIP)
 	mux.HandleFunc("GET /ncip", s.serveNCIP)
 	mux.HandleFunc("POST /_sim/post-requests", s.servePostRequests)
-	s.httpSrv = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: cfg.ReadTimeout,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return s.ctx },
-	}
+	s.httpSrv = cfg.HTTPTimeouts.Server(mux)
+	s.httpSrv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+	s.httpSrv.BaseContext = func(net.Listener) context.Context { return s.ctx }
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -25,6 +25,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/annexlab/annex/internal/httpserve"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
@@ -64,6 +65,10 @@ type Config struct {
 	FaultSeed uint64 `yaml:"fault_seed"`
 	// JournalMax bounds the journal; 0 means journal.DefaultMax.
 	JournalMax int `yaml:"journal_max"`
+	// JournalMaxBytes bounds the journal's accounted size; 0 means journal.DefaultMaxBytes.
+	JournalMaxBytes int64 `yaml:"journal_max_bytes"`
+	// HTTPTimeouts bound the HTTP listener (NCIP and /_sim/); zero fields take httpserve's defaults.
+	HTTPTimeouts httpserve.Timeouts `yaml:"http_timeouts"`
 
 	// Clock gives the time for due dates and export file names; nil means time.Now.
 	Clock func() time.Time `yaml:"-"`
@@ -203,7 +208,7 @@ func Start(cfg Config) (*Server, error) {
 		cfg:     cfg,
 		log:     cmp.Or(cfg.Logger, slog.Default()),
 		clock:   cfg.Clock,
-		journal: journal.New(cfg.JournalMax),
+		journal: journal.NewLimited(journal.Limits{Max: cfg.JournalMax, MaxBytes: cfg.JournalMaxBytes}),
 		faults:  faults.NewSet(cfg.FaultSeed),
 		world:   newWorld(cfg.State.clone()),
 		client:  &http.Client{},
@@ -229,8 +234,9 @@ func Start(cfg Config) (*Server, error) {
 	simapi.API{Sim: s, Journal: s.journal, Faults: s.faults}.Register(mux)
 	s.handler = mux
 	s.ctx, s.stop = context.WithCancel(context.Background())
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext: func(net.Listener) context.Context { return s.ctx }}
+	s.srv = cfg.HTTPTimeouts.Server(mux)
+	s.srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
+	s.srv.BaseContext = func(net.Listener) context.Context { return s.ctx }
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
