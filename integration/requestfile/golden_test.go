@@ -13,6 +13,7 @@ import (
 const (
 	almaGolden           = "../../simulators/alma/testdata/export/demo-requests.xml"
 	alephSlipsGolden     = "../../simulators/aleph/testdata/hold-request-slips.xml.golden"
+	alephLegacyGolden    = "../../simulators/aleph/testdata/slips-legacy.xml.golden"
 	alephDelimitedGolden = "../../simulators/aleph/testdata/hold-requests-delimited.txt.golden"
 	alephFixedGolden     = "../../simulators/aleph/testdata/hold-requests-fixed.txt.golden"
 )
@@ -54,21 +55,41 @@ func TestGoldenALMAExport(t *testing.T) {
 	}
 }
 
+// TestGoldenALEPHSlips reads mock ALEPH's print files in both hold
+// layouts: the hold and the photocopy (a photo-request-slip) read the same
+// either way, with nothing unknown.
 func TestGoldenALEPHSlips(t *testing.T) {
-	res := parseBytes(t, profile.FormatALEPHPrint, "slips.xml", readGolden(t, alephSlipsGolden), Options{})
-	if res.err != nil || len(res.errs) != 0 {
-		t.Fatalf("err %v, record errors %+v", res.err, res.errs)
+	hold := Request{Line: 3, ID: "000000101", Type: "hold", Barcode: "000000001", Pickup: "Main Library Circulation Desk",
+		Library: "MAIN", SubLibraryName: "Main Library", Location: "ANNEX", Title: "The Go programming language",
+		Author: "Donovan, Alan A. A.", ISBN: "9780134190440", CallNumber: "QA76.73.G63 D66 2015", RequestDate: "20250102",
+		PatronID: "P0001", PatronName: "Müller, Anna", PatronEmail: "anna.mueller@example.org",
+		PatronAddress: "Gartenstraße 12, 79098 Freiburg",
+		Extra: []Field{{"bib-info", "The Go programming language / Donovan, Alan A. A."}, {"z37-request-date", "20250102"},
+			{"z37-filter-collection", "ANNEX"}, {"z52-seq-number", "000000001"}}}
+	photo := Request{ID: "000000102", Type: "photocopy", Digitization: true, Barcode: "000000002", Pickup: "SCI",
+		Library: "MAIN", SubLibraryName: "Main Library", Location: "ANNEX", Title: "Peanuts", Author: "Schulz, Charles M.",
+		CallNumber: "PN6728.P4 S3 2000", Description: "v.1", PatronID: "P0002", PatronName: "Smith, John",
+		PatronEmail: "jsmith@example.com", PatronPhone: "555-0102", Pages: "1-12",
+		Extra: []Field{{"bib-info", "Peanuts / Schulz, Charles M."}, {"z38-title", "Peanuts"}, {"z38-author", "Schulz, Charles M."}}}
+	cases := []struct {
+		name, path string
+		photoLine  int
+		photoWarn  []string
+	}{
+		{"aleph22", alephSlipsGolden, 38, nil},
+		{"legacy", alephLegacyGolden, 41, []string{"photocopy slip lists 2 items (000000004 on loan, 000000002): took the first not on loan"}},
 	}
-	want := []Request{
-		{Line: 3, ID: "000000101", Type: "hold", Barcode: "000000001", Pickup: "Main Library Circulation Desk",
-			Library: "MAIN", Location: "ANNEX", Title: "The Go programming language", Author: "Donovan, Alan A. A.",
-			CallNumber: "QA76.73.G63 D66 2015", RequestDate: "20250102", PatronID: "P0001", PatronName: "Müller, Anna"},
-		{Line: 27, ID: "000000102", Type: "photocopy", Digitization: true, Barcode: "000000002",
-			Pickup: "Main Library Circulation Desk", Library: "MAIN", Location: "ANNEX", Title: "Peanuts",
-			Author: "Schulz, Charles M.", CallNumber: "PN6728.P4 S3 2000", Description: "v.1", RequestDate: "20250103",
-			PatronID: "P0002", PatronName: "Smith, John", Pages: "1-12"},
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := parseBytes(t, profile.FormatALEPHPrint, "slips.xml", readGolden(t, c.path), Options{})
+			if res.err != nil || len(res.errs) != 0 {
+				t.Fatalf("err %v, record errors %+v", res.err, res.errs)
+			}
+			p := photo
+			p.Line, p.Warnings = c.photoLine, c.photoWarn
+			assertGolden(t, res.reqs, []Request{hold, p})
+		})
 	}
-	assertGolden(t, res.reqs, want)
 }
 
 // assertGolden compares what the parser read with what the golden file

@@ -114,6 +114,11 @@ type PosterConfig struct {
 	APIKey string `yaml:"api_key"`
 	// Format is "xml" (ALEPH print XML, the default) or "text".
 	Format string `yaml:"format"`
+	// Layout is how an XML file prints hold-request slips: "aleph22" (the
+	// default: everything in section-01, as ALEPH 22 sites print it) or
+	// "legacy" (items in repeatable section-02 with loan-exists).
+	// Photocopy requests always print as photo-request-slip.
+	Layout string `yaml:"layout"`
 	// ContentType overrides the Content-Type sent; the default depends on Format.
 	ContentType string `yaml:"content_type"`
 	// Text is the layout of a "text" request file.
@@ -136,7 +141,8 @@ func DemoConfig() Config {
 			SubLibrary:             "MAIN",
 		}},
 		State: State{
-			SubLibraries: []string{"MAIN"},
+			SubLibraries:    []string{"MAIN"},
+			SubLibraryNames: map[string]string{"MAIN": "Main Library"},
 			Items: []Item{
 				{Barcode: "000000001", SubLibrary: "MAIN", Collection: "ANNEX", CallNumber: "QA76.73.G63 D66 2015", Status: StatusOnShelf},
 				{Barcode: "000000002", SubLibrary: "MAIN", Collection: "ANNEX", CallNumber: "PN6728.P4 S3 2000", Status: StatusOnShelf},
@@ -144,11 +150,13 @@ func DemoConfig() Config {
 			},
 			Requests: []HoldRequest{
 				{ID: "000000101", Barcode: "000000001", PatronID: "P0001", PatronName: "Müller, Anna",
-					PickupLocation: "Main Library Circulation Desk", SubLibrary: "MAIN",
+					PatronAddress: []string{"Gartenstraße 12", "79098 Freiburg"}, PatronEmail: "anna.mueller@example.org",
+					PickupLocation: "Main Library Circulation Desk", SubLibrary: "MAIN", ISBN: "9780134190440",
 					Title: "The Go programming language", Author: "Donovan, Alan A. A.",
 					CallNumber: "QA76.73.G63 D66 2015", RequestDate: "20250102", Type: RequestHold},
 				{ID: "000000102", Barcode: "000000002", PatronID: "P0002", PatronName: "Smith, John",
-					PickupLocation: "Science Library Circulation Desk", SubLibrary: "MAIN",
+					PatronEmail: "jsmith@example.com", PatronPhone: "555-0102",
+					PickupLocation: "Science Library Circulation Desk", PickupCode: "SCI", SubLibrary: "MAIN",
 					Title: "Peanuts", Author: "Schulz, Charles M.", CallNumber: "PN6728.P4 S3 2000",
 					Description: "v.1", RequestDate: "20250103", Type: RequestPhotocopy, Pages: "1-12"},
 			},
@@ -252,6 +260,11 @@ func (c *Config) validate() error {
 			return &fieldError{path: append([]any{"state"}, fe.path...), msg: fe.msg}
 		}
 		return err
+	}
+	switch c.Poster.Layout {
+	case "", LayoutALEPH22, LayoutLegacy:
+	default:
+		return ferr(fmt.Sprintf("%q: want aleph22 or legacy", c.Poster.Layout), "poster", "layout")
 	}
 	switch c.Poster.Format {
 	case "", "xml":

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -75,71 +76,192 @@ type PostResult struct {
 	Body   string `json:"body"`
 }
 
+// Print layouts of hold-request slips (PosterConfig.Layout).
+const (
+	// LayoutALEPH22 prints everything in section-01, as ALEPH 22 sites'
+	// hold-request-slip does (DESIGN §1.2).
+	LayoutALEPH22 = "aleph22"
+	// LayoutLegacy prints the request, title and patron in section-01 and
+	// each item in a repeatable section-02 with loan-exists, as older
+	// layouts do.
+	LayoutLegacy = "legacy"
+)
+
 // RenderRequests writes hold requests as the request file the poster would
 // send, in the configured format. The same requests give the same bytes.
-func RenderRequests(cfg PosterConfig, items []Item, reqs []HoldRequest) []byte {
+func RenderRequests(cfg PosterConfig, st State, reqs []HoldRequest) []byte {
 	if cfg.Format == "text" {
 		return renderText(cfg.Text, reqs)
 	}
-	return renderXML(items, reqs)
+	return renderXML(cfg.Layout, st, reqs)
 }
 
-// renderXML writes ALEPH hold-request slips: the print-file header line,
-// an XML declaration, then one <printout> per request.
-func renderXML(items []Item, reqs []HoldRequest) []byte {
-	var b bytes.Buffer
-	b.WriteString("## - XML_XSL\n<?xml version=\"1.0\"?>\n")
-	for _, r := range reqs {
-		b.WriteString("<printout>\n<form-name>hold-request-slip</form-name>\n<form-language>ENG</form-language>\n")
-		b.WriteString("<section-01>\n")
-		// Z37-ID is, in ALEPH, the patron's id; the request is z37-request-number.
-		leaf(&b, "z37-request-number", r.ID)
-		leaf(&b, "z37-id", r.PatronID)
-		leaf(&b, "z37-pickup-location", r.PickupLocation)
-		leaf(&b, "z37-filter-sub-library", r.SubLibrary)
-		leaf(&b, "z37-open-date", r.RequestDate)
-		leaf(&b, "z37-request-type", cmp.Or(r.Type, RequestHold))
-		leaf(&b, "z13-title", r.Title)
-		leaf(&b, "z13-author", r.Author)
-		leaf(&b, "z302-name", r.PatronName)
-		leaf(&b, "z302-id", r.PatronID)
-		b.WriteString("</section-01>\n")
-		var it *Item
-		for i := range items {
-			if items[i].Barcode == r.Barcode {
-				it = &items[i]
-			}
+// slipWriter writes print-file slips from the library's state.
+type slipWriter struct {
+	b  bytes.Buffer
+	st State
+}
+
+func (w *slipWriter) item(barcode string) *Item {
+	for i := range w.st.Items {
+		if w.st.Items[i].Barcode == barcode {
+			return &w.st.Items[i]
 		}
-		b.WriteString("<section-02>\n")
-		leaf(&b, "z30-barcode", r.Barcode)
-		callNo, sub, loan := r.CallNumber, r.SubLibrary, "N"
-		if it != nil {
-			callNo = cmp.Or(callNo, it.CallNumber)
-			sub = cmp.Or(it.SubLibrary, sub)
-			if it.Status == StatusOnLoan {
-				loan = "Y"
-			}
-		}
-		leaf(&b, "z30-call-no", callNo)
-		leaf(&b, "z30-description", r.Description)
-		leaf(&b, "z30-sub-library", sub)
-		if it != nil && it.Collection != "" {
-			leaf(&b, "z30-collection", it.Collection)
-		}
-		leaf(&b, "loan-exists", loan)
-		b.WriteString("</section-02>\n")
-		if r.Type == RequestPhotocopy {
-			b.WriteString("<section-03>\n")
-			leaf(&b, "z38-request-number", r.ID)
-			leaf(&b, "z38-id", r.PatronID)
-			leaf(&b, "z38-pages", r.Pages)
-			leaf(&b, "z38-note-1", r.Note)
-			leaf(&b, "z38-open-date", r.RequestDate)
-			b.WriteString("</section-03>\n")
-		}
-		b.WriteString("</printout>\n")
 	}
-	return b.Bytes()
+	return nil
+}
+
+// subLibraryName is what ALEPH prints in z30-sub-library: the
+// sublibrary's name, not its code.
+func (w *slipWriter) subLibraryName(code string) string {
+	return cmp.Or(w.st.SubLibraryNames[code], code)
+}
+
+func (w *slipWriter) leaf(name, text string) { leaf(&w.b, name, text) }
+
+// bib writes the title fields: bib-info (ALEPH's one-line citation), z13-*.
+func (w *slipWriter) bib(r HoldRequest) {
+	bib := r.Title
+	if r.Author != "" {
+		bib += " / " + r.Author
+	}
+	w.leaf("bib-info", bib)
+	w.leaf("z13-title", r.Title)
+	w.leaf("z13-author", r.Author)
+	w.leaf("z13-isbn-issn", r.ISBN)
+}
+
+// patron writes the z302 fields: address line 0 is the patron's name.
+func (w *slipWriter) patron(r HoldRequest) {
+	w.leaf("z302-id", r.PatronID)
+	w.leaf("z302-address-0", r.PatronName)
+	for i := range 4 {
+		line := ""
+		if i < len(r.PatronAddress) {
+			line = r.PatronAddress[i]
+		}
+		w.leaf("z302-address-"+strconv.Itoa(i+1), line)
+	}
+	w.leaf("z302-email-address", r.PatronEmail)
+	w.leaf("z302-telephone", r.PatronPhone)
+}
+
+// z30 writes one item's fields; section-02 items also say loan-exists.
+func (w *slipWriter) z30(r HoldRequest, barcode string, loanExists bool) {
+	it := w.item(barcode)
+	callNo, sub, coll, loan := r.CallNumber, r.SubLibrary, "", "N"
+	if it != nil {
+		if barcode != r.Barcode || callNo == "" {
+			callNo = it.CallNumber
+		}
+		sub, coll = cmp.Or(it.SubLibrary, sub), it.Collection
+		if it.Status == StatusOnLoan {
+			loan = "Y"
+		}
+	}
+	desc := ""
+	if barcode == r.Barcode {
+		desc = r.Description
+	}
+	w.leaf("z30-barcode", barcode)
+	w.leaf("z30-sub-library", w.subLibraryName(sub))
+	w.leaf("z30-collection", coll)
+	w.leaf("z30-call-no", callNo)
+	w.leaf("z30-description", desc)
+	if loanExists {
+		w.leaf("loan-exists", loan)
+	}
+}
+
+// slipItems are the items a slip lists in section-02: the request's Items
+// when given (ALEPH lists the record's items), else its one item.
+func slipItems(r HoldRequest) []string {
+	if len(r.Items) > 0 {
+		return r.Items
+	}
+	return []string{r.Barcode}
+}
+
+func (w *slipWriter) header(form string) {
+	w.b.WriteString("## - XML_XSL\n<?xml version=\"1.0\"?>\n")
+	w.b.WriteString("<printout>\n<form-name>" + form + "</form-name>\n<form-language>ENG</form-language>\n<form-format>00</form-format>\n")
+}
+
+// hold writes a hold-request-slip in the given layout; seq is the slip's
+// place in the print run (z52-seq-number).
+func (w *slipWriter) hold(layout string, r HoldRequest, seq int) {
+	w.header("hold-request-slip")
+	w.b.WriteString("<section-01>\n")
+	w.bib(r)
+	if layout != LayoutLegacy {
+		w.z30(r, r.Barcode, false)
+	}
+	w.patron(r)
+	w.leaf("z37-request-number", r.ID)
+	w.leaf("z37-open-date", r.RequestDate)
+	w.leaf("z37-request-date", r.RequestDate)
+	w.leaf("z37-pickup-location", r.PickupLocation)
+	w.leaf("z37-filter-sub-library", r.SubLibrary)
+	coll := ""
+	if it := w.item(r.Barcode); it != nil {
+		coll = it.Collection
+	}
+	w.leaf("z37-filter-collection", coll)
+	w.leaf("z37-note-1", r.Note)
+	w.leaf("z37-note-2", "")
+	w.leaf("z52-seq-number", fmt.Sprintf("%09d", seq))
+	w.b.WriteString("</section-01>\n")
+	if layout == LayoutLegacy {
+		for _, b := range slipItems(r) {
+			w.b.WriteString("<section-02>\n")
+			w.z30(r, b, true)
+			w.b.WriteString("</section-02>\n")
+		}
+	}
+	w.b.WriteString("</printout>\n")
+}
+
+// photo writes a photo-request-slip: the title in section-01, the items in
+// section-02, the patron and the request in section-03. The pickup
+// location is a code here, unlike a hold slip's name.
+func (w *slipWriter) photo(r HoldRequest) {
+	w.header("photo-request-slip")
+	w.b.WriteString("<section-01>\n")
+	w.bib(r)
+	w.b.WriteString("</section-01>\n")
+	for _, b := range slipItems(r) {
+		w.b.WriteString("<section-02>\n")
+		w.z30(r, b, true)
+		w.b.WriteString("</section-02>\n")
+	}
+	w.b.WriteString("<section-03>\n")
+	w.patron(r)
+	w.leaf("z38-number", r.ID)
+	w.leaf("z38-title", r.Title)
+	w.leaf("z38-author", r.Author)
+	w.leaf("z38-pages", r.Pages)
+	w.leaf("z38-note-1", r.Note)
+	w.leaf("z38-note-2", "")
+	w.leaf("z38-pickup-location", cmp.Or(r.PickupCode, r.SubLibrary))
+	w.leaf("z38-filter-sub-library", r.SubLibrary)
+	w.b.WriteString("</section-03>\n")
+	w.b.WriteString("</printout>\n")
+}
+
+// renderXML writes ALEPH's print file: one printout per request, each
+// after the print-file header line and an XML declaration, as ALEPH's
+// print daemon concatenates them. Holds print as hold-request-slip in the
+// layout, photocopies as photo-request-slip.
+func renderXML(layout string, st State, reqs []HoldRequest) []byte {
+	w := &slipWriter{st: st}
+	for i, r := range reqs {
+		if r.Type == RequestPhotocopy {
+			w.photo(r)
+		} else {
+			w.hold(layout, r, i+1)
+		}
+	}
+	return w.b.Bytes()
 }
 
 func leaf(b *bytes.Buffer, name, text string) {
@@ -223,12 +345,12 @@ func (s *Server) PostRequests(ctx context.Context) (PostResult, error) {
 			pending = append(pending, r)
 		}
 	}
-	items := slices.Clone(s.state.cur.Items)
+	st := s.state.cur.clone()
 	s.state.mu.Unlock()
 	if len(pending) == 0 {
 		return PostResult{}, nil
 	}
-	body := RenderRequests(pc, items, pending)
+	body := RenderRequests(pc, st, pending)
 	ct := pc.ContentType
 	if ct == "" {
 		ct = "application/xml; charset=UTF-8"

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/annexlab/annex/simulators/journal"
@@ -99,6 +100,49 @@ func TestPosterXML(t *testing.T) {
 	// Nothing pending: nothing sent.
 	if _, res := postRequests(t, s); res.Posted != 0 {
 		t.Fatalf("%+v", res)
+	}
+}
+
+// TestPosterLayouts: the legacy layout moves the hold's item to
+// section-02; photocopies are photo-request-slips in either layout, and a
+// photocopy listing several items prints each with its loan-exists.
+func TestPosterLayouts(t *testing.T) {
+	for _, layout := range []string{LayoutALEPH22, LayoutLegacy} {
+		t.Run(layout, func(t *testing.T) {
+			f := newFacility(t, "demo-key")
+			s := start(t, func(c *Config) {
+				c.Poster.URL = f.srv.URL + "/api/requestfile/v1"
+				c.Poster.Layout = layout
+				c.State.SubLibraries = append(c.State.SubLibraries, "SCI")
+				c.State.SubLibraryNames["SCI"] = "Science Library"
+				c.State.Items = append(c.State.Items, Item{Barcode: "000000004", SubLibrary: "SCI", Collection: "ANNEX",
+					CallNumber: "QD1 .J6", Status: StatusOnLoan, Loan: &Loan{User: "P0009"}})
+				c.State.Requests[1].Items = []string{"000000004", "000000002"}
+			})
+			if _, res := postRequests(t, s); res.Status != 200 || res.Posted != 2 {
+				t.Fatalf("%+v", res)
+			}
+			got := <-f.received
+			golden(t, "slips-"+layout+".xml.golden", got.body)
+			body := string(got.body)
+			photo := body[strings.Index(body, "<form-name>photo-request-slip"):]
+			if !strings.Contains(photo, "<z30-barcode>000000004</z30-barcode>\n<z30-sub-library>Science Library</z30-sub-library>") ||
+				!strings.Contains(photo, "<loan-exists>Y</loan-exists>") || !strings.Contains(photo, "<z38-pickup-location>SCI</z38-pickup-location>") {
+				t.Errorf("photocopy slip:\n%s", photo)
+			}
+			hold := body[:strings.Index(body, "<form-name>photo-request-slip")]
+			if strings.Contains(hold, "<section-02>") != (layout == LayoutLegacy) {
+				t.Errorf("%s hold slip:\n%s", layout, hold)
+			}
+		})
+	}
+}
+
+func TestPosterBadLayout(t *testing.T) {
+	cfg := DemoConfig()
+	cfg.Poster.Layout = "aleph18"
+	if err := cfg.validate(); err == nil || !strings.Contains(err.Error(), "poster.layout") {
+		t.Fatalf("err = %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package aleph
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -33,10 +34,13 @@ const dateLayout = "20060102"
 // State is the library's circulation state: what GET /_sim/state shows and
 // PUT /_sim/state replaces.
 type State struct {
-	SubLibraries []string      `yaml:"sub_libraries" json:"sub_libraries"`
-	Items        []Item        `yaml:"items" json:"items"`
-	Requests     []HoldRequest `yaml:"requests" json:"requests"`
-	Patrons      []Patron      `yaml:"patrons" json:"patrons"`
+	SubLibraries []string `yaml:"sub_libraries" json:"sub_libraries"`
+	// SubLibraryNames maps a sublibrary code to its name, which slips
+	// print in z30-sub-library; a code without a name prints as itself.
+	SubLibraryNames map[string]string `yaml:"sub_library_names,omitempty" json:"sub_library_names,omitempty"`
+	Items           []Item            `yaml:"items" json:"items"`
+	Requests        []HoldRequest     `yaml:"requests" json:"requests"`
+	Patrons         []Patron          `yaml:"patrons" json:"patrons"`
 }
 
 // Item is one ALEPH item (Z30).
@@ -64,13 +68,26 @@ type HoldRequest struct {
 	Barcode    string `yaml:"barcode" json:"barcode"`
 	PatronID   string `yaml:"patron_id" json:"patron_id"`
 	PatronName string `yaml:"patron_name" json:"patron_name"`
-	// PickupLocation is the pickup location's name, as ALEPH prints it (not a code).
+	// PatronAddress is up to four address lines (z302-address-1…-4; line 0 is the name).
+	PatronAddress []string `yaml:"patron_address,omitempty" json:"patron_address,omitempty"`
+	PatronEmail   string   `yaml:"patron_email,omitempty" json:"patron_email,omitempty"`
+	PatronPhone   string   `yaml:"patron_phone,omitempty" json:"patron_phone,omitempty"`
+	// PickupLocation is the pickup location's name, as a hold slip prints it (z37-pickup-location).
 	PickupLocation string `yaml:"pickup_location" json:"pickup_location"`
-	SubLibrary     string `yaml:"sub_library" json:"sub_library"`
-	Title          string `yaml:"title,omitempty" json:"title,omitempty"`
-	Author         string `yaml:"author,omitempty" json:"author,omitempty"`
-	CallNumber     string `yaml:"call_number,omitempty" json:"call_number,omitempty"`
-	Description    string `yaml:"description,omitempty" json:"description,omitempty"`
+	// PickupCode is a photocopy's pickup location, a code (z38-pickup-location); "" means SubLibrary.
+	PickupCode string `yaml:"pickup_code,omitempty" json:"pickup_code,omitempty"`
+	// SubLibrary is the request's sublibrary code (z37/z38-filter-sub-library).
+	SubLibrary string `yaml:"sub_library" json:"sub_library"`
+	Title      string `yaml:"title,omitempty" json:"title,omitempty"`
+	Author     string `yaml:"author,omitempty" json:"author,omitempty"`
+	// ISBN is the record's ISBN or ISSN (z13-isbn-issn).
+	ISBN string `yaml:"isbn,omitempty" json:"isbn,omitempty"`
+	// Items are the barcodes a photocopy slip (or a legacy-layout hold
+	// slip) lists in section-02, as ALEPH lists the record's items; empty
+	// means Barcode alone.
+	Items       []string `yaml:"items,omitempty" json:"items,omitempty"`
+	CallNumber  string   `yaml:"call_number,omitempty" json:"call_number,omitempty"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
 	// RequestDate is YYYYMMDD.
 	RequestDate string `yaml:"request_date" json:"request_date"`
 	// Type is hold or photocopy; "" means hold.
@@ -214,6 +231,9 @@ func (st *State) validate() error {
 		case r.SubLibrary != "" && !known(r.SubLibrary):
 			return ferr(fmt.Sprintf("sub_library %q is not one of sub_libraries %v", r.SubLibrary, st.SubLibraries), "requests", i, "sub_library")
 		}
+		if len(r.PatronAddress) > 4 {
+			return ferr("at most four lines (z302-address-1…-4)", "requests", i, "patron_address")
+		}
 		ids[r.ID] = true
 		if r.RequestDate != "" {
 			if _, err := time.Parse(dateLayout, r.RequestDate); err != nil || len(r.RequestDate) != 8 {
@@ -237,10 +257,11 @@ func (st *State) validate() error {
 // clone returns a deep copy, so the initial state survives changes.
 func (st State) clone() State {
 	out := State{
-		SubLibraries: slices.Clone(st.SubLibraries),
-		Items:        slices.Clone(st.Items),
-		Requests:     slices.Clone(st.Requests),
-		Patrons:      slices.Clone(st.Patrons),
+		SubLibraries:    slices.Clone(st.SubLibraries),
+		SubLibraryNames: maps.Clone(st.SubLibraryNames),
+		Items:           slices.Clone(st.Items),
+		Requests:        slices.Clone(st.Requests),
+		Patrons:         slices.Clone(st.Patrons),
 	}
 	for i := range out.Items {
 		if l := out.Items[i].Loan; l != nil {
@@ -252,6 +273,8 @@ func (st State) clone() State {
 		}
 	}
 	for i := range out.Requests {
+		out.Requests[i].PatronAddress = slices.Clone(out.Requests[i].PatronAddress)
+		out.Requests[i].Items = slices.Clone(out.Requests[i].Items)
 		if out.Requests[i].Type == "" {
 			out.Requests[i].Type = RequestHold
 		}
