@@ -196,7 +196,9 @@ func profileTextLayout() *profile.TextLayout {
 	return l
 }
 
-func newALEPHWorld(t *testing.T, tcp bool, file alephFile) *alephWorld {
+// newALEPHWorld starts mock ALEPH and the engine; muts change the profile
+// and mock ALEPH's configuration after the defaults are set, before either starts.
+func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile.Profile, *aleph.Config)) *alephWorld {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -218,6 +220,9 @@ func newALEPHWorld(t *testing.T, tcp bool, file alephFile) *alephWorld {
 		for _, c := range textColumns {
 			acfg.Poster.Text.Columns = append(acfg.Poster.Text.Columns, aleph.TextColumn{Field: c.poster})
 		}
+	}
+	for _, mut := range muts {
+		mut(&p, &acfg)
 	}
 	as, err := aleph.Start(acfg)
 	if err != nil {
