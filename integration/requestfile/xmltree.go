@@ -1,6 +1,7 @@
 package requestfile
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -23,11 +24,74 @@ type node struct {
 // value is the element's text with surrounding white space removed.
 func (n *node) value() string { return strings.TrimSpace(string(n.text)) }
 
+// maxToken caps the bytes encoding/xml may take for one token: a run of
+// text, a tag with its attributes, a comment. The tokenizer holds a whole
+// token in memory before returning it, so without a cap one 250 MB text
+// node cost 250 MB and more. A field over MaxFieldSize already denies its
+// record; one sixteen times longer is no request field, and the file is
+// refused there rather than read into memory.
+const maxToken = 16 * MaxFieldSize
+
+// errTokenTooLong is returned by tokenBudget once a token passes maxToken.
+var errTokenTooLong = errors.New("token too long")
+
+// tokenBudget stands between the file and encoding/xml and fails the read
+// that would take the current token past maxToken bytes. It counts what the
+// decoder pulls while reading one token, so it needs no XML of its own and
+// does not move line numbers; after a charset switch the decoder reads
+// through the charset's decoder and its buffers, which lets a token run over
+// by at most those buffers.
+type tokenBudget struct {
+	r    *bufio.Reader
+	left int // bytes the current token may still take
+	// first is the first byte taken for the current token, -1 before it.
+	first int
+	// over records a refused read: encoding/xml ends a text token at a
+	// read error and returns the text, reporting the error only later.
+	over bool
+}
+
+// ReadByte makes tokenBudget an io.ByteReader, which encoding/xml then
+// reads directly rather than through a buffer of its own.
+func (t *tokenBudget) ReadByte() (byte, error) {
+	if t.left <= 0 {
+		t.over = true
+		return 0, errTokenTooLong
+	}
+	b, err := t.r.ReadByte()
+	if err == nil {
+		t.left--
+		if t.first < 0 {
+			t.first = int(b)
+		}
+	}
+	return b, err
+}
+
+// Read serves the charset decoder that encoding/xml reads through after a
+// non-UTF-8 declaration.
+func (t *tokenBudget) Read(p []byte) (int, error) {
+	if t.left <= 0 {
+		t.over = true
+		return 0, errTokenTooLong
+	}
+	n, err := t.r.Read(p[:min(len(p), t.left)])
+	if n > 0 && t.first < 0 {
+		t.first = int(p[0])
+	}
+	t.left -= n
+	return n, err
+}
+
 // xmlReader wraps an encoding/xml decoder with what both XML formats need:
-// charset handling, line numbers and conversion of its errors.
+// charset handling, line numbers, the token cap and conversion of its errors.
 type xmlReader struct {
-	p *parser
-	d *xml.Decoder
+	p      *parser
+	d      *xml.Decoder
+	budget *tokenBudget
+	// afterText says the last token was character data: the decoder has
+	// then already taken the '<' that starts the next one.
+	afterText bool
 	// charset is the charset of the first XML declaration; seen counts
 	// declarations. Concatenated printouts repeat the declaration, and a
 	// later one that names another charset would silently garble text.
@@ -41,8 +105,12 @@ type xmlReader struct {
 }
 
 func newXMLReader(p *parser, r io.Reader) *xmlReader {
-	x := &xmlReader{p: p}
-	x.d = xml.NewDecoder(r)
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(r)
+	}
+	x := &xmlReader{p: p, budget: &tokenBudget{r: br}}
+	x.d = xml.NewDecoder(x.budget)
 	x.d.CharsetReader = x.charsetReader
 	return x
 }
@@ -84,7 +152,11 @@ func (x *xmlReader) next() (xml.Token, int, error) {
 			return nil, line, err
 		}
 	}
+	x.budget.left, x.budget.first = maxToken, -1
 	tok, err := x.d.RawToken()
+	if x.budget.over {
+		return nil, line, x.tokenTooLong(line)
+	}
 	if err != nil {
 		if err == io.EOF {
 			if len(x.open) > 0 {
@@ -94,6 +166,7 @@ func (x *xmlReader) next() (xml.Token, int, error) {
 		}
 		return nil, line, x.fileErr(err)
 	}
+	_, x.afterText = tok.(xml.CharData)
 	switch t := tok.(type) {
 	case xml.StartElement:
 		x.open = append(x.open, t.Name)
@@ -122,6 +195,19 @@ func (x *xmlReader) next() (xml.Token, int, error) {
 		x.seen++
 	}
 	return tok, line, nil
+}
+
+// tokenTooLong refuses the file at a token over maxToken that starts on line.
+func (x *xmlReader) tokenTooLong(line int) error {
+	what := "markup"
+	if !x.afterText && x.budget.first != '<' {
+		what = "text"
+	}
+	where := "outside the root element"
+	if len(x.open) > 0 {
+		where = "in <" + qname(x.open[len(x.open)-1]) + ">"
+	}
+	return x.p.fileErr(line, "%s %s is longer than %d bytes; no request field is that long", what, where, maxToken)
 }
 
 // depth is the number of elements open.
