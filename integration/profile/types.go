@@ -7,6 +7,7 @@ package profile
 import (
 	"time"
 
+	"github.com/annexlab/annex/internal/httpserve"
 	"github.com/annexlab/annex/ncip"
 )
 
@@ -252,6 +253,9 @@ type Facility struct {
 	Inline   []Profile `yaml:"inline_profiles,omitempty" json:"inline_profiles,omitempty"`
 	// Inventory is the items in storage at first start.
 	Inventory []InventoryItem `yaml:"inventory,omitempty" json:"inventory,omitempty"`
+	// HTTPTimeouts bound the REST API listener's reads, writes and idle
+	// connections; zero fields take httpserve's defaults.
+	HTTPTimeouts httpserve.Timeouts `yaml:"http_timeouts,omitempty" json:"http_timeouts,omitempty"`
 
 	File string `yaml:"-" json:"file,omitempty"`
 }

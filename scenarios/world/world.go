@@ -85,7 +85,7 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 		return nil, fmt.Errorf("start world: engine listener: %w", err)
 	}
 	w.EngineURL = "http://" + ln.Addr().String()
-	w.http = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	w.http = o.Facility.HTTPTimeouts.Server(nil) // the handler is set once the engine is open
 	defer func() {
 		if w.Engine == nil {
 			ln.Close()
