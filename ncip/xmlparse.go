@@ -23,6 +23,12 @@ import (
 // it holds is mostly indentation, which repeats within a message.
 const internMax = 64
 
+// slabMax caps how many elements, attributes or child pointers one slab
+// holds. Slabs double up to it, then stay that size: a message with 100k
+// elements then allocates its tree once over instead of twice, since every
+// filled slab stays in use.
+const slabMax = 4096
+
 type frame struct {
 	el        *Element
 	textStart int // where el's character data starts in parser.text
@@ -551,7 +557,7 @@ func (p *parser) closeElement() {
 	p.text = p.text[:f.textStart]
 	if kids := p.kids[f.kidsStart:]; len(kids) > 0 {
 		if cap(p.ptrs)-len(p.ptrs) < len(kids) {
-			p.ptrs = make([]*Element, 0, max(len(kids), 2*cap(p.ptrs)))
+			p.ptrs = make([]*Element, 0, max(len(kids), min(2*cap(p.ptrs), slabMax)))
 		}
 		at := len(p.ptrs)
 		p.ptrs = append(p.ptrs, kids...)
@@ -706,7 +712,7 @@ func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 		}
 	}
 	if len(p.elems) == cap(p.elems) {
-		p.elems = make([]Element, 0, 2*cap(p.elems))
+		p.elems = make([]Element, 0, min(2*cap(p.elems), slabMax))
 	}
 	p.elems = append(p.elems, Element{Prefix: prefix, Name: local, Line: line, Col: col})
 	el := &p.elems[len(p.elems)-1]
@@ -718,7 +724,7 @@ func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 	el.Space = uri
 	if len(p.pending) > 0 {
 		if cap(p.attrs)-len(p.attrs) < len(p.pending) {
-			p.attrs = make([]Attr, 0, max(len(p.pending), 2*cap(p.attrs)))
+			p.attrs = make([]Attr, 0, max(len(p.pending), min(2*cap(p.attrs), slabMax)))
 		}
 		at := len(p.attrs)
 		for _, a := range p.pending {
