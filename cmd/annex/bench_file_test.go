@@ -23,7 +23,7 @@ import (
 // BenchmarkALMAFile100kProcess is DESIGN §3's big-file target measured on
 // the engine alone: `annex up --config` runs the facility as its own
 // process, so its peak resident set (VmHWM) is the engine's and nothing
-// else's. Mock ALMA, in this process, holds 100,000 items each with a HOLD
+// else's. Mock ALMA, in this process, holds 100,000 items each with a PATRON_PHYSICAL
 // request; its export (a 100,000-request rsExport file) is uploaded by
 // SFTP, the floor retrieves every item through the REST API in pick lists
 // of 1,000, two pickers at once, and the clock stops when mock ALMA has

@@ -26,6 +26,29 @@ const (
 	TypeGeneralDigitization    = "GENERAL_DIGITIZATION"
 )
 
+// XSINamespace is the XML Schema instance namespace: ALMA marks an empty
+// shipAddress line xsi:nil="true" rather than leaving it out.
+const XSINamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+// RecordFields lists the children of an rsExport record in the order ALMA
+// writes them. Not every record has every one: libraryCode is absent for
+// digitization and personal delivery, institutionCode often is.
+func RecordFields() []string {
+	return []string{"requestType", "requestId", "pickup", "operationalRecordinformation", "barcode", "mmsId", "itemId",
+		"title", "requestedInfo", "patronInfo", "shipAddress", "libraryCode", "digitizationDepartmentCode", "requestNote",
+		"bibliographicInformation", "institutionCode"}
+}
+
+// BibliographicFields are the parts of bibliographicInformation mock ALMA
+// writes, in order; real files may carry more, which consumers keep by name.
+func BibliographicFields() []string {
+	return []string{"author", "isbn", "issn", "placeOfPublication", "dateOfPublication"}
+}
+
+// RequestedInfoFields are the parts of requestedInfo mock ALMA writes, in
+// order; real files may carry more.
+func RequestedInfoFields() []string { return []string{"description", "partToDigitize"} }
+
 // PersonalDelivery is what pickup/library holds for a request delivered to
 // the patron's address.
 const PersonalDelivery = "PERSONAL_DELIVERY"
@@ -73,7 +96,7 @@ func ContainerFields(name string) []string {
 	case "patronInfo":
 		return []string{"patronName", "patronIdentifier", "patronEmail", "patronAddress"}
 	case "shipAddress":
-		return []string{"line1", "line2", "line3", "line4", "line5", "city", "stateProvince", "postalCode", "country"}
+		return []string{"line1", "line2", "line3", "line4", "line5", "city", "country", "postalCode", "stateProvince"}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/ncip"
 	"github.com/annexlab/annex/scenarios/world"
@@ -43,13 +44,13 @@ func logger() *slog.Logger {
 }
 
 // almaState is mock ALMA's demo institution holding n items in MAIN/ANNEX,
-// with one pending HOLD request per item when requests is set.
+// with one pending PATRON_PHYSICAL request per item when requests is set.
 func almaState(n int, requests bool) alma.State {
 	st := alma.State{
 		Institution: institution,
 		Profiles:    []alma.Profile{{Code: almaProfile, Locations: []alma.LocationRef{{Library: "MAIN", Location: "ANNEX"}}}},
 		Libraries: []alma.Library{{Code: "MAIN", Locations: []alma.Location{{Code: "STACKS"}, {Code: "ANNEX", RemoteStorage: true}},
-			Desks: []string{"CIRC"}}},
+			Desks: []alma.Desk{{Code: "CIRC"}}}},
 		Users: []alma.User{{ID: "ANNEX-USER"}, {ID: "P000123"}},
 		Items: make([]alma.Item, 0, n),
 	}
@@ -57,7 +58,7 @@ func almaState(n int, requests bool) alma.State {
 		st.Items = append(st.Items, alma.Item{Barcode: barcodeOf(i), Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK",
 			MMSID: fmt.Sprintf("99%012d", i), ItemID: fmt.Sprintf("23%012d", i), Status: alma.StatusInPlace})
 		if requests {
-			st.Requests = append(st.Requests, alma.Request{ID: requestIDOf("A", i), Type: "HOLD", Barcode: barcodeOf(i),
+			st.Requests = append(st.Requests, alma.Request{ID: requestIDOf("A", i), Type: rsexport.TypePatronPhysical, Barcode: barcodeOf(i),
 				MMSID: fmt.Sprintf("99%012d", i), PickupLibrary: "MAIN", PickupLocation: "CIRC",
 				Patron: alma.Patron{Name: "Ada Reader", Identifier: "P000123"}, Step: alma.StepPending})
 		}
@@ -175,19 +176,17 @@ func itemOf(e journal.Exchange) string {
 func processed(e journal.Exchange) bool { return e.Fault == "" && len(e.Problems) == 0 }
 
 // writeRSExport streams an rsExport file of requests for items [0, n) in
-// the layout mock ALMA's export job writes (simulators/alma/export.go),
-// without holding the file in memory.
+// the layout mock ALMA's export job writes (simulators/alma/export.go, the
+// real ALMA shape), without holding the file in memory.
 func writeRSExport(w io.Writer, batch string, from, n int) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
-	fmt.Fprintf(bw, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<xb:%s xmlns:xb=\"%s\">\n",
-		alma.DefaultExportRoot, alma.DefaultExportNamespace)
+	fmt.Fprintf(bw, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<xb:%s xmlns:xb=\"%s\">\n", rsexport.Root, rsexport.Namespace)
 	for i := from; i < from+n; i++ {
 		fmt.Fprintf(bw, `  <xb:rsExport>
-    <xb:requestType>HOLD</xb:requestType>
+    <xb:requestType>PATRON_PHYSICAL</xb:requestType>
     <xb:requestId>%s</xb:requestId>
     <xb:pickup>
       <xb:library>MAIN</xb:library>
-      <xb:pickupLocation>CIRC</xb:pickupLocation>
     </xb:pickup>
     <xb:operationalRecordinformation>
       <xb:permanent_physical_location_code>ANNEX</xb:permanent_physical_location_code>
@@ -195,19 +194,19 @@ func writeRSExport(w io.Writer, batch string, from, n int) error {
     <xb:barcode>%s</xb:barcode>
     <xb:mmsId>99%012d</xb:mmsId>
     <xb:itemId>23%012d</xb:itemId>
-    <xb:requestedInfo/>
     <xb:patronInfo>
       <xb:patronName>Ada Reader</xb:patronName>
       <xb:patronIdentifier>P000123</xb:patronIdentifier>
       <xb:patronEmail>ada@example.org</xb:patronEmail>
+      <xb:patronAddress>1 Library Way</xb:patronAddress>
     </xb:patronInfo>
-    <xb:institutionCode>%s</xb:institutionCode>
+    <xb:shipAddress />
     <xb:libraryCode>MAIN</xb:libraryCode>
-    <xb:description/>
-    <xb:requestNote/>
+    <xb:bibliographicInformation />
+    <xb:institutionCode>%s</xb:institutionCode>
   </xb:rsExport>
 `, requestIDOf(batch, i), barcodeOf(i), i, i, institution)
 	}
-	fmt.Fprintf(bw, "</xb:%s>\n", alma.DefaultExportRoot)
+	fmt.Fprintf(bw, "</xb:%s>\n", rsexport.Root)
 	return bw.Flush()
 }

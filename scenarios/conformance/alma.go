@@ -41,8 +41,8 @@ func deriveALMA(p profile.Profile) *alma.Config {
 		}
 	}
 	desk := func(library, d string) {
-		if l := lib(library); !slices.Contains(l.Desks, d) {
-			l.Desks = append(l.Desks, d)
+		if l := lib(library); !slices.ContainsFunc(l.Desks, func(x alma.Desk) bool { return x.Code == d }) {
+			l.Desks = append(l.Desks, alma.Desk{Code: d})
 		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(p.Translation.Collections)) {
@@ -254,10 +254,10 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 	add := func(t *almaTarget, inStorage bool) {
 		pickup := ""
 		if l := libs[t.library]; l != nil && len(l.Desks) > 0 {
-			pickup = l.Desks[0]
+			pickup = l.Desks[0].Code
 		}
 		st.Items = append(st.Items, alma.Item{Barcode: t.barcode, Library: t.library, Location: t.location, MaterialType: material, Status: alma.StatusRequested})
-		st.Requests = append(st.Requests, alma.Request{ID: t.request, Type: "HOLD", Barcode: t.barcode, PickupLibrary: t.library, PickupLocation: pickup,
+		st.Requests = append(st.Requests, alma.Request{ID: t.request, Type: "PATRON_PHYSICAL", Barcode: t.barcode, PickupLibrary: t.library, PickupLocation: pickup,
 			Patron: alma.Patron{Name: "Validation Patron", Identifier: "VALIDATE-PATRON"}, Step: alma.StepPending})
 		if inStorage {
 			inv = append(inv, profile.InventoryItem{Barcode: t.barcode, Collection: collectionOf(p, t), Material: material, Profile: p.Name})
@@ -510,11 +510,11 @@ func (r *run) almaProblem(ex journal.Exchange, t *almaTarget, lib alma.Config) (
 		for _, l := range st.Libraries {
 			switch {
 			case l.Code != t.library || len(l.Desks) == 0:
-			case slices.Contains(l.Desks, d):
+			case slices.ContainsFunc(l.Desks, func(x alma.Desk) bool { return x.Code == d }):
 				// The desk exists in the item's library: only the library part is wrong.
 				return problem, fix{path, fmt.Sprintf("set %s to %q", field, t.library+"."+d)}
 			default:
-				return problem, fix{path, fmt.Sprintf("set %s to %q (a desk of library %s in ALMA), or create desk %s in ALMA's library %s", field, t.library+"."+l.Desks[0], t.library, d, t.library)}
+				return problem, fix{path, fmt.Sprintf("set %s to %q (a desk of library %s in ALMA), or create desk %s in ALMA's library %s", field, t.library+"."+l.Desks[0].Code, t.library, d, t.library)}
 			}
 		}
 		return problem, fix{path, fmt.Sprintf("set %s to a circulation desk of library %s in ALMA, or create desk %s there", field, t.library, d)}

@@ -109,10 +109,15 @@ type ALMAGiven struct {
 	Faults     []FaultGiven `yaml:"faults"`
 }
 
-// ALMAExport overrides the export job's SFTP login; by default it uses the
-// first ALMA profile's SFTP account.
+// ALMAExport overrides the export job's SFTP login (by default the first
+// ALMA profile's SFTP account) and the file's shape.
 type ALMAExport struct {
 	Profile    string `yaml:"profile"`
+	// Shape is "real" (the default: what ALMA sites export) or "legacy"
+	// (the assumed shape of earlier annex versions).
+	Shape string `yaml:"shape"`
+	// InstitutionCode writes institutionCode in every record, as some sites' ALMA does.
+	InstitutionCode bool `yaml:"institution_code"`
 	User       string `yaml:"user"`
 	Password   string `yaml:"password"`
 	SourceAddr string `yaml:"source_addr"`
@@ -442,6 +447,7 @@ func (c *checker) given(sc *Scenario, raw *rawScenario, doc *yaml.Node) {
 			cfg.Export.Password = cmpStr(e.Password, cfg.Export.Password)
 			cfg.Export.SourceAddr = cmpStr(e.SourceAddr, cfg.Export.SourceAddr)
 			cfg.Export.Dir = cmpStr(e.Dir, cfg.Export.Dir)
+			cfg.Export.Shape, cfg.Export.InstitutionCode = e.Shape, e.InstitutionCode
 		}
 		for _, f := range ag.Faults {
 			cfg.Faults = append(cfg.Faults, f.Fault())

@@ -25,6 +25,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/internal/httpserve"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
@@ -87,10 +88,12 @@ type FacilityConfig struct {
 }
 
 // DemoConfig returns the demo configuration `annex up` starts with:
-// institution 01ANNEX_INST, partner agency CAIASOFT, integration profile
-// ANNEX, libraries MAIN and LAW, each with locations STACKS and ANNEX (remote
-// storage) and desk CIRC, the facility's check-out user ANNEX-USER, items
-// 39015000000001..3 in MAIN/ANNEX and 39015000000004 in LAW/ANNEX and two pending HOLD requests. The export
+// institution 01ANNEX_INST ("Annex University"), partner agency CAIASOFT,
+// integration profile ANNEX, libraries MAIN ("Main Library") and LAW ("Law
+// Library"), each with locations STACKS and ANNEX (remote storage) and desk
+// CIRC, MAIN also with the digitization desk DIGI ("Digitization Department
+// For Institution"), the facility's check-out user ANNEX-USER, items
+// 39015000000001..3 in MAIN/ANNEX and 39015000000004 in LAW/ANNEX and two pending PATRON_PHYSICAL requests. The export
 // uploads to SFTP account "alma" with password "alma-demo" — demo-only
 // credentials, never to be used for a real server — into
 // 01ANNEX_INST/requests from 127.0.0.1; the caller sets Export.SFTPAddr.
@@ -98,28 +101,35 @@ func DemoConfig() Config {
 	return Config{
 		Agencies: []string{"CAIASOFT"},
 		State: State{
-			Institution: "01ANNEX_INST",
-			Profiles:    []Profile{{Code: "ANNEX", Locations: []LocationRef{{Library: "MAIN", Location: "ANNEX"}, {Library: "LAW", Location: "ANNEX"}}}},
+			Institution:     "01ANNEX_INST",
+			InstitutionName: "Annex University",
+			Profiles:        []Profile{{Code: "ANNEX", Locations: []LocationRef{{Library: "MAIN", Location: "ANNEX"}, {Library: "LAW", Location: "ANNEX"}}}},
 			Libraries: []Library{{
 				Code:      "MAIN",
+				Name:      "Main Library",
 				Locations: []Location{{Code: "STACKS"}, {Code: "ANNEX", RemoteStorage: true}},
-				Desks:     []string{"CIRC"},
+				Desks:     []Desk{{Code: "CIRC", Name: "Main Library Circulation Desk"}, {Code: "DIGI", Name: "Digitization Department For Institution"}},
 			}, {
 				Code:      "LAW",
+				Name:      "Law Library",
 				Locations: []Location{{Code: "STACKS"}, {Code: "ANNEX", RemoteStorage: true}},
-				Desks:     []string{"CIRC"},
+				Desks:     []Desk{{Code: "CIRC", Name: "Law Library Circulation Desk"}},
 			}},
 			Users: []User{{ID: "ANNEX-USER"}, {ID: "P000123"}, {ID: "P000456"}},
 			Items: []Item{
-				{Barcode: "39015000000001", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000101", ItemID: "231000000000101", Status: StatusRequested},
-				{Barcode: "39015000000002", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000201", ItemID: "231000000000201", Status: StatusRequested},
-				{Barcode: "39015000000003", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000301", ItemID: "231000000000301", Status: StatusInPlace},
-				{Barcode: "39015000000004", Library: "LAW", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000401", ItemID: "231000000000401", Status: StatusInPlace},
+				{Barcode: "39015000000001", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000101", ItemID: "231000000000101",
+					Title: "The Annotated Remote Storage", Author: "Reader, Ada", CallNumber: "Z675.S8 R46 2019", CallNumberType: "0", Status: StatusRequested},
+				{Barcode: "39015000000002", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000201", ItemID: "231000000000201",
+					Title: "Warehouses of Knowledge", Author: "Borrower, Brian", CallNumber: "Z679 .B67 2004", CallNumberType: "0", Status: StatusRequested},
+				{Barcode: "39015000000003", Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000301", ItemID: "231000000000301",
+					Title: "A History of Shelving", Author: "Shelver, Sam", CallNumber: "Z675.A2 S54 1998", CallNumberType: "0", Status: StatusInPlace},
+				{Barcode: "39015000000004", Library: "LAW", Location: "ANNEX", MaterialType: "BOOK", MMSID: "991000000000401", ItemID: "231000000000401",
+					Title: "Law of Libraries", Author: "Counsel, Lee", CallNumber: "KF4315 .C68 2011", CallNumberType: "0", Status: StatusInPlace},
 			},
 			Requests: []Request{
-				{ID: "REQ-1", Type: "HOLD", Barcode: "39015000000001", MMSID: "991000000000101", PickupLibrary: "MAIN", PickupLocation: "CIRC",
+				{ID: "REQ-1", Type: rsexport.TypePatronPhysical, Barcode: "39015000000001", MMSID: "991000000000101", PickupLibrary: "MAIN", PickupLocation: "CIRC",
 					Patron: Patron{Name: "Ada Reader", Identifier: "P000123", Email: "ada@example.org"}, Description: "v.1", Step: StepPending},
-				{ID: "REQ-2", Type: "HOLD", Barcode: "39015000000002", MMSID: "991000000000201", PickupLibrary: "MAIN", PickupLocation: "CIRC",
+				{ID: "REQ-2", Type: rsexport.TypePatronPhysical, Barcode: "39015000000002", MMSID: "991000000000201", PickupLibrary: "MAIN", PickupLocation: "CIRC",
 					Patron: Patron{Name: "Brian Borrower", Identifier: "P000456", Email: "brian@example.org"}, Note: "please hold until Friday", Step: StepPending},
 			},
 		},
@@ -158,6 +168,9 @@ func parseConfig(file string, data []byte) (Config, error) {
 	at := locator(&root)
 	if err := cfg.State.validate(func(path ...any) int { return at(append([]any{"state"}, path...)...) }); err != nil {
 		return Config{}, fmt.Errorf("load alma config: %w", prefixFile(file, err))
+	}
+	if err := cfg.Export.validate(); err != nil {
+		return Config{}, fmt.Errorf("load alma config: %s:%d: %w", file, at("export", "shape"), err)
 	}
 	for i, f := range cfg.Faults {
 		if err := f.Validate(); err != nil {
@@ -203,6 +216,9 @@ func Start(cfg Config) (*Server, error) {
 	cfg.State.normalise()
 	if err := cfg.State.validate(func(...any) int { return 0 }); err != nil {
 		return nil, fmt.Errorf("start alma: invalid state: %w", err)
+	}
+	if err := cfg.Export.validate(); err != nil {
+		return nil, fmt.Errorf("start alma: %w", err)
 	}
 	s := &Server{
 		cfg:     cfg,

@@ -16,21 +16,37 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
 )
 
-// Export file defaults. The namespace URI, root element and file name
-// pattern of ALMA's request file are not public (DESIGN §1.1), so these
-// are ASSUMED and configurable; the rsExport entry and its element names
-// are the documented ones, read with the xb: prefix by consumers.
+// Export shapes (ExportConfig.Shape).
 const (
-	DefaultExportNamespace = "urn:annex:assumed:rsexport"
-	DefaultExportPrefix    = "xb"
-	DefaultExportRoot      = "requests"
+	// ShapeReal is the file real ALMA sites export (DESIGN §1.1): root
+	// xb:rsExportList in the Ex Libris namespace, pickup library names,
+	// the real request types. The default.
+	ShapeReal = "real"
+	// ShapeLegacy is the shape earlier annex versions assumed before the
+	// real files were public: root xb:requests in urn:annex:assumed:rsexport,
+	// pickupLocation codes, HOLD. Kept for consumers tested against it.
+	ShapeLegacy = "legacy"
+)
+
+// Export file defaults. The real shape's names come from formats/rsexport;
+// these are the file names and the legacy shape's assumed names.
+const (
 	// DefaultExportFileName: {inst}, {profile} and {time} (UTC,
-	// 20060102_150405_000 from the clock) are replaced.
-	DefaultExportFileName = "{inst}_{profile}_requests_{time}.xml"
+	// 20060102_150405_000 from the clock) are replaced. Real sites' files
+	// carry the profile as prefix (BUL_ANNEX-…xml).
+	DefaultExportFileName = "{profile}-{time}.xml"
+	// LegacyExportFileName is the legacy shape's default file name.
+	LegacyExportFileName    = "{inst}_{profile}_requests_{time}.xml"
+	LegacyExportNamespace   = "urn:annex:assumed:rsexport"
+	LegacyExportRoot        = "requests"
+	legacyHoldType          = "HOLD"
+	realExportDeclaration   = `<?xml version="1.0" encoding="utf-8"?>`
+	legacyExportDeclaration = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`
 )
 
 // ExportConfig configures the "Send Requests to Remote Storage" job.
@@ -58,11 +74,25 @@ type ExportConfig struct {
 	// Timeout bounds one upload; 0 means 30s.
 	Timeout time.Duration `yaml:"timeout"`
 
-	// FileName, Namespace, Prefix and Root shape the file; "" means the Default* constants.
+	// Shape is ShapeReal ("" reads so) or ShapeLegacy.
+	Shape string `yaml:"shape"`
+	// InstitutionCode writes institutionCode in every record; real sites'
+	// files often have none, so it is off by default.
+	InstitutionCode bool `yaml:"institution_code"`
+	// FileName, Namespace, Prefix and Root shape the file; "" means the
+	// shape's defaults (DefaultExportFileName and formats/rsexport, or the Legacy* constants).
 	FileName  string `yaml:"file_name"`
 	Namespace string `yaml:"namespace"`
 	Prefix    string `yaml:"prefix"`
 	Root      string `yaml:"root"`
+}
+
+// validate refuses an export shape the job cannot write.
+func (c ExportConfig) validate() error {
+	if c.Shape != "" && c.Shape != ShapeReal && c.Shape != ShapeLegacy {
+		return fmt.Errorf("export.shape %q is not %s or %s", c.Shape, ShapeReal, ShapeLegacy)
+	}
+	return nil
 }
 
 // ExportResult is what one run of the job did; POST /_sim/export returns it as JSON.
@@ -159,65 +189,204 @@ func (s *Server) buildExport() (string, []byte, []string, error) {
 	}
 	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.r.ID, b.r.ID) })
 	cfg := s.cfg.Export
-	x := &xmlWriter{prefix: cmp.Or(cfg.Prefix, DefaultExportPrefix)}
-	root := cmp.Or(cfg.Root, DefaultExportRoot)
-	x.buf.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n")
+	legacy := cfg.Shape == ShapeLegacy
+	x := &xmlWriter{prefix: cmp.Or(cfg.Prefix, rsexport.Prefix)}
+	root, ns, decl, empty := rsexport.Root, rsexport.Namespace, realExportDeclaration, " />"
+	if legacy {
+		root, ns, decl, empty = LegacyExportRoot, LegacyExportNamespace, legacyExportDeclaration, "/>"
+	}
+	root, ns, x.empty = cmp.Or(cfg.Root, root), cmp.Or(cfg.Namespace, ns), empty
+	x.buf.WriteString(decl + "\n")
 	x.buf.WriteString("<" + x.prefix + ":" + root + " xmlns:" + x.prefix + `="`)
-	escape(&x.buf, cmp.Or(cfg.Namespace, DefaultExportNamespace), true)
+	escape(&x.buf, ns, true)
 	x.buf.WriteString("\">\n")
 	var ids []string
 	for _, e := range entries {
-		r, it := e.r, e.it
-		ids = append(ids, r.ID)
-		x.open(1, "rsExport")
-		x.leaf(2, "requestType", r.Type)
-		x.leaf(2, "requestId", r.ID)
-		x.open(2, "pickup")
-		x.leaf(3, "library", r.PickupLibrary)
-		x.leaf(3, "pickupLocation", r.PickupLocation)
-		x.close(2, "pickup")
-		x.open(2, "operationalRecordinformation")
-		x.leaf(3, "permanent_physical_location_code", it.Location)
-		x.close(2, "operationalRecordinformation")
-		x.leaf(2, "barcode", r.Barcode)
-		x.leaf(2, "mmsId", cmp.Or(r.MMSID, it.MMSID))
-		x.leaf(2, "itemId", it.ItemID)
-		x.leaf(2, "requestedInfo", r.RequestedInfo)
-		x.open(2, "patronInfo")
-		x.leaf(3, "patronName", r.Patron.Name)
-		x.leaf(3, "patronIdentifier", r.Patron.Identifier)
-		x.leaf(3, "patronEmail", r.Patron.Email)
-		if isDigitization(r.Type) {
-			x.leaf(3, "patronAddress", r.Patron.Address)
+		ids = append(ids, e.r.ID)
+		if legacy {
+			writeLegacy(x, st, e.r, e.it)
+		} else {
+			writeRecord(x, w, cfg, e.r, e.it)
 		}
-		x.close(2, "patronInfo")
-		x.leaf(2, "institutionCode", st.Institution)
-		x.leaf(2, "libraryCode", it.Library)
-		x.leaf(2, "description", cmp.Or(r.Description, it.Description))
-		x.leaf(2, "requestNote", r.Note)
-		x.close(1, "rsExport")
 	}
 	x.buf.WriteString("</" + x.prefix + ":" + root + ">\n")
 	return s.exportFileName(prof.Code), x.buf.Bytes(), ids, nil
 }
 
-// isDigitization reports whether the request type asks for a scan, the
-// only case in which ALMA exports the patron's address.
-func isDigitization(t string) bool {
-	return strings.Contains(t, "DIGITIZATION") || strings.Contains(t, "P2D")
+// writeRecord writes one request as real ALMA does (DESIGN §1.1), its
+// elements in rsexport.RecordFields order. Empty leaves are left out;
+// the containers are always written.
+func writeRecord(x *xmlWriter, w *world, cfg ExportConfig, r *Request, it *Item) {
+	st := &w.st
+	digitization := rsexport.KindOf(r.Type) == rsexport.Digitization
+	titleLevel := r.Barcode == ""
+	lib := w.libs[cmp.Or(r.PickupLibrary, it.Library)]
+	x.open(1, rsexport.Record)
+	for _, f := range rsexport.RecordFields() {
+		switch f {
+		case "requestType":
+			x.leaf(2, f, r.Type)
+		case "requestId":
+			x.leaf(2, f, r.ID)
+		case "pickup":
+			x.open(2, f)
+			switch {
+			case r.PersonalDelivery:
+				x.leaf(3, "library", rsexport.PersonalDelivery)
+			case digitization:
+				x.leaf(3, "library", cmp.Or(st.InstitutionName, st.Institution))
+				x.leaf(3, "desk", w.deskName(r.PickupLibrary, r.PickupDesk))
+			case lib != nil:
+				x.leaf(3, "library", cmp.Or(lib.Name, lib.Code))
+			}
+			x.close(2, f)
+		case "operationalRecordinformation":
+			x.open(2, f)
+			x.leaf(3, "call_number_type", it.CallNumberType)
+			x.leaf(3, "permanent_call_number", it.CallNumber)
+			x.leaf(3, "permanent_physical_location_code", it.Location)
+			x.close(2, f)
+		case "barcode":
+			// A title-level request carries its citation where the barcode goes.
+			if titleLevel {
+				x.leaf(2, f, r.Citation)
+			} else {
+				x.leaf(2, f, r.Barcode)
+			}
+		case "mmsId":
+			if !titleLevel {
+				x.leaf(2, f, cmp.Or(r.MMSID, it.MMSID))
+			}
+		case "itemId":
+			if !titleLevel {
+				x.leaf(2, f, it.ItemID)
+			}
+		case "title":
+			x.leaf(2, f, it.Title)
+		case "requestedInfo":
+			desc, part := requestedInfo(r, it)
+			if desc != "" || part != "" {
+				x.open(2, f)
+				x.leaf(3, "description", desc)
+				x.leaf(3, "partToDigitize", part)
+				x.close(2, f)
+			}
+		case "patronInfo":
+			x.open(2, f)
+			x.leaf(3, "patronName", r.Patron.Name)
+			x.leaf(3, "patronIdentifier", r.Patron.Identifier)
+			x.leaf(3, "patronEmail", r.Patron.Email)
+			if !digitization {
+				x.leaf(3, "patronAddress", r.Patron.Address)
+			}
+			x.close(2, f)
+		case "shipAddress":
+			a := r.ShipAddress
+			if a == nil || *a == (Address{}) {
+				x.emptyElem(2, f)
+				continue
+			}
+			x.open(2, f)
+			for _, l := range []struct{ name, v string }{{"line1", a.Line1}, {"line2", a.Line2}, {"line3", a.Line3},
+				{"line4", a.Line4}, {"line5", a.Line5}, {"city", a.City}, {"country", a.Country},
+				{"postalCode", a.PostalCode}, {"stateProvince", a.StateProvince}} {
+				x.nilLeaf(3, l.name, l.v)
+			}
+			x.close(2, f)
+		case "libraryCode":
+			// Digitization and personal delivery name no pickup library.
+			if !digitization && !r.PersonalDelivery && lib != nil {
+				x.leaf(2, f, lib.Code)
+			}
+		case "digitizationDepartmentCode":
+			if digitization {
+				x.leaf(2, f, r.DigitizationDepartment)
+			}
+		case "requestNote":
+			x.leaf(2, f, r.Note)
+		case "bibliographicInformation":
+			vals := []string{it.Author, it.ISBN, it.ISSN, it.PlaceOfPublication, it.DateOfPublication}
+			if !slices.ContainsFunc(vals, func(v string) bool { return v != "" }) {
+				x.emptyElem(2, f)
+				continue
+			}
+			x.open(2, f)
+			for i, name := range rsexport.BibliographicFields() {
+				x.leaf(3, name, vals[i])
+			}
+			x.close(2, f)
+		case "institutionCode":
+			if cfg.InstitutionCode {
+				x.leaf(2, f, st.Institution)
+			}
+		}
+	}
+	x.close(1, rsexport.Record)
+}
+
+// requestedInfo is what the request asks for: the description of the
+// part wanted (the request's, else the item's) and the part to digitize.
+func requestedInfo(r *Request, it *Item) (description, part string) {
+	if ri := r.RequestedInfo; ri != nil {
+		description, part = ri.Description, ri.PartToDigitize
+	}
+	return cmp.Or(description, r.Description, it.Description), part
+}
+
+// writeLegacy writes one request in the shape earlier annex versions
+// assumed; empty leaves are written empty, as they were.
+func writeLegacy(x *xmlWriter, st *State, r *Request, it *Item) {
+	typ := r.Type
+	if typ == rsexport.TypePatronPhysical {
+		typ = legacyHoldType
+	}
+	desc, part := requestedInfo(r, it)
+	x.open(1, rsexport.Record)
+	x.emptyLeaf(2, "requestType", typ)
+	x.emptyLeaf(2, "requestId", r.ID)
+	x.open(2, "pickup")
+	x.emptyLeaf(3, "library", r.PickupLibrary)
+	x.emptyLeaf(3, "pickupLocation", r.PickupLocation)
+	x.close(2, "pickup")
+	x.open(2, "operationalRecordinformation")
+	x.emptyLeaf(3, "permanent_physical_location_code", it.Location)
+	x.close(2, "operationalRecordinformation")
+	x.emptyLeaf(2, "barcode", r.Barcode)
+	x.emptyLeaf(2, "mmsId", cmp.Or(r.MMSID, it.MMSID))
+	x.emptyLeaf(2, "itemId", it.ItemID)
+	x.emptyLeaf(2, "requestedInfo", part)
+	x.open(2, "patronInfo")
+	x.emptyLeaf(3, "patronName", r.Patron.Name)
+	x.emptyLeaf(3, "patronIdentifier", r.Patron.Identifier)
+	x.emptyLeaf(3, "patronEmail", r.Patron.Email)
+	if rsexport.KindOf(r.Type) == rsexport.Digitization || strings.Contains(r.Type, "P2D") {
+		x.emptyLeaf(3, "patronAddress", r.Patron.Address)
+	}
+	x.close(2, "patronInfo")
+	x.emptyLeaf(2, "institutionCode", st.Institution)
+	x.emptyLeaf(2, "libraryCode", it.Library)
+	x.emptyLeaf(2, "description", desc)
+	x.emptyLeaf(2, "requestNote", r.Note)
+	x.close(1, rsexport.Record)
 }
 
 func (s *Server) exportFileName(profile string) string {
 	t := s.clock().UTC()
 	stamp := t.Format("20060102_150405") + fmt.Sprintf("_%03d", t.Nanosecond()/int(time.Millisecond))
+	name := DefaultExportFileName
+	if s.cfg.Export.Shape == ShapeLegacy {
+		name = LegacyExportFileName
+	}
 	return strings.NewReplacer("{inst}", s.cfg.State.Institution, "{profile}", profile, "{time}", stamp).
-		Replace(cmp.Or(s.cfg.Export.FileName, DefaultExportFileName))
+		Replace(cmp.Or(s.cfg.Export.FileName, name))
 }
 
 // xmlWriter writes the export file: two-space indentation, one element per line.
 type xmlWriter struct {
 	buf    bytes.Buffer
 	prefix string
+	// empty ends an empty element: " />" as ALMA writes it, "/>" in the legacy shape.
+	empty string
 }
 
 func (x *xmlWriter) indent(n int) { x.buf.WriteString(strings.Repeat("  ", n)) }
@@ -232,15 +401,39 @@ func (x *xmlWriter) close(n int, name string) {
 	x.buf.WriteString("</" + x.prefix + ":" + name + ">\n")
 }
 
-func (x *xmlWriter) leaf(n int, name, text string) {
+func (x *xmlWriter) emptyElem(n int, name string) {
 	x.indent(n)
+	x.buf.WriteString("<" + x.prefix + ":" + name + x.empty + "\n")
+}
+
+// leaf writes a text element, nothing when text is empty.
+func (x *xmlWriter) leaf(n int, name, text string) {
+	if text != "" {
+		x.emptyLeaf(n, name, text)
+	}
+}
+
+// emptyLeaf writes a text element, an empty element when text is empty.
+func (x *xmlWriter) emptyLeaf(n int, name, text string) {
 	if text == "" {
-		x.buf.WriteString("<" + x.prefix + ":" + name + "/>\n")
+		x.emptyElem(n, name)
 		return
 	}
+	x.indent(n)
 	x.buf.WriteString("<" + x.prefix + ":" + name + ">")
 	escape(&x.buf, text, false)
 	x.buf.WriteString("</" + x.prefix + ":" + name + ">\n")
+}
+
+// nilLeaf writes a text element, or xsi:nil when text is empty, as ALMA
+// writes the unused lines of a shipAddress.
+func (x *xmlWriter) nilLeaf(n int, name, text string) {
+	if text != "" {
+		x.emptyLeaf(n, name, text)
+		return
+	}
+	x.indent(n)
+	x.buf.WriteString("<" + x.prefix + ":" + name + ` xsi:nil="true" xmlns:xsi="` + rsexport.XSINamespace + `"` + x.empty + "\n")
 }
 
 func escape(b *bytes.Buffer, s string, attr bool) {
@@ -254,6 +447,9 @@ func escape(b *bytes.Buffer, s string, attr bool) {
 			b.WriteString("&gt;")
 		case r == '"' && attr:
 			b.WriteString("&quot;")
+		case r == '\r':
+			// A literal CR would be read back as LF (XML end-of-line handling).
+			b.WriteString("&#xD;")
 		case r < 0x20 && r != '\t' && r != '\n', r == 0xFFFE, r == 0xFFFF:
 			b.WriteRune('\uFFFD')
 		default:

@@ -23,25 +23,92 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-const exportGolden = "testdata/export/demo-requests.xml"
+const (
+	exportGolden       = "testdata/export/rsexport-requests.xml"
+	legacyExportGolden = "testdata/export/legacy-requests.xml"
+)
 
-// exportState adds a digitization request (patron address exported), a
-// title-level request, and requests that must not be exported.
+// exportState adds to the demo (libraries and desks with names) what the
+// real export writes differently: a digitization request (institution name
+// and desk name as pickup, no libraryCode, no patronAddress), a personal
+// delivery with a ship address of nil lines and non-ASCII text, a
+// title-level request with its citation, and requests that must not be
+// exported.
 func exportState(c *Config) {
+	st := &c.State
+	st.Items[2].ISBN, st.Items[2].PlaceOfPublication, st.Items[2].DateOfPublication = "9780000000002", "Springfield", "1998"
+	st.Items = append(st.Items,
+		Item{Barcode: "39015000000009", Library: "MAIN", Location: "STACKS", MMSID: "991000000000901", Status: StatusRequested})
+	st.Requests = append(st.Requests,
+		Request{ID: "REQ-3", Type: "PHYSICAL_TO_DIGITIZATION", Barcode: barcode3, PickupLibrary: "MAIN", PickupDesk: "DIGI",
+			DigitizationDepartment: "DIGI", Patron: Patron{Name: "Cleo Scanner", Identifier: "P000789", Email: "cleo@example.org", Address: "not exported"},
+			RequestedInfo: &RequestedInfo{Description: "v.2", PartToDigitize: "pp. 10-20 <ch. 2> & notes"}},
+		Request{ID: "REQ-4", Type: "PATRON_PHYSICAL", Barcode: "39015000000004", PersonalDelivery: true,
+			Patron:      Patron{Name: "Zoë Ångström", Identifier: "P000456", Email: "zoe@example.org", Address: "12 Rue Été, Genève"},
+			ShipAddress: &Address{Line1: "12 Rue Été", Line3: "Bât. B", City: "Genève", Country: "CH", PostalCode: "1204"}},
+		Request{ID: "REQ-0", Type: "PATRON_PHYSICAL", MMSID: "991000000000301", Citation: "Volume 96; Issue 4; Publication Date 1989",
+			PickupLibrary: "LAW", Patron: Patron{Name: "Title Level", Identifier: "P000123"}},
+		Request{ID: "REQ-STACKS", Barcode: "39015000000009", PickupLibrary: "MAIN"},
+		Request{ID: "REQ-DONE", Barcode: barcode1, Step: StepExported})
+}
+
+// legacyExportState is the state the legacy shape's golden was written from.
+func legacyExportState(c *Config) {
+	c.Export.Shape = ShapeLegacy
 	c.State.Items = append(c.State.Items,
 		Item{Barcode: "39015000000009", Library: "MAIN", Location: "STACKS", MMSID: "991000000000901", Status: StatusRequested})
 	c.State.Requests = append(c.State.Requests,
 		Request{ID: "REQ-3", Type: "PHYSICAL_TO_DIGITIZATION", Barcode: barcode3, PickupLibrary: "MAIN", PickupLocation: "DIGI",
 			Patron:      Patron{Name: "Cleo Scanner", Identifier: "P000789", Email: "cleo@example.org", Address: "1 Main St & Co, Springfield"},
-			Description: "pp. 10-20 <ch. 2>", RequestedInfo: "2022-05-20"},
+			Description: "pp. 10-20 <ch. 2>", RequestedInfo: &RequestedInfo{PartToDigitize: "2022-05-20"}},
 		Request{ID: "REQ-0", Type: "HOLD", MMSID: "991000000000301", PickupLibrary: "MAIN", PickupLocation: "CIRC",
 			Patron: Patron{Name: "Title Level", Identifier: "P000123"}},
 		Request{ID: "REQ-STACKS", Type: "HOLD", Barcode: "39015000000009", PickupLibrary: "MAIN", PickupLocation: "CIRC"},
 		Request{ID: "REQ-DONE", Type: "HOLD", Barcode: barcode1, Step: StepExported})
 }
 
+// checkGolden compares data with a golden file (-update rewrites it).
+func checkGolden(t *testing.T, golden string, data []byte) {
+	t.Helper()
+	if *update {
+		os.MkdirAll(filepath.Dir(golden), 0o755)
+		os.WriteFile(golden, data, 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data, want) {
+		t.Errorf("export differs from %s (run with -update to accept):\n%s", golden, data)
+	}
+}
+
+// The default export is the real shape, byte for byte.
 func TestExportGolden(t *testing.T) {
 	s := start(t, exportState)
+	name, data, ids, err := s.BuildExport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "ANNEX-20220523_143000_000.xml" {
+		t.Errorf("file name %q", name)
+	}
+	if strings.Join(ids, ",") != "REQ-0,REQ-1,REQ-2,REQ-3,REQ-4" {
+		t.Errorf("ids %v", ids)
+	}
+	checkGolden(t, exportGolden, data)
+	if bytes.Contains(data, []byte("institutionCode")) {
+		t.Error("institutionCode written without export.institution_code")
+	}
+	_, again, _, _ := s.BuildExport()
+	if !bytes.Equal(again, data) {
+		t.Error("export is not deterministic")
+	}
+}
+
+// export.shape: legacy still writes the assumed shape of earlier versions.
+func TestExportLegacyGolden(t *testing.T) {
+	s := start(t, legacyExportState)
 	name, data, ids, err := s.BuildExport()
 	if err != nil {
 		t.Fatal(err)
@@ -52,20 +119,30 @@ func TestExportGolden(t *testing.T) {
 	if strings.Join(ids, ",") != "REQ-0,REQ-1,REQ-2,REQ-3" {
 		t.Errorf("ids %v", ids)
 	}
-	if *update {
-		os.MkdirAll(filepath.Dir(exportGolden), 0o755)
-		os.WriteFile(exportGolden, data, 0o644)
-	}
-	want, err := os.ReadFile(exportGolden)
+	checkGolden(t, legacyExportGolden, data)
+}
+
+func TestExportInstitutionCodeOption(t *testing.T) {
+	s := start(t, func(c *Config) { c.Export.InstitutionCode = true })
+	_, data, ids, err := s.BuildExport()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(data, want) {
-		t.Errorf("export differs from %s (run with -update to accept):\n%s", exportGolden, data)
+	if n := bytes.Count(data, []byte("<xb:institutionCode>01ANNEX_INST</xb:institutionCode>\n  </xb:rsExport>")); n != len(ids) || n == 0 {
+		t.Errorf("%d institutionCode elements closing %d records:\n%s", n, len(ids), data)
 	}
-	_, again, _, _ := s.BuildExport()
-	if !bytes.Equal(again, data) {
-		t.Error("export is not deterministic")
+}
+
+func TestExportShapeValidated(t *testing.T) {
+	cfg := DemoConfig()
+	cfg.Export.Shape = "assumed"
+	if s, err := Start(cfg); err == nil {
+		s.Close()
+		t.Fatal("an unknown export shape was accepted")
+	}
+	_, err := parseConfig("alma.yaml", []byte("state:\n  institution: X\nexport:\n  shape: assumed\n"))
+	if err == nil || !strings.Contains(err.Error(), "alma.yaml:4:") {
+		t.Errorf("want the shape's line, got %v", err)
 	}
 }
 
@@ -118,7 +195,7 @@ func TestExportSFTPRoundTrip(t *testing.T) {
 		c.Export.HostKey = string(ssh.MarshalAuthorizedKey(srv.HostKey()))
 	})
 	var res ExportResult
-	if st := postJSON(t, s.URL()+"/_sim/export", "", &res); st != http.StatusOK || res.Error != "" || res.Requests != 4 {
+	if st := postJSON(t, s.URL()+"/_sim/export", "", &res); st != http.StatusOK || res.Error != "" || res.Requests != 5 {
 		t.Fatalf("status %d %+v", st, res)
 	}
 	u := waitUpload(t, uploads)
@@ -134,7 +211,7 @@ func TestExportSFTPRoundTrip(t *testing.T) {
 		t.Errorf("uploaded file differs from the golden:\n%s", got)
 	}
 	st := getState(t, s)
-	for _, id := range []string{"REQ-0", "REQ-1", "REQ-2", "REQ-3"} {
+	for _, id := range []string{"REQ-0", "REQ-1", "REQ-2", "REQ-3", "REQ-4"} {
 		if r := requestOf(t, st, id); r.Step != StepExported {
 			t.Errorf("%s step %s", id, r.Step)
 		}

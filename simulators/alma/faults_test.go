@@ -72,10 +72,10 @@ func TestFaultTargetsService(t *testing.T) {
 func TestFaultAfterProcessingChangesState(t *testing.T) {
 	s := start(t, nil)
 	addFault(t, s, `{"kind":"status","status":502,"after_processing":true}`)
-	if status, _ := post(t, nil, s.NCIPURL(), encode(t, checkOut(hdr(), annexUser, barcode3))); status != 502 {
+	if status, _ := post(t, nil, s.NCIPURL(), encode(t, checkOut(hdr(), annexUser, barcode1))); status != 502 {
 		t.Fatalf("status %d", status)
 	}
-	if it := itemOf(t, getState(t, s), barcode3); it.Status != StatusOnLoan {
+	if it := itemOf(t, getState(t, s), barcode1); it.Status != StatusInTransit {
 		t.Errorf("the work was not done before the answer was lost: %+v", it)
 	}
 }
@@ -84,14 +84,14 @@ func TestFaultLatency(t *testing.T) {
 	s := start(t, nil)
 	addFault(t, s, `{"kind":"latency","latency":"150ms","count":1}`)
 	t0 := time.Now()
-	status, out := post(t, nil, s.NCIPURL(), encode(t, checkOut(hdr(), annexUser, barcode3)))
+	status, out := post(t, nil, s.NCIPURL(), encode(t, checkOut(hdr(), annexUser, barcode1)))
 	if d := time.Since(t0); d < 150*time.Millisecond {
 		t.Errorf("answered after %v, want ≥ 150ms", d)
 	}
 	if status != 200 || bytes.Contains(out, []byte("Problem")) {
 		t.Fatalf("%d %s", status, out)
 	}
-	if it := itemOf(t, getState(t, s), barcode3); it.Status != StatusOnLoan {
+	if it := itemOf(t, getState(t, s), barcode1); it.Status != StatusInTransit {
 		t.Errorf("a slow ALMA still does the work: %+v", it)
 	}
 }

@@ -41,7 +41,7 @@ func start(t testing.TB, mut func(*Config)) *Server {
 	// The demo's second library gets a desk name of its own, for the desk-in-another-library case.
 	for i := range cfg.State.Libraries {
 		if cfg.State.Libraries[i].Code == "LAW" {
-			cfg.State.Libraries[i].Desks = []string{"LAWCIRC"}
+			cfg.State.Libraries[i].Desks = []Desk{{Code: "LAWCIRC"}}
 		}
 	}
 	cfg.State.Users = append(cfg.State.Users, User{ID: "BLOCKED-USER", Blocked: true})

@@ -38,6 +38,9 @@ const (
 	// ProblemUnknownDesk answers a desk that is not one of the item's
 	// library. ASSUMED: an unknown OnBehalfOfAgency is an unknown agency.
 	ProblemUnknownDesk = "Unknown Agency"
+	// ProblemServiceNotKnown is what ALMA answered when non-ASCII text
+	// arrived in another charset than the one declared (DESIGN §1.1).
+	ProblemServiceNotKnown = "Service is not known"
 )
 
 // served reports whether the mock answers a service; anything else is "Unsupported Service".
@@ -61,6 +64,8 @@ type exchange struct {
 	// early is the reply decided before state is consulted (unreadable, wrong version, unsupported).
 	early *ncip.Message
 	miss  string
+	// charset says the declared charset disagrees with the bytes, "" if it does not.
+	charset string
 }
 
 func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +76,7 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 	if la, ok := r.Context().Value(http.LocalAddrContextKey).(interface{ String() string }); ok {
 		ex.LocalAddr = la.String()
 	}
-	x := s.analyse(body, err)
+	x := s.analyse(body, err, r.Header.Get("Content-Type"))
 	ex.Service, ex.Version, ex.Findings = x.service, x.version, x.findings
 	if s.cfg.Strict && ncip.HasErrors(x.findings) {
 		ex.ConformanceFailure = strictFailure(x.findings)
@@ -114,6 +119,10 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 		ex.Fault = f.Kind
 	}
 	ex.ClosestMiss = x.miss
+	if x.charset != "" {
+		// The charset note is kept apart from the other checks' explanations, which may come later.
+		ex.ClosestMiss = strings.TrimPrefix(ex.ClosestMiss+"; "+x.charset, "; ")
+	}
 	out, err := ncip.Encode(reply, Style())
 	if err != nil {
 		// Every reply the servlet builds is complete; this is a bug, answered still as ALMA would.
@@ -151,7 +160,7 @@ func problemTypes(m *ncip.Message) []string {
 
 // analyse reads the request without touching state: what it is, what is
 // wrong with it, and the reply when it cannot be served at all.
-func (s *Server) analyse(body []byte, readErr error) *exchange {
+func (s *Server) analyse(body []byte, readErr error, contentType string) *exchange {
 	x := &exchange{}
 	if readErr != nil {
 		x.early = problemMessage(syntaxProblem("the request body could not be read: " + readErr.Error()))
@@ -179,6 +188,16 @@ func (s *Server) analyse(body []byte, readErr error) *exchange {
 		x.findings = conform.CheckDocument(doc).Findings
 	} else {
 		x.checkLater = true
+	}
+	if msg := charsetMismatch(body, doc, contentType); msg != "" {
+		x.findings = append(x.findings, ncip.Finding{Rule: "alma.charset", Severity: ncip.Warning, Line: 1, Message: msg})
+		if s.cfg.Strict {
+			// ALMA reads such a message as garbage and cannot tell which service it is.
+			x.charset = msg + "; ALMA answers Service is not known (strict mode)"
+			x.early = problemMessage(ncip.Problem{ProblemType: ncip.SV(ProblemServiceNotKnown), ProblemDetail: ProblemServiceNotKnown})
+			return x
+		}
+		x.charset = msg + "; processed anyway (lenient mode; strict mode answers Service is not known)"
 	}
 	if v == ncip.V1 {
 		x.miss = "this looks like NCIP 1 (ALEPH); ALMA speaks NCIP 2"
@@ -392,28 +411,31 @@ func (c *call) checkHeader(h *ncip.InitiationHeader) *ncip.Message {
 	return nil
 }
 
-// checkDesk accepts DESK and LIBRARY.DESK naming a desk of the item's library.
+// checkDesk accepts DESK and LIBRARY.DESK naming a desk of the item's
+// library, by its code or its name.
 func (c *call) checkDesk(it *Item) *ncip.Message {
 	if c.desk == "" {
+		return nil
+	}
+	if d, _ := c.w.findDesk(it.Library, c.desk); d != nil {
 		return nil
 	}
 	lib, desk := it.Library, c.desk
 	if i := strings.IndexByte(c.desk, '.'); i >= 0 {
 		lib, desk = c.desk[:i], c.desk[i+1:]
 	}
-	if l := c.w.libs[lib]; lib == it.Library && l != nil && slices.Contains(l.Desks, desk) {
+	if d, _ := c.w.findDesk(it.Library, desk); lib == it.Library && d != nil {
 		return nil
 	}
-	for _, l := range c.w.st.Libraries {
-		if slices.Contains(l.Desks, desk) && l.Code != it.Library {
-			c.x.miss = fmt.Sprintf("circulation desk %q belongs to library %s, not to the item's library %s", desk, l.Code, it.Library)
-			break
-		}
+	if d, l := c.w.findDesk("", desk); d != nil && l.Code != it.Library {
+		c.x.miss = fmt.Sprintf("circulation desk %q belongs to library %s, not to the item's library %s", desk, l.Code, it.Library)
 	}
 	if c.x.miss == "" {
 		var desks []string
 		if l := c.w.libs[it.Library]; l != nil {
-			desks = l.Desks
+			for _, d := range l.Desks {
+				desks = append(desks, d.Code)
+			}
 		}
 		c.x.miss = fmt.Sprintf("%q is not a circulation desk of library %s (desks: %s)", c.desk, it.Library, strings.Join(desks, ", "))
 	}
@@ -481,9 +503,13 @@ func (c *call) reply(b ncip.Body) *ncip.Message {
 	return &ncip.Message{Version: ncip.V2, Body: b}
 }
 
-// checkOut is a Scan In at the desk: a requested item goes into transit to
-// its pickup location, a pending location change into transit to the new
-// location, and an item with neither is loaned to the user.
+// checkOut is a Scan In at the desk named in the message (Ex Libris'
+// remote-storage profile, DESIGN §1.1): a requested item goes into transit
+// to its pickup (request step transit_item), a pending location change into
+// transit to the new location, and an item with neither is on hand in the
+// desk's library: in place, with no loan. Scanning in an item already in
+// transit changes nothing, so a retried CheckOutItem is harmless. The reply
+// still carries the DateDue the schema requires.
 func (c *call) checkOut(b *ncip.CheckOutItem) *ncip.Message {
 	user := userOf(b.UserId, b.AuthenticationInput)
 	if user == "" {
@@ -500,10 +526,18 @@ func (c *call) checkOut(b *ncip.CheckOutItem) *ncip.Message {
 	if u.Blocked {
 		return c.problem(ProblemUserIneligible, "UserId", user, "User Blocked")
 	}
+	// checkDesk accepts only a desk of the item's library, so the desk's
+	// library is the item's.
 	if p := c.checkDesk(it); p != nil {
 		return p
 	}
-	due := c.dueDate(b.DesiredDateDue)
+	reply := func() *ncip.Message {
+		return c.reply(&ncip.CheckOutItemResponse{ItemId: itemID(it.Barcode), UserId: &ncip.UserId{UserIdentifierValue: user},
+			DateDue: c.dueDate(b.DesiredDateDue)})
+	}
+	if it.Status == StatusInTransit {
+		return reply()
+	}
 	reqID := ""
 	if b.RequestId != nil {
 		reqID = b.RequestId.RequestIdentifierValue
@@ -514,25 +548,15 @@ func (c *call) checkOut(b *ncip.CheckOutItem) *ncip.Message {
 		if r.Barcode == "" {
 			r.Barcode = it.Barcode
 		}
-		it.Status = StatusInTransit
-		it.TransitTo = &LocationRef{Library: cmpOr(r.PickupLibrary, it.Library), Location: r.PickupLocation}
+		it.Status, it.Loan, it.TransitTo = StatusInTransit, nil, c.w.pickupOf(r, it)
 	case it.PendingLocation != nil:
-		it.Status = StatusInTransit
+		it.Status, it.Loan = StatusInTransit, nil
 		to := *it.PendingLocation
 		it.TransitTo = &to
 	default:
-		it.Status = StatusOnLoan
-		it.Loan = &Loan{User: user, Due: due}
-		it.TransitTo = nil
+		it.Status, it.Loan, it.TransitTo = StatusInPlace, nil, nil
 	}
-	return c.reply(&ncip.CheckOutItemResponse{ItemId: itemID(it.Barcode), UserId: &ncip.UserId{UserIdentifierValue: user}, DateDue: due})
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return reply()
 }
 
 // dueDate honours DesiredDateDue; otherwise it is midnight UTC LoanDays from today.

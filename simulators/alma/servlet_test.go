@@ -74,24 +74,6 @@ func TestCheckOutRequestedItemGoesInTransit(t *testing.T) {
 	}
 }
 
-func TestCheckOutUnrequestedItemIsLoaned(t *testing.T) {
-	s := start(t, nil)
-	// Plain DESK form; DesiredDateDue honoured.
-	h := hdr()
-	h.OnBehalfOfAgency = &ncip.SchemeValue{Value: "CIRC"}
-	co := checkOut(h, annexUser, barcode3)
-	co.DesiredDateDue = "2022-07-01T00:00:00Z"
-	m, out := send(t, s, co)
-	r := m.Body.(*ncip.CheckOutItemResponse)
-	if len(r.Problems) > 0 || r.DateDue != "2022-07-01T00:00:00.000Z" {
-		t.Fatalf("reply:\n%s", out)
-	}
-	it := itemOf(t, getState(t, s), barcode3)
-	if it.Status != StatusOnLoan || it.Loan == nil || it.Loan.User != annexUser || it.Loan.Due != "2022-07-01T00:00:00.000Z" {
-		t.Errorf("item = %+v loan %+v", it, it.Loan)
-	}
-}
-
 func TestCheckOutPendingLocationChangeCreatesTransit(t *testing.T) {
 	s := start(t, func(c *Config) {
 		c.State.Items[2].PendingLocation = &LocationRef{"MAIN", "STACKS"}
@@ -113,7 +95,7 @@ func TestCheckInPlacesItemInRemoteStorage(t *testing.T) {
 		it.Loan = &Loan{User: "P000123", Due: "2022-06-01T00:00:00.000Z"}
 		c.State.Requests = append(c.State.Requests,
 			Request{ID: "MOVE-1", Type: RequestTypeMove, Barcode: barcode3, Step: StepPending},
-			Request{ID: "HOLD-9", Type: "HOLD", Barcode: barcode3, Step: StepTransitItem})
+			Request{ID: "HOLD-9", Type: "PATRON_PHYSICAL", Barcode: barcode3, Step: StepTransitItem})
 	})
 	h := hdr()
 	h.OnBehalfOfAgency = &ncip.SchemeValue{Value: "CIRC"}

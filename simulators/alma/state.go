@@ -2,6 +2,7 @@ package alma
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -9,8 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/annexlab/annex/formats/rsexport"
 )
 
 // Item statuses.
@@ -48,6 +52,9 @@ type State struct {
 	// Institution is the ALMA institution code, such as 01PRI_INST; it is
 	// the ToAgencyId every facility message must carry.
 	Institution string `yaml:"institution" json:"institution"`
+	// InstitutionName is what the export writes as pickup/library of a
+	// digitization request; "" reads as Institution.
+	InstitutionName string `yaml:"institution_name,omitempty" json:"institution_name,omitempty"`
 	// Profiles are the remote-storage integration profiles. Their codes are
 	// what the facility sends as ApplicationProfileType, compared case-sensitively.
 	Profiles  []Profile `yaml:"profiles" json:"profiles"`
@@ -63,7 +70,9 @@ type Profile struct {
 	Locations []LocationRef `yaml:"locations" json:"locations"`
 }
 
-// LocationRef names a location of a library.
+// LocationRef names a location of a library. As an in-transit target
+// (transit_to) Location may name a circulation desk of the library, or be
+// empty for the library itself.
 type LocationRef struct {
 	Library  string `yaml:"library" json:"library"`
 	Location string `yaml:"location" json:"location"`
@@ -71,9 +80,50 @@ type LocationRef struct {
 
 // Library is an ALMA library with its locations and circulation desks.
 type Library struct {
-	Code      string     `yaml:"code" json:"code"`
+	Code string `yaml:"code" json:"code"`
+	// Name is what the export writes as pickup/library ("Rockefeller
+	// Library"); "" reads as Code.
+	Name      string     `yaml:"name,omitempty" json:"name"`
 	Locations []Location `yaml:"locations" json:"locations"`
-	Desks     []string   `yaml:"desks" json:"desks"`
+	Desks     []Desk     `yaml:"desks" json:"desks"`
+}
+
+// Desk is a circulation desk. In YAML a plain string is a desk code
+// (`desks: [CIRC]`), so older state files still load.
+type Desk struct {
+	Code string `yaml:"code" json:"code"`
+	// Name is what the export writes as pickup/desk ("Digitization
+	// Department For Institution"); "" reads as Code.
+	Name string `yaml:"name,omitempty" json:"name"`
+}
+
+// UnmarshalYAML reads a desk as a code alone or as {code, name}. Unknown
+// keys are errors with their line, as everywhere else in a state file
+// (a custom unmarshaler does not inherit the decoder's KnownFields).
+func (d *Desk) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*d = Desk{Code: n.Value}
+		return nil
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			var dst *string
+			switch k.Value {
+			case "code":
+				dst = &d.Code
+			case "name":
+				dst = &d.Name
+			default:
+				return fmt.Errorf("line %d: field %s not found in type alma.Desk", k.Line, k.Value)
+			}
+			if err := v.Decode(dst); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("line %d: a desk is a code or {code, name}", n.Line)
 }
 
 // Location is a shelving location of a library.
@@ -88,7 +138,7 @@ type User struct {
 	Blocked bool   `yaml:"blocked,omitempty" json:"blocked,omitempty"`
 }
 
-// Item is a physical item.
+// Item is a physical item with the bibliographic data the export carries.
 type Item struct {
 	Barcode      string `yaml:"barcode" json:"barcode"`
 	Library      string `yaml:"library" json:"library"`
@@ -98,6 +148,16 @@ type Item struct {
 	MMSID       string `yaml:"mms_id,omitempty" json:"mms_id,omitempty"`
 	ItemID      string `yaml:"item_id,omitempty" json:"item_id,omitempty"`
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	Title       string `yaml:"title,omitempty" json:"title,omitempty"`
+	Author      string `yaml:"author,omitempty" json:"author,omitempty"`
+	ISBN        string `yaml:"isbn,omitempty" json:"isbn,omitempty"`
+	ISSN        string `yaml:"issn,omitempty" json:"issn,omitempty"`
+	// PlaceOfPublication and DateOfPublication are exported as written.
+	PlaceOfPublication string `yaml:"place_of_publication,omitempty" json:"place_of_publication,omitempty"`
+	DateOfPublication  string `yaml:"date_of_publication,omitempty" json:"date_of_publication,omitempty"`
+	CallNumber         string `yaml:"call_number,omitempty" json:"call_number,omitempty"`
+	// CallNumberType is ALMA's call_number_type code (0 = LC, 1 = Dewey, …).
+	CallNumberType string `yaml:"call_number_type,omitempty" json:"call_number_type,omitempty"`
 	// Status is one of in_place, requested, in_transit, on_loan, missing; "" reads as in_place.
 	Status string `yaml:"status,omitempty" json:"status"`
 	Loan   *Loan  `yaml:"loan,omitempty" json:"loan,omitempty"`
@@ -118,22 +178,59 @@ type Loan struct {
 // Request is a patron or staff request on an item (or a title).
 type Request struct {
 	ID string `yaml:"id" json:"id"`
-	// Type is HOLD, PHYSICAL_TO_DIGITIZATION, STAFF_PHYSICAL_DIGITIZATION,
-	// RESOURCE_SHARING_P2D_SHIPMENT, MOVE, …: informational except MOVE.
+	// Type is the requestType ALMA exports (PATRON_PHYSICAL,
+	// RESOURCE_SHARING_P2D_SHIPMENT, PHYSICAL_TO_DIGITIZATION,
+	// STAFF_PHYSICAL_DIGITIZATION, GENERAL_DIGITIZATION; "" reads as
+	// PATRON_PHYSICAL), or MOVE, which CheckInItem deletes. The legacy
+	// export writes PATRON_PHYSICAL as HOLD.
 	Type string `yaml:"type" json:"type"`
-	// Barcode may be empty for a title-level request; then MMSID names the title.
-	Barcode        string `yaml:"barcode,omitempty" json:"barcode,omitempty"`
-	MMSID          string `yaml:"mms_id,omitempty" json:"mms_id,omitempty"`
-	PickupLibrary  string `yaml:"pickup_library,omitempty" json:"pickup_library,omitempty"`
+	// Barcode is empty for a title-level request; then MMSID names the title.
+	Barcode string `yaml:"barcode,omitempty" json:"barcode,omitempty"`
+	MMSID   string `yaml:"mms_id,omitempty" json:"mms_id,omitempty"`
+	// Citation is what ALMA writes where the barcode goes for a title-level
+	// request ("Volume 96; Issue 4; Publication Date 1989").
+	Citation string `yaml:"citation,omitempty" json:"citation,omitempty"`
+	// PickupLibrary is the pickup library's code; "" means the item's library.
+	PickupLibrary string `yaml:"pickup_library,omitempty" json:"pickup_library,omitempty"`
+	// PickupDesk is the code of the desk a digitization request is
+	// delivered to (a desk of PickupLibrary, or of any library when that is empty).
+	PickupDesk string `yaml:"pickup_desk,omitempty" json:"pickup_desk,omitempty"`
+	// PersonalDelivery sends the item to the patron's address (pickup/library PERSONAL_DELIVERY).
+	PersonalDelivery bool `yaml:"personal_delivery,omitempty" json:"personal_delivery,omitempty"`
+	// PickupLocation is the pickup code of the legacy export shape only.
 	PickupLocation string `yaml:"pickup_location,omitempty" json:"pickup_location,omitempty"`
 	Patron         Patron `yaml:"patron,omitempty" json:"patron"`
-	Description    string `yaml:"description,omitempty" json:"description,omitempty"`
-	Note           string `yaml:"note,omitempty" json:"note,omitempty"`
-	// RequestedInfo is exported as requestedInfo. ASSUMED: plain text, since
-	// the public record does not show its content.
-	RequestedInfo string `yaml:"requested_info,omitempty" json:"requested_info,omitempty"`
+	// Description is the legacy export's description; the real export
+	// writes RequestedInfo.Description, or this, or the item's.
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	Note        string `yaml:"note,omitempty" json:"note,omitempty"`
+	// RequestedInfo is what the requester asked for (requestedInfo).
+	RequestedInfo *RequestedInfo `yaml:"requested_info,omitempty" json:"requested_info,omitempty"`
+	// DigitizationDepartment is the digitizationDepartmentCode of a digitization request.
+	DigitizationDepartment string `yaml:"digitization_department,omitempty" json:"digitization_department,omitempty"`
+	// ShipAddress is where a personal delivery or resource-sharing shipment goes.
+	ShipAddress *Address `yaml:"ship_address,omitempty" json:"ship_address,omitempty"`
 	// Step is one of pending, exported, transit_item, cancelled, completed; "" reads as pending.
 	Step string `yaml:"step,omitempty" json:"step"`
+}
+
+// RequestedInfo is requestedInfo's parts.
+type RequestedInfo struct {
+	Description    string `yaml:"description,omitempty" json:"description,omitempty"`
+	PartToDigitize string `yaml:"part_to_digitize,omitempty" json:"part_to_digitize,omitempty"`
+}
+
+// Address is a shipAddress; an empty line is exported xsi:nil.
+type Address struct {
+	Line1         string `yaml:"line1,omitempty" json:"line1,omitempty"`
+	Line2         string `yaml:"line2,omitempty" json:"line2,omitempty"`
+	Line3         string `yaml:"line3,omitempty" json:"line3,omitempty"`
+	Line4         string `yaml:"line4,omitempty" json:"line4,omitempty"`
+	Line5         string `yaml:"line5,omitempty" json:"line5,omitempty"`
+	City          string `yaml:"city,omitempty" json:"city,omitempty"`
+	Country       string `yaml:"country,omitempty" json:"country,omitempty"`
+	PostalCode    string `yaml:"postal_code,omitempty" json:"postal_code,omitempty"`
+	StateProvince string `yaml:"state_province,omitempty" json:"state_province,omitempty"`
 }
 
 // Patron is the requester as the request file shows them.
@@ -141,7 +238,7 @@ type Patron struct {
 	Name       string `yaml:"name,omitempty" json:"name,omitempty"`
 	Identifier string `yaml:"identifier,omitempty" json:"identifier,omitempty"`
 	Email      string `yaml:"email,omitempty" json:"email,omitempty"`
-	// Address is exported for digitization requests only.
+	// Address is exported on physical requests only (the legacy export: digitization only).
 	Address string `yaml:"address,omitempty" json:"address,omitempty"`
 }
 
@@ -238,6 +335,13 @@ func locator(root *yaml.Node) locate {
 
 // normalise fills the documented defaults for empty fields.
 func (st *State) normalise() {
+	for i := range st.Libraries {
+		l := &st.Libraries[i]
+		l.Name = cmp.Or(l.Name, l.Code)
+		for j := range l.Desks {
+			l.Desks[j].Name = cmp.Or(l.Desks[j].Name, l.Desks[j].Code)
+		}
+	}
 	for i := range st.Items {
 		if st.Items[i].Status == "" {
 			st.Items[i].Status = StatusInPlace
@@ -248,7 +352,7 @@ func (st *State) normalise() {
 			st.Requests[i].Step = StepPending
 		}
 		if st.Requests[i].Type == "" {
-			st.Requests[i].Type = "HOLD"
+			st.Requests[i].Type = rsexport.TypePatronPhysical
 		}
 	}
 }
@@ -286,6 +390,19 @@ func (st *State) validate(at locate) error {
 			}
 			seen[loc.Code] = true
 		}
+		desks := map[string]bool{}
+		for j, d := range l.Desks {
+			if d.Code == "" || desks[d.Code] {
+				fail([]any{"libraries", i, "desks", j}, "desk code %q is empty or repeated", d.Code)
+			}
+			desks[d.Code] = true
+		}
+	}
+	hasDesk := func(lib, desk string) bool {
+		if l := libs[lib]; l != nil {
+			return l.desk(desk) != nil
+		}
+		return false
 	}
 	location := func(lib, loc string) (*Location, bool) {
 		l := libs[lib]
@@ -351,7 +468,10 @@ func (st *State) validate(at locate) error {
 			if ref.r == nil {
 				continue
 			}
-			if loc, libOK := location(ref.r.Library, ref.r.Location); !libOK || loc == nil {
+			loc, libOK := location(ref.r.Library, ref.r.Location)
+			// An item in transit may be going to a pickup desk, or to a library as a whole.
+			transitOK := ref.name == "transit_to" && libOK && (ref.r.Location == "" || hasDesk(ref.r.Library, ref.r.Location))
+			if (!libOK || loc == nil) && !transitOK {
 				fail([]any{"items", i, ref.name}, "location %s.%s is not configured", ref.r.Library, ref.r.Location)
 			}
 		}
@@ -369,8 +489,23 @@ func (st *State) validate(at locate) error {
 		if r.Barcode == "" && r.MMSID == "" {
 			fail(p("barcode"), "a request needs a barcode or, title-level, an mms_id")
 		}
+		switch {
+		case r.Citation != "" && r.Barcode != "":
+			fail(p("citation"), "only a title-level request (no barcode) carries a citation")
+		case r.Citation != "" && !strings.ContainsFunc(r.Citation, unicode.IsSpace):
+			// Consumers tell a citation from a barcode by its spaces.
+			fail(p("citation"), "citation %q has no space, so it would read as a barcode", r.Citation)
+		}
 		if r.PickupLibrary != "" && libs[r.PickupLibrary] == nil {
 			fail(p("pickup_library"), "library %q is not configured", r.PickupLibrary)
+		}
+		if d := r.PickupDesk; d != "" {
+			switch {
+			case r.PickupLibrary != "" && libs[r.PickupLibrary] != nil && !hasDesk(r.PickupLibrary, d):
+				fail(p("pickup_desk"), "library %s has no desk %q", r.PickupLibrary, d)
+			case r.PickupLibrary == "" && !slices.ContainsFunc(st.Libraries, func(l Library) bool { return l.desk(d) != nil }):
+				fail(p("pickup_desk"), "no library has desk %q", d)
+			}
 		}
 		if !slices.Contains(requestSteps, r.Step) {
 			fail(p("step"), "step %q is not one of %s", r.Step, strings.Join(requestSteps, ", "))
@@ -378,6 +513,16 @@ func (st *State) validate(at locate) error {
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+// desk returns the library's desk with that code, or nil.
+func (l *Library) desk(code string) *Desk {
+	for i := range l.Desks {
+		if l.Desks[i].Code == code {
+			return &l.Desks[i]
+		}
 	}
 	return nil
 }
@@ -430,6 +575,17 @@ func (st State) clone() State {
 		out.Items[i] = it
 	}
 	out.Requests = slices.Clone(st.Requests)
+	for i := range out.Requests {
+		r := &out.Requests[i]
+		if r.RequestedInfo != nil {
+			ri := *r.RequestedInfo
+			r.RequestedInfo = &ri
+		}
+		if r.ShipAddress != nil {
+			a := *r.ShipAddress
+			r.ShipAddress = &a
+		}
+	}
 	return out
 }
 
@@ -548,4 +704,50 @@ func (w *world) remoteLocation(it *Item, profile string) (LocationRef, bool) {
 		}
 	}
 	return LocationRef{}, false
+}
+
+// findDesk finds a desk by code or name: in library lib, or in any library
+// when lib is "". It returns the desk and its library.
+func (w *world) findDesk(lib, desk string) (*Desk, *Library) {
+	for i := range w.st.Libraries {
+		l := &w.st.Libraries[i]
+		if lib != "" && l.Code != lib {
+			continue
+		}
+		for j := range l.Desks {
+			if d := &l.Desks[j]; d.Code == desk || d.Name == desk {
+				return d, l
+			}
+		}
+	}
+	return nil, nil
+}
+
+// deskName is the name the export writes for a request's pickup desk.
+func (w *world) deskName(lib, code string) string {
+	if code == "" {
+		return ""
+	}
+	if d, _ := w.findDesk(lib, code); d != nil {
+		return cmp.Or(d.Name, d.Code)
+	}
+	return code
+}
+
+// pickupOf is where a Scan In sends a requested item: the pickup desk
+// (a digitization request's, or the legacy pickup location when it names a
+// desk) or else the pickup library as a whole.
+func (w *world) pickupOf(r *Request, it *Item) *LocationRef {
+	lib := cmp.Or(r.PickupLibrary, it.Library)
+	if r.PickupDesk != "" {
+		if d, l := w.findDesk(r.PickupLibrary, r.PickupDesk); d != nil {
+			return &LocationRef{Library: l.Code, Location: d.Code}
+		}
+	}
+	if r.PickupLocation != "" {
+		if d, _ := w.findDesk(lib, r.PickupLocation); d != nil {
+			return &LocationRef{Library: lib, Location: d.Code}
+		}
+	}
+	return &LocationRef{Library: lib}
 }

@@ -442,6 +442,11 @@ func (g *generator) tables() error {
 	fg.setEnum("kind", faults.Kinds())
 	r(reflect.TypeFor[alma.Item]()).setEnum("status",
 		[]string{"", alma.StatusInPlace, alma.StatusRequested, alma.StatusInTransit, alma.StatusOnLoan, alma.StatusMissing})
+	r(reflect.TypeFor[scenario.ALMAExport]()).setEnum("shape", []string{"", alma.ShapeReal, alma.ShapeLegacy})
+	g.extra[reflect.TypeFor[alma.Desk]()] = func(o *Object) {
+		// A desk is its code alone, or {code, name} (alma.Desk.UnmarshalYAML).
+		o.Set("type", []string{"string", "object"})
+	}
 	r(reflect.TypeFor[alma.Request]()).setEnum("step",
 		[]string{"", alma.StepPending, alma.StepExported, alma.StepTransitItem, alma.StepCancelled, alma.StepCompleted})
 	r(reflect.TypeFor[aleph.Item]()).setEnum("status",
