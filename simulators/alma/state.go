@@ -706,17 +706,20 @@ func (w *world) remoteLocation(it *Item, profile string) (LocationRef, bool) {
 	return LocationRef{}, false
 }
 
-// findDesk finds a desk by code or name: in library lib, or in any library
-// when lib is "". It returns the desk and its library.
+// findDesk finds a desk by code, else by name: in library lib, or in any
+// library when lib is "". It returns the desk and its library. Codes come
+// first so that a desk named like another desk's code cannot shadow it.
 func (w *world) findDesk(lib, desk string) (*Desk, *Library) {
-	for i := range w.st.Libraries {
-		l := &w.st.Libraries[i]
-		if lib != "" && l.Code != lib {
-			continue
-		}
-		for j := range l.Desks {
-			if d := &l.Desks[j]; d.Code == desk || d.Name == desk {
-				return d, l
+	for _, byName := range []bool{false, true} {
+		for i := range w.st.Libraries {
+			l := &w.st.Libraries[i]
+			if lib != "" && l.Code != lib {
+				continue
+			}
+			for j := range l.Desks {
+				if d := &l.Desks[j]; (!byName && d.Code == desk) || (byName && d.Name == desk) {
+					return d, l
+				}
 			}
 		}
 	}
