@@ -68,6 +68,9 @@ func DemoFacility() (Facility, []Profile) {
 				PickupLocations: map[string]string{
 					"Main Library Circulation Desk":    "MAIN-CIRC",
 					"Science Library Circulation Desk": "SCI-CIRC",
+					// photo-request-slip prints the pickup as a code
+					"MAIN": "MAIN-CIRC",
+					"SCI":  "SCI-CIRC",
 				},
 				Libraries: map[string]string{"MAIN": "MAIN-CIRC"},
 			},
