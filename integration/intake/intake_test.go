@@ -37,20 +37,28 @@ func TestClaimNameRoundTrip(t *testing.T) {
 	}
 }
 
-// FuzzClaimName: any original name and any format without '+' survive a
-// claim; ParseClaimName never panics on any name.
+// FuzzClaimName: any original name of at most MaxNameLen bytes and any
+// format without '+' survive a claim; a longer one is shortened to fit;
+// ParseClaimName never panics on any name.
 func FuzzClaimName(f *testing.F) {
 	f.Add("01ANNEX_INST_ANNEX_requests_20261202.xml", "")
 	f.Add("slips.txt", "aleph-text")
 	f.Add("Z-Z+.xml", "aleph-print")
 	f.Add("20261202T153005.123456789Z+aleph-text+x", "")
+	f.Add(strings.Repeat("é", 200)+".xml", "")
 	now := time.Date(2026, 12, 2, 16, 30, 5, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, original, format string) {
 		ParseClaimName(original) // any name: no panic
-		if strings.Contains(format, "+") {
-			return // formats are profile.Format* names, which have none
+		if strings.Contains(format, "+") || len(format) > 20 {
+			return // formats are profile.Format* names: short, without '+'
 		}
 		name := ClaimName(now, original, format)
+		if len(name) > maxClaimed {
+			t.Fatalf("ClaimName(%q) is %d bytes, over %d", original, len(name), maxClaimed)
+		}
+		if len(original) > MaxNameLen {
+			return // shortened
+		}
 		if got, f := ParseClaimName(name); got != original || f != format {
 			t.Fatalf("ParseClaimName(%q) = %q, %q; want %q, %q", name, got, f, original, format)
 		}
