@@ -11,7 +11,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -180,9 +182,12 @@ func (j *Journal) Bytes() int64 {
 func (j *Journal) Add(e Exchange) Exchange {
 	e.Request, e.RequestTruncated = truncate(e.Request, j.lim.MaxBody)
 	e.Response, e.ResponseTruncated = truncate(e.Response, j.lim.MaxBody)
-	if (e.RequestTruncated != nil || e.ResponseTruncated != nil) && e.check != nil {
-		e.Findings = append(e.Findings, e.check()...)
-		e.check = nil
+	if e.RequestTruncated != nil || e.ResponseTruncated != nil {
+		if e.check != nil {
+			e.Findings = append(e.Findings, e.check()...)
+			e.check = nil
+		}
+		detach(&e)
 	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()
@@ -198,6 +203,25 @@ func (j *Journal) Add(e Exchange) Exchange {
 	j.trimLocked()
 	j.notify()
 	return e
+}
+
+// detach copies the exchange's texts: a simulator may have cut them out
+// of a string made from the whole body (a finding's path, the service), and
+// such a substring would keep the whole body alive behind the cut copy.
+func detach(e *Exchange) {
+	for _, p := range []*string{&e.Simulator, &e.Transport, &e.RemoteAddr, &e.LocalAddr, &e.Direction, &e.Method, &e.URL,
+		&e.Version, &e.Service, &e.Fault, &e.ClosestMiss, &e.ConformanceFailure, &e.Error} {
+		*p = strings.Clone(*p)
+	}
+	e.Problems = slices.Clone(e.Problems)
+	for i := range e.Problems {
+		e.Problems[i] = strings.Clone(e.Problems[i])
+	}
+	e.Findings = slices.Clone(e.Findings)
+	for i := range e.Findings {
+		f := &e.Findings[i]
+		f.Rule, f.Path, f.Message = strings.Clone(f.Rule), strings.Clone(f.Path), strings.Clone(f.Message)
+	}
 }
 
 // truncate cuts b to at most max bytes, backing off to a character

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/annexlab/annex/ncip"
 )
@@ -255,3 +257,18 @@ func TestJournalMemoryFlat(t *testing.T) {
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// A cut exchange's texts are copied: a service or finding cut out of a
+// string made from the whole body would otherwise keep the body alive.
+func TestJournalTruncatedDetached(t *testing.T) {
+	whole := strings.Repeat("x", 1<<20)
+	j := New(0)
+	got := j.Add(Exchange{Request: Raw(whole), Service: whole[:12], Findings: []ncip.Finding{{Path: whole[5:9]}}, Problems: []string{whole[:3]}})
+	inWhole := func(s string) bool {
+		p, start := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(whole)))
+		return p >= start && p < start+uintptr(len(whole))
+	}
+	if inWhole(got.Service) || inWhole(got.Findings[0].Path) || inWhole(got.Problems[0]) {
+		t.Error("a cut exchange still points into the whole body")
+	}
+}
