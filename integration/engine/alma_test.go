@@ -144,7 +144,9 @@ func TestUntranslatablePickup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data = []byte(strings.Replace(string(data), "<xb:library>MAIN</xb:library>", "<xb:library>FAR</xb:library>", 1))
+	// REQ-1's pickup library, by name and by code, is one no table knows.
+	data = []byte(strings.Replace(string(data), "<xb:library>Main Library</xb:library>", "<xb:library>FAR</xb:library>", 1))
+	data = []byte(strings.Replace(string(data), "<xb:libraryCode>MAIN</xb:libraryCode>", "<xb:libraryCode>FAR</xb:libraryCode>", 1))
 	dropFile(t, w, name, data)
 	r := requestByID(t, w.eng, "REQ-1")
 	if r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, engine.StatusInvalidStop) || !strings.Contains(r.Reason, `"FAR"`) {
