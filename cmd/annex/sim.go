@@ -9,9 +9,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/sftpd"
@@ -127,9 +129,10 @@ type sftpAccountYAML struct {
 }
 
 type sftpConfigYAML struct {
-	HostKeyFile string            `yaml:"host_key_file"`
-	MaxFileSize int64             `yaml:"max_file_size"`
-	Accounts    []sftpAccountYAML `yaml:"accounts"`
+	HostKeyFile  string                   `yaml:"host_key_file"`
+	MaxFileSize  int64                    `yaml:"max_file_size"`
+	LoginBackoff profile.SFTPLoginBackoff `yaml:"login_backoff"`
+	Accounts     []sftpAccountYAML        `yaml:"accounts"`
 }
 
 // sftpConfig reads `annex sim sftp --config FILE`, or builds the demo account.
@@ -158,7 +161,10 @@ func sftpConfig(file, root string) (sftpd.Config, error) {
 	if err := dec.Decode(&y); err != nil {
 		return sftpd.Config{}, fmt.Errorf("%s: %w", file, err)
 	}
-	cfg := sftpd.Config{HostKeyFile: y.HostKeyFile, MaxFileSize: y.MaxFileSize}
+	b := y.LoginBackoff
+	cfg := sftpd.Config{HostKeyFile: y.HostKeyFile, MaxFileSize: y.MaxFileSize,
+		LoginBackoff: sftpd.LoginBackoff{After: b.After, Delay: time.Duration(b.Delay), Max: time.Duration(b.Max),
+			Forget: time.Duration(b.Forget), ReplyDelay: time.Duration(b.ReplyDelay)}}
 	for i, a := range y.Accounts {
 		acc := sftpd.Account{Name: a.Name, Password: a.Password, AuthorizedKeys: a.AuthorizedKeys, Root: a.Root}
 		if acc.Root == "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,9 +11,12 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
@@ -32,9 +36,10 @@ const (
 // interrupted. With --config it runs the facility side only, for profiles
 // that point at real library systems or at `annex sim`.
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--demo-auto] [--bind HOST] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
+	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--reinit] [--demo-auto] [--bind HOST] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
 	config := fs.String("config", "", "facility configuration (it names the profiles); replaces the embedded demo, and no mocks are started")
 	data := fs.String("data", "", "directory for the store, the inboxes and the SFTP accounts (default: a temporary directory, removed on exit)")
+	reinit := fs.Bool("reinit", false, "start with a new database even though --data has history (request files already processed) and no annex.db")
 	demoAuto := fs.Bool("demo-auto", false, "demo only: every few seconds export and post requests, retrieve what was accepted and refile what was retrieved")
 	engineAddr := fs.String("engine", defaultEngineAddr, "the facility engine's REST API address")
 	sftpAddr := fs.String("sftp", defaultSFTPAddr, "the SFTP server's address")
@@ -59,8 +64,10 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	started := time.Now()
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	opts := world.Options{EngineAddr: *engineAddr, SFTPAddr: *sftpAddr, Logger: log}
+	gate := &startGate{}
+	log := slog.New(gate.handler(slog.NewTextHandler(stderr, nil)))
+	opts := world.Options{EngineAddr: *engineAddr, SFTPAddr: *sftpAddr, Logger: log, Reinit: *reinit}
+	engineFlag := "--engine"
 	if *config != "" {
 		fac, profs, err := profile.LoadFacility(*config)
 		if err != nil {
@@ -68,6 +75,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitTrouble
 		}
 		if fac.Listen != "" && !isSet(fs, "engine") {
+			engineFlag = "--engine, or listen: in " + *config
 			opts.EngineAddr = fac.Listen
 			if *bind != "" {
 				opts.EngineAddr = rebind(fac.Listen, *bind)
@@ -102,10 +110,11 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	w, err := world.Start(ctx, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "annex up: %v\n", err)
+		fmt.Fprintf(stderr, "annex up: %s\n", startError(err, engineFlag))
 		return exitTrouble
 	}
-	printEndpoints(stdout, w, opts)
+	gate.release(ctx)
+	printEndpoints(stdout, w, opts, *config)
 	log.Info("listening", "after", time.Since(started).Round(time.Millisecond))
 	if *demoAuto && w.ALMA != nil {
 		go demoLoop(ctx, w, log)
@@ -118,6 +127,26 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "stopped")
 	return exitOK
+}
+
+// startError says in one line why the world did not start: a listener
+// names its address and the flag that moves it, a data directory with
+// history but no database names the flag that overrides.
+func startError(err error, engineFlag string) string {
+	var le *world.ListenError
+	if errors.As(err, &le) {
+		flag := map[string]string{world.PartyEngine: engineFlag, world.PartySFTP: "--sftp", world.PartyALMA: "--alma",
+			world.PartyALEPH: "--aleph", world.PartyALEPHPort: "--aleph-port"}[le.Party]
+		return fmt.Sprintf("%v (change it with %s)", le, flag)
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ") // one line, whatever a cause wrapped
+	switch {
+	case errors.Is(err, engine.ErrHistoryWithoutStore):
+		msg += " (restore the database, or start afresh with --reinit)"
+	case errors.Is(err, store.ErrMalformed):
+		msg += " (restore it from a backup, or move it away and start with --reinit)"
+	}
+	return msg
 }
 
 // checkBindHost accepts an IP address or a host name, not a host:port.
@@ -159,9 +188,18 @@ func openDemoSFTP(profiles []profile.Profile) {
 	}
 }
 
-func printEndpoints(out io.Writer, w *world.World, o world.Options) {
+// printEndpoints tells the user where everything listens. Secrets are
+// printed only for the embedded demo, whose values are public anyway; a
+// --config FILE's real keys and passwords stay in FILE (DESIGN §3 Security).
+func printEndpoints(out io.Writer, w *world.World, o world.Options, config string) {
+	secret := func(v string) string {
+		if config == "" {
+			return v
+		}
+		return "(set in " + config + ")"
+	}
 	fmt.Fprintf(out, "annex up — %s (data in %s)\n", o.Facility.Name, o.DataDir)
-	fmt.Fprintf(out, "  facility engine API      %s/api/   (floor operations: X-API-Key %s)\n", w.EngineURL, o.Facility.APIKey)
+	fmt.Fprintf(out, "  facility engine API      %s/api/   (floor operations: X-API-Key %s)\n", w.EngineURL, secret(o.Facility.APIKey))
 	fmt.Fprintf(out, "  facility NCIP responder  %s/api/ncip   (DeleteItem from ALMA)\n", w.EngineURL)
 	if w.SFTP != nil {
 		fmt.Fprintf(out, "  SFTP                     %s\n", w.SFTP.Addr())
@@ -169,9 +207,9 @@ func printEndpoints(out io.Writer, w *world.World, o world.Options) {
 	for _, p := range o.Profiles {
 		switch {
 		case p.Intake.SFTP != nil:
-			fmt.Fprintf(out, "  profile %-16s SFTP account %s / %s into %s\n", p.Name, p.Intake.SFTP.Account, p.Intake.SFTP.Password, p.Intake.SFTP.Directory)
+			fmt.Fprintf(out, "  profile %-16s SFTP account %s / %s into %s\n", p.Name, p.Intake.SFTP.Account, secret(p.Intake.SFTP.Password), p.Intake.SFTP.Directory)
 		case p.Intake.APIKey != "":
-			fmt.Fprintf(out, "  profile %-16s POST %s/api/requestfile/v1 with X-API-Key %s\n", p.Name, w.EngineURL, p.Intake.APIKey)
+			fmt.Fprintf(out, "  profile %-16s POST %s/api/requestfile/v1 with X-API-Key %s\n", p.Name, w.EngineURL, secret(p.Intake.APIKey))
 		}
 	}
 	if w.ALMA != nil {

@@ -66,6 +66,9 @@ type Config struct {
 	// Ephemeral trades durability for speed in a throwaway data directory
 	// (a scenario's world): commits are not fsynced. Never for a facility.
 	Ephemeral bool
+	// Reinit lets Open create a new database in a data directory that has
+	// history but no database (see ErrHistoryWithoutStore).
+	Reinit bool
 }
 
 // Rows the engine lists, for tests, the API and the scenario harness.
@@ -151,7 +154,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, "annex.db"), store.Options{Ephemeral: cfg.Ephemeral})
+	if err := guardStore(cfg.DataDir, cfg.Reinit); err != nil {
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, storeName), store.Options{Ephemeral: cfg.Ephemeral})
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}

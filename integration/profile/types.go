@@ -253,11 +253,29 @@ type Facility struct {
 	Inline   []Profile `yaml:"inline_profiles,omitempty" json:"inline_profiles,omitempty"`
 	// Inventory is the items in storage at first start.
 	Inventory []InventoryItem `yaml:"inventory,omitempty" json:"inventory,omitempty"`
+	// SFTPLoginBackoff slows down repeated SFTP password failures; zero fields take the defaults.
+	SFTPLoginBackoff SFTPLoginBackoff `yaml:"sftp_login_backoff,omitempty" json:"sftp_login_backoff,omitempty"`
 	// HTTPTimeouts bound the REST API listener's reads, writes and idle
 	// connections; zero fields take httpserve's defaults.
 	HTTPTimeouts httpserve.Timeouts `yaml:"http_timeouts,omitempty" json:"http_timeouts,omitempty"`
 
 	File string `yaml:"-" json:"file,omitempty"`
+}
+
+// SFTPLoginBackoff is the SFTP server's answer to password guessing,
+// counted per account and per source address: after After failures, even
+// the right password is refused unchecked until the backoff has passed.
+type SFTPLoginBackoff struct {
+	// After is how many failed passwords an account or a source may have before backoff starts (default 5; negative disables).
+	After int `yaml:"after,omitempty" json:"after,omitempty"`
+	// Delay is the first backoff, doubled by each further failure (default 1s).
+	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	// Max caps the backoff (default 1m).
+	Max Duration `yaml:"max,omitempty" json:"max,omitempty"`
+	// Forget is how long a failure is remembered (default 15m).
+	Forget Duration `yaml:"forget,omitempty" json:"forget,omitempty"`
+	// ReplyDelay holds back a refusal while backing off, on its own connection only (default 1s; negative: none).
+	ReplyDelay Duration `yaml:"reply_delay,omitempty" json:"reply_delay,omitempty"`
 }
 
 // Stop is a circulation stop: where retrieved items are delivered.

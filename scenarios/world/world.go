@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,9 @@ type Options struct {
 	// Ephemeral: the data directory is thrown away after the run, so the
 	// engine's commits are not fsynced (see engine.Config.Ephemeral).
 	Ephemeral bool
+	// Reinit starts a new database in a data directory that has history
+	// but no database (engine.Config.Reinit).
+	Reinit bool
 }
 
 // World is a running set of parties.
@@ -69,20 +73,26 @@ type World struct {
 
 // Start brings a world up: facility listener, SFTP server, mocks, then the
 // engine, so that every address is known before anyone is told it.
-func Start(ctx context.Context, o Options) (w *World, err error) {
+func Start(ctx context.Context, o Options) (*World, error) {
 	if o.DataDir == "" {
 		return nil, errors.New("start world: data dir is required")
 	}
-	w = &World{log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler)), serveErr: make(chan error, 1)}
+	w := &World{log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler)), serveErr: make(chan error, 1)}
+	started := false
 	defer func() {
-		if err != nil {
-			err = errors.Join(err, w.Close())
-			w = nil
+		// A named result would be nil here after `return nil, err`; the
+		// partial world is closed through its own variable, and a failure to
+		// close it is logged so the start-up error stays the one reported.
+		if !started {
+			if err := w.Close(); err != nil {
+				w.log.Warn("start world: clean up", "err", err)
+			}
 		}
 	}()
-	ln, err := net.Listen("tcp", cmp.Or(o.EngineAddr, "127.0.0.1:0"))
+	engineAddr := cmp.Or(o.EngineAddr, "127.0.0.1:0")
+	ln, err := net.Listen("tcp", engineAddr)
 	if err != nil {
-		return nil, fmt.Errorf("start world: engine listener: %w", err)
+		return nil, fmt.Errorf("start world: %w", listenError(PartyEngine, err, engineAddr))
 	}
 	w.EngineURL = "http://" + ln.Addr().String()
 	w.http = o.Facility.HTTPTimeouts.Server(nil) // the handler is set once the engine is open
@@ -105,7 +115,7 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 		}
 		cfg.Logger = cmp.Or(cfg.Logger, o.Logger)
 		if w.ALMA, err = alma.Start(cfg); err != nil {
-			return nil, fmt.Errorf("start world: mock alma: %w", err)
+			return nil, fmt.Errorf("start world: mock alma: %w", listenError(PartyALMA, err, cfg.Listen))
 		}
 		for i := range profiles {
 			if a := profiles[i].ALMA; a != nil {
@@ -123,6 +133,14 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 		}
 		cfg.Logger = cmp.Or(cfg.Logger, o.Logger)
 		if w.ALEPH, err = aleph.Start(cfg); err != nil {
+			ports := []string{}
+			for _, pc := range cfg.Ports {
+				ports = append(ports, pc.Listen)
+			}
+			err = listenError(PartyALEPH, err, cfg.Listen)
+			if len(ports) > 0 {
+				err = listenError(PartyALEPHPort, err, ports...)
+			}
 			return nil, fmt.Errorf("start world: mock aleph: %w", err)
 		}
 		for i := range profiles {
@@ -138,7 +156,7 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 		}
 	}
 	w.engineCfg = engine.Config{Facility: o.Facility, Profiles: profiles, DataDir: o.DataDir,
-		Clock: o.Clock, Logger: o.Logger}
+		Clock: o.Clock, Logger: o.Logger, Reinit: o.Reinit}
 	eng, err := engine.Open(ctx, w.engineCfg)
 	if err != nil {
 		return nil, fmt.Errorf("start world: %w", err)
@@ -154,6 +172,7 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 	if err := eng.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start world: %w", err)
 	}
+	started = true
 	return w, nil
 }
 
@@ -180,11 +199,16 @@ func (w *World) startSFTP(o Options) (*sftpd.Server, error) {
 	if len(accounts) == 0 {
 		return nil, nil
 	}
+	// The backoff runs on real time, not o.Clock: a scenario's frozen
+	// clock would never let it pass.
+	b := o.Facility.SFTPLoginBackoff
 	srv, err := sftpd.Start(sftpd.Config{
 		Addr:        o.SFTPAddr,
 		HostKeyFile: filepath.Join(o.DataDir, "ssh_host_ed25519_key"),
 		Accounts:    accounts,
 		Logger:      o.Logger,
+		LoginBackoff: sftpd.LoginBackoff{After: b.After, Delay: time.Duration(b.Delay), Max: time.Duration(b.Max),
+			Forget: time.Duration(b.Forget), ReplyDelay: time.Duration(b.ReplyDelay)},
 		OnUpload: func(u sftpd.Upload) {
 			w.log.Info("request file arrived", "account", u.Account, "path", u.Path, "size", u.Size, "from", u.RemoteAddr)
 			// Before the engine is open the file waits in the inbox for its first scan.
@@ -196,7 +220,7 @@ func (w *World) startSFTP(o Options) (*sftpd.Server, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("start world: sftp: %w", err)
+		return nil, fmt.Errorf("start world: sftp: %w", listenError(PartySFTP, err, o.SFTPAddr))
 	}
 	return srv, nil
 }
@@ -243,4 +267,59 @@ func (w *World) Close() error {
 		errs = append(errs, w.ALEPH.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// Parties whose listeners a ListenError names.
+const (
+	PartyEngine    = "engine"
+	PartySFTP      = "sftp"
+	PartyALMA      = "alma"
+	PartyALEPH     = "aleph"      // mock ALEPH's HTTP listener
+	PartyALEPHPort = "aleph-port" // mock ALEPH's raw NCIP port
+)
+
+// ListenError reports that a party could not listen on its address (busy,
+// not this machine's, not resolvable), so that `annex up` can name the
+// address and the flag that moves it instead of a chain of wrappers.
+type ListenError struct {
+	Party string // one of the Party constants
+	Addr  string // the address as configured
+	Err   error  // the cause, e.g. syscall.EADDRINUSE
+}
+
+func (e *ListenError) Error() string { return e.Addr + ": " + e.Err.Error() }
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// listenError turns err into a *ListenError for party when it is a failed
+// listen on one of the party's addresses; any other err is returned as is.
+func listenError(party string, err error, addrs ...string) error {
+	var le *ListenError
+	var op *net.OpError
+	if errors.As(err, &le) || !errors.As(err, &op) || op.Op != "listen" {
+		return err
+	}
+	cause := op.Err
+	var sys *os.SyscallError
+	if errors.As(cause, &sys) {
+		cause = sys.Err // "address already in use" rather than "bind: address already in use"
+	}
+	for _, a := range addrs {
+		a = cmp.Or(a, "127.0.0.1:0")
+		// A host that does not resolve leaves op.Addr nil: only a party
+		// with one address can own that failure.
+		if op.Addr == nil && len(addrs) == 1 {
+			return &ListenError{Party: party, Addr: a, Err: cause}
+		}
+		if op.Addr == nil {
+			continue
+		}
+		if a == op.Addr.String() {
+			return &ListenError{Party: party, Addr: a, Err: cause}
+		}
+		if ta, rerr := net.ResolveTCPAddr("tcp", a); rerr == nil && ta.String() == op.Addr.String() {
+			return &ListenError{Party: party, Addr: a, Err: cause}
+		}
+	}
+	return err
 }
