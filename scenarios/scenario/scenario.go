@@ -112,16 +112,16 @@ type ALMAGiven struct {
 // ALMAExport overrides the export job's SFTP login (by default the first
 // ALMA profile's SFTP account) and the file's shape.
 type ALMAExport struct {
-	Profile    string `yaml:"profile"`
+	Profile string `yaml:"profile"`
 	// Shape is "real" (the default: what ALMA sites export) or "legacy"
 	// (the assumed shape of earlier annex versions).
 	Shape string `yaml:"shape"`
 	// InstitutionCode writes institutionCode in every record, as some sites' ALMA does.
-	InstitutionCode bool `yaml:"institution_code"`
-	User       string `yaml:"user"`
-	Password   string `yaml:"password"`
-	SourceAddr string `yaml:"source_addr"`
-	Dir        string `yaml:"dir"`
+	InstitutionCode bool   `yaml:"institution_code"`
+	User            string `yaml:"user"`
+	Password        string `yaml:"password"`
+	SourceAddr      string `yaml:"source_addr"`
+	Dir             string `yaml:"dir"`
 }
 
 // ALEPHGiven is mock ALEPH's starting point: the fields of aleph.State
