@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/annexlab/annex/integration/profile"
 )
 
@@ -176,26 +178,7 @@ func TestBusyPortOneLine(t *testing.T) {
 // it says where they are set. The embedded demo still prints its public
 // demo credentials.
 func TestSecretsStaySecret(t *testing.T) {
-	dir := t.TempDir()
-	secrets := map[string]string{"password: alma-demo": "password: Sftp-Secret-7f3a", "api_key: demo-key": "api_key: Rest-Secret-91bc"}
-	for _, name := range []string{"alma-demo.yaml", "aleph-demo.yaml"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "profiles", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := string(data)
-		for old, new := range secrets {
-			s = strings.ReplaceAll(s, old, new)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	facility := filepath.Join(dir, "facility.yaml")
-	fac := "name: secret test facility\napi_key: Facility-Secret-55d0\nstops:\n  - {code: MAIN-CIRC, name: Main, active: true}\n  - {code: LAW-CIRC, name: Law, active: true}\n  - {code: SCI-CIRC, name: Science, active: true}\n  - {code: SCAN, name: Scanning, active: true}\n  - {code: MAIL, name: Mail room, active: true}\nprofiles: [alma-demo.yaml, aleph-demo.yaml]\n"
-	if err := os.WriteFile(facility, []byte(fac), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	facility := writeTestFacility(t, "")
 	_, profs, err := profile.LoadFacility(facility)
 	if err != nil {
 		t.Fatal(err)
@@ -222,6 +205,65 @@ func TestSecretsStaySecret(t *testing.T) {
 			t.Errorf("the demo does not print its demo credential %q:\n%s", public, demo)
 		}
 	}
+}
+
+// TestPasswordBackoffFromFacility (issue 11, item 12): the facility file's
+// sftp_login_backoff reaches `annex up`'s SFTP server: after two wrong
+// passwords the account's right one is refused.
+func TestPasswordBackoffFromFacility(t *testing.T) {
+	facility := writeTestFacility(t, "sftp_login_backoff: {after: 2, delay: 1h, reply_delay: -1s}\n")
+	out, stop := startUpArgs(t, []string{"up", "--config", facility, "--data", t.TempDir(), "--engine", "127.0.0.1:0", "--sftp", "127.0.0.1:0"})
+	defer stop()
+	m := sftpLineRE.FindStringSubmatch(strings.Split(out[strings.Index(out, "  SFTP"):], "\n")[0])
+	if m == nil {
+		t.Fatalf("no SFTP address in:\n%s", out)
+	}
+	login := func(password string) error {
+		c, err := gossh.Dial("tcp", m[1], &gossh.ClientConfig{User: "alma", Auth: []gossh.AuthMethod{gossh.Password(password)},
+			HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 20 * time.Second})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if err := login("Sftp-Secret-7f3a"); err != nil {
+		t.Fatalf("the right password before any failure: %v", err)
+	}
+	for range 2 {
+		if login("guess") == nil {
+			t.Fatal("a wrong password logged in")
+		}
+	}
+	if login("Sftp-Secret-7f3a") == nil {
+		t.Error("the right password logged in after 2 failures with sftp_login_backoff.after 2")
+	}
+}
+
+// writeTestFacility writes a facility with the demo's two profiles whose
+// secrets are unlike the demo's, plus extra top-level YAML, and returns its path.
+func writeTestFacility(t *testing.T, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	secrets := map[string]string{"password: alma-demo": "password: Sftp-Secret-7f3a", "api_key: demo-key": "api_key: Rest-Secret-91bc"}
+	for _, name := range []string{"alma-demo.yaml", "aleph-demo.yaml"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "profiles", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(data)
+		for old, new := range secrets {
+			s = strings.ReplaceAll(s, old, new)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	facility := filepath.Join(dir, "facility.yaml")
+	fac := "name: secret test facility\napi_key: Facility-Secret-55d0\nstops:\n  - {code: MAIN-CIRC, name: Main, active: true}\n  - {code: LAW-CIRC, name: Law, active: true}\n  - {code: SCI-CIRC, name: Science, active: true}\n  - {code: SCAN, name: Scanning, active: true}\n  - {code: MAIL, name: Mail room, active: true}\nprofiles: [alma-demo.yaml, aleph-demo.yaml]\n"
+	if err := os.WriteFile(facility, []byte(fac+extra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return facility
 }
 
 // startUpArgs runs `annex up` in-process with args until it prints its
@@ -276,4 +318,22 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestSimSFTPLoginBackoff (issue 11, item 12): `annex sim sftp --config`
+// takes the password backoff's settings too.
+func TestSimSFTPLoginBackoff(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sftp.yaml")
+	y := "login_backoff: {after: 3, delay: 2s, max: 30s, forget: 5m, reply_delay: -1s}\naccounts:\n  - {name: alma, password: x}\n"
+	if err := os.WriteFile(file, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := sftpConfig(file, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.LoginBackoff
+	if b.After != 3 || b.Delay != 2*time.Second || b.Max != 30*time.Second || b.Forget != 5*time.Minute || b.ReplyDelay != -time.Second {
+		t.Errorf("login backoff %+v", b)
+	}
 }
