@@ -4,7 +4,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: build run test bench fuzz deps clean image
+.PHONY: build run test soak bench fuzz deps clean image
 
 ## build: the cgo-free annex binary, ./annex
 build:
@@ -26,6 +26,10 @@ test: deps
 	@# The testcontainers module runs annex:dev; without a Docker engine its container test skips.
 	if docker info >/dev/null 2>&1; then $(MAKE) image; fi
 	cd testcontainers/annex && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## soak: the long crash-safety run (issue 11): 2,000 requests by SFTP and REST, pick lists, 12 kill -9, mock ALMA at 30 % faults, with and without lookups
+soak:
+	ANNEX_SOAK=1 $(GO) test -count=1 -timeout 30m -run 'TestCrashSafetySoak' -v ./cmd/annex
 
 ## image: the container image annex:dev and annex:$(VERSION), FROM scratch with the binary built here (no registry needed)
 IMAGE_CTX := build/image

@@ -93,6 +93,10 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	for _, p := range profiles {
 		results, against := conformance.Run(context.Background(), p, opts)
 		fmt.Fprintf(stdout, "conformance scenarios of %s (%s) against %s:\n", p.Name, p.File, against)
+		// What an ambiguous failure leads to under this profile (issue 11): not a static problem, but a support person must know it.
+		if note := p.DeliveryNote(); note != "" {
+			fmt.Fprintf(stdout, "  delivery: %s\n", note)
+		}
 		for _, r := range results {
 			fmt.Fprintln(stdout, "  "+r.Line())
 		}

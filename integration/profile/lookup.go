@@ -35,8 +35,9 @@ func (p *Profile) DeliveryNote() string {
 		return ""
 	case v == nil:
 		return fmt.Sprintf("%s is not set: assumed true, so after a timeout or reset the facility asks the library (NCIP LookupItem) "+
-			"whether the message took effect before resending it; the published Ex Libris NCIP profiles do not list LookupItem for this "+
-			"integration, so confirm the library answers it (or set false to resend without asking, at least once)", field)
+			"whether the message took effect before resending it; the public record does not show that this library's NCIP server answers "+
+			"LookupItem (Ex Libris' published ALMA NCIP profiles do not list it), so confirm it does, or set false to resend without asking "+
+			"(at least once: a message may take effect twice)", field)
 	case *v:
 		return fmt.Sprintf("%s: true: after a timeout or reset the facility asks the library (NCIP LookupItem) whether the message "+
 			"took effect before resending it, so no message takes effect twice", field)
