@@ -35,7 +35,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -235,8 +234,7 @@ func (e *Engine) seed(ctx context.Context) error {
 // It picks the first key in sorted order, so the answer is deterministic.
 func libraryOf(p *profile.Profile, collection string) string {
 	for _, k := range slices.Sorted(maps.Keys(p.Translation.Collections)) {
-		if p.Translation.Collections[k] == collection {
-			lib, _, _ := strings.Cut(k, "/")
+		if lib, _ := p.Translation.CollectionKey(k); lib != "" && p.Translation.Collections[k] == collection {
 			return lib
 		}
 	}

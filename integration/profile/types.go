@@ -5,6 +5,7 @@
 package profile
 
 import (
+	"strings"
 	"time"
 
 	"github.com/annexlab/annex/internal/httpserve"
@@ -106,6 +107,22 @@ type Translation struct {
 	Materials map[string]string `yaml:"materials,omitempty" json:"materials,omitempty"`
 	// Stops maps the request's pickup to a circulation stop; see Stops.
 	Stops Stops `yaml:"stops" json:"stops"`
+}
+
+// CollectionKey reads a translation.collections key as library and
+// location: "LIB/LOC" is both; a bare key is a location when some
+// LIB/LOC key names that location (ALMA's digitization requests carry only
+// a location), otherwise a library (or an ALEPH sublibrary).
+func (t *Translation) CollectionKey(key string) (library, location string) {
+	if lib, loc, ok := strings.Cut(key, "/"); ok {
+		return lib, loc
+	}
+	for k := range t.Collections {
+		if _, loc, ok := strings.Cut(k, "/"); ok && loc == key {
+			return "", key
+		}
+	}
+	return key, ""
 }
 
 // Stops are the circulation-stop tables, keyed as CaiaSoft keys them by

@@ -11,7 +11,8 @@ import (
 // The simulators' golden files are what mock ALMA and mock ALEPH really
 // send; the parsers must read them.
 const (
-	almaGolden           = "../../simulators/alma/testdata/export/demo-requests.xml"
+	almaGolden           = "../../simulators/alma/testdata/export/rsexport-requests.xml"
+	almaLegacyGolden     = "../../simulators/alma/testdata/export/legacy-requests.xml"
 	alephSlipsGolden     = "../../simulators/aleph/testdata/hold-request-slips.xml.golden"
 	alephLegacyGolden    = "../../simulators/aleph/testdata/slips-legacy.xml.golden"
 	alephDelimitedGolden = "../../simulators/aleph/testdata/hold-requests-delimited.txt.golden"
@@ -27,8 +28,38 @@ func readGolden(t *testing.T, path string) []byte {
 	return data
 }
 
+// TestGoldenALMAExport reads mock ALMA's export in the real shape, its default.
 func TestGoldenALMAExport(t *testing.T) {
-	res := parseBytes(t, profile.FormatRSExport, "demo-requests.xml", readGolden(t, almaGolden), Options{})
+	res := parseBytes(t, profile.FormatRSExport, "rsexport-requests.xml", readGolden(t, almaGolden), Options{})
+	if res.err != nil || len(res.errs) != 0 {
+		t.Fatalf("err %v, record errors %+v", res.err, res.errs)
+	}
+	if got := ids(res.reqs); !reflect.DeepEqual(got, []string{"REQ-0", "REQ-1", "REQ-2", "REQ-3", "REQ-4"}) {
+		t.Fatalf("ids = %v", got)
+	}
+	for _, r := range res.reqs {
+		if len(r.Unknown) != 0 || len(r.Warnings) != 0 || r.PickupLibrary == "" || r.Location == "" || r.Title == "" {
+			t.Errorf("request %s = %+v", r.ID, r)
+		}
+	}
+	if r := res.reqs[0]; !r.TitleLevel || r.Citation != "Volume 96; Issue 4; Publication Date 1989" {
+		t.Errorf("REQ-0 should be title-level with its citation: %+v", r)
+	}
+	if r := res.reqs[1]; r.Barcode != "39015000000001" || r.PickupLibrary != "Main Library" || r.Library != "MAIN" {
+		t.Errorf("REQ-1 = %+v", r)
+	}
+	if r := res.reqs[3]; !r.Digitization || r.PickupDesk != "Digitization Department For Institution" || r.Library != "" {
+		t.Errorf("REQ-3 = %+v", r)
+	}
+	if r := res.reqs[4]; r.PickupLibrary != "PERSONAL_DELIVERY" || r.ShipAddress == nil {
+		t.Errorf("REQ-4 = %+v", r)
+	}
+}
+
+// TestGoldenALMALegacyExport reads the assumed shape of earlier annex
+// versions, still an export option of mock ALMA.
+func TestGoldenALMALegacyExport(t *testing.T) {
+	res := parseBytes(t, profile.FormatRSExport, "legacy-requests.xml", readGolden(t, almaLegacyGolden), Options{})
 	if res.err != nil || len(res.errs) != 0 {
 		t.Fatalf("err %v, record errors %+v", res.err, res.errs)
 	}

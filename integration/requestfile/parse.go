@@ -209,7 +209,7 @@ func latin1(r io.Reader) io.Reader { return charmap.ISO8859_1.NewDecoder().Reade
 
 // plausibleBarcode decides whether a request names an item (true) or is a
 // title-level request whose "barcode" must be ignored (false). The rule:
-// a barcode is 1..64 characters with no white space or control characters,
+// a barcode is 1..64 characters with no white space, colon or control characters,
 // it is not the record's MMS id or item id, and it does not look like an
 // ALMA MMS id (all digits, starting with 99, 15 or more digits long: ALMA
 // puts the title's MMS id where a title-level request has no item).
@@ -221,7 +221,9 @@ func plausibleBarcode(b, mmsID, itemID string) bool {
 	}
 	digits := true
 	for _, r := range b {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar {
+		// ALMA puts a citation where a title-level request's barcode goes;
+		// consumers tell it by a space or a colon (DESIGN §1.1).
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar || r == ':' {
 			return false
 		}
 		if r < '0' || r > '9' {

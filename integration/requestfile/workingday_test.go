@@ -113,3 +113,17 @@ func TestRSExportUnknownIsReported(t *testing.T) {
 }
 
 func rsexportContainerFields(name string) []string { return rsexport.ContainerFields(name) }
+
+// TestCitationWithColonIsTitleLevel: consumers of real exports tell a
+// citation from a barcode by a space or a colon.
+func TestCitationWithColonIsTitleLevel(t *testing.T) {
+	data := []byte(`<rsExportList><rsExport><requestType>GENERAL_DIGITIZATION</requestType><requestId>9</requestId>
+<barcode>Shelving:a-review</barcode></rsExport></rsExportList>`)
+	res := parseBytes(t, profile.FormatRSExport, "c.xml", data, Options{})
+	if res.err != nil || len(res.reqs) != 1 {
+		t.Fatalf("err %v reqs %+v", res.err, res.reqs)
+	}
+	if r := res.reqs[0]; !r.TitleLevel || r.Citation != "Shelving:a-review" || r.Barcode != "" {
+		t.Errorf("%+v", r)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/ncip"
@@ -46,8 +47,11 @@ func deriveALMA(p profile.Profile) *alma.Config {
 		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(p.Translation.Collections)) {
-		l, loc, ok := strings.Cut(key, "/")
-		if !ok {
+		l, loc := p.Translation.CollectionKey(key)
+		switch {
+		case l == "":
+			continue // a location alone: its libraries come from the other keys
+		case loc == "":
 			loc = "ANNEX"
 		}
 		remote(l, loc)
@@ -69,6 +73,7 @@ func deriveALMA(p profile.Profile) *alma.Config {
 			}
 		}
 	}
+	nameLibraries(libs, p.Translation.Stops)
 	cfg := &alma.Config{
 		Agencies: []string{a.FromAgency},
 		State: alma.State{
@@ -79,6 +84,25 @@ func deriveALMA(p profile.Profile) *alma.Config {
 		},
 	}
 	return cfg
+}
+
+// nameLibraries gives each derived library the name ALMA's export will
+// write in pickup/library, so that a profile keyed by library names finds
+// its stop: a library the profile does not key by code (libraries:) takes
+// a pickup_libraries name not yet given, in sorted order.
+func nameLibraries(libs []alma.Library, st profile.Stops) {
+	var names []string
+	for _, n := range slices.Sorted(maps.Keys(st.PickupLibraries)) {
+		if n != rsexport.PersonalDelivery {
+			names = append(names, n)
+		}
+	}
+	for i := range libs {
+		if st.Libraries[libs[i].Code] != "" || len(names) == 0 {
+			continue
+		}
+		libs[i].Name, names = names[0], names[1:]
+	}
 }
 
 // splitDesk reads "LIBRARY.DESK" or "DESK" (a desk of library).
@@ -159,8 +183,11 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 	}
 	var targets []*almaTarget
 	for _, key := range slices.Sorted(maps.Keys(p.Translation.Collections)) {
-		l, loc, ok := strings.Cut(key, "/")
-		if !ok {
+		l, loc := p.Translation.CollectionKey(key)
+		switch {
+		case l == "":
+			continue // a location alone finds the library keys' items; it adds no target of its own
+		case loc == "":
 			loc = remoteOf(l)
 		}
 		targets = append(targets, newTarget(key, l, loc, fix{path: []string{"translation", "collections", key}}))
