@@ -509,7 +509,17 @@ func (e *Engine) onOutcome(tx *store.Tx, m store.Message, o outbox.Outcome) erro
 		return err
 	case o.Kind == store.MsgFailed:
 		if m.RequestID != "" {
-			if err := tx.SetRequestReason(m.Profile, m.RequestID, "NCIP Problem: "+o.Problem, now); err != nil {
+			// The Problem is added to the request's reason, not put in its
+			// place: a denial's own reason (a title-level citation, say) stays.
+			reason := "NCIP Problem: " + o.Problem
+			q, err := tx.Request(m.Profile, m.RequestID)
+			switch {
+			case err == nil && q.Reason != "":
+				reason = q.Reason + "; " + reason
+			case err != nil && !errors.Is(err, store.ErrNotFound):
+				return err
+			}
+			if err := tx.SetRequestReason(m.Profile, m.RequestID, reason, now); err != nil {
 				return err
 			}
 		}
