@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -85,7 +86,14 @@ func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
 	var stops []*alephStop
 	seen := map[string]bool{}
 	t := p.Translation.Stops
-	for _, name := range slices.Sorted(maps.Keys(t.PickupLocations)) {
+	// A hold slip prints its pickup as a name (z37-pickup-location), a
+	// photocopy slip as a code: names are tried first, so a table listing
+	// both checks each stop with the hold slip's form.
+	names := slices.Sorted(maps.Keys(t.PickupLocations))
+	slices.SortStableFunc(names, func(a, b string) int {
+		return cmp.Compare(strings.Count(b, " "), strings.Count(a, " "))
+	})
+	for _, name := range names {
 		if s := t.PickupLocations[name]; s != "" && !seen[s] {
 			seen[s] = true
 			stops = append(stops, &alephStop{stop: s, pickup: name, sub: defaultSub, via: []string{"translation", "stops", "pickup_locations", name}})
