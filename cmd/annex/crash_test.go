@@ -239,20 +239,20 @@ func (p *progress) waitFor(ctx context.Context, n int) error {
 func crashBarcode(i int) string { return fmt.Sprintf("3903%010d", i) }
 
 // crashALMAState is mock ALMA's institution with n items in remote storage
-// (MAIN/ANNEX), each with a pending HOLD request, and the facility's
+// (MAIN/ANNEX), each with a pending PATRON_PHYSICAL request, and the facility's
 // partner agency, profile, desk and check-out user.
 func crashALMAState(n int) alma.State {
 	st := alma.State{
 		Institution: "01ANNEX_INST",
 		Profiles:    []alma.Profile{{Code: "ANNEX", Locations: []alma.LocationRef{{Library: "MAIN", Location: "ANNEX"}}}},
 		Libraries: []alma.Library{{Code: "MAIN", Locations: []alma.Location{{Code: "STACKS"}, {Code: "ANNEX", RemoteStorage: true}},
-			Desks: []string{"CIRC"}}},
+			Desks: []alma.Desk{{Code: "CIRC"}}}},
 		Users: []alma.User{{ID: "ANNEX-USER"}, {ID: "P000123"}},
 	}
 	for i := range n {
 		st.Items = append(st.Items, alma.Item{Barcode: crashBarcode(i), Library: "MAIN", Location: "ANNEX", MaterialType: "BOOK",
 			MMSID: fmt.Sprintf("99%012d", i), ItemID: fmt.Sprintf("23%012d", i), Status: alma.StatusInPlace})
-		st.Requests = append(st.Requests, alma.Request{ID: fmt.Sprintf("REQ-%06d", i), Type: "HOLD", Barcode: crashBarcode(i),
+		st.Requests = append(st.Requests, alma.Request{ID: fmt.Sprintf("REQ-%06d", i), Type: "PATRON_PHYSICAL", Barcode: crashBarcode(i),
 			PickupLibrary: "MAIN", PickupLocation: "CIRC", Patron: alma.Patron{Name: "Ada Reader", Identifier: "P000123"}})
 	}
 	return st
