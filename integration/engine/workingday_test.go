@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/pkg/sftp"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
@@ -35,31 +34,11 @@ func workingDay(t *testing.T) []byte {
 // upload's close returns.
 func sftpPut(t *testing.T, w *almaWorld, p profile.Profile, name string, data []byte) {
 	t.Helper()
-	cfg := &ssh.ClientConfig{User: p.Intake.SFTP.Account, Auth: []ssh.AuthMethod{ssh.Password(p.Intake.SFTP.Password)},
-		HostKeyCallback: ssh.InsecureIgnoreHostKey()} // the test's own server
-	conn, err := ssh.Dial("tcp", w.sftp.Addr(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	c, err := sftp.NewClient(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.MkdirAll(p.Intake.SFTP.Directory); err != nil {
-		t.Fatal(err)
-	}
-	f, err := c.Create(path.Join(p.Intake.SFTP.Directory, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	withSFTP(t, w, p, func(c *sftp.Client, dir string) {
+		if err := sftpWrite(c, path.Join(dir, name), data); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // apiRequests reads GET /api/requests/v1 over HTTP, by request id.
