@@ -84,10 +84,10 @@ type Message struct {
 	InDoubt bool `json:"in_doubt,omitempty"`
 	// Reconciled: delivered without a resend, because a lookup showed the
 	// library had already acted on an earlier attempt.
-	Reconciled bool `json:"reconciled,omitempty"`
-	Reply       []byte    `json:"reply,omitempty"`
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
+	Reconciled bool      `json:"reconciled,omitempty"`
+	Reply      []byte    `json:"reply,omitempty"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
 }
 
 // Alert is something staff must look at.
