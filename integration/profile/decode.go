@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
+	didyoumean "github.com/annexlab/annex/internal/suggest"
 	"io"
 	"reflect"
 	"regexp"
@@ -479,7 +480,7 @@ func (d *decoder) text(path string, n *yaml.Node, v reflect.Value) {
 func suggest(key string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
-		if dist := editDistance(strings.ToLower(key), k); dist < bestDist {
+		if dist := didyoumean.Distance(strings.ToLower(key), k); dist < bestDist {
 			best, bestDist = k, dist
 		}
 	}
@@ -487,29 +488,4 @@ func suggest(key string, known []string) string {
 		return fmt.Sprintf(" (did you mean %s?)", best)
 	}
 	return "; the keys allowed here are " + strings.Join(known, ", ")
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return 64
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

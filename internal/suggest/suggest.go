@@ -9,16 +9,16 @@ import "strings"
 func Closest(word string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
-		if d := distance(strings.ToLower(word), strings.ToLower(k)); d < bestDist {
+		if d := Distance(strings.ToLower(word), strings.ToLower(k)); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
 	return best
 }
 
-// distance is the Levenshtein distance of two short strings; long ones
+// Distance is the Levenshtein distance of two short strings; long ones
 // count as far apart, so a hostile input costs nothing.
-func distance(a, b string) int {
+func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) > 64 || len(rb) > 64 {
 		return 64
