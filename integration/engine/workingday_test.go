@@ -243,3 +243,30 @@ func TestERetrievalNCIP(t *testing.T) {
 		}
 	}
 }
+
+// TestPickupAtAnotherLibraryKeepsTheItemsDesk: ALMA's libraryCode is the
+// pickup library's code (DESIGN §1.1), not the item's. A LAW item
+// requested for pickup at the Main Library must still be checked out on
+// behalf of a LAW desk, or ALMA refuses the Scan In ("Unknown circulation
+// desk"). The engine used to overwrite the item's library with libraryCode
+// on acceptance, so this request's CheckOutItem came back with a Problem.
+func TestPickupAtAnotherLibraryKeepsTheItemsDesk(t *testing.T) {
+	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) {
+		a.State.Items = append(a.State.Items, alma.Item{Barcode: "39015000000021", Library: "LAW", Location: "ANNEX",
+			MaterialType: "BOOK", Status: alma.StatusRequested})
+	})
+	sftpPut(t, w, w.cfg.Profiles[0], "ANNEX-20261207_070000.xml", workingDay(t))
+	if r := apiRequests(t, w)["2410000010003"]; r.Status != store.RequestAccepted || r.Library != "MAIN" {
+		t.Fatalf("request 2410000010003 (LAW item, Main Library pickup): %+v", r)
+	}
+	if err := w.eng.Retrieve(t.Context(), "39015000000021"); err != nil {
+		t.Fatal(err)
+	}
+	out := waitService(t, w.alma.Journal(), "CheckOutItem", 1)[0]
+	if len(out.Problems) > 0 {
+		t.Fatalf("CheckOutItem answered with %v:\n%s", out.Problems, out.Request)
+	}
+	if !strings.Contains(string(out.Request), "LAW.CIRC") {
+		t.Errorf("CheckOutItem is not on behalf of the item's library's desk LAW.CIRC:\n%s", out.Request)
+	}
+}
