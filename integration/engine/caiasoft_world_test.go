@@ -30,7 +30,7 @@ type caiaWorld struct {
 	facilityKey, alephKey string
 }
 
-func newCaiaWorld(t *testing.T, mut func(*engine.Config)) *caiaWorld {
+func newCaiaWorld(t testing.TB, mut func(*engine.Config)) *caiaWorld {
 	t.Helper()
 	fac, profs := profile.DemoFacility()
 	acfg := alma.DemoConfig()
@@ -77,7 +77,7 @@ func newCaiaWorld(t *testing.T, mut func(*engine.Config)) *caiaWorld {
 
 // call sends a JSON body (raw when a string) with a key and returns the
 // status and the reply's bytes.
-func (w *caiaWorld) call(t *testing.T, method, path, key string, body any) (int, []byte) {
+func (w *caiaWorld) call(t testing.TB, method, path, key string, body any) (int, []byte) {
 	t.Helper()
 	var rd *bytes.Reader
 	switch b := body.(type) {
