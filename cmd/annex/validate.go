@@ -82,6 +82,10 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "annex validate: %v\n", err)
 			return exitTrouble
 		}
+		if err := libraryUsed(path, lib, profiles); err != nil {
+			fmt.Fprintf(stderr, "annex validate: %v\n", err)
+			return exitTrouble
+		}
 		libs = append(libs, lib)
 	}
 	opts := conformance.Options{Libraries: libs}
@@ -128,6 +132,22 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// libraryUsed refuses a --library file no profile can use: one for the
+// other system would otherwise be ignored, and the profiles checked against
+// mocks derived from themselves, which pass by construction.
+func libraryUsed(path string, lib conformance.Library, profiles []profile.Profile) error {
+	sys := lib.System()
+	var others []string
+	for _, p := range profiles {
+		if p.System == sys {
+			return nil
+		}
+		others = append(others, fmt.Sprintf("%s is an %s profile", p.File, strings.ToUpper(p.System)))
+	}
+	return fmt.Errorf("--library %s is a mock %s configuration, but no %s profile is being validated (%s)",
+		path, strings.ToUpper(sys), strings.ToUpper(sys), strings.Join(others, ", "))
 }
 
 // junitResults turns the conformance results into the runner's, so the

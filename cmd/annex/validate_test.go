@@ -188,6 +188,23 @@ func TestValidateScenarios(t *testing.T) {
 		}
 	})
 
+	// Issue 13 finding 4: a library file of the other system used to be
+	// ignored, and validate passed against a mock derived from the profile.
+	t.Run("library file of the other system", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		code := runValidate([]string{"--library", alephLib, filepath.Join(profiles, "alma-demo.yaml")}, &stdout, &stderr)
+		want := "annex validate: --library " + alephLib + " is a mock ALEPH configuration, but no ALEPH profile is being validated (" + filepath.Join(profiles, "alma-demo.yaml") + " is an ALMA profile)"
+		if code != 2 || !strings.Contains(stderr.String(), want) || strings.Contains(stdout.String(), "passed") {
+			t.Errorf("exit %d, want 2 and %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout.String(), stderr.String())
+		}
+		stdout.Reset()
+		stderr.Reset()
+		code = runValidate([]string{"--library", almaLib, filepath.Join(profiles, "aleph-demo.yaml")}, &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), "is a mock ALMA configuration, but no ALMA profile is being validated") {
+			t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+		}
+	})
+
 	t.Run("library file of neither system", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := runValidate([]string{"--library", filepath.Join(profiles, "alma-demo.yaml"), filepath.Join(profiles, "alma-demo.yaml")}, &stdout, &stderr)
