@@ -204,6 +204,8 @@ type run struct {
 	o   Options
 	lib Library
 	loc *locator
+	// deskLibs are the ALMA libraries the desk scenarios run for.
+	deskLibs []string
 }
 
 // fail fills a result's failure, locating the field in the profile.
