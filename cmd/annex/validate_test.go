@@ -40,8 +40,13 @@ func TestValidateCommand(t *testing.T) {
 			broken + ":10:17: warning: alma.profile_code: \"Annex\" is not all upper case; ALMA matches integration profile codes case-sensitively",
 			broken + ":16:3: error: alma.bogus: unknown key \"bogus\"",
 		}},
+		// Issue 13 finding 5: an edited copy of a profile the facility
+		// lists (same name) is checked in its place, not reported as a
+		// second profile of that name and SFTP account.
 		{"flags after files", []string{broken, "--facility", filepath.Join(fixtures, "facility-demo.yaml")}, 1,
-			"1 facility and 3 profiles checked: 3 errors, 2 warnings", []string{"alma.bogus", `profile name "alma-demo" is already used`}},
+			"1 facility and 2 profiles checked: 1 error, 2 warnings", []string{"alma.bogus"}},
+		{"two profiles of one name", []string{broken, filepath.Join(fixtures, "alma-demo.yaml")}, 1,
+			"2 profiles checked: 3 errors, 3 warnings", []string{"alma.bogus", `profile name "alma-demo" is already used`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

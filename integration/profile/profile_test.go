@@ -593,3 +593,37 @@ func TestBudgetMessage(t *testing.T) {
 		t.Errorf("%d problems, budget message %v", len(probs), found)
 	}
 }
+
+// An edited copy of a profile the facility lists is checked in its place:
+// no name or SFTP-account clash with the original, whose problems are not
+// reported (issue 13 finding 5, the README's validate walkthrough).
+func TestValidateWithFacilityStandIn(t *testing.T) {
+	fx := filepath.Join("..", "..", "fixtures", "profiles")
+	data, err := os.ReadFile(filepath.Join(fx, "alma-demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "alma-fixed.yaml")
+	if err := os.WriteFile(copyPath, []byte(edit(t, string(data), "profile_code: ANNEX", "profile_code: ANNEX2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, ps, probs, err := ValidateWithFacility(filepath.Join(fx, "facility-demo.yaml"), copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, p := range ps {
+		files = append(files, filepath.Base(p.File))
+	}
+	if !reflect.DeepEqual(files, []string{"aleph-demo.yaml", "alma-fixed.yaml"}) {
+		t.Errorf("profiles %q, want aleph-demo.yaml and the copy in alma-demo.yaml's place", files)
+	}
+	if errs, _ := probs.Count(); errs != 0 {
+		t.Errorf("%d errors:\n%s", errs, probs.Error())
+	}
+	for _, p := range probs {
+		if filepath.Base(p.File) == "alma-demo.yaml" {
+			t.Errorf("the replaced profile is still reported: %s", p)
+		}
+	}
+}
