@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -205,6 +206,8 @@ func TestProfileChecks(t *testing.T) {
 		{"network address", almaBase, "[66.151.7.0/24]", "[66.151.7.5]", want{27, 24, "intake.sftp.allowed_networks[0]", E, "for this one address write 66.151.7.5/32"}},
 		{"network garbage", almaBase, "[66.151.7.0/24]", "[66.151.7.0/24, alma.example.com]", want{27, 39, "intake.sftp.allowed_networks[1]", E, "is not a network in CIDR form"}},
 		{"network everywhere", almaBase, "[66.151.7.0/24]", "[0.0.0.0/0]", want{27, 24, "intake.sftp.allowed_networks[0]", W, "allows uploads from anywhere"}},
+		// issue 13 finding 14: a short password was not noticed while a short API key was
+		{"sftp password short", almaBase, "password: a-long-secret-password", "password: ab", want{26, 15, "intake.sftp.password", W, "is shorter than 8 characters"}},
 		{"no credentials", almaBase, "    password: a-long-secret-password", "", want{24, 3, "intake.sftp.password", E, "a password or authorized_keys"}},
 		{"bad key", almaBase, "    password: a-long-secret-password", "    authorized_keys: [ssh-ed25519 AAAAnotakey]", want{26, 23, "intake.sftp.authorized_keys[0]", E, "is not an SSH public key"}},
 		{"api key missing", alephBase, "  api_key: 0123456789abcdef0123", "", want{16, 1, "intake.api_key", E, "the key ALEPH sends in X-API-Key"}},
@@ -625,5 +628,29 @@ func TestValidateWithFacilityStandIn(t *testing.T) {
 		if filepath.Base(p.File) == "alma-demo.yaml" {
 			t.Errorf("the replaced profile is still reported: %s", p)
 		}
+	}
+}
+
+// A mixed-case profile code the profile states is exact draws no warning;
+// without the statement it still does (issue 13 finding 14).
+func TestProfileCodeExact(t *testing.T) {
+	mixed := edit(t, almaBase, "profile_code: ANNEX", "profile_code: Annex")
+	for _, tc := range []struct {
+		name, data string
+		warned     bool
+	}{
+		{"not stated", mixed, true},
+		{"stated", edit(t, mixed, "profile_code: Annex", "profile_code: Annex\n  profile_code_exact: true"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, probs := ParseProfile("p.yaml", []byte(tc.data))
+			warned := slices.ContainsFunc(probs, func(p Problem) bool { return p.Field == "alma.profile_code" })
+			if warned != tc.warned {
+				t.Errorf("warned about alma.profile_code: %v, want %v\n%s", warned, tc.warned, probs.Error())
+			}
+			if errs, _ := probs.Count(); errs > 0 {
+				t.Errorf("errors:\n%s", probs.Error())
+			}
+		})
 	}
 }
