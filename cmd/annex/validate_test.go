@@ -217,6 +217,34 @@ func TestValidateScenarios(t *testing.T) {
 		}
 	})
 
+	// Issue 13 finding 14: an error in one profile held back the scenarios
+	// of every profile; now only its own wait.
+	t.Run("static errors hold back only their profile", func(t *testing.T) {
+		broken := filepath.Join(dir, "bogus-aleph.yaml")
+		data, err := os.ReadFile(filepath.Join(profiles, "aleph-demo.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(broken, append(data, "bogus: 1\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		code := runValidate([]string{"--library", almaLib, filepath.Join(profiles, "alma-demo.yaml"), broken}, &stdout, &stderr)
+		out := stdout.String()
+		if code != 1 {
+			t.Errorf("exit %d, want 1 (the static error)\n%s%s", code, out, stderr.String())
+		}
+		for _, want := range []string{
+			"conformance scenarios of aleph-demo (" + broken + "): not run, fix its errors above first\n",
+			"conformance scenarios of alma-demo (" + filepath.Join(profiles, "alma-demo.yaml") + ") against ALMA as " + almaLib + " configures it:",
+			"\n7 scenarios: 7 passed, 0 failed\n",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
 	t.Run("library file of neither system", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := runValidate([]string{"--library", filepath.Join(profiles, "alma-demo.yaml"), filepath.Join(profiles, "alma-demo.yaml")}, &stdout, &stderr)
