@@ -29,7 +29,7 @@ type Inline struct {
 func TestYAMLMessages(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		want []string
+		want     []string
 	}{
 		{"unknown key", "itemz: []\n", []string{`f.yaml:1:1: unknown field "itemz" (did you mean "items"?)`}},
 		{"unknown nested", "items:\n  - barcod: x\n", []string{`f.yaml:2:5: items[0]: unknown field "barcod" (did you mean "barcode"?)`}},
@@ -74,7 +74,7 @@ func TestYAMLMessages(t *testing.T) {
 func TestJSONMessages(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		want string
+		want     string
 	}{
 		{"unknown key", `{"servce": "CheckOutItem"}`, `line 1:2: unknown field "servce" (did you mean "service"?)`},
 		{"unknown nested", "{\"items\": [\n  {\"barcod\": \"1\"}]}", `line 2:4: items[0]: unknown field "barcod" (did you mean "barcode"?)`},
