@@ -77,7 +77,13 @@ func YAML(file string, data []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		// Left for the decoder: a type's own UnmarshalYAML.
+		// Left for the decoder: a type's own UnmarshalYAML, which may
+		// answer an *Error with its place.
+		var e *Error
+		if errors.As(err, &e) {
+			e.File = file
+			return e
+		}
 		return yamlError(file, err)
 	}
 	return nil

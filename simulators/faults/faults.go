@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/annexlab/annex/internal/suggest"
 )
 
 // The fault kinds.
@@ -117,6 +119,19 @@ func (f Fault) Validate() error {
 		return fmt.Errorf("fault problem: problem_type is required, e.g. \"Unknown Item\"")
 	}
 	return nil
+}
+
+// CheckService reports a fault's service that the simulator (named sim)
+// does not answer, since such a fault would never apply; "" (every
+// message) is always fine. A near miss gets a did-you-mean.
+func CheckService(service, sim string, services []string) error {
+	if service == "" || len(services) == 0 || slices.Contains(services, service) {
+		return nil
+	}
+	if s := suggest.Closest(service, services); s != "" {
+		return fmt.Errorf("service: %q is not a service %s answers (did you mean %q?)", service, sim, s)
+	}
+	return fmt.Errorf("service: %q is not a service %s answers; it answers %s", service, sim, strings.Join(services, ", "))
 }
 
 // Set is a simulator's active faults.

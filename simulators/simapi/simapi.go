@@ -5,6 +5,7 @@ package simapi
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/annexlab/annex/internal/paging"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -36,6 +38,11 @@ type API struct {
 	Sim     Simulator
 	Journal *journal.Journal
 	Faults  *faults.Set
+	// Name is the simulator's name in messages, e.g. "mock ALMA".
+	Name string
+	// Services are the NCIP services the simulator answers; a fault naming
+	// another is refused, since it would never apply.
+	Services []string
 }
 
 // Register adds the routes to mux:
@@ -152,18 +159,25 @@ func (a API) addFaults(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusRequestEntityTooLarge, err)
 		return
 	}
+	// One fault or a list of them; the document's first byte tells which.
 	var list []faults.Fault
-	if err := json.Unmarshal(data, &list); err != nil {
-		var one faults.Fault
-		if err2 := json.Unmarshal(data, &one); err2 != nil {
-			WriteError(w, http.StatusBadRequest, fmt.Errorf("fault: %w", err2))
-			return
-		}
-		list = []faults.Fault{one}
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		err = strict.JSON(data, &list)
+	} else {
+		list = make([]faults.Fault, 1)
+		err = strict.JSON(data, &list[0])
+	}
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, fmt.Errorf("fault: %w", err))
+		return
 	}
 	var added []faults.Fault
 	for i, f := range list {
-		if err := f.Validate(); err != nil {
+		err := f.Validate()
+		if err == nil {
+			err = faults.CheckService(f.Service, a.Name, a.Services)
+		}
+		if err != nil {
 			WriteError(w, http.StatusBadRequest, fmt.Errorf("fault %d: %w", i+1, err))
 			return
 		}
