@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"reflect"
 	"regexp"
 	"slices"
@@ -225,6 +226,25 @@ func join(path, key string) string {
 
 func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
 
+// textWant says what the text types annex configures are written as; their
+// own parse errors speak Go (netip.ParsePrefix("…"): …).
+var textWant = map[reflect.Type]string{
+	reflect.TypeFor[netip.Prefix](): "a network in CIDR form such as 10.0.0.1/32 or 127.0.0.0/8",
+	reflect.TypeFor[netip.Addr]():   "an IP address such as 127.0.0.1",
+}
+
+// text checks a scalar of a type that parses itself.
+func (c *checker) text(line, col int, path string, t reflect.Type, s string) {
+	err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+	switch w, ok := textWant[t]; {
+	case err == nil:
+	case ok:
+		c.errorf(line, col, path, "%s is not %s", quote(s), w)
+	default:
+		c.errorf(line, col, path, "%s: %v", quote(s), err)
+	}
+}
+
 // unknown reports a key the type does not have, with the nearest known one.
 func (c *checker) unknown(line, col int, path, key string, fields map[string]reflect.Type) {
 	known := slices.Sorted(func(yield func(string) bool) {
@@ -303,9 +323,7 @@ func (c *checker) yaml(n *yaml.Node, path string, t reflect.Type) {
 			}
 			return
 		}
-		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
-			c.errorf(n.Line, n.Column, path, "%q: %v", n.Value, err)
-		}
+		c.text(n.Line, n.Column, path, t, n.Value)
 		return
 	}
 	switch t.Kind() {
@@ -433,9 +451,7 @@ func (c *checker) json(path string, t reflect.Type) {
 		}
 		var s string
 		c.dec.Decode(&s)
-		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
-			c.errorf(line, col, path, "%q: %v", s, err)
-		}
+		c.text(line, col, path, t, s)
 		return
 	}
 	switch t.Kind() {
