@@ -119,11 +119,11 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // sftpAccountYAML is one account in `annex sim sftp --config`.
 type sftpAccountYAML struct {
-	Name            string   `yaml:"name"`
-	Password        string   `yaml:"password"`
-	AuthorizedKeys  []string `yaml:"authorized_keys"`
+	Name            string         `yaml:"name"`
+	Password        string         `yaml:"password"`
+	AuthorizedKeys  []string       `yaml:"authorized_keys"`
 	AllowedNetworks []netip.Prefix `yaml:"allowed_networks"`
-	Root            string   `yaml:"root"`
+	Root            string         `yaml:"root"`
 }
 
 type sftpConfigYAML struct {
