@@ -41,6 +41,7 @@ import (
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/internal/paging"
+	"github.com/annexlab/annex/internal/strict"
 )
 
 // Body caps.
@@ -302,12 +303,12 @@ func DecodeCircRequests(r io.Reader) ([]CircRequest, error) {
 	var body struct {
 		Requests *[]CircRequest `json:"requests"`
 	}
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&body); err != nil {
+	data, err := io.ReadAll(r)
+	if err != nil {
 		return nil, fmt.Errorf("decode circrequests: %w", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("decode circrequests: data after the JSON object")
+	if err := strict.JSONOpen(data, &body); err != nil {
+		return nil, fmt.Errorf("decode circrequests: %w", err)
 	}
 	if body.Requests == nil {
 		return nil, errors.New(`decode circrequests: "requests" is missing`)
@@ -368,10 +369,8 @@ func (s *server) stopList(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) floor(w http.ResponseWriter, r *http.Request) {
 	var it profile.InventoryItem
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSON))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&it); err != nil {
-		fail(w, http.StatusBadRequest, fmt.Errorf("decode body: %w", err))
+	if err := decodeStrict(w, r, &it); err != nil {
+		fail(w, http.StatusBadRequest, err)
 		return
 	}
 	if it.Barcode == "" {
@@ -408,10 +407,8 @@ func (s *server) pickList(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Barcodes []string `json:"barcodes"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSON))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		fail(w, http.StatusBadRequest, fmt.Errorf("decode body: %w", err))
+	if err := decodeStrict(w, r, &body); err != nil {
+		fail(w, http.StatusBadRequest, err)
 		return
 	}
 	if len(body.Barcodes) == 0 || len(body.Barcodes) > maxPickList {
@@ -460,6 +457,23 @@ func statusOf(err error) int {
 		return 499
 	}
 	return http.StatusInternalServerError
+}
+
+// decodeStrict reads a control API's JSON body into v: unknown fields and
+// wrong types are refused with the line:col, field path and did-you-mean.
+func decodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSON))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fmt.Errorf("decode body: over the %d-byte limit", MaxJSON)
+		}
+		return fmt.Errorf("decode body: %w", err)
+	}
+	if err := strict.JSON(data, v); err != nil {
+		return fmt.Errorf("decode body: %w", err)
+	}
+	return nil
 }
 
 func fail(w http.ResponseWriter, status int, err error) {

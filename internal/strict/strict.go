@@ -115,7 +115,14 @@ func yamlError(file string, err error) error {
 
 // JSON decodes one JSON document (a request body) into v, a pointer;
 // unknown fields are errors.
-func JSON(data []byte, v any) error {
+func JSON(data []byte, v any) error { return decodeJSON(data, v, false) }
+
+// JSONOpen is JSON for an API that accepts and ignores unknown fields (the
+// CaiaSoft-shaped one, whose clients send more than it reads): only the
+// shapes and types of the fields v has are checked.
+func JSONOpen(data []byte, v any) error { return decodeJSON(data, v, true) }
+
+func decodeJSON(data []byte, v any, open bool) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var probe json.RawMessage
 	if err := dec.Decode(&probe); err != nil {
@@ -126,7 +133,7 @@ func JSON(data []byte, v any) error {
 		line, col := position(data, len(data)-len(rest))
 		return &Error{Line: line, Col: col, Msg: "data after the JSON document"}
 	}
-	c := &checker{tag: "json", data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	c := &checker{tag: "json", data: data, dec: json.NewDecoder(bytes.NewReader(data)), open: open}
 	c.dec.UseNumber()
 	c.json("", reflect.TypeOf(v).Elem())
 	if len(c.errs) > 0 {
@@ -171,6 +178,7 @@ type checker struct {
 
 	data []byte        // JSON only: the document
 	dec  *json.Decoder // JSON only: the walk's token stream
+	open bool          // JSON only: unknown fields are skipped, not errors
 }
 
 func (c *checker) errorf(line, col int, path, format string, args ...any) {
@@ -469,7 +477,9 @@ func (c *checker) json(path string, t reflect.Type) {
 			key, _ := tok.(string)
 			ft, ok := fields[key]
 			if !ok {
-				c.unknown(kl, kc, path, key, fields)
+				if !c.open {
+					c.unknown(kl, kc, path, key, fields)
+				}
 				c.skip()
 				continue
 			}
