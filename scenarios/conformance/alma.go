@@ -470,7 +470,7 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 		rconf.Status = Passed
 	}
 	if ctx.Err() != nil {
-		notRun(results, "the scenarios ran out of time: "+ctx.Err().Error())
+		notRun(results, r.outOfTime())
 	}
 	return results
 }
