@@ -56,6 +56,8 @@ func TestDecodeErrorsNamePosition(t *testing.T) {
 			`FILE:3:5: fault: service: "CheckOutitem" is not a service mock ALMA answers (did you mean "CheckOutItem"?)`},
 		{"typo in a given key", "name: x\ngiven:\n  alma:\n    items: [{barcod: \"1\"}]\nsteps:\n  - engine.restart: {}\n", nil,
 			`FILE:4:14: unknown key "barcod" (did you mean "barcode"?)`},
+		{"typo in a desk", "name: x\ngiven:\n  alma:\n    libraries:\n      - code: MAIN\n        desks: [{code: C, nmae: x}]\nsteps:\n  - engine.restart: {}\n", nil,
+			`FILE:6:27: unknown field "nmae" of a desk (did you mean "name"?)`},
 		{"bad timeout", "name: x\nsteps:\n  - engine.restart: {timeout: soon}\n", nil,
 			`FILE:3:31: timeout: "soon" is not a positive duration`},
 		{"no name", "steps:\n  - engine.restart: {}\n", nil, `FILE:1:1: name is required`},
