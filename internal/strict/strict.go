@@ -266,6 +266,10 @@ func (c *checker) unknown(line, col int, path, key string, fields map[string]ref
 		c.errorf(line, col, path, "unknown field %q (did you mean %q?)", key, s)
 		return
 	}
+	if len(known) == 0 {
+		c.errorf(line, col, path, "unknown field %q: no fields are taken here", key)
+		return
+	}
 	c.errorf(line, col, path, "unknown field %q; the fields here are %s", key, strings.Join(known, ", "))
 }
 

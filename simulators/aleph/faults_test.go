@@ -244,6 +244,8 @@ func TestInspectionAPIRefusesTypos(t *testing.T) {
 			`line 3:5: items[0]: unknown field \"sub_libary\" (did you mean \"sub_library\"?)`},
 		{"POST", "/_sim/state", `{"items": [{"barcode": 1, "sub_library": ["MAIN"]}]}`,
 			`line 1:42: items[0].sub_library: want a string, got a list`},
+		{"POST", "/_sim/post-requests", `{"format": "text"}`,
+			`POST /_sim/post-requests: line 1:2: unknown field \"format\": no fields are taken here`},
 	} {
 		status, body := send(tc.method, tc.path, tc.body)
 		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) {

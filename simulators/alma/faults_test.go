@@ -221,6 +221,13 @@ func TestInspectionAPIRefusesTypos(t *testing.T) {
 			`load state: line 1:49: items[0]: unknown field \"libary\" (did you mean \"library\"?)`},
 		{"PUT", "/_sim/state", `{"institution": "X", "items": {"barcode": "1"}}`,
 			`load state: line 1:31: items: want a list, got a mapping`},
+		// The endpoints that take no fields refuse one rather than ignore it.
+		{"POST", "/_sim/export", `{"profile": "ANNEX"}`,
+			`POST /_sim/export: line 1:2: unknown field \"profile\": no fields are taken here`},
+		{"POST", "/_sim/reset", `{"keep_faults": true}`,
+			`POST /_sim/reset: line 1:2: unknown field \"keep_faults\"`},
+		{"POST", "/_sim/items/" + barcode3 + "/delete", `{"barcode": "x"}`,
+			`unknown field \"barcode\"`},
 	} {
 		status, body := send(tc.method, tc.path, tc.body)
 		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) {

@@ -65,7 +65,10 @@ func (a API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sim/state", func(w http.ResponseWriter, _ *http.Request) { WriteJSON(w, http.StatusOK, a.Sim.Snapshot()) })
 	mux.HandleFunc("PUT /_sim/state", a.loadState)
 	mux.HandleFunc("POST /_sim/state", a.loadState)
-	mux.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, r *http.Request) {
+		if !NoFields(w, r) {
+			return
+		}
 		a.Sim.ResetState()
 		a.Journal.Reset()
 		a.Faults.Clear()
@@ -187,6 +190,26 @@ func (a API) addFaults(w http.ResponseWriter, r *http.Request) {
 		added = append(added, got)
 	}
 	WriteJSON(w, http.StatusCreated, added)
+}
+
+// NoFields checks the body of a request that takes no fields: empty or {}
+// is fine; a field would be ignored, so it is refused with a 400 (and
+// NoFields reports false, the answer written).
+func NoFields(w http.ResponseWriter, r *http.Request) bool {
+	data, err := ReadBody(w, r)
+	if err != nil {
+		WriteError(w, http.StatusRequestEntityTooLarge, err)
+		return false
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return true
+	}
+	var none struct{}
+	if err := strict.JSON(data, &none); err != nil {
+		WriteError(w, http.StatusBadRequest, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
+		return false
+	}
+	return true
 }
 
 // ReadBody reads a request body up to MaxBody.
