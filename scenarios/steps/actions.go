@@ -188,9 +188,9 @@ func (f *Fault) Validate() error {
 		return err
 	}
 	if f.On == "aleph" {
-		return faults.CheckService(f.Service, "mock ALEPH", aleph.Services())
+		return aleph.FaultTarget().Check(f.Service)
 	}
-	return faults.CheckService(f.Service, "mock ALMA", alma.Services())
+	return alma.FaultTarget().Check(f.Service)
 }
 
 func (f *Fault) rule() faults.Fault {

@@ -315,7 +315,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 
 	mux := http.NewServeMux()
-	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults, Name: "mock ALEPH", Services: Services()}.Register(mux)
+	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register(mux)
 	mux.HandleFunc("POST /ncip", s.serveNCIP)
 	mux.HandleFunc("GET /ncip", s.serveNCIP)
 	mux.HandleFunc("POST /_sim/post-requests", s.servePostRequests)

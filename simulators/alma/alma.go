@@ -173,7 +173,7 @@ func parseConfig(file string, data []byte) (Config, error) {
 	for i, f := range cfg.Faults {
 		err := f.Validate()
 		if err == nil {
-			err = faults.CheckService(f.Service, "mock ALMA", Services())
+			err = FaultTarget().Check(f.Service)
 		}
 		if err != nil {
 			return Config{}, fmt.Errorf("load alma config: %s:%d: faults[%d]: %w", file, at("faults", i), i, err)
@@ -249,7 +249,7 @@ func Start(cfg Config) (*Server, error) {
 	mux.HandleFunc("POST "+NCIPPath, s.serveNCIP)
 	mux.HandleFunc("POST /_sim/export", s.serveExport)
 	mux.HandleFunc("POST /_sim/items/{barcode}/delete", s.serveDeleteItem)
-	simapi.API{Sim: s, Journal: s.journal, Faults: s.faults, Name: "mock ALMA", Services: Services()}.Register(mux)
+	simapi.API{Sim: s, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register(mux)
 	s.handler = mux
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.srv = cfg.HTTPTimeouts.Server(mux)

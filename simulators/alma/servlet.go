@@ -49,6 +49,9 @@ func Services() []string {
 	return []string{"CheckInItem", "CheckOutItem", "CancelRequestItem", "LookupItem"}
 }
 
+// FaultTarget is what a fault for this mock may aim at.
+func FaultTarget() faults.Target { return faults.Target{Name: "mock ALMA", Services: Services()} }
+
 // served reports whether the mock answers a service.
 func served(service string) bool { return slices.Contains(Services(), service) }
 

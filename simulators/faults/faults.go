@@ -121,17 +121,25 @@ func (f Fault) Validate() error {
 	return nil
 }
 
-// CheckService reports a fault's service that the simulator (named sim)
-// does not answer, since such a fault would never apply; "" (every
-// message) is always fine. A near miss gets a did-you-mean.
-func CheckService(service, sim string, services []string) error {
-	if service == "" || len(services) == 0 || slices.Contains(services, service) {
+// Target is what a fault can be aimed at: a simulator, by its name in
+// messages ("mock ALMA"), and the NCIP services it answers.
+type Target struct {
+	Name     string
+	Services []string
+}
+
+// Check reports a fault's service that the target does not answer, since
+// such a fault would never apply; "" (every message) is always fine, and
+// so is any service for a target that lists none. A near miss gets a
+// did-you-mean.
+func (t Target) Check(service string) error {
+	if service == "" || len(t.Services) == 0 || slices.Contains(t.Services, service) {
 		return nil
 	}
-	if s := suggest.Closest(service, services); s != "" {
-		return fmt.Errorf("service: %q is not a service %s answers (did you mean %q?)", service, sim, s)
+	if s := suggest.Closest(service, t.Services); s != "" {
+		return fmt.Errorf("service: %q is not a service %s answers (did you mean %q?)", service, t.Name, s)
 	}
-	return fmt.Errorf("service: %q is not a service %s answers; it answers %s", service, sim, strings.Join(services, ", "))
+	return fmt.Errorf("service: %q is not a service %s answers; it answers %s", service, t.Name, strings.Join(t.Services, ", "))
 }
 
 // Set is a simulator's active faults.

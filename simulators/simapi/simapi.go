@@ -38,11 +38,9 @@ type API struct {
 	Sim     Simulator
 	Journal *journal.Journal
 	Faults  *faults.Set
-	// Name is the simulator's name in messages, e.g. "mock ALMA".
-	Name string
-	// Services are the NCIP services the simulator answers; a fault naming
-	// another is refused, since it would never apply.
-	Services []string
+	// Target names the simulator and the services a fault may name; a
+	// fault naming another is refused, since it would never apply.
+	Target faults.Target
 }
 
 // Register adds the routes to mux:
@@ -178,7 +176,7 @@ func (a API) addFaults(w http.ResponseWriter, r *http.Request) {
 	for i, f := range list {
 		err := f.Validate()
 		if err == nil {
-			err = faults.CheckService(f.Service, a.Name, a.Services)
+			err = a.Target.Check(f.Service)
 		}
 		if err != nil {
 			WriteError(w, http.StatusBadRequest, fmt.Errorf("fault %d: %w", i+1, err))
