@@ -17,8 +17,9 @@ import (
 // checks of library profiles, one line per problem as FILE:LINE:COL:
 // severity: field: message, and their summary; then the built-in
 // conformance scenarios of each profile without errors (all wait while the
-// facility file has errors) against a mock of its library (package conformance), one line per scenario in a support
-// person's terms and the summary "N scenarios: N passed, N failed".
+// facility file has errors) against a mock of its library (package
+// conformance), one line per scenario in a support person's terms and the
+// summary "N scenarios: N passed, N failed".
 // Exit 1 on any static error or failed scenario, 2 when a file cannot be
 // read or the usage is wrong, else 0.
 func runValidate(args []string, stdout, stderr io.Writer) int {

@@ -154,7 +154,7 @@ func TestValidateScenarios(t *testing.T) {
 		// Issue 13 finding 3: the hint named the other library's desk, so
 		// applying it broke the first library, and so on.
 		{"one desk for two libraries", "alma-one-desk.yaml", almaLib, "7 scenarios: 4 passed, 3 failed", []string{
-			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "MAIN.CIRC" — circulation desk "CIRC" belongs to library MAIN, not to the item's library LAW: one desk cannot serve libraries LAW and MAIN: replace alma.desk with alma.desks, a desk per library: {LAW: LAW.CIRC, MAIN: MAIN.CIRC} (` + filepath.Join(fixtures, "alma-one-desk.yaml") + ":13:9)",
+			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "MAIN.CIRC" — circulation desk "CIRC" belongs to library MAIN, not to the item's library LAW: one desk cannot serve libraries LAW, MAIN: replace alma.desk with alma.desks, a desk per library: {LAW: LAW.CIRC, MAIN: MAIN.CIRC} (` + filepath.Join(fixtures, "alma-one-desk.yaml") + ":13:9)",
 			`✗ refile for library LAW: CheckInItem gets no Problem and ALMA has the item back in place: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "MAIN.CIRC"`,
 			"✓ checked retrieval from library MAIN",
 		}},

@@ -558,7 +558,7 @@ func (r *run) almaProblem(ex journal.Exchange, t *almaTarget, lib alma.Config) (
 			// One desk for several libraries: naming the failing library's
 			// desk would only break the others, so suggest the table.
 			return problem, fix{path, fmt.Sprintf("one desk cannot serve libraries %s: replace alma.desk with alma.desks, a desk per library: %s",
-				strings.Join(r.deskLibs, " and "), perLibraryDesks(st, r.deskLibs, d))}
+				strings.Join(r.deskLibs, ", "), perLibraryDesks(st, r.deskLibs, d))}
 		}
 		for _, l := range st.Libraries {
 			switch {
