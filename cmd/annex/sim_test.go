@@ -97,7 +97,7 @@ func TestSimConfigErrorsInFileTerms(t *testing.T) {
 		{"sftp", "accounts:\n  - name: alma\n    pasword: x\n", `:3:5: accounts[0]: unknown field "pasword" (did you mean "password"?)`},
 		{"sftp", "accounts:\n  - name: alma\n    allowed_networks: [10.0.0.1]\n", `:3:24: accounts[0].allowed_networks[0]: "10.0.0.1" is not a network in CIDR form`},
 		{"sftp", "max_file_size: big\n", `:1:16: max_file_size: want a whole number, got "big"`},
-		{"sftp", "login_backoff: {delay: soon}\n", `:1:24: login_backoff.delay: "soon": `},
+		{"sftp", "login_backoff: {delay: soon}\n", `:1:24: login_backoff.delay: "soon" is not a duration (want e.g. 500ms or 5s)`},
 		{"alma", "state:\n  institution: X\n  itemz: []\n", `:3:3: state: unknown field "itemz" (did you mean "items"?)`},
 		{"alma", "state:\n  institution: X\n  items:\n    - barcode: [1]\n", `:4:16: state.items[0].barcode: want a string, got a list`},
 		{"aleph", "state:\n  itemz: []\n", `:2:3: state: unknown field "itemz" (did you mean "items"?)`},

@@ -241,11 +241,17 @@ var textWant = map[reflect.Type]string{
 	reflect.TypeFor[netip.Addr]():   "an IP address such as 127.0.0.1",
 }
 
+// isDuration tells annex's own duration types (faults', profile's), which
+// wrap time.Duration and parse themselves.
+func isDuration(t reflect.Type) bool { return t.Name() == "Duration" && t.Kind() == reflect.Int64 }
+
 // text checks a scalar of a type that parses itself.
 func (c *checker) text(line, col int, path string, t reflect.Type, s string) {
 	err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
 	switch w, ok := textWant[t]; {
 	case err == nil:
+	case isDuration(t):
+		c.errorf(line, col, path, "%s is not a duration (want e.g. 500ms or 5s)", quote(s))
 	case ok:
 		c.errorf(line, col, path, "%s is not %s", quote(s), w)
 	default:
@@ -442,8 +448,12 @@ func (c *checker) json(path string, t reflect.Type) {
 	if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
 		var raw json.RawMessage
 		c.dec.Decode(&raw)
-		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
-			c.errorf(line, col, path, "%s: %v", strings.TrimSpace(string(raw)), err)
+		switch err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); {
+		case err == nil:
+		case isDuration(t):
+			c.errorf(line, col, path, "%s is not a duration (want e.g. \"500ms\" or \"5s\")", raw)
+		default:
+			c.errorf(line, col, path, "%s: %v", raw, err)
 		}
 		return
 	}

@@ -214,7 +214,7 @@ func TestInspectionAPIRefusesTypos(t *testing.T) {
 		{"POST", "/_sim/faults", `{"kind": "status", "status": "503"}`,
 			`fault: line 1:30: status: want a whole number, got \"503\"`},
 		{"POST", "/_sim/faults", `{"kind": "latency", "latency": "soon"}`,
-			`fault: line 1:32: latency: \"soon\": duration: time: invalid duration`},
+			`fault: line 1:32: latency: \"soon\" is not a duration (want e.g. \"500ms\" or \"5s\")`},
 		{"PUT", "/_sim/state", "institution: X\nitemz: []\n",
 			`load state: line 2:1: unknown field \"itemz\" (did you mean \"items\"?)`},
 		{"PUT", "/_sim/state", `{"institution": "X", "items": [{"barcode": "1", "libary": "MAIN"}]}`,
