@@ -33,6 +33,9 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitTrouble
 	}
 	resp, err := http.DefaultClient.Do(req)
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%s: no answer within %s (--timeout)", url, *timeout)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "annex health: %v\n", err)
 		return exitFailed

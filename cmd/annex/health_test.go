@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,5 +42,24 @@ func TestHealth(t *testing.T) {
 				t.Fatalf("runHealth(%q) = %d, stderr %q; want %d with %q", tc.args, got, stderr.String(), tc.want, tc.msg)
 			}
 		})
+	}
+}
+
+// A server that takes the connection but never answers is reported with the
+// limit that ran out, not Go's "context deadline exceeded" (issue 13
+// finding 13). The listener is never accepted from: the kernel completes the
+// connection and nobody answers.
+func TestHealthNoAnswerSaysTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stdout, stderr bytes.Buffer
+	url := "http://" + ln.Addr().String() + "/healthz"
+	got := runHealth(context.Background(), []string{"--timeout", "200ms", url}, &stdout, &stderr)
+	want := "annex health: " + url + ": no answer within 200ms (--timeout)\n"
+	if got == exitOK || stderr.String() != want {
+		t.Errorf("exit %d, stderr %q; want a failure with %q", got, stderr.String(), want)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,9 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/sftpd"
@@ -121,11 +119,11 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // sftpAccountYAML is one account in `annex sim sftp --config`.
 type sftpAccountYAML struct {
-	Name            string   `yaml:"name"`
-	Password        string   `yaml:"password"`
-	AuthorizedKeys  []string `yaml:"authorized_keys"`
-	AllowedNetworks []string `yaml:"allowed_networks"`
-	Root            string   `yaml:"root"`
+	Name            string         `yaml:"name"`
+	Password        string         `yaml:"password"`
+	AuthorizedKeys  []string       `yaml:"authorized_keys"`
+	AllowedNetworks []netip.Prefix `yaml:"allowed_networks"`
+	Root            string         `yaml:"root"`
 }
 
 type sftpConfigYAML struct {
@@ -156,26 +154,17 @@ func sftpConfig(file, root string) (sftpd.Config, error) {
 		return sftpd.Config{}, err
 	}
 	var y sftpConfigYAML
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&y); err != nil {
-		return sftpd.Config{}, fmt.Errorf("%s: %w", file, err)
+	if err := strict.YAML(file, data, &y); err != nil {
+		return sftpd.Config{}, err
 	}
 	b := y.LoginBackoff
 	cfg := sftpd.Config{HostKeyFile: y.HostKeyFile, MaxFileSize: y.MaxFileSize,
 		LoginBackoff: sftpd.LoginBackoff{After: b.After, Delay: time.Duration(b.Delay), Max: time.Duration(b.Max),
 			Forget: time.Duration(b.Forget), ReplyDelay: time.Duration(b.ReplyDelay)}}
-	for i, a := range y.Accounts {
-		acc := sftpd.Account{Name: a.Name, Password: a.Password, AuthorizedKeys: a.AuthorizedKeys, Root: a.Root}
+	for _, a := range y.Accounts {
+		acc := sftpd.Account{Name: a.Name, Password: a.Password, AuthorizedKeys: a.AuthorizedKeys, Root: a.Root, AllowedNetworks: a.AllowedNetworks}
 		if acc.Root == "" {
 			acc.Root = filepath.Join(root, a.Name)
-		}
-		for _, n := range a.AllowedNetworks {
-			p, err := netip.ParsePrefix(n)
-			if err != nil {
-				return sftpd.Config{}, fmt.Errorf("%s: accounts[%d].allowed_networks: %q: %w", file, i, n, err)
-			}
-			acc.AllowedNetworks = append(acc.AllowedNetworks, p)
 		}
 		cfg.Accounts = append(cfg.Accounts, acc)
 	}

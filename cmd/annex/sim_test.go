@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -83,5 +85,36 @@ func TestSim(t *testing.T) {
 	})
 	if code, _, errs := annex(t, "", "sim", "oracle"); code != exitTrouble || !strings.Contains(errs, `unknown simulator "oracle"`) {
 		t.Errorf("unknown simulator: %d %q", code, errs)
+	}
+}
+
+// A simulator configuration with a typo or a wrong type is refused in the
+// file's terms, FILE:LINE:COL, field path and did-you-mean, never with Go's
+// type names (issue 13 finding 13: `main.sftpConfigYAML`, `alma.State`).
+func TestSimConfigErrorsInFileTerms(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ sim, config, want string }{
+		{"sftp", "accounts:\n  - name: alma\n    pasword: x\n", `:3:5: accounts[0]: unknown field "pasword" (did you mean "password"?)`},
+		{"sftp", "accounts:\n  - name: alma\n    allowed_networks: [10.0.0.1]\n", `:3:24: accounts[0].allowed_networks[0]: "10.0.0.1" is not a network in CIDR form`},
+		{"sftp", "max_file_size: big\n", `:1:16: max_file_size: want a whole number, got "big"`},
+		{"sftp", "login_backoff: {delay: soon}\n", `:1:24: login_backoff.delay: "soon" is not a duration (want e.g. 500ms or 5s)`},
+		{"alma", "state:\n  institution: X\n  itemz: []\n", `:3:3: state: unknown field "itemz" (did you mean "items"?)`},
+		{"alma", "state:\n  institution: X\n  items:\n    - barcode: [1]\n", `:4:16: state.items[0].barcode: want a string, got a list`},
+		{"aleph", "state:\n  itemz: []\n", `:2:3: state: unknown field "itemz" (did you mean "items"?)`},
+	} {
+		file := filepath.Join(dir, tc.sim+".yaml")
+		if err := os.WriteFile(file, []byte(tc.config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := annex(t, "", "sim", tc.sim, "--config", file)
+		if code != exitTrouble || !strings.Contains(errs, file+tc.want) {
+			t.Errorf("sim %s with %q: exit %d, stderr %q, want 2 and %q", tc.sim, tc.config, code, errs, file+tc.want)
+		}
+		msg := strings.ReplaceAll(errs, file, "FILE")
+		for _, goName := range []string{"main.", "YAML", "alma.", "aleph.", "Go struct", "!!", "not found in type"} {
+			if strings.Contains(msg, goName) {
+				t.Errorf("sim %s: the message speaks Go (%q): %s", tc.sim, goName, errs)
+			}
+		}
 	}
 }

@@ -15,10 +15,11 @@ import (
 // runValidate is `annex validate [--facility FILE] [--library FILE]…
 // [--junit FILE] [--no-scenarios] PROFILE…` (DESIGN §2.1): the static
 // checks of library profiles, one line per problem as FILE:LINE:COL:
-// severity: field: message, and their summary; then, unless a file has
-// errors, the built-in conformance scenarios of each profile against a mock
-// of its library (package conformance), one line per scenario in a support
-// person's terms and the summary "N scenarios: N passed, N failed".
+// severity: field: message, and their summary; then the built-in
+// conformance scenarios of each profile without errors (all wait while the
+// facility file has errors) against a mock of its library (package
+// conformance), one line per scenario in a support person's terms and the
+// summary "N scenarios: N passed, N failed".
 // Exit 1 on any static error or failed scenario, 2 when a file cannot be
 // read or the usage is wrong, else 0.
 func runValidate(args []string, stdout, stderr io.Writer) int {
@@ -68,10 +69,15 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	if *noScenarios {
 		return code
 	}
-	if code != exitOK {
-		// A profile with errors would make the scenarios fail for reasons
-		// the lines above already give; warnings alone do not stop them.
-		fmt.Fprintln(stdout, "conformance scenarios: not run, fix the errors above first")
+	// A profile with errors would make its scenarios fail for reasons the
+	// lines above already give, so its scenarios wait; the other profiles'
+	// run. Errors in the facility file (its stops) or an unreadable file
+	// hold every profile back. Warnings alone stop nothing.
+	runnable, held := splitByErrors(profiles, problems, *facility)
+	if code == exitTrouble || len(runnable) == 0 {
+		if code != exitOK {
+			fmt.Fprintln(stdout, "conformance scenarios: not run, fix the errors above first")
+		}
 		return code
 	}
 
@@ -79,6 +85,10 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	for _, path := range libraries {
 		lib, err := conformance.LoadLibrary(path)
 		if err != nil {
+			fmt.Fprintf(stderr, "annex validate: %v\n", err)
+			return exitTrouble
+		}
+		if err := libraryUsed(path, lib, profiles); err != nil {
 			fmt.Fprintf(stderr, "annex validate: %v\n", err)
 			return exitTrouble
 		}
@@ -90,7 +100,10 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	start := time.Now()
 	var all []conformance.Result
-	for _, p := range profiles {
+	for _, p := range held {
+		fmt.Fprintf(stdout, "conformance scenarios of %s (%s): not run, fix its errors above first\n", p.Name, p.File)
+	}
+	for _, p := range runnable {
 		results, against := conformance.Run(context.Background(), p, opts)
 		fmt.Fprintf(stdout, "conformance scenarios of %s (%s) against %s:\n", p.Name, p.File, against)
 		// What an ambiguous failure leads to under this profile (issue 11): not a static problem, but a support person must know it.
@@ -124,10 +137,48 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 			return exitTrouble
 		}
 	}
-	if failed > 0 {
+	if failed > 0 || code != exitOK {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// splitByErrors sorts profiles into those whose scenarios can run and those
+// held back by an error in their own file or in the facility file.
+func splitByErrors(profiles []profile.Profile, problems profile.Problems, facility string) (runnable, held []profile.Profile) {
+	bad := map[string]bool{}
+	for _, p := range problems {
+		if p.Severity == profile.SeverityError {
+			bad[p.File] = true
+		}
+	}
+	if facility != "" && bad[facility] {
+		return nil, profiles
+	}
+	for _, p := range profiles {
+		if bad[p.File] {
+			held = append(held, p)
+		} else {
+			runnable = append(runnable, p)
+		}
+	}
+	return runnable, held
+}
+
+// libraryUsed refuses a --library file no profile can use: one for the
+// other system would otherwise be ignored, and the profiles checked against
+// mocks derived from themselves, which pass by construction.
+func libraryUsed(path string, lib conformance.Library, profiles []profile.Profile) error {
+	sys := lib.System()
+	var others []string
+	for _, p := range profiles {
+		if p.System == sys {
+			return nil
+		}
+		others = append(others, fmt.Sprintf("%s is an %s profile", p.File, strings.ToUpper(p.System)))
+	}
+	return fmt.Errorf("--library %s is a mock %s configuration, but no %s profile is being validated (%s)",
+		path, strings.ToUpper(sys), strings.ToUpper(sys), strings.Join(others, ", "))
 }
 
 // junitResults turns the conformance results into the runner's, so the

@@ -40,8 +40,13 @@ func TestValidateCommand(t *testing.T) {
 			broken + ":10:17: warning: alma.profile_code: \"Annex\" is not all upper case; ALMA matches integration profile codes case-sensitively",
 			broken + ":16:3: error: alma.bogus: unknown key \"bogus\"",
 		}},
+		// Issue 13 finding 5: an edited copy of a profile the facility
+		// lists (same name) is checked in its place, not reported as a
+		// second profile of that name and SFTP account.
 		{"flags after files", []string{broken, "--facility", filepath.Join(fixtures, "facility-demo.yaml")}, 1,
-			"1 facility and 3 profiles checked: 3 errors, 2 warnings", []string{"alma.bogus", `profile name "alma-demo" is already used`}},
+			"1 facility and 2 profiles checked: 1 error, 2 warnings", []string{"alma.bogus"}},
+		{"two profiles of one name", []string{broken, filepath.Join(fixtures, "alma-demo.yaml")}, 1,
+			"2 profiles checked: 3 errors, 3 warnings", []string{"alma.bogus", `profile name "alma-demo" is already used`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -146,6 +151,13 @@ func TestValidateScenarios(t *testing.T) {
 			"✓ checked retrieval from library MAIN",
 			"✓ checked refile for library MAIN",
 		}},
+		// Issue 13 finding 3: the hint named the other library's desk, so
+		// applying it broke the first library, and so on.
+		{"one desk for two libraries", "alma-one-desk.yaml", almaLib, "7 scenarios: 4 passed, 3 failed", []string{
+			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "MAIN.CIRC" — circulation desk "CIRC" belongs to library MAIN, not to the item's library LAW: one desk cannot serve libraries LAW, MAIN: replace alma.desk with alma.desks, a desk per library: {LAW: LAW.CIRC, MAIN: MAIN.CIRC} (` + filepath.Join(fixtures, "alma-one-desk.yaml") + ":13:9)",
+			`✗ refile for library LAW: CheckInItem gets no Problem and ALMA has the item back in place: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "MAIN.CIRC"`,
+			"✓ checked retrieval from library MAIN",
+		}},
 		{"stop without CAIAUSER", "aleph-stop-without-user.yaml", alephLib, "3 scenarios: 2 passed, 1 failed", []string{
 			`✗ stop SCI-CIRC: a hold slip for pickup "Science Library Circulation Desk" is accepted, and CheckOutItem as its CAIAUSER (none configured)`,
 			`the facility denied the hold request for stop SCI-CIRC — Invalid Stop Code: stop "SCI-CIRC" has no ALEPH user (aleph.users): add SCI-CIRC: CAIAUSER2 under aleph.users (ALEPH's user for that stop) (` + filepath.Join(fixtures, "aleph-stop-without-user.yaml") + ":9:3)",
@@ -185,6 +197,51 @@ func TestValidateScenarios(t *testing.T) {
 		code := runValidate([]string{broken}, &stdout, &stderr)
 		if code != 1 || !strings.HasSuffix(stdout.String(), "\nconformance scenarios: not run, fix the errors above first\n") {
 			t.Errorf("exit %d\n%s", code, stdout.String())
+		}
+	})
+
+	// Issue 13 finding 4: a library file of the other system used to be
+	// ignored, and validate passed against a mock derived from the profile.
+	t.Run("library file of the other system", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		code := runValidate([]string{"--library", alephLib, filepath.Join(profiles, "alma-demo.yaml")}, &stdout, &stderr)
+		want := "annex validate: --library " + alephLib + " is a mock ALEPH configuration, but no ALEPH profile is being validated (" + filepath.Join(profiles, "alma-demo.yaml") + " is an ALMA profile)"
+		if code != 2 || !strings.Contains(stderr.String(), want) || strings.Contains(stdout.String(), "passed") {
+			t.Errorf("exit %d, want 2 and %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout.String(), stderr.String())
+		}
+		stdout.Reset()
+		stderr.Reset()
+		code = runValidate([]string{"--library", almaLib, filepath.Join(profiles, "aleph-demo.yaml")}, &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), "is a mock ALMA configuration, but no ALMA profile is being validated") {
+			t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+		}
+	})
+
+	// Issue 13 finding 14: an error in one profile held back the scenarios
+	// of every profile; now only its own wait.
+	t.Run("static errors hold back only their profile", func(t *testing.T) {
+		broken := filepath.Join(dir, "bogus-aleph.yaml")
+		data, err := os.ReadFile(filepath.Join(profiles, "aleph-demo.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(broken, append(data, "bogus: 1\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		code := runValidate([]string{"--library", almaLib, filepath.Join(profiles, "alma-demo.yaml"), broken}, &stdout, &stderr)
+		out := stdout.String()
+		if code != 1 {
+			t.Errorf("exit %d, want 1 (the static error)\n%s%s", code, out, stderr.String())
+		}
+		for _, want := range []string{
+			"conformance scenarios of aleph-demo (" + broken + "): not run, fix its errors above first\n",
+			"conformance scenarios of alma-demo (" + filepath.Join(profiles, "alma-demo.yaml") + ") against ALMA as " + almaLib + " configures it:",
+			"\n7 scenarios: 7 passed, 0 failed\n",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
 		}
 	})
 

@@ -52,6 +52,7 @@ import (
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/internal/paging"
+	"github.com/annexlab/annex/internal/strict"
 )
 
 // Body caps.
@@ -314,10 +315,8 @@ func (s *server) pickList(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Barcodes []string `json:"barcodes"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSON))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		fail(w, http.StatusBadRequest, fmt.Errorf("decode body: %w", err))
+	if err := decodeStrict(w, r, &body); err != nil {
+		fail(w, http.StatusBadRequest, err)
 		return
 	}
 	if len(body.Barcodes) == 0 || len(body.Barcodes) > maxPickList {
@@ -366,6 +365,23 @@ func statusOf(err error) int {
 		return 499
 	}
 	return http.StatusInternalServerError
+}
+
+// decodeStrict reads a control API's JSON body into v: unknown fields and
+// wrong types are refused with the line:col, field path and did-you-mean.
+func decodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSON))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fmt.Errorf("decode body: over the %d-byte limit", MaxJSON)
+		}
+		return fmt.Errorf("decode body: %w", err)
+	}
+	if err := strict.JSON(data, v); err != nil {
+		return fmt.Errorf("decode body: %w", err)
+	}
+	return nil
 }
 
 func fail(w http.ResponseWriter, status int, err error) {

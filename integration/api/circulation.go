@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -194,10 +193,8 @@ func (s *server) floorOps() map[string]func(context.Context, string) error {
 
 func (s *server) floor(w http.ResponseWriter, r *http.Request) {
 	var it profile.InventoryItem
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSON))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&it); err != nil {
-		fail(w, http.StatusBadRequest, fmt.Errorf("decode body: %w", err))
+	if err := decodeStrict(w, r, &it); err != nil {
+		fail(w, http.StatusBadRequest, err)
 		return
 	}
 	if it.Barcode == "" {

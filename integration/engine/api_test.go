@@ -161,3 +161,36 @@ func TestAPI(t *testing.T) {
 		}
 	})
 }
+
+// The floor API refuses a body it would misread in the body's terms, not
+// Go's (issue 13 finding 13: "cannot unmarshal number into Go struct field
+// InventoryItem.barcode of type string").
+func TestFloorAPIErrorsInJSONTerms(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	w := newALMAWorld(t, nil)
+	srv := &http.Server{Handler: w.eng.Handler()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	for _, tc := range []struct{ path, body, want string }{
+		{"/api/floor/v1/retrieve", `{"barcode": 39015000000003}`, `decode body: line 1:13: barcode: want a string, got the number 39015000000003`},
+		{"/api/floor/v1/retrieve", `{"barcod": "39015000000003"}`, `decode body: line 1:2: unknown field "barcod" (did you mean "barcode"?)`},
+		{"/api/floor/v1/accession", "{\"barcode\": \"1\",\n \"colection\": \"MAIN-ANNEX\"}", `decode body: line 2:2: unknown field "colection" (did you mean "collection"?)`},
+		{"/api/floor/v1/picklist", `{"barcodes": "39015000000003"}`, `decode body: line 1:14: barcodes: want a list, got "39015000000003"`},
+		{"/api/floor/v1/picklist", `{"barcodes": ["1",}`, `decode body: line 1:19: not valid JSON`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, base+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("X-API-Key", w.cfg.Facility.APIKey)
+		var env envelope
+		do(t, req, http.StatusBadRequest, &env)
+		if env.Error != tc.want && !strings.HasPrefix(env.Error, tc.want) {
+			t.Errorf("%s %s: error %q, want %q", tc.path, tc.body, env.Error, tc.want)
+		}
+		if strings.Contains(env.Error, "Go struct") || strings.Contains(env.Error, "profile.") {
+			t.Errorf("%s: the message speaks Go: %s", tc.body, env.Error)
+		}
+	}
+}

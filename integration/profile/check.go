@@ -144,8 +144,8 @@ func (c checker) checkALMA(a *ALMA, t *Translation) {
 		c.warnf("alma.to_agency", "%q does not look like an ALMA institution code such as 01PRI_INST; ToAgencyId is normally the institution code", a.ToAgency)
 	}
 	if c.required("alma.profile_code", a.ProfileCode, "the code of the remote-storage integration profile in ALMA (sent as ApplicationProfileType)") &&
-		a.ProfileCode != strings.ToUpper(a.ProfileCode) {
-		c.warnf("alma.profile_code", "%q is not all upper case; ALMA matches integration profile codes case-sensitively; make sure it is exactly the code in ALMA", a.ProfileCode)
+		a.ProfileCode != strings.ToUpper(a.ProfileCode) && !a.ProfileCodeExact {
+		c.warnf("alma.profile_code", "%q is not all upper case; ALMA matches integration profile codes case-sensitively; make sure it is exactly the code in ALMA, then say so with profile_code_exact: true", a.ProfileCode)
 	}
 	if a.Desk == "" && len(a.Desks) == 0 && !c.failed[c.full("alma.desks")] {
 		c.errorf("alma.desk", "is required: the circulation desk for the annex (DESK or LIBRARY.DESK), or desks: with one desk per ALMA library")
@@ -540,6 +540,9 @@ func (c checker) checkSFTP(s *SFTPIntake) {
 	if s.Password == "" && len(s.AuthorizedKeys) == 0 {
 		c.errorf("intake.sftp.password", "is required: a password or authorized_keys (or both), so ALMA can log in")
 	}
+	if s.Password != "" && len(s.Password) < minSFTPPassword {
+		c.warnf("intake.sftp.password", "is shorter than %d characters; anyone on the allowed networks who guesses it can upload request files", minSFTPPassword)
+	}
 	for i, k := range s.AuthorizedKeys {
 		field := joinIndex("intake.sftp.authorized_keys", i)
 		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil {
@@ -547,6 +550,10 @@ func (c checker) checkSFTP(s *SFTPIntake) {
 		}
 	}
 }
+
+// minSFTPPassword is the shortest SFTP password validate accepts without a
+// warning: the usual minimum for a chosen password (NIST SP 800-63B).
+const minSFTPPassword = 8
 
 // isNCName reports whether s is an XML NCName: a name without a colon.
 func isNCName(s string) bool {

@@ -190,14 +190,17 @@ func ValidateWithFacility(facilityPath string, paths ...string) (Facility, []Pro
 		}
 	}
 	var extra []string
+	given := map[string]bool{} // the facility's profiles named on the command line too
 	for _, p := range paths {
 		if abs, err := filepath.Abs(p); err == nil && named[abs] {
+			given[abs] = true
 			continue
 		}
 		extra = append(extra, p)
 	}
 	parsed, extraProfiles, extraProbs, err := readProfiles(extra)
 	probs = append(probs, extraProbs...)
+	facilityProfiles, probs = standIn(facilityProfiles, given, extraProfiles, probs)
 	// The facility's profiles take part in the cross-check only to be
 	// compared with: their own problems were reported by ParseFacility.
 	all := make([]parsedProfile, 0, len(facilityProfiles)+len(parsed))
@@ -209,6 +212,28 @@ func ValidateWithFacility(facilityPath string, paths ...string) (Facility, []Pro
 	crossCheckProfiles(&f, all, len(facilityProfiles), &probs)
 	probs.Sort()
 	return f, append(facilityProfiles, extraProfiles...), probs, err
+}
+
+// standIn drops the facility's profiles that a profile given on the command
+// line names again, and their problems: the one given is an edited copy
+// being checked in their place (README, "validate a library's profile"),
+// not a second connection of the same name. A facility profile that was
+// itself given (absolute path in named) stays, and the names clash.
+func standIn(facilityProfiles []Profile, named map[string]bool, given []Profile, probs Problems) ([]Profile, Problems) {
+	replaced := map[string]bool{}
+	kept := facilityProfiles[:0:0]
+	for _, fp := range facilityProfiles {
+		abs, _ := filepath.Abs(fp.File)
+		if fp.Name != "" && !named[abs] && slices.ContainsFunc(given, func(p Profile) bool { return p.Name == fp.Name }) {
+			replaced[fp.File] = true
+			continue
+		}
+		kept = append(kept, fp)
+	}
+	if len(replaced) == 0 {
+		return facilityProfiles, probs
+	}
+	return kept, slices.DeleteFunc(probs, func(p Problem) bool { return replaced[p.File] })
 }
 
 func readProfiles(paths []string) ([]parsedProfile, []Profile, Problems, error) {

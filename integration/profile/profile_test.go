@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -205,6 +206,8 @@ func TestProfileChecks(t *testing.T) {
 		{"network address", almaBase, "[66.151.7.0/24]", "[66.151.7.5]", want{27, 24, "intake.sftp.allowed_networks[0]", E, "for this one address write 66.151.7.5/32"}},
 		{"network garbage", almaBase, "[66.151.7.0/24]", "[66.151.7.0/24, alma.example.com]", want{27, 39, "intake.sftp.allowed_networks[1]", E, "is not a network in CIDR form"}},
 		{"network everywhere", almaBase, "[66.151.7.0/24]", "[0.0.0.0/0]", want{27, 24, "intake.sftp.allowed_networks[0]", W, "allows uploads from anywhere"}},
+		// issue 13 finding 14: a short password was not noticed while a short API key was
+		{"sftp password short", almaBase, "password: a-long-secret-password", "password: ab", want{26, 15, "intake.sftp.password", W, "is shorter than 8 characters"}},
 		{"no credentials", almaBase, "    password: a-long-secret-password", "", want{24, 3, "intake.sftp.password", E, "a password or authorized_keys"}},
 		{"bad key", almaBase, "    password: a-long-secret-password", "    authorized_keys: [ssh-ed25519 AAAAnotakey]", want{26, 23, "intake.sftp.authorized_keys[0]", E, "is not an SSH public key"}},
 		{"api key missing", alephBase, "  api_key: 0123456789abcdef0123", "", want{16, 1, "intake.api_key", E, "the key ALEPH sends in X-API-Key"}},
@@ -591,5 +594,63 @@ func TestBudgetMessage(t *testing.T) {
 	}
 	if !found || len(probs) > maxDecodeProblems+10 {
 		t.Errorf("%d problems, budget message %v", len(probs), found)
+	}
+}
+
+// An edited copy of a profile the facility lists is checked in its place:
+// no name or SFTP-account clash with the original, whose problems are not
+// reported (issue 13 finding 5, the README's validate walkthrough).
+func TestValidateWithFacilityStandIn(t *testing.T) {
+	fx := filepath.Join("..", "..", "fixtures", "profiles")
+	data, err := os.ReadFile(filepath.Join(fx, "alma-demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "alma-fixed.yaml")
+	if err := os.WriteFile(copyPath, []byte(edit(t, string(data), "profile_code: ANNEX", "profile_code: ANNEX2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, ps, probs, err := ValidateWithFacility(filepath.Join(fx, "facility-demo.yaml"), copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, p := range ps {
+		files = append(files, filepath.Base(p.File))
+	}
+	if !reflect.DeepEqual(files, []string{"aleph-demo.yaml", "alma-fixed.yaml"}) {
+		t.Errorf("profiles %q, want aleph-demo.yaml and the copy in alma-demo.yaml's place", files)
+	}
+	if errs, _ := probs.Count(); errs != 0 {
+		t.Errorf("%d errors:\n%s", errs, probs.Error())
+	}
+	for _, p := range probs {
+		if filepath.Base(p.File) == "alma-demo.yaml" {
+			t.Errorf("the replaced profile is still reported: %s", p)
+		}
+	}
+}
+
+// A mixed-case profile code the profile states is exact draws no warning;
+// without the statement it still does (issue 13 finding 14).
+func TestProfileCodeExact(t *testing.T) {
+	mixed := edit(t, almaBase, "profile_code: ANNEX", "profile_code: Annex")
+	for _, tc := range []struct {
+		name, data string
+		warned     bool
+	}{
+		{"not stated", mixed, true},
+		{"stated", edit(t, mixed, "profile_code: Annex", "profile_code: Annex\n  profile_code_exact: true"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, probs := ParseProfile("p.yaml", []byte(tc.data))
+			warned := slices.ContainsFunc(probs, func(p Problem) bool { return p.Field == "alma.profile_code" })
+			if warned != tc.warned {
+				t.Errorf("warned about alma.profile_code: %v, want %v\n%s", warned, tc.warned, probs.Error())
+			}
+			if errs, _ := probs.Count(); errs > 0 {
+				t.Errorf("errors:\n%s", probs.Error())
+			}
+		})
 	}
 }

@@ -63,6 +63,10 @@ type ALMA struct {
 	ToAgency string `yaml:"to_agency" json:"to_agency"`
 	// ProfileCode is the integration profile code, sent as ApplicationProfileType; ALMA matches it case-sensitively.
 	ProfileCode string `yaml:"profile_code" json:"profile_code"`
+	// ProfileCodeExact states that profile_code was copied from ALMA exactly,
+	// case included, so annex validate does not warn about a code that is
+	// not all upper case.
+	ProfileCodeExact bool `yaml:"profile_code_exact,omitempty" json:"profile_code_exact,omitempty"`
 	// Desk is the circulation desk for the annex, sent in OnBehalfOfAgency
 	// ("DESK" or "LIBRARY.DESK"); Desks overrides it per ALMA library.
 	Desk  string            `yaml:"desk,omitempty" json:"desk,omitempty"`

@@ -256,7 +256,7 @@ func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
 		rconf.Status = Passed
 	}
 	if ctx.Err() != nil {
-		notRun(results, "the scenarios ran out of time: "+ctx.Err().Error())
+		notRun(results, r.outOfTime())
 	}
 	return results
 }

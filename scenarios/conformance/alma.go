@@ -105,6 +105,25 @@ func nameLibraries(libs []alma.Library, st profile.Stops) {
 	}
 }
 
+// perLibraryDesks writes an alma.desks table for libraries, in flow style:
+// each library's desk d if ALMA has one of that code there, else its first
+// desk, else a placeholder saying a desk must be created.
+func perLibraryDesks(st alma.State, libraries []string, d string) string {
+	entries := make([]string, 0, len(libraries))
+	for _, code := range libraries {
+		desk := "DESK (library " + code + " has no desk in ALMA: create one)"
+		if i := slices.IndexFunc(st.Libraries, func(l alma.Library) bool { return l.Code == code }); i >= 0 && len(st.Libraries[i].Desks) > 0 {
+			desks := st.Libraries[i].Desks
+			desk = desks[0].Code
+			if slices.ContainsFunc(desks, func(x alma.Desk) bool { return x.Code == d }) {
+				desk = d
+			}
+		}
+		entries = append(entries, code+": "+code+"."+desk)
+	}
+	return "{" + strings.Join(entries, ", ") + "}"
+}
+
 // splitDesk reads "LIBRARY.DESK" or "DESK" (a desk of library).
 func splitDesk(v, library string) (string, string) {
 	if l, d, ok := strings.Cut(v, "."); ok {
@@ -202,6 +221,7 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 			}
 		}
 	}
+	r.deskLibs = deskLibs
 	byLibrary := map[string]*almaTarget{}
 	for _, t := range targets {
 		if t.setup == "" && byLibrary[t.library] == nil {
@@ -450,7 +470,7 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 		rconf.Status = Passed
 	}
 	if ctx.Err() != nil {
-		notRun(results, "the scenarios ran out of time: "+ctx.Err().Error())
+		notRun(results, r.outOfTime())
 	}
 	return results
 }
@@ -534,6 +554,12 @@ func (r *run) almaProblem(ex journal.Exchange, t *almaTarget, lib alma.Config) (
 		}
 		field := fieldName(path)
 		_, d := splitDesk(pr.ProblemValue, t.library)
+		if len(a.Desks) == 0 && len(r.deskLibs) > 1 {
+			// One desk for several libraries: naming the failing library's
+			// desk would only break the others, so suggest the table.
+			return problem, fix{path, fmt.Sprintf("one desk cannot serve libraries %s: replace alma.desk with alma.desks, a desk per library: %s",
+				strings.Join(r.deskLibs, ", "), perLibraryDesks(st, r.deskLibs, d))}
+		}
 		for _, l := range st.Libraries {
 			switch {
 			case l.Code != t.library || len(l.Desks) == 0:

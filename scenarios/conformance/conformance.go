@@ -139,7 +139,7 @@ type Options struct {
 // Run runs the conformance scenarios of one profile (already loaded and
 // statically valid). The description says which library side was used.
 func Run(ctx context.Context, p profile.Profile, o Options) (results []Result, description string) {
-	ctx, cancel := context.WithTimeout(ctx, cmp.Or(o.Timeout, 30*time.Second))
+	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
 	lib := pickLibrary(p, o.Libraries)
 	r := &run{p: p, o: o, lib: lib, loc: newLocator(p.File)}
@@ -204,6 +204,15 @@ type run struct {
 	o   Options
 	lib Library
 	loc *locator
+	// deskLibs are the ALMA libraries the desk scenarios run for.
+	deskLibs []string
+}
+
+func (o Options) timeout() time.Duration { return cmp.Or(o.Timeout, 30*time.Second) }
+
+// outOfTime is why the scenarios left when the time ran out were not run.
+func (r *run) outOfTime() string {
+	return fmt.Sprintf("the scenarios ran out of time (%s for one profile's scenarios)", r.o.timeout())
 }
 
 // fail fills a result's failure, locating the field in the profile.

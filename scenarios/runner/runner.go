@@ -234,6 +234,9 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, opts Options) (res Resul
 		marks.begin(st.Index)
 		sctx, cancel := context.WithTimeout(ctx, st.Timeout)
 		err := st.Action.Run(sctx, env)
+		if err != nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
+			err = timedOut(err, st.Timeout)
+		}
 		cancel()
 		if err != nil {
 			f := &Failure{Step: st.Index, Kind: st.Kind, Where: sc.Where(st), Msg: err.Error()}
@@ -255,6 +258,23 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, opts Options) (res Resul
 		fail(&Failure{Where: sc.File, Msg: "close world: " + err.Error()})
 	}
 	return res
+}
+
+// timedOut says in the scenario's terms that a step ran out of time: Go's
+// bare "context deadline exceeded" names neither the limit nor the knob.
+func timedOut(err error, limit time.Duration) error {
+	said := fmt.Sprintf("no result within the step's timeout of %s (give the step a longer `timeout:`)", limit)
+	msg := strings.ReplaceAll(err.Error(), context.DeadlineExceeded.Error(), said)
+	if msg == err.Error() {
+		return err // the step said it in its own words
+	}
+	var sf *scenario.Failure
+	if errors.As(err, &sf) {
+		f := *sf
+		f.Msg = msg
+		return &f
+	}
+	return errors.New(msg)
 }
 
 // marks remembers which journal entries appeared during which step.

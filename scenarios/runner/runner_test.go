@@ -140,3 +140,31 @@ func TestReports(t *testing.T) {
 		t.Error("the report must be self-contained")
 	}
 }
+
+// A step that runs out of time says so in the scenario's terms, with its
+// limit and how to raise it, not Go's bare "context deadline exceeded"
+// (issue 13 finding 13).
+func TestStepTimeoutSaysWhich(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.yaml")
+	body := `name: no answer
+profile: ` + fixtures + `/profiles/alma-demo.yaml
+steps:
+  - fault: {on: alma, kind: no-answer}
+  - ncip.send: {to: alma, file: ` + fixtures + `/ncip/alma/checkin-39015000000001.xml, timeout: 200ms}
+`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runner.RunOne(t.Context(), load(t, path, false), runner.Options{})
+	if r.Status != runner.Failed {
+		t.Fatalf("a step with no answer passed: %s", r.Line())
+	}
+	line := r.Line()
+	if want := "no result within the step's timeout of 200ms (give the step a longer `timeout:`)"; !strings.Contains(line, want) {
+		t.Errorf("line %q does not contain %q", line, want)
+	}
+	if strings.Contains(line, "context deadline exceeded") {
+		t.Errorf("line speaks Go: %q", line)
+	}
+}

@@ -35,6 +35,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/faults"
@@ -246,6 +247,14 @@ var yamlLineRe = regexp.MustCompile(`line (\d+): `)
 
 // yamlError turns yaml.v3's "yaml: line N: msg" into FILE:N: msg.
 func yamlError(file string, err error) error {
+	if se := (*strict.Error)(nil); errors.As(err, &se) {
+		// A type's own UnmarshalYAML (an ALMA desk) placed it already.
+		msg := se.Msg
+		if se.Path != "" {
+			msg = se.Path + ": " + msg
+		}
+		return &PosError{File: file, Line: se.Line, Col: se.Col, Msg: msg}
+	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
 	var errs []error

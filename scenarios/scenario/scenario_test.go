@@ -37,7 +37,7 @@ func TestDecodeErrorsNamePosition(t *testing.T) {
 		want       string // FILE is replaced by the path
 	}{
 		{"typo in a step key", "name: x\nsteps:\n  - facility.retrieve: {barcod: \"1\"}\n", nil,
-			`FILE:3:25: unknown key "barcod" (known: barcode, expect_error)`},
+			`FILE:3:25: unknown key "barcod" (did you mean "barcode"?)`},
 		{"typo in a top-level key", "name: x\nstep:\n  - engine.restart: {}\n", nil,
 			`FILE:2:1: unknown key "step"`},
 		{"unknown step kind", "name: x\nsteps:\n  - alma.exprot: {}\n", nil,
@@ -52,6 +52,12 @@ func TestDecodeErrorsNamePosition(t *testing.T) {
 			`FILE:3:56: golden file gone.xml does not exist (run with --update to create it)`},
 		{"bad enum", "name: x\nsteps:\n  - fault: {on: almа, kind: reset}\n", nil,
 			`FILE:3:5: fault: on: "almа" is not one of alma, aleph`},
+		{"fault on an unknown service", "name: x\nsteps:\n  - fault: {on: alma, kind: reset, service: CheckOutitem}\n", nil,
+			`FILE:3:5: fault: service: "CheckOutitem" is not a service mock ALMA answers (did you mean "CheckOutItem"?)`},
+		{"typo in a given key", "name: x\ngiven:\n  alma:\n    items: [{barcod: \"1\"}]\nsteps:\n  - engine.restart: {}\n", nil,
+			`FILE:4:14: unknown key "barcod" (did you mean "barcode"?)`},
+		{"typo in a desk", "name: x\ngiven:\n  alma:\n    libraries:\n      - code: MAIN\n        desks: [{code: C, nmae: x}]\nsteps:\n  - engine.restart: {}\n", nil,
+			`FILE:6:27: unknown field "nmae" of a desk (did you mean "name"?)`},
 		{"bad timeout", "name: x\nsteps:\n  - engine.restart: {timeout: soon}\n", nil,
 			`FILE:3:31: timeout: "soon" is not a positive duration`},
 		{"no name", "steps:\n  - engine.restart: {}\n", nil, `FILE:1:1: name is required`},

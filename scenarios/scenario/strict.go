@@ -3,6 +3,7 @@ package scenario
 import (
 	"encoding"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/annexlab/annex/internal/suggest"
 )
 
 // PosError is an error at a place in a scenario file, printed
@@ -114,7 +117,11 @@ func (c *checker) check(n *yaml.Node, t reflect.Type) {
 			seen[k.Value] = true
 			f, ok := fields[k.Value]
 			if !ok {
-				c.errorf(k, "unknown key %q (known: %s)", k.Value, knownKeys(fields))
+				if s := suggest.Closest(k.Value, slices.Sorted(maps.Keys(fields))); s != "" {
+					c.errorf(k, "unknown key %q (did you mean %q?)", k.Value, s)
+				} else {
+					c.errorf(k, "unknown key %q (known: %s)", k.Value, knownKeys(fields))
+				}
 				continue
 			}
 			c.check(v, f.typ)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/scenarios/scenario"
+	"github.com/annexlab/annex/simulators/aleph"
+	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/faults"
 )
 
@@ -176,7 +178,13 @@ func (f *Fault) Validate() error {
 	if err := oneOf("on", f.On, "alma", "aleph"); err != nil {
 		return err
 	}
-	return f.rule().Validate()
+	if err := f.rule().Validate(); err != nil {
+		return err
+	}
+	if f.On == "aleph" {
+		return aleph.FaultTarget().Check(f.Service)
+	}
+	return alma.FaultTarget().Check(f.Service)
 }
 
 func (f *Fault) rule() faults.Fault {

@@ -17,11 +17,9 @@
 package aleph
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,13 +27,13 @@ import (
 	"os"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/annexlab/annex/internal/httpserve"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
@@ -177,8 +175,8 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("load aleph config: %w", err)
 	}
 	var cfg Config
-	if err := decodeStrict(data, &cfg); err != nil {
-		return Config{}, fmt.Errorf("load aleph config: %s", withFile(path, err))
+	if err := strict.YAML(path, data, &cfg); err != nil {
+		return Config{}, fmt.Errorf("load aleph config: %w", err)
 	}
 	if err := cfg.validate(); err != nil {
 		return Config{}, fmt.Errorf("load aleph config: %s", withFile(path, withLine(data, nil, err)))
@@ -188,42 +186,7 @@ func LoadConfig(path string) (Config, error) {
 
 // decodeStrict decodes one YAML (or JSON) document, refusing unknown keys.
 // An empty document leaves out as it is.
-func decodeStrict(data []byte, out any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	err := dec.Decode(out)
-	if err == nil || errors.Is(err, io.EOF) {
-		return nil
-	}
-	if yamlLine.MatchString(err.Error()) {
-		return err
-	}
-	// A value's own UnmarshalText (netip.Prefix, durations) fails without a
-	// position: find the scalar the message quotes to name its line.
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) == nil {
-		if line := quotedScalarLine(&root, err.Error()); line > 0 {
-			err = fmt.Errorf("line %d: %w", line, err)
-		}
-	}
-	if strings.Contains(err.Error(), "ParsePrefix") {
-		err = fmt.Errorf("%w (want a network such as 10.0.0.1/32 or 127.0.0.0/8)", err)
-	}
-	return err
-}
-
-// quotedScalarLine returns the line of the first scalar whose value the message quotes, or 0.
-func quotedScalarLine(n *yaml.Node, msg string) int {
-	if n.Kind == yaml.ScalarNode && n.Value != "" && strings.Contains(msg, strconv.Quote(n.Value)) {
-		return n.Line
-	}
-	for _, c := range n.Content {
-		if l := quotedScalarLine(c, msg); l > 0 {
-			return l
-		}
-	}
-	return 0
-}
+func decodeStrict(data []byte, out any) error { return strict.YAML("", data, out) }
 
 var yamlLine = regexp.MustCompile(`(?:yaml: )?line (\d+): `)
 
@@ -352,7 +315,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 
 	mux := http.NewServeMux()
-	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults}.Register(mux)
+	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register(mux)
 	mux.HandleFunc("POST /ncip", s.serveNCIP)
 	mux.HandleFunc("GET /ncip", s.serveNCIP)
 	mux.HandleFunc("POST /_sim/post-requests", s.servePostRequests)

@@ -358,9 +358,10 @@ poster: {url: "http://127.0.0.1:1/api/requestfile/v1", api_key: k}
 		t.Fatalf("%+v", cfg)
 	}
 	for _, c := range []struct{ text, want string }{
-		{"ports:\n  - agency: X\n    from_agency: [Y]\n", "bad.yaml:3: field from_agency not found"},
+		{"ports:\n  - agency: X\n    from_agency: [Y]\n", `bad.yaml:3:5: ports[0]: unknown field "from_agency"; the fields here are agency, allowed_clients,`},
+		{"ports:\n  - agency: X\n    from_agencis: [Y]\n", `bad.yaml:3:5: ports[0]: unknown field "from_agencis" (did you mean "from_agencies"?)`},
 		{"state:\n  items:\n    - {barcode: \"1\", status: lent}\n", `bad.yaml:3: state.items[0].status: status "lent"`},
-		{"ports:\n  - agency: X\n    from_agencies: [Y]\n    allowed_clients: [10.0.0.1]\n", "bad.yaml:4"},
+		{"ports:\n  - agency: X\n    from_agencies: [Y]\n    allowed_clients: [10.0.0.1]\n", `bad.yaml:4:23: ports[0].allowed_clients[0]: "10.0.0.1" is not a network in CIDR form such as 10.0.0.1/32`},
 	} {
 		_, err := LoadConfig(write("bad.yaml", c.text))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -375,7 +376,7 @@ func TestLoadStateErrorsNameTheLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "items[0].status") {
 		t.Fatalf("error %v", err)
 	}
-	if err := s.state.LoadState([]byte("itemz: []\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
+	if err := s.state.LoadState([]byte("itemz: []\n")); err == nil || !strings.Contains(err.Error(), `line 1:1: unknown field "itemz" (did you mean "items"?)`) {
 		t.Fatalf("unknown key: %v", err)
 	}
 }

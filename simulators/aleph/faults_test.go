@@ -215,3 +215,49 @@ func problemsOf(t *testing.T, body []byte) []ncip.Problem {
 	t.Helper()
 	return decodeReply(t, body).Problems()
 }
+
+// The inspection API refuses a misspelt key or service with a 400 in the
+// body's terms instead of installing a fault that hits everything or
+// nothing (issue 13 finding 2).
+func TestInspectionAPIRefusesTypos(t *testing.T) {
+	s := start(t, nil)
+	send := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"POST", "/_sim/faults", `{"kind": "reset", "servce": "CheckInItem"}`,
+			`fault: line 1:19: unknown field \"servce\" (did you mean \"service\"?)`},
+		{"POST", "/_sim/faults", `{"kind": "reset", "service": "CheckinItem"}`,
+			`fault 1: service: \"CheckinItem\" is not a service mock ALEPH answers (did you mean \"CheckInItem\"?)`},
+		{"POST", "/_sim/faults", `{"kind": "reset", "service": "CancelRequestItem"}`,
+			`it answers CheckOutItem, CheckInItem, LookupItem`},
+		{"POST", "/_sim/faults", `{"kind": "problem", "problem_typ": "Unknown Item"}`,
+			`unknown field \"problem_typ\" (did you mean \"problem_type\"?)`},
+		{"PUT", "/_sim/state", "items:\n  - barcode: \"1\"\n    sub_libary: MAIN\n",
+			`line 3:5: items[0]: unknown field \"sub_libary\" (did you mean \"sub_library\"?)`},
+		{"POST", "/_sim/state", `{"items": [{"barcode": 1, "sub_library": ["MAIN"]}]}`,
+			`line 1:42: items[0].sub_library: want a string, got a list`},
+		{"POST", "/_sim/post-requests", `{"format": "text"}`,
+			`POST /_sim/post-requests: line 1:2: unknown field \"format\": no fields are taken here`},
+	} {
+		status, body := send(tc.method, tc.path, tc.body)
+		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+			t.Errorf("%s %s %s: HTTP %d %s, want 400 with %s", tc.method, tc.path, tc.body, status, body, tc.want)
+		}
+		for _, goName := range []string{"Go struct", "aleph.", "faults.", "!!"} {
+			if strings.Contains(body, goName) {
+				t.Errorf("%s: the message speaks Go (%q): %s", tc.body, goName, body)
+			}
+		}
+	}
+	if status, body := send("GET", "/_sim/faults", ""); status != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("a refused fault was installed: %d %s", status, body)
+	}
+}

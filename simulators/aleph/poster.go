@@ -400,6 +400,9 @@ func (s *Server) PostRequests(ctx context.Context) (PostResult, error) {
 
 // servePostRequests is POST /_sim/post-requests.
 func (s *Server) servePostRequests(w http.ResponseWriter, r *http.Request) {
+	if !simapi.NoFields(w, r) {
+		return
+	}
 	res, err := s.PostRequests(r.Context())
 	if err != nil {
 		simapi.WriteError(w, http.StatusBadGateway, err)

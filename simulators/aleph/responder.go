@@ -58,6 +58,13 @@ func skipsReply(f *faults.Fault) bool {
 	return f != nil && (f.Kind == faults.Reset || f.Kind == faults.NoAnswer || f.Kind == faults.Status || f.Kind == faults.Problem)
 }
 
+// Services are the NCIP services the mock answers; anything else is
+// "Unsupported Service", and a fault may name only these.
+func Services() []string { return []string{"CheckOutItem", "CheckInItem", "LookupItem"} }
+
+// FaultTarget is what a fault for this mock may aim at.
+func FaultTarget() faults.Target { return faults.Target{Name: "mock ALEPH", Services: Services()} }
+
 // respond answers one NCIP message for port p. It never fails: whatever
 // arrives gets an NCIP 1 answer (or a fault's stand-in for one).
 func (s *Server) respond(p PortConfig, data []byte, notes []ncip.Finding) result {

@@ -11,7 +11,6 @@
 package alma
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/internal/httpserve"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
@@ -155,10 +155,8 @@ func LoadConfig(path string) (Config, error) {
 
 func parseConfig(file string, data []byte) (Config, error) {
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		return Config{}, fmt.Errorf("load alma config: %w", lineError(file, err))
+	if err := strict.YAML(file, data, &cfg); err != nil {
+		return Config{}, fmt.Errorf("load alma config: %w", err)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -173,7 +171,11 @@ func parseConfig(file string, data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("load alma config: %s:%d: %w", file, at("export", "shape"), err)
 	}
 	for i, f := range cfg.Faults {
-		if err := f.Validate(); err != nil {
+		err := f.Validate()
+		if err == nil {
+			err = FaultTarget().Check(f.Service)
+		}
+		if err != nil {
 			return Config{}, fmt.Errorf("load alma config: %s:%d: faults[%d]: %w", file, at("faults", i), i, err)
 		}
 	}
@@ -247,7 +249,7 @@ func Start(cfg Config) (*Server, error) {
 	mux.HandleFunc("POST "+NCIPPath, s.serveNCIP)
 	mux.HandleFunc("POST /_sim/export", s.serveExport)
 	mux.HandleFunc("POST /_sim/items/{barcode}/delete", s.serveDeleteItem)
-	simapi.API{Sim: s, Journal: s.journal, Faults: s.faults}.Register(mux)
+	simapi.API{Sim: s, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register(mux)
 	s.handler = mux
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.srv = cfg.HTTPTimeouts.Server(mux)

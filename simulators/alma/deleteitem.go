@@ -97,6 +97,9 @@ func (s *Server) DeleteItem(ctx context.Context, barcode string) (DeleteResult, 
 }
 
 func (s *Server) serveDeleteItem(w http.ResponseWriter, r *http.Request) {
+	if !simapi.NoFields(w, r) {
+		return
+	}
 	res, err := s.DeleteItem(r.Context(), r.PathValue("barcode"))
 	if errors.Is(err, ErrNoItem) {
 		simapi.WriteError(w, http.StatusNotFound, err)

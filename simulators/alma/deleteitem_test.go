@@ -110,7 +110,10 @@ faults:
 		t.Errorf("cfg = %+v", cfg)
 	}
 	for name, tc := range map[string]struct{ yaml, want string }{
-		"unknown key":    {"state:\n  institution: X\n  colour: red\n", "bad.yaml:3: field colour not found"},
+		"unknown key":    {"state:\n  institution: X\n  colour: red\n", `bad.yaml:3:3: state: unknown field "colour"; the fields here are institution,`},
+		"typo":           {"state:\n  institution: X\n  itemz: []\n", `bad.yaml:3:3: state: unknown field "itemz" (did you mean "items"?)`},
+		"wrong type":     {"state:\n  institution: X\n  items: {barcode: 1}\n", `bad.yaml:3:10: state.items: want a list, got a mapping`},
+		"fault service":  {"state: {institution: X}\nfaults:\n  - {kind: reset, service: CheckOutitem}\n", `bad.yaml:3: faults[0]: service: "CheckOutitem" is not a service mock ALMA answers (did you mean "CheckOutItem"?)`},
 		"bad reference":  {"state:\n  institution: X\n  items:\n    - barcode: '1'\n      library: NOPE\n", `bad.yaml:5: items[0].library: library "NOPE" is not configured`},
 		"bad status":     {"state:\n  institution: X\n  libraries: [{code: L, locations: [{code: A}]}]\n  items:\n    - {barcode: '1', library: L, location: A, status: lost}\n", `bad.yaml:5: items[0].status: status "lost" is not one of`},
 		"syntax":         {"state: [\n", "bad.yaml:1: did not find expected node content"},

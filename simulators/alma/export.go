@@ -567,6 +567,9 @@ func (s *Server) sshConfig() (*ssh.ClientConfig, error) {
 }
 
 func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) {
+	if !simapi.NoFields(w, r) {
+		return
+	}
 	res, err := s.Export(r.Context())
 	status := http.StatusOK
 	if err != nil {

@@ -186,3 +186,63 @@ func TestFaultsListedAndCleared(t *testing.T) {
 		t.Errorf("status %d after clearing", status)
 	}
 }
+
+// The inspection API refuses what it would misread (issue 13 finding 2): a
+// misspelt key or service used to be accepted with 201, and the fault then
+// hit every message or none. Each refusal is a 400 in the body's terms.
+func TestInspectionAPIRefusesTypos(t *testing.T) {
+	s := start(t, nil)
+	send := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"POST", "/_sim/faults", `{"kind": "status", "status": 503, "servce": "CheckOutItem"}`,
+			`fault: line 1:35: unknown field \"servce\" (did you mean \"service\"?)`},
+		{"POST", "/_sim/faults", `{"kind": "status", "status": 503, "service": "CheckOutitem"}`,
+			`fault 1: service: \"CheckOutitem\" is not a service mock ALMA answers (did you mean \"CheckOutItem\"?)`},
+		{"POST", "/_sim/faults", `{"kind": "reset", "service": "RenewItem"}`,
+			`it answers CheckInItem, CheckOutItem, CancelRequestItem, LookupItem`},
+		{"POST", "/_sim/faults", "[{\"kind\": \"reset\"},\n {\"kind\": \"reset\", \"cuont\": 1}]",
+			`fault: line 2:20: [1]: unknown field \"cuont\" (did you mean \"count\"?)`},
+		{"POST", "/_sim/faults", `{"kind": "status", "status": "503"}`,
+			`fault: line 1:30: status: want a whole number, got \"503\"`},
+		{"POST", "/_sim/faults", `{"kind": "latency", "latency": "soon"}`,
+			`fault: line 1:32: latency: \"soon\" is not a duration (want e.g. \"500ms\" or \"5s\")`},
+		{"PUT", "/_sim/state", "institution: X\nitemz: []\n",
+			`load state: line 2:1: unknown field \"itemz\" (did you mean \"items\"?)`},
+		{"PUT", "/_sim/state", `{"institution": "X", "items": [{"barcode": "1", "libary": "MAIN"}]}`,
+			`load state: line 1:49: items[0]: unknown field \"libary\" (did you mean \"library\"?)`},
+		{"PUT", "/_sim/state", `{"institution": "X", "items": {"barcode": "1"}}`,
+			`load state: line 1:31: items: want a list, got a mapping`},
+		// The endpoints that take no fields refuse one rather than ignore it.
+		{"POST", "/_sim/export", `{"profile": "ANNEX"}`,
+			`POST /_sim/export: line 1:2: unknown field \"profile\": no fields are taken here`},
+		{"POST", "/_sim/reset", `{"keep_faults": true}`,
+			`POST /_sim/reset: line 1:2: unknown field \"keep_faults\"`},
+		{"POST", "/_sim/items/" + barcode3 + "/delete", `{"barcode": "x"}`,
+			`unknown field \"barcode\"`},
+	} {
+		status, body := send(tc.method, tc.path, tc.body)
+		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+			t.Errorf("%s %s %s: HTTP %d %s, want 400 with %s", tc.method, tc.path, tc.body, status, body, tc.want)
+		}
+		for _, goName := range []string{"Go struct", "alma.", "faults.", "!!"} {
+			if strings.Contains(body, goName) {
+				t.Errorf("%s: the message speaks Go (%q): %s", tc.body, goName, body)
+			}
+		}
+	}
+	if status, body := send("GET", "/_sim/faults", ""); status != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("a refused fault was installed: %d %s", status, body)
+	}
+	if status, body := send("POST", "/_sim/faults", `{"kind": "reset", "service": "CheckOutItem"}`); status != http.StatusCreated {
+		t.Errorf("a correct fault: HTTP %d %s", status, body)
+	}
+}

@@ -43,14 +43,17 @@ const (
 	ProblemServiceNotKnown = "Service is not known"
 )
 
-// served reports whether the mock answers a service; anything else is "Unsupported Service".
-func served(service string) bool {
-	switch service {
-	case "CheckInItem", "CheckOutItem", "CancelRequestItem", "LookupItem":
-		return true
-	}
-	return false
+// Services are the NCIP services the mock answers; anything else is
+// "Unsupported Service", and a fault may name only these.
+func Services() []string {
+	return []string{"CheckInItem", "CheckOutItem", "CancelRequestItem", "LookupItem"}
 }
+
+// FaultTarget is what a fault for this mock may aim at.
+func FaultTarget() faults.Target { return faults.Target{Name: "mock ALMA", Services: Services()} }
+
+// served reports whether the mock answers a service.
+func served(service string) bool { return slices.Contains(Services(), service) }
 
 // exchange is one NCIP request on its way through the servlet.
 type exchange struct {

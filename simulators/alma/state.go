@@ -1,11 +1,9 @@
 package alma
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -15,6 +13,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/annexlab/annex/formats/rsexport"
+	"github.com/annexlab/annex/internal/strict"
+	"github.com/annexlab/annex/internal/suggest"
 )
 
 // Item statuses.
@@ -115,15 +115,20 @@ func (d *Desk) UnmarshalYAML(n *yaml.Node) error {
 			case "name":
 				dst = &d.Name
 			default:
-				return fmt.Errorf("line %d: field %s not found in type alma.Desk", k.Line, k.Value)
+				msg := fmt.Sprintf("unknown field %q of a desk; a desk has code and name", k.Value)
+				if s := suggest.Closest(k.Value, []string{"code", "name"}); s != "" {
+					msg = fmt.Sprintf("unknown field %q of a desk (did you mean %q?)", k.Value, s)
+				}
+				return &strict.Error{Line: k.Line, Col: k.Column, Msg: msg}
 			}
-			if err := v.Decode(dst); err != nil {
-				return err
+			if v.Kind != yaml.ScalarNode {
+				return &strict.Error{Line: v.Line, Col: v.Column, Msg: fmt.Sprintf("desk %s: want a string, got a %s", k.Value, map[yaml.Kind]string{yaml.MappingNode: "mapping", yaml.SequenceNode: "list"}[v.Kind])}
 			}
+			*dst = v.Value
 		}
 		return nil
 	}
-	return fmt.Errorf("line %d: a desk is a code or {code, name}", n.Line)
+	return &strict.Error{Line: n.Line, Col: n.Column, Msg: "a desk is a code or {code, name}"}
 }
 
 // Location is a shelving location of a library.
@@ -264,14 +269,7 @@ func ParseState(data []byte) (State, error) {
 }
 
 // decodeStrict decodes one YAML (or JSON) document into v, refusing unknown fields.
-func decodeStrict(data []byte, v any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return lineError("", err)
-	}
-	return nil
-}
+func decodeStrict(data []byte, v any) error { return strict.YAML("", data, v) }
 
 var yamlLine = regexp.MustCompile(`line (\d+): `)
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/annexlab/annex/internal/suggest"
 )
 
 // The fault kinds.
@@ -117,6 +119,27 @@ func (f Fault) Validate() error {
 		return fmt.Errorf("fault problem: problem_type is required, e.g. \"Unknown Item\"")
 	}
 	return nil
+}
+
+// Target is what a fault can be aimed at: a simulator, by its name in
+// messages ("mock ALMA"), and the NCIP services it answers.
+type Target struct {
+	Name     string
+	Services []string
+}
+
+// Check reports a fault's service that the target does not answer, since
+// such a fault would never apply; "" (every message) is always fine, and
+// so is any service for a target that lists none. A near miss gets a
+// did-you-mean.
+func (t Target) Check(service string) error {
+	if service == "" || len(t.Services) == 0 || slices.Contains(t.Services, service) {
+		return nil
+	}
+	if s := suggest.Closest(service, t.Services); s != "" {
+		return fmt.Errorf("service: %q is not a service %s answers (did you mean %q?)", service, t.Name, s)
+	}
+	return fmt.Errorf("service: %q is not a service %s answers; it answers %s", service, t.Name, strings.Join(t.Services, ", "))
 }
 
 // Set is a simulator's active faults.

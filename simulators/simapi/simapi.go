@@ -5,6 +5,7 @@ package simapi
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/annexlab/annex/internal/paging"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -36,6 +38,9 @@ type API struct {
 	Sim     Simulator
 	Journal *journal.Journal
 	Faults  *faults.Set
+	// Target names the simulator and the services a fault may name; a
+	// fault naming another is refused, since it would never apply.
+	Target faults.Target
 }
 
 // Register adds the routes to mux:
@@ -58,7 +63,10 @@ func (a API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sim/state", func(w http.ResponseWriter, _ *http.Request) { WriteJSON(w, http.StatusOK, a.Sim.Snapshot()) })
 	mux.HandleFunc("PUT /_sim/state", a.loadState)
 	mux.HandleFunc("POST /_sim/state", a.loadState)
-	mux.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, r *http.Request) {
+		if !NoFields(w, r) {
+			return
+		}
 		a.Sim.ResetState()
 		a.Journal.Reset()
 		a.Faults.Clear()
@@ -152,18 +160,25 @@ func (a API) addFaults(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusRequestEntityTooLarge, err)
 		return
 	}
+	// One fault or a list of them; the document's first byte tells which.
 	var list []faults.Fault
-	if err := json.Unmarshal(data, &list); err != nil {
-		var one faults.Fault
-		if err2 := json.Unmarshal(data, &one); err2 != nil {
-			WriteError(w, http.StatusBadRequest, fmt.Errorf("fault: %w", err2))
-			return
-		}
-		list = []faults.Fault{one}
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		err = strict.JSON(data, &list)
+	} else {
+		list = make([]faults.Fault, 1)
+		err = strict.JSON(data, &list[0])
+	}
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, fmt.Errorf("fault: %w", err))
+		return
 	}
 	var added []faults.Fault
 	for i, f := range list {
-		if err := f.Validate(); err != nil {
+		err := f.Validate()
+		if err == nil {
+			err = a.Target.Check(f.Service)
+		}
+		if err != nil {
 			WriteError(w, http.StatusBadRequest, fmt.Errorf("fault %d: %w", i+1, err))
 			return
 		}
@@ -173,6 +188,26 @@ func (a API) addFaults(w http.ResponseWriter, r *http.Request) {
 		added = append(added, got)
 	}
 	WriteJSON(w, http.StatusCreated, added)
+}
+
+// NoFields checks the body of a request that takes no fields: empty or {}
+// is fine; a field would be ignored, so it is refused with a 400 (and
+// NoFields reports false, the answer written).
+func NoFields(w http.ResponseWriter, r *http.Request) bool {
+	data, err := ReadBody(w, r)
+	if err != nil {
+		WriteError(w, http.StatusRequestEntityTooLarge, err)
+		return false
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return true
+	}
+	var none struct{}
+	if err := strict.JSON(data, &none); err != nil {
+		WriteError(w, http.StatusBadRequest, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
+		return false
+	}
+	return true
 }
 
 // ReadBody reads a request body up to MaxBody.

@@ -1,0 +1,583 @@
+// Package strict decodes annex's own YAML and JSON inputs (simulator
+// configurations and states, the inspection and control APIs' bodies) and
+// says what is wrong in the document's terms: line:column, the field path
+// (items[0].barcode), and a did-you-mean for an unknown key, never a Go type
+// name. The document is checked against the target's type first, so every
+// misfit is reported at once, then decoded.
+package strict
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/annexlab/annex/internal/suggest"
+)
+
+// Error is one misfit at a place in a document.
+type Error struct {
+	// File is the document's file; "" for a request body.
+	File      string
+	Line, Col int
+	// Path is the field path, e.g. items[0].barcode; "" for the document.
+	Path string
+	Msg  string
+}
+
+// Error writes FILE:LINE:COL: PATH: MSG, or "line LINE:COL: …" for a body.
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch {
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d:", e.File, e.Line)
+	case e.File != "":
+		b.WriteString(e.File + ":")
+	case e.Line > 0:
+		fmt.Fprintf(&b, "line %d:", e.Line)
+	}
+	if e.Line > 0 && e.Col > 0 {
+		fmt.Fprintf(&b, "%d:", e.Col)
+	}
+	if b.Len() > 0 {
+		b.WriteString(" ")
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// YAML decodes one YAML (or JSON) document of file ("" for a body) into v,
+// a pointer; unknown keys are errors. An empty document leaves v as it is.
+func YAML(file string, data []byte, v any) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return yamlError(file, err)
+	}
+	if root.Kind == 0 {
+		return nil // empty
+	}
+	c := &checker{file: file, tag: "yaml"}
+	c.yaml(&root, "", reflect.TypeOf(v).Elem())
+	if len(c.errs) > 0 {
+		return errors.Join(c.errs...)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		// Left for the decoder: a type's own UnmarshalYAML, which may
+		// answer an *Error with its place.
+		var e *Error
+		if errors.As(err, &e) {
+			e.File = file
+			return e
+		}
+		return yamlError(file, err)
+	}
+	return nil
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
+// yamlError rewrites what yaml.v3 reports (syntax errors, and a custom
+// unmarshaler's) as Errors with the line it names.
+func yamlError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var errs []error
+	for l := range strings.SplitSeq(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		e := &Error{File: file, Msg: l}
+		if m := yamlLine.FindStringSubmatch(l); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = l[len(m[0]):]
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// JSON decodes one JSON document (a request body) into v, a pointer;
+// unknown fields are errors.
+func JSON(data []byte, v any) error { return decodeJSON(data, v, false) }
+
+// JSONOpen is JSON for an API that accepts and ignores unknown fields (the
+// CaiaSoft-shaped one, whose clients send more than it reads): only the
+// shapes and types of the fields v has are checked.
+func JSONOpen(data []byte, v any) error { return decodeJSON(data, v, true) }
+
+func decodeJSON(data []byte, v any, open bool) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var probe json.RawMessage
+	if err := dec.Decode(&probe); err != nil {
+		return jsonSyntax(data, err)
+	}
+	rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")
+	if len(rest) > 0 {
+		line, col := position(data, len(data)-len(rest))
+		return &Error{Line: line, Col: col, Msg: "data after the JSON document"}
+	}
+	c := &checker{tag: "json", data: data, dec: json.NewDecoder(bytes.NewReader(data)), open: open}
+	c.dec.UseNumber()
+	c.json("", reflect.TypeOf(v).Elem())
+	if len(c.errs) > 0 {
+		return errors.Join(c.errs...)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("json: %w", err) // the check above lets nothing through that fails here
+	}
+	return nil
+}
+
+func jsonSyntax(data []byte, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := position(data, int(se.Offset)-1) // Offset is just past the bad byte
+		return &Error{Line: line, Col: col, Msg: "not valid JSON: " + se.Error()}
+	}
+	if errors.Is(err, io.EOF) {
+		return &Error{Msg: "the body is empty; want a JSON document"}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		line, col := position(data, len(data))
+		return &Error{Line: line, Col: col, Msg: "the JSON document ends early"}
+	}
+	return &Error{Msg: "not valid JSON: " + err.Error()}
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(data []byte, off int) (line, col int) {
+	off = min(max(off, 0), len(data))
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = off - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// checker walks a document against a Go type.
+type checker struct {
+	file string
+	tag  string // the struct tag that names fields: yaml or json
+	errs []error
+
+	data []byte        // JSON only: the document
+	dec  *json.Decoder // JSON only: the walk's token stream
+	open bool          // JSON only: unknown fields are skipped, not errors
+}
+
+func (c *checker) errorf(line, col int, path, format string, args ...any) {
+	c.errs = append(c.errs, &Error{File: c.file, Line: line, Col: col, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+var (
+	yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	durationType    = reflect.TypeFor[time.Duration]()
+)
+
+// want names what a type is written as.
+func want(t reflect.Type) string {
+	if reflect.PointerTo(t).Implements(textUnmarshaler) || t == durationType {
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a mapping of fields"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a string"
+		}
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a value"
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// textWant says what the text types annex configures are written as; their
+// own parse errors speak Go (netip.ParsePrefix("…"): …).
+var textWant = map[reflect.Type]string{
+	reflect.TypeFor[netip.Prefix](): "a network in CIDR form such as 10.0.0.1/32 or 127.0.0.0/8",
+	reflect.TypeFor[netip.Addr]():   "an IP address such as 127.0.0.1",
+}
+
+// isDuration tells annex's own duration types (faults', profile's), which
+// wrap time.Duration and parse themselves.
+func isDuration(t reflect.Type) bool { return t.Name() == "Duration" && t.Kind() == reflect.Int64 }
+
+// text checks a scalar of a type that parses itself.
+func (c *checker) text(line, col int, path string, t reflect.Type, s string) {
+	err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+	switch w, ok := textWant[t]; {
+	case err == nil:
+	case isDuration(t):
+		c.errorf(line, col, path, "%s is not a duration (want e.g. 500ms or 5s)", quote(s))
+	case ok:
+		c.errorf(line, col, path, "%s is not %s", quote(s), w)
+	default:
+		c.errorf(line, col, path, "%s: %v", quote(s), err)
+	}
+}
+
+// unknown reports a key the type does not have, with the nearest known one.
+func (c *checker) unknown(line, col int, path, key string, fields map[string]reflect.Type) {
+	known := slices.Sorted(func(yield func(string) bool) {
+		for k := range fields {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	if s := suggest.Closest(key, known); s != "" {
+		c.errorf(line, col, path, "unknown field %q (did you mean %q?)", key, s)
+		return
+	}
+	if len(known) == 0 {
+		c.errorf(line, col, path, "unknown field %q: no fields are taken here", key)
+		return
+	}
+	c.errorf(line, col, path, "unknown field %q; the fields here are %s", key, strings.Join(known, ", "))
+}
+
+// fields maps a struct's keys under the checker's tag to their types,
+// inline (yaml) and embedded (json) structs included.
+func (c *checker) fields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get(c.tag), ",")
+		if name == "-" && opts == "" {
+			continue
+		}
+		embedded := f.Anonymous && name == "" && deref(f.Type).Kind() == reflect.Struct
+		if embedded || (c.tag == "yaml" && slices.Contains(strings.Split(opts, ","), "inline")) {
+			for k, v := range c.fields(deref(f.Type)) {
+				out[k] = v
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+			if c.tag == "yaml" {
+				name = strings.ToLower(name)
+			}
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// yaml checks node n, at path, against type t.
+func (c *checker) yaml(n *yaml.Node, path string, t reflect.Type) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 1 {
+			c.yaml(n.Content[0], path, t)
+		}
+		return
+	case yaml.AliasNode:
+		c.yaml(n.Alias, path, t)
+		return
+	}
+	if n.Tag == "!!null" || t.Kind() == reflect.Interface {
+		return
+	}
+	t = deref(t)
+	if t == reflect.TypeFor[yaml.Node]() || reflect.PointerTo(t).Implements(yamlUnmarshaler) {
+		return // the type reads its node itself
+	}
+	got := describeYAML(n)
+	if reflect.PointerTo(t).Implements(textUnmarshaler) || t == durationType {
+		if n.Kind != yaml.ScalarNode {
+			c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
+			return
+		}
+		if t == durationType {
+			if _, err := time.ParseDuration(n.Value); err != nil {
+				c.errorf(n.Line, n.Column, path, "%q is not a duration (want e.g. 500ms or 5s)", n.Value)
+			}
+			return
+		}
+		c.text(n.Line, n.Column, path, t, n.Value)
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
+			return
+		}
+		fields := c.fields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "<<" && k.Tag == "!!merge" {
+				c.yaml(v, path, t)
+				continue
+			}
+			ft, ok := fields[k.Value]
+			if !ok {
+				c.unknown(k.Line, k.Column, path, k.Value, fields)
+				continue
+			}
+			c.yaml(v, join(path, k.Value), ft)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			c.yaml(n.Content[i+1], join(path, n.Content[i].Value), t.Elem())
+		}
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			c.scalarYAML(n, path, t, got)
+			return
+		}
+		if n.Kind != yaml.SequenceNode {
+			c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
+			return
+		}
+		for i, e := range n.Content {
+			c.yaml(e, index(path, i), t.Elem())
+		}
+	default:
+		c.scalarYAML(n, path, t, got)
+	}
+}
+
+// scalarYAML checks a scalar the way yaml.v3 will decode it.
+func (c *checker) scalarYAML(n *yaml.Node, path string, t reflect.Type, got string) {
+	if n.Kind != yaml.ScalarNode {
+		c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
+		return
+	}
+	if err := n.Decode(reflect.New(t).Interface()); err != nil {
+		c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
+	}
+}
+
+func describeYAML(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return quote(n.Value)
+}
+
+func quote(s string) string {
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// start is the offset of the next value or key in the JSON stream.
+func (c *checker) start() int {
+	off := int(c.dec.InputOffset())
+	for off < len(c.data) && strings.IndexByte(" \t\r\n,:", c.data[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+// skip consumes one JSON value.
+func (c *checker) skip() {
+	var raw json.RawMessage
+	c.dec.Decode(&raw)
+}
+
+// json checks the next value of the stream, at path, against type t.
+func (c *checker) json(path string, t reflect.Type) {
+	off := c.start()
+	line, col := position(c.data, off)
+	if off >= len(c.data) {
+		return
+	}
+	first := c.data[off]
+	if first == 'n' || t.Kind() == reflect.Interface {
+		c.skip() // null leaves the zero value; an interface takes anything
+		return
+	}
+	t = deref(t)
+	if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+		var raw json.RawMessage
+		c.dec.Decode(&raw)
+		switch err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); {
+		case err == nil:
+		case isDuration(t):
+			c.errorf(line, col, path, "%s is not a duration (want e.g. \"500ms\" or \"5s\")", raw)
+		default:
+			c.errorf(line, col, path, "%s: %v", raw, err)
+		}
+		return
+	}
+	got := describeJSON(first, c.data[off:])
+	mismatch := func() {
+		w := want(t)
+		if t.Kind() == reflect.Struct || t.Kind() == reflect.Map {
+			w = "an object"
+		}
+		c.errorf(line, col, path, "want %s, got %s", w, got)
+		c.skip()
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshaler) {
+		if first != '"' {
+			mismatch()
+			return
+		}
+		var s string
+		c.dec.Decode(&s)
+		c.text(line, col, path, t, s)
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if first != '{' {
+			mismatch()
+			return
+		}
+		fields := c.fields(t)
+		c.dec.Token() // {
+		for c.dec.More() {
+			koff := c.start()
+			kl, kc := position(c.data, koff)
+			tok, _ := c.dec.Token()
+			key, _ := tok.(string)
+			ft, ok := fields[key]
+			if !ok {
+				if !c.open {
+					c.unknown(kl, kc, path, key, fields)
+				}
+				c.skip()
+				continue
+			}
+			c.json(join(path, key), ft)
+		}
+		c.dec.Token() // }
+	case reflect.Map:
+		if first != '{' {
+			mismatch()
+			return
+		}
+		c.dec.Token()
+		for c.dec.More() {
+			tok, _ := c.dec.Token()
+			key, _ := tok.(string)
+			c.json(join(path, key), t.Elem())
+		}
+		c.dec.Token()
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			if first != '"' {
+				mismatch()
+				return
+			}
+			c.skip()
+			return
+		}
+		if first != '[' {
+			mismatch()
+			return
+		}
+		c.dec.Token()
+		for i := 0; c.dec.More(); i++ {
+			c.json(index(path, i), t.Elem())
+		}
+		c.dec.Token()
+	case reflect.String:
+		if first != '"' {
+			mismatch()
+			return
+		}
+		c.skip()
+	case reflect.Bool:
+		if first != 't' && first != 'f' {
+			mismatch()
+			return
+		}
+		c.skip()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		if first != '-' && (first < '0' || first > '9') {
+			mismatch()
+			return
+		}
+		var num json.Number
+		c.dec.Decode(&num)
+		if err := json.Unmarshal([]byte(num), reflect.New(t).Interface()); err != nil {
+			c.errorf(line, col, path, "want %s, got %s", want(t), num)
+		}
+	default:
+		c.skip()
+	}
+}
+
+// describeJSON names the value that starts with first (rest is the text from it).
+func describeJSON(first byte, rest []byte) string {
+	switch first {
+	case '{':
+		return "an object"
+	case '[':
+		return "a list"
+	case '"':
+		var s string
+		if json.NewDecoder(bytes.NewReader(rest)).Decode(&s) == nil {
+			return quote(s)
+		}
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	var num json.Number
+	if d := json.NewDecoder(bytes.NewReader(rest)); d.Decode(&num) == nil {
+		return "the number " + num.String()
+	}
+	return "a number"
+}
