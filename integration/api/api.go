@@ -199,8 +199,8 @@ func (s *server) facility(h http.HandlerFunc) http.HandlerFunc {
 // connection. A profile's intake key posts for its own profile (a
 // ?profile= naming another is refused). The facility key may name one with
 // ?profile=; without it, the only profile, or "" where byContent says the
-// posted entries decide (circrequests: the stop; incomingitems: the
-// collection).
+// posted content decides (circrequests: the stop; incomingitems: the
+// collection; requestfile: the file's format).
 func (s *server) poster(r *http.Request, byContent bool) (string, int, error) {
 	key := r.Header.Get("X-API-Key")
 	want := r.URL.Query().Get("profile")
@@ -229,7 +229,7 @@ func (s *server) poster(r *http.Request, byContent bool) (string, int, error) {
 }
 
 func (s *server) requestFile(w http.ResponseWriter, r *http.Request) {
-	prof, status, err := s.poster(r, false)
+	prof, status, err := s.poster(r, true) // "" with the facility key: the file's format picks the profile
 	if err != nil {
 		fail(w, status, err)
 		return

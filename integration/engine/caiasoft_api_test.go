@@ -194,7 +194,7 @@ func TestItemUpdatesAPI(t *testing.T) {
 
 // TestRequestFileAPI: POST /api/requestfile/v1 answers in circrequests'
 // shape; a profile's key posts for its own profile with no parameter, and
-// the facility key names one (a file has no stop to pick it by).
+// the facility key names one, or the file's format picks it.
 func TestRequestFileAPI(t *testing.T) {
 	w := newCaiaWorld(t, nil)
 	slips, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "requests", "aleph-slips.xml"))
@@ -205,6 +205,13 @@ func TestRequestFileAPI(t *testing.T) {
 	if got := w.status(t, "000000001"); got != caiasoft.StatusQueuePhysical {
 		t.Errorf("000000001 is %q", got)
 	}
-	w.expect(t, "requestfile-which-profile", http.MethodPost, "/api/requestfile/v1", w.facilityKey, string(slips), http.StatusBadRequest)
+	// With the facility key and no ?profile=, the file's format picks the
+	// one profile that reads it; a file whose format its content does not
+	// tell is refused, saying what to add. Under the test's fixed clock the
+	// ALMA file is claimed under the same name as the ALEPH one before it:
+	// files were keyed by name alone, so it was taken for that one and moved
+	// to processed/ unread (0 results).
+	w.expect(t, "requestfile-by-format", http.MethodPost, "/api/requestfile/v1", w.facilityKey, string(workingDay(t)), http.StatusOK)
+	w.expect(t, "requestfile-which-profile", http.MethodPost, "/api/requestfile/v1", w.facilityKey, "REQ-9|000000003|MAIN-CIRC\n", http.StatusBadRequest)
 	w.expect(t, "requestfile-facility-key", http.MethodPost, "/api/requestfile/v1?profile=aleph-demo", w.facilityKey, string(slips), http.StatusOK)
 }

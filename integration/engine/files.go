@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -287,7 +288,7 @@ func (e *Engine) process(ctx context.Context, p *profile.Profile, name string, c
 	dirs := e.dirs[p.Name]
 	out := fileOutcome{Name: name}
 	var prior store.File
-	err := e.store.Tx(ctx, func(tx *store.Tx) (err error) { prior, err = tx.File(name); return err })
+	err := e.store.Tx(ctx, func(tx *store.Tx) (err error) { prior, err = tx.File(p.Name, name); return err })
 	switch {
 	case err == nil && prior.Status == store.FileProcessed:
 		out.Status = store.FileProcessed
@@ -442,6 +443,34 @@ func oneLine(reason string) string {
 	return strings.Join(parts, ", ")
 }
 
+// profileByFormat finds the profile a file posted with the facility key
+// and no ?profile= is for: the one profile that reads its format (given,
+// or sniffed from its first bytes). It returns the body to read in place
+// of the one it peeked at.
+func (e *Engine) profileByFormat(format string, body io.Reader) (string, io.Reader, error) {
+	br := bufio.NewReaderSize(body, requestfile.SniffLen)
+	if format == "" {
+		head, _ := br.Peek(requestfile.SniffLen) // a short file is all head; a read error surfaces when the body is received
+		format = requestfile.Sniff(head)
+	}
+	if format == "" {
+		return "", br, fmt.Errorf("which profile? the file's format cannot be told from its content: add ?profile=NAME (%w)", api.ErrBadRequest)
+	}
+	var readers []string
+	for _, name := range e.order {
+		if e.profiles[name].Intake.Format == format {
+			readers = append(readers, name)
+		}
+	}
+	switch len(readers) {
+	case 1:
+		return readers[0], br, nil
+	case 0:
+		return "", br, fmt.Errorf("which profile? no profile reads %s files: add ?profile=NAME (%w)", format, api.ErrBadRequest)
+	}
+	return "", br, fmt.Errorf("which profile? %s files are read by %s: add ?profile=NAME (%w)", format, strings.Join(readers, ", "), api.ErrBadRequest)
+}
+
 // SubmitFile receives a posted request file, claims it and processes it at
 // once, so the caller gets one result per request. format overrides the
 // profile's format for this file ("" keeps it). The body is received into
@@ -449,6 +478,12 @@ func oneLine(reason string) string {
 // a slow sender delays nobody else, and it is never in the inbox, where an
 // SFTP upload of the same name could replace it.
 func (e *Engine) SubmitFile(ctx context.Context, profileName, format, name string, body io.Reader) (api.FileResult, error) {
+	if profileName == "" {
+		var err error
+		if profileName, body, err = e.profileByFormat(format, body); err != nil {
+			return api.FileResult{}, fmt.Errorf("submit file: %w", err)
+		}
+	}
 	p := e.profiles[profileName]
 	if p == nil {
 		return api.FileResult{}, fmt.Errorf("submit file: %w %q", ErrUnknownProfile, profileName)

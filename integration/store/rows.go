@@ -343,11 +343,11 @@ func placeholders(n int) string {
 
 const fileCols = `name, profile, original, sha256, status, reason, accepted, denied, skipped, received, updated`
 
-// File returns a claimed file's record; ErrNotFound when there is none.
-func (t *Tx) File(name string) (File, error) {
+// File returns a profile's claimed file's record; ErrNotFound when there is none.
+func (t *Tx) File(profile, name string) (File, error) {
 	var f File
 	var rc, up string
-	err := t.queryRow(`SELECT `+fileCols+` FROM files WHERE name = ?`, name).
+	err := t.queryRow(`SELECT `+fileCols+` FROM files WHERE profile = ? AND name = ?`, profile, name).
 		Scan(&f.Name, &f.Profile, &f.Original, &f.SHA256, &f.Status, &f.Reason, &f.Accepted, &f.Denied, &f.Skipped, &rc, &up)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, fmt.Errorf("file %s: %w", name, ErrNotFound)
@@ -362,7 +362,7 @@ func (t *Tx) File(name string) (File, error) {
 // PutFile inserts or replaces a file's record.
 func (t *Tx) PutFile(f File) error {
 	_, err := t.exec(`INSERT INTO files (`+fileCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (name) DO UPDATE SET status=excluded.status, reason=excluded.reason, sha256=excluded.sha256,
+		ON CONFLICT (profile, name) DO UPDATE SET status=excluded.status, reason=excluded.reason, sha256=excluded.sha256,
 		accepted=excluded.accepted, denied=excluded.denied, skipped=excluded.skipped, updated=excluded.updated`,
 		f.Name, f.Profile, f.Original, f.SHA256, f.Status, f.Reason, f.Accepted, f.Denied, f.Skipped, Stamp(f.Received), Stamp(f.Updated))
 	if err != nil {

@@ -422,6 +422,28 @@ var migrations = []string{
 		time       TEXT NOT NULL
 	);
 	CREATE INDEX item_events_kind_day ON item_events (kind, day);`,
+	// A claimed name is unique in its profile's directory only: two
+	// profiles can claim the same name (a fixed clock, or two posts of
+	// requestfile.xml in one nanosecond). Keyed by name alone, the second
+	// profile's file was taken for the first one's and moved to processed/
+	// unread.
+	`CREATE TABLE files_v2 (
+		name      TEXT NOT NULL,
+		profile   TEXT NOT NULL,
+		original  TEXT NOT NULL DEFAULT '',
+		sha256    TEXT NOT NULL DEFAULT '',
+		status    TEXT NOT NULL CHECK (status IN ('processing','processed','rejected')),
+		reason    TEXT NOT NULL DEFAULT '',
+		accepted  INTEGER NOT NULL DEFAULT 0,
+		denied    INTEGER NOT NULL DEFAULT 0,
+		skipped   INTEGER NOT NULL DEFAULT 0,
+		received  TEXT NOT NULL,
+		updated   TEXT NOT NULL,
+		PRIMARY KEY (profile, name)
+	);
+	INSERT INTO files_v2 SELECT name, profile, original, sha256, status, reason, accepted, denied, skipped, received, updated FROM files;
+	DROP TABLE files;
+	ALTER TABLE files_v2 RENAME TO files;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
