@@ -21,7 +21,7 @@ import (
 // The upload's close waits for the engine to process the file, so the
 // requests are decided when the step ends.
 type ALMAExport struct {
-	// ExpectRequests is how many requests the file must hold (nil: any).
+	// ExpectRequests is how many requests the file must hold (not given: any).
 	ExpectRequests *int `yaml:"expect_requests"`
 	// ExpectError is a substring of the error the job must fail with.
 	ExpectError string `yaml:"expect_error"`
@@ -44,6 +44,7 @@ func (a *ALMAExport) Run(ctx context.Context, env *scenario.Env) error {
 
 // ALMADelete deletes an item in mock ALMA, which tells the facility with DeleteItem.
 type ALMADelete struct {
+	// Barcode is the item ALMA deletes.
 	Barcode string `yaml:"barcode"`
 	// ExpectProblem is a ProblemType the facility must answer with; "" means a success reply.
 	ExpectProblem string `yaml:"expect_problem"`
@@ -81,9 +82,9 @@ func (a *ALMADelete) Run(ctx context.Context, env *scenario.Env) error {
 
 // ALEPHPost makes mock ALEPH post its pending hold requests to the facility.
 type ALEPHPost struct {
-	// ExpectStatus is the facility's HTTP status (default 200).
-	ExpectStatus int `yaml:"expect_status"`
-	// ExpectPosted is how many requests the file must hold (nil: any).
+	// ExpectStatus is the HTTP status the facility must answer with.
+	ExpectStatus int `yaml:"expect_status" default:"200"`
+	// ExpectPosted is how many requests the file must hold (not given: any).
 	ExpectPosted *int `yaml:"expect_posted"`
 	// ExpectBody is a substring of the facility's reply.
 	ExpectBody string `yaml:"expect_body"`
@@ -116,7 +117,8 @@ func (a *ALEPHPost) Run(ctx context.Context, env *scenario.Env) error {
 
 // Floor is a floor operation on an item: retrieve, refile or missing.
 type Floor struct {
-	op      string
+	op string
+	// Barcode is the item the floor staff handle.
 	Barcode string `yaml:"barcode"`
 	// ExpectError is a substring of the error the operation must fail with.
 	ExpectError string `yaml:"expect_error"`
@@ -148,7 +150,8 @@ func (f *Floor) Run(ctx context.Context, env *scenario.Env) error {
 // Accession adds a new item to storage.
 type Accession struct {
 	profile.InventoryItem `yaml:",inline"`
-	ExpectError           string `yaml:"expect_error"`
+	// ExpectError is a substring of the error the accession must fail with.
+	ExpectError string `yaml:"expect_error"`
 }
 
 // Validate implements scenario.Validator.
@@ -173,8 +176,10 @@ type Fault struct {
 	// On is alma or aleph.
 	On                  string `yaml:"on"`
 	scenario.FaultGiven `yaml:",inline"`
-	Latency             time.Duration `yaml:"latency"`
-	AfterProcessing     bool          `yaml:"after_processing"`
+	// Latency is the delay of a latency fault.
+	Latency time.Duration `yaml:"latency"`
+	// AfterProcessing lets the mock do the work before the fault hits its reply (the library acted, the answer was lost); otherwise nothing changes.
+	AfterProcessing bool `yaml:"after_processing"`
 }
 
 // Validate implements scenario.Validator.
@@ -213,6 +218,7 @@ func (f *Fault) Run(ctx context.Context, env *scenario.Env) error {
 
 // FaultClear retires every fault of a mock.
 type FaultClear struct {
+	// On is the mock whose faults are retired: alma or aleph.
 	On string `yaml:"on"`
 }
 
@@ -255,13 +261,15 @@ type REST struct {
 	// Path is below the engine's base URL, e.g. /api/circrequests/v1.
 	Path string `yaml:"path"`
 	// Body is sent as JSON (a mapping or list) or as is (a string); BodyFile sends a fixture.
-	Body        any    `yaml:"body"`
-	BodyFile    string `yaml:"body_file" scenario:"file"`
+	Body any `yaml:"body"`
+	// BodyFile is a fixture file sent as the body (relative to the scenario file).
+	BodyFile string `yaml:"body_file" scenario:"file"`
+	// ContentType is the request's Content-Type (default: application/json for a mapping or list body).
 	ContentType string `yaml:"content_type"`
 	// APIKey goes in X-API-Key ("" sends none).
 	APIKey string `yaml:"api_key"`
-	// ExpectStatus is the HTTP status (default 200).
-	ExpectStatus int `yaml:"expect_status"`
+	// ExpectStatus is the HTTP status the reply must have.
+	ExpectStatus int `yaml:"expect_status" default:"200"`
 	// ExpectJSON maps dotted paths (results.0.deny) to the values expected there.
 	ExpectJSON map[string]any `yaml:"expect_json"`
 	// ExpectBody is a substring of the reply.
