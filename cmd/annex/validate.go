@@ -97,8 +97,12 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		if note := p.DeliveryNote(); note != "" {
 			fmt.Fprintf(stdout, "  delivery: %s\n", note)
 		}
-		for _, r := range results {
-			fmt.Fprintln(stdout, "  "+r.Line())
+		var prev *conformance.Result
+		for i, r := range results {
+			fmt.Fprintln(stdout, "  "+r.LineAfter(prev))
+			if r.Status == conformance.Failed {
+				prev = &results[i]
+			}
 		}
 		all = append(all, results...)
 	}

@@ -116,10 +116,19 @@ func (r Result) Line() string {
 	return fmt.Sprintf("FAIL %s: step %d (%s): %s", r.Name, f.Step, f.Where, f.Msg)
 }
 
+// Text is the failure's message, led by the step kind once: step messages
+// usually start with their kind already.
+func (f *Failure) Text() string {
+	if f.Kind == "" || strings.HasPrefix(f.Msg, f.Kind) {
+		return f.Msg
+	}
+	return f.Kind + ": " + f.Msg
+}
+
 // Details is the failure's full text: message, diff, closest miss, journal.
 func (f *Failure) Details() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: step %d %s: %s\n", f.Where, f.Step, f.Kind, f.Msg)
+	fmt.Fprintf(&b, "%s: step %d: %s\n", f.Where, f.Step, f.Text())
 	if f.Diff != "" {
 		b.WriteString(indent(strings.TrimRight(f.Diff, "\n")))
 		b.WriteByte('\n')

@@ -1,7 +1,10 @@
 package scenario
 
 import (
+	"bytes"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 
@@ -13,7 +16,7 @@ import (
 
 // Golden comparison modes.
 const (
-	// ModeExact compares bytes: the engine is deterministic (DESIGN §2.2).
+	// ModeExact compares bytes: the engine's NCIP output is deterministic.
 	ModeExact = "exact"
 	// ModeCanonical compares what the messages say (package ncip/compare):
 	// prefixes, attribute order, whitespace and the declaration do not matter.
@@ -110,4 +113,88 @@ func ensureNL(s string) string {
 		return s
 	}
 	return s + "\n"
+}
+
+// Indent lays an XML message out one element per line, two spaces a level,
+// for a golden file compared in canonical mode, where whitespace between
+// elements does not count: a reviewer reads it and a diff points at a line.
+// Text, prefixes and attributes are kept; an element holding text stays on
+// its line. ok is false when the message cannot be read (write it as is).
+func Indent(msg []byte) (out []byte, ok bool) {
+	d := xml.NewDecoder(bytes.NewReader(msg))
+	d.Strict = true
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil } // bytes pass through as they are
+	var b bytes.Buffer
+	// inline: the last thing written was a start tag or text, so the end
+	// tag that follows stays on the same line.
+	depth, inline, first := 0, false, true
+	var open []string // RawToken does not match end tags with start tags
+	newline := func() {
+		if !first {
+			b.WriteByte('\n')
+			b.WriteString(strings.Repeat("  ", depth))
+		}
+		first = false
+	}
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			newline()
+			b.WriteString("<" + qname(t.Name))
+			for _, a := range t.Attr {
+				b.WriteString(" " + qname(a.Name) + `="`)
+				xml.EscapeText(&b, []byte(a.Value))
+				b.WriteByte('"')
+			}
+			b.WriteByte('>')
+			depth++
+			inline = true
+			open = append(open, qname(t.Name))
+		case xml.EndElement:
+			if len(open) == 0 || open[len(open)-1] != qname(t.Name) {
+				return nil, false
+			}
+			open = open[:len(open)-1]
+			depth--
+			if !inline {
+				newline()
+			}
+			b.WriteString("</" + qname(t.Name) + ">")
+			inline = false
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) == 0 {
+				continue
+			}
+			xml.EscapeText(&b, t)
+			inline = true
+		case xml.ProcInst:
+			newline()
+			b.WriteString("<?" + t.Target + " " + string(t.Inst) + "?>")
+		case xml.Directive:
+			newline()
+			b.WriteString("<!" + string(t) + ">")
+		case xml.Comment:
+			newline()
+			b.WriteString("<!--" + string(t) + "-->")
+		}
+	}
+	if len(open) > 0 {
+		return nil, false
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), true
+}
+
+func qname(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
 }

@@ -135,6 +135,7 @@ func (f *Floor) Validate() error {
 // Run implements scenario.Action.
 func (f *Floor) Run(ctx context.Context, env *scenario.Env) error {
 	eng := env.World.Engine
+	start := time.Now()
 	var err error
 	switch f.op {
 	case "retrieve":
@@ -144,7 +145,18 @@ func (f *Floor) Run(ctx context.Context, env *scenario.Env) error {
 	default:
 		err = eng.MarkMissing(ctx, f.Barcode)
 	}
+	recordFloor(env, start, f.op+" "+f.Barcode, err)
 	return checkErr("facility."+f.op+" "+f.Barcode, err, f.ExpectError)
+}
+
+// recordFloor draws a floor operation in the report: staff on the floor
+// telling the engine what they did, before any message it sends about it.
+func recordFloor(env *scenario.Env, start time.Time, what string, err error) {
+	ev := scenario.Event{Time: start, From: scenario.LaneFloor, To: "engine", Label: what, Status: "ok"}
+	if err != nil {
+		ev.Status, ev.Failed = err.Error(), true
+	}
+	env.Record(ev)
 }
 
 // Accession adds a new item to storage.
@@ -168,7 +180,10 @@ func (a *Accession) Run(ctx context.Context, env *scenario.Env) error {
 	if it.Profile == "" {
 		it.Profile = env.Scenario.Profiles[0].Name
 	}
-	return checkErr("facility.accession "+it.Barcode, env.World.Engine.Accession(ctx, it), a.ExpectError)
+	start := time.Now()
+	err := env.World.Engine.Accession(ctx, it)
+	recordFloor(env, start, "accession "+it.Barcode, err)
+	return checkErr("facility.accession "+it.Barcode, err, a.ExpectError)
 }
 
 // Fault injects a fault into a mock (toxiproxy's model: a declarative rule).

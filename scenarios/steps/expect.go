@@ -221,6 +221,12 @@ func compareGolden(env *scenario.Env, rel, mode string, actual []byte) error {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return scenario.Failf("expect.ncip: update %s: %v", rel, err)
 		}
+		if mode == scenario.ModeCanonical {
+			// Whitespace between elements does not count here: write it for people.
+			if indented, ok := scenario.Indent(actual); ok {
+				actual = indented
+			}
+		}
 		if err := os.WriteFile(path, actual, 0o644); err != nil {
 			return scenario.Failf("expect.ncip: update %s: %v", rel, err)
 		}
