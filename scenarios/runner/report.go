@@ -186,17 +186,13 @@ func svg(xs []Exchange, failed int, failure string) template.HTML {
 	for i, c := range cols {
 		colX[c] = marginL + colW/2 + i*colW
 	}
-	// A failing step with no exchange of its own gets a row after the
-	// exchanges of the steps before it.
+	// The failure gets a row of its own after the failing step's exchanges.
 	rows := len(xs)
 	markAt := -1
-	if failed > 0 && !slices.ContainsFunc(xs, func(x Exchange) bool { return x.Step == failed }) {
+	if failed > 0 {
 		markAt = len(xs)
-		for i, x := range xs {
-			if x.Step > failed {
-				markAt = i
-				break
-			}
+		if i := slices.IndexFunc(xs, func(x Exchange) bool { return x.Step > failed }); i >= 0 {
+			markAt = i
 		}
 		rows++
 	}
