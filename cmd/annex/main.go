@@ -42,7 +42,9 @@ func commands() []command {
 		{"sim", "one simulator alone, for pointing any client at it",
 			"annex sim alma --listen 127.0.0.1:7801", func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) int { return runSim(ctx, a, o, e) }},
 		{"run", "run scenario files (folders recurse)",
-			"annex run --label 'alma && !faults' --junit junit.xml scenarios/library", func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) int { return runScenarios(ctx, a, o, e) }},
+			"annex run --label 'alma && !faults' --junit junit.xml scenarios/library", func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) int {
+				return runScenarios(ctx, a, o, e)
+			}},
 		{"steps", "the scenario step kinds: fields, types, defaults and what each does",
 			"annex steps expect.ncip", func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) int { return runSteps(a, o, e) }},
 		{"validate", "static checks of library profiles, then conformance scenarios against a mock of the library",

@@ -50,6 +50,16 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return usageError(err)
 	}
+	if *config != "" {
+		// --config starts the facility side only: the demo's flags would be silently ignored.
+		for _, name := range []string{"demo-auto", "alma", "aleph", "aleph-port"} {
+			if isSet(fs, name) {
+				fmt.Fprintf(stderr, "annex up: --%s drives the demo's mock ALMA and mock ALEPH, which --config does not start; "+
+					"drop --%s, or run `annex sim alma|aleph` beside `annex up --config`\n", name, name)
+				return exitTrouble
+			}
+		}
+	}
 	if *bind != "" {
 		if err := checkBindHost(*bind); err != nil {
 			fmt.Fprintf(stderr, "annex up: --bind: %v\n", err)

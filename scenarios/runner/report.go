@@ -291,7 +291,7 @@ func diffLines(d string) []diffLine {
 func WriteHTML(w io.Writer, results []Result) error {
 	var data struct {
 		Passed, Failed, Errored, Skipped int
-		Scenarios               []reportScenario
+		Scenarios                        []reportScenario
 	}
 	for i, r := range results {
 		switch r.Status {
