@@ -36,11 +36,12 @@ const (
 // interrupted. With --config it runs the facility side only, for profiles
 // that point at real library systems or at `annex sim`.
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--reinit] [--demo-auto] [--bind HOST] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
+	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--reinit] [--demo-auto [--demo-every D]] [--bind HOST] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
 	config := fs.String("config", "", "facility configuration (it names the profiles); replaces the embedded demo, and no mocks are started")
 	data := fs.String("data", "", "directory for the store, the inboxes and the SFTP accounts (default: a temporary directory, removed on exit)")
 	reinit := fs.Bool("reinit", false, "start with a new database even though --data has history (request files already processed) and no annex.db")
-	demoAuto := fs.Bool("demo-auto", false, "demo only: every few seconds export and post requests, retrieve what was accepted and refile what was retrieved")
+	demoAuto := fs.Bool("demo-auto", false, "demo only: every few seconds export and post requests, retrieve what was accepted and refile what was retrieved, and when all is back in storage request it all again")
+	demoEvery := fs.Duration("demo-every", 3*time.Second, "with --demo-auto: how often the demo acts")
 	engineAddr := fs.String("engine", defaultEngineAddr, "the facility engine's REST API address")
 	sftpAddr := fs.String("sftp", defaultSFTPAddr, "the SFTP server's address")
 	almaAddr := fs.String("alma", defaultALMAAddr, "mock ALMA's address (demo)")
@@ -52,7 +53,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *config != "" {
 		// --config starts the facility side only: the demo's flags would be silently ignored.
-		for _, name := range []string{"demo-auto", "alma", "aleph", "aleph-port"} {
+		for _, name := range []string{"demo-auto", "demo-every", "alma", "aleph", "aleph-port"} {
 			if isSet(fs, name) {
 				fmt.Fprintf(stderr, "annex up: --%s drives the demo's mock ALMA and mock ALEPH, which --config does not start; "+
 					"drop --%s, or run `annex sim alma|aleph` beside `annex up --config`\n", name, name)
@@ -127,7 +128,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	printEndpoints(stdout, w, opts, *config)
 	log.Info("listening", "after", time.Since(started).Round(time.Millisecond))
 	if *demoAuto && w.ALMA != nil {
-		go demoLoop(ctx, w, log)
+		go demoLoop(ctx, w, log, *demoEvery)
 	}
 	fmt.Fprintln(stdout, "ready; interrupt to stop")
 	<-ctx.Done()
@@ -233,50 +234,6 @@ func printEndpoints(out io.Writer, w *world.World, o world.Options, config strin
 	}
 	if o.ALMA != nil {
 		fmt.Fprintln(out, "  the credentials and keys above are demo values only")
-	}
-}
-
-// demoLoop shows a newcomer a whole flow: the libraries send their requests,
-// the facility retrieves what it accepted and later refiles it. It is a
-// demo feature, so it runs on a timer.
-func demoLoop(ctx context.Context, w *world.World, log *slog.Logger) {
-	t := time.NewTicker(3 * time.Second)
-	defer t.Stop()
-	for round := 0; ; round++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if round == 0 {
-			for _, url := range []string{w.ALMA.URL() + "/_sim/export", w.ALEPH.URL() + "/_sim/post-requests"} {
-				if err := postJSON(ctx, url); err != nil {
-					log.Error("demo", "step", url, "err", err)
-				}
-			}
-			continue
-		}
-		reqs, err := w.Engine.Requests(ctx)
-		if err != nil {
-			log.Error("demo", "err", err)
-			continue
-		}
-		for _, r := range reqs {
-			switch r.Status {
-			case "accepted":
-				if err := w.Engine.Retrieve(ctx, r.Barcode); err != nil {
-					log.Error("demo retrieve", "barcode", r.Barcode, "err", err)
-				} else {
-					log.Info("demo: retrieved", "profile", r.Profile, "request", r.ID, "barcode", r.Barcode)
-				}
-			case "retrieved":
-				if err := w.Engine.Refile(ctx, r.Barcode); err != nil {
-					log.Error("demo refile", "barcode", r.Barcode, "err", err)
-				} else {
-					log.Info("demo: refiled", "profile", r.Profile, "request", r.ID, "barcode", r.Barcode)
-				}
-			}
-		}
 	}
 }
 
