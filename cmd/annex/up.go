@@ -22,7 +22,7 @@ import (
 	"github.com/annexlab/annex/simulators/alma"
 )
 
-// Default addresses of `annex up` (DESIGN §2.1).
+// Default addresses of `annex up` (the README's CLI reference).
 const (
 	defaultEngineAddr = "127.0.0.1:7700"
 	defaultALMAAddr   = "127.0.0.1:7701"
@@ -201,7 +201,7 @@ func openDemoSFTP(profiles []profile.Profile) {
 
 // printEndpoints tells the user where everything listens. Secrets are
 // printed only for the embedded demo, whose values are public anyway; a
-// --config FILE's real keys and passwords stay in FILE (DESIGN §3 Security).
+// --config FILE's real keys and passwords stay in FILE (docs/design.md, "Security").
 func printEndpoints(out io.Writer, w *world.World, o world.Options, config string) {
 	secret := func(v string) string {
 		if config == "" {

@@ -13,7 +13,7 @@ import (
 )
 
 // runValidate is `annex validate [--facility FILE] [--library FILE]…
-// [--junit FILE] [--no-scenarios] PROFILE…` (DESIGN §2.1): the static
+// [--junit FILE] [--no-scenarios] PROFILE…` (the README's CLI reference): the static
 // checks of library profiles, one line per problem as FILE:LINE:COL:
 // severity: field: message, and their summary; then, unless a file has
 // errors, the built-in conformance scenarios of each profile against a mock

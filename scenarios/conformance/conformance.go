@@ -1,5 +1,5 @@
 // Package conformance holds the built-in conformance scenarios `annex
-// validate` runs after its static checks (DESIGN §2.1): for one library
+// validate` runs after its static checks (the README's CLI reference): for one library
 // profile, a fresh world (engine, SFTP server and the mock of the profile's
 // system, on ephemeral ports and a temp directory) drives the standard flow
 // — request file in, CheckOutItem on retrieval, CheckInItem on refile,

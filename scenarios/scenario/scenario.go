@@ -1,6 +1,6 @@
 // Package scenario is the language of annex's scenario files: YAML that
 // names a profile, the state the mock library systems and the facility
-// start from, and a list of steps (DESIGN §2.3). Step kinds are small Go
+// start from, and a list of steps (the README's Writing a scenario). Step kinds are small Go
 // types registered by name in a Registry (the venom model) and decoded
 // strictly: an unknown key, a wrong type or a missing fixture file is an
 // error at FILE:LINE:COLUMN before anything runs.
