@@ -71,7 +71,7 @@ func TestRunUnreadableIsAnErroredCase(t *testing.T) {
 	code, out, errs := runArgs(t, "--junit", junit, "--report", report, dir)
 	where := bad + `:3:25: unknown key "barcod"`
 	if code != exitFailed || !strings.Contains(out, "ERROR "+where) || !strings.Contains(out, "PASS refile is refused ("+good+", ") ||
-		lastLine(out) != "1 passed, 0 failed, 1 errored" {
+		!strings.Contains(out, "\nran 1 scenario in ") || lastLine(out) != "1 passed, 0 failed, 1 errored" {
 		t.Errorf("exit %d\n%s\n%s", code, out, errs)
 	}
 	var doc struct {

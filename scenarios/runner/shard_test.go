@@ -45,3 +45,21 @@ func TestShardStableWhenFilesAdded(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseShard: a shard that parses has 1 ≤ K ≤ N and prints back to
+// what parses to it. Seeds are under testdata/fuzz/FuzzParseShard.
+func FuzzParseShard(f *testing.F) {
+	f.Add("3/4")
+	f.Fuzz(func(t *testing.T, s string) {
+		sh, err := runner.ParseShard(s)
+		if err != nil {
+			return
+		}
+		if sh.K < 1 || sh.K > sh.N {
+			t.Fatalf("ParseShard(%q) = %+v", s, sh)
+		}
+		if again, err := runner.ParseShard(sh.String()); err != nil || again != sh {
+			t.Fatalf("%q → %v → %v, %v", s, sh, again, err)
+		}
+	})
+}
