@@ -52,7 +52,7 @@ func commands() []command {
 		{"check", "NCIP conformance of messages (v1 or v2, detected)",
 			"annex check -v fixtures/ncip/alma/checkout-REQ-1.xml", func(_ context.Context, a []string, i io.Reader, o, e io.Writer) int { return runCheck(a, i, o, e) }},
 		{"send", "send one NCIP message and print the reply",
-			"annex send http://127.0.0.1:7701/ncip fixtures/ncip/alma/checkout-REQ-1.xml", runSend},
+			"annex send http://127.0.0.1:7701/view/NCIPServlet fixtures/ncip/alma/checkout-REQ-1.xml", runSend},
 		{"diff", "NCIP-aware diff of two messages",
 			"annex diff fixtures/ncip/alma/checkout-REQ-1.xml fixtures/ncip/alma/checkout-REQ-2.xml", func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) int { return runDiff(a, o, e) }},
 		{"health", "exit 0 if URL answers 200, 1 if it answers otherwise, 2 if it cannot be reached",

@@ -61,6 +61,14 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	switch {
+	case isSet(fs, "demo-every") && !*demoAuto:
+		fmt.Fprintln(stderr, "annex up: --demo-every paces --demo-auto; add --demo-auto or drop --demo-every")
+		return exitTrouble
+	case *demoEvery <= 0:
+		fmt.Fprintf(stderr, "annex up: --demo-every %s: want a positive duration such as 3s\n", *demoEvery)
+		return exitTrouble
+	}
 	if *bind != "" {
 		if err := checkBindHost(*bind); err != nil {
 			fmt.Fprintf(stderr, "annex up: --bind: %v\n", err)

@@ -26,4 +26,18 @@ func TestUpConfigRefusesDemoFlags(t *testing.T) {
 			t.Errorf("%v: started anyway:\n%s", extra, out.String())
 		}
 	}
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--demo-every", "1s"}, "--demo-every paces --demo-auto"},
+		{[]string{"--demo-auto", "--demo-every", "0s"}, "--demo-every 0s: want a positive duration"},
+	} {
+		var out, errs bytes.Buffer
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if code := runUp(ctx, append(tc.args, "--data", t.TempDir()), &out, &errs); code != exitTrouble || !strings.Contains(errs.String(), tc.msg) {
+			t.Errorf("%v: exit %d %q", tc.args, code, errs.String())
+		}
+	}
 }

@@ -222,13 +222,16 @@ func svg(xs []Exchange, failed int, failure string) template.HTML {
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#eee"/>`, marginL-8, y-rowH/2, width, y-rowH/2)
 		lastStep = step
 	}
+	markFailure := func() {
+		row++
+		y := headH + row*rowH
+		stepLabel(y, failed)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#c53030"><title>%s</title>failed: %s</text>`, marginL, y+4,
+			html.EscapeString(failure), html.EscapeString(firstLine(failure, 80)))
+	}
 	for i, x := range xs {
 		if i == markAt {
-			row++
-			y := headH + row*rowH
-			stepLabel(y, failed)
-			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#c53030"><title>%s</title>failed: %s</text>`, marginL, y+4,
-				html.EscapeString(failure), html.EscapeString(firstLine(failure, 80)))
+			markFailure()
 		}
 		row++
 		y := headH + row*rowH
@@ -248,11 +251,7 @@ func svg(xs []Exchange, failed int, failure string) template.HTML {
 			html.EscapeString(x.Status), html.EscapeString(firstLine(x.Label, 40)))
 	}
 	if markAt == len(xs) {
-		row++
-		y := headH + row*rowH
-		stepLabel(y, failed)
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#c53030"><title>%s</title>failed: %s</text>`, marginL, y+4,
-			html.EscapeString(failure), html.EscapeString(firstLine(failure, 80)))
+		markFailure()
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // built from escaped parts above
