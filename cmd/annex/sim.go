@@ -37,7 +37,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var closer io.Closer
 	switch pos[0] {
 	case "alma":
-		cfg := alma.DemoConfig()
+		cfg := alma.DemoWorkingDayConfig()
 		if *config != "" {
 			if cfg, err = alma.LoadConfig(*config); err != nil {
 				fmt.Fprintf(stderr, "annex sim alma: %v\n", err)

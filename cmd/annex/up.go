@@ -110,7 +110,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			openDemoSFTP(opts.Profiles)
 			fmt.Fprintf(stderr, "annex up: warning: --bind %s: the demo SFTP account accepts logins from any address (demo credentials only)\n", *bind)
 		}
-		ac := alma.DemoConfig()
+		ac := alma.DemoWorkingDayConfig()
 		ac.Listen = *almaAddr
 		lc := aleph.DemoConfig()
 		lc.Listen = *alephAddr

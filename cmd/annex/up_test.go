@@ -80,7 +80,8 @@ func TestUpDemo(t *testing.T) {
 	}
 	json.NewDecoder(resp.Body).Decode(&res)
 	resp.Body.Close()
-	if res.Error != "" || res.Requests != 2 || res.File == "" {
+	// The demo's two holds and the working day's twelve requests (issue 10).
+	if res.Error != "" || res.Requests != 14 || res.File == "" {
 		t.Fatalf("export: %+v (HTTP %d)", res, resp.StatusCode)
 	}
 	// The SFTP server hands each upload to the engine before the client's
@@ -97,11 +98,26 @@ func TestUpDemo(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&list)
 	rows := list.Requests
 	resp.Body.Close()
-	accepted := map[string]bool{}
+	status := map[string]string{}
 	for _, r := range rows {
-		accepted[r.ID] = r.Status == "accepted"
+		status[r.ID] = r.Status
 	}
-	if !accepted["REQ-1"] || !accepted["REQ-2"] {
+	// Every request type of the working day is decided as the facility
+	// would: physical for two libraries, personal delivery, resource
+	// sharing and the three digitization types accepted; the two title-level
+	// citations and the item the facility does not hold denied.
+	for _, id := range []string{"REQ-1", "REQ-2", "2410000010001", "2410000010002", "2410000010003", "2410000010004",
+		"2410000010005", "2410000010006", "2410000010007", "2410000010011", "2410000010012"} {
+		if status[id] != "accepted" {
+			t.Errorf("request %s is %q, want accepted", id, status[id])
+		}
+	}
+	for _, id := range []string{"2410000010008", "2410000010010", "2410000010013"} {
+		if status[id] != "denied" {
+			t.Errorf("request %s is %q, want denied", id, status[id])
+		}
+	}
+	if t.Failed() {
 		t.Fatalf("requests after the export: %+v", rows)
 	}
 

@@ -204,7 +204,9 @@ func expectedRequests(st alma.State, withInst bool) map[string]*requestfile.Requ
 			desc, part = r.RequestedInfo.Description, r.RequestedInfo.PartToDigitize
 		}
 		desc = cmp.Or(desc, r.Description, it.Description)
-		if desc != "" {
+		// requestedInfo is written when either part is there, its
+		// description then always (xsi:nil when empty), as ALMA writes it.
+		if desc != "" || part != "" {
 			q.RequestedInfo = append(q.RequestedInfo, requestfile.Field{Name: "description", Value: desc})
 		}
 		if part != "" {

@@ -267,7 +267,7 @@ func writeRecord(x *xmlWriter, w *world, cfg ExportConfig, r *Request, it *Item)
 			desc, part := requestedInfo(r, it)
 			if desc != "" || part != "" {
 				x.open(2, f)
-				x.leaf(3, "description", desc)
+				x.nilLeaf(3, "description", desc) // as ALMA writes it: nil when the requester gave none
 				x.leaf(3, "partToDigitize", part)
 				x.close(2, f)
 			}
