@@ -269,7 +269,7 @@ type REST struct {
 	Method string `yaml:"method"`
 	// Path is below the engine's base URL, e.g. /api/circrequests/v1.
 	Path string `yaml:"path"`
-	// Body is sent as JSON (a mapping or list) or as is (a string); BodyFile sends a fixture.
+	// Body is sent as JSON (a mapping or list) or as is (a string); body_file sends a fixture instead.
 	Body any `yaml:"body"`
 	// BodyFile is a fixture file sent as the body (relative to the scenario file).
 	BodyFile string `yaml:"body_file" scenario:"file"`
