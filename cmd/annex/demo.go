@@ -97,6 +97,7 @@ func (d *demo) renew(ctx context.Context) error {
 		if !ok {
 			b = old
 		}
+		delete(d.base, old) // only the live ids are kept, however long the demo runs
 		n := fmt.Sprintf("%s.%d", b, d.cycle+1)
 		d.base[n] = b
 		return n
