@@ -14,7 +14,7 @@ import (
 // with the ns1 prefix, an XML declaration, one line — output that validates
 // against the NCIP 2.02 schema. NCIP 1 output gets ALEPH's DOCTYPE. A
 // library profile chooses a style to reproduce what a particular site's
-// facility sends (DESIGN §2.2).
+// facility sends (docs/libraries.md, NCIP style).
 type Style struct {
 	// Prefix is the NCIP 2 namespace prefix; "" means "ns1".
 	Prefix string

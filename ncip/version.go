@@ -24,7 +24,7 @@ func (v Version) String() string {
 	return fmt.Sprintf("NCIP version %d", int(v))
 }
 
-// Version strings seen in the wild (DESIGN §1.1, §1.2).
+// Version strings seen in the wild (docs/libraries.md).
 const (
 	VersionV2_0Imp1  = "http://www.niso.org/schemas/ncip/v2_0/imp1/xsd/ncip_v2_0.xsd"
 	VersionV2_0      = "http://www.niso.org/schemas/ncip/v2_0/ncip_v2_0.xsd"

@@ -11,7 +11,7 @@ import (
 
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", "check [-v] FILE…", stderr)
-	verbose := fs.Bool("v", false, "also print informational findings")
+	verbose := fs.Bool("v", false, "also print informational findings, and a line for each conformant message")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -49,11 +49,27 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			fmt.Fprintf(stdout, "%s:%d: %s: %s\n", file, f.Line, f.Rule, msg)
 		}
-		if !report.OK() && code == exitOK {
-			code = exitFailed
+		if !report.OK() {
+			if code == exitOK {
+				code = exitFailed
+			}
+		} else if *verbose {
+			fmt.Fprintf(stdout, "%s: conformant %s\n", file, describeReport(report))
 		}
 	}
 	return code
+}
+
+// describeReport says what was checked: the version and the service.
+func describeReport(r conform.Report) string {
+	s := r.Version.String()
+	if r.Service != "" {
+		s += " " + r.Service
+		if !r.Modelled {
+			s += " (envelope only: annex does not model this service)"
+		}
+	}
+	return s
 }
 
 // unwrapPath drops the *PathError wrapper, whose path the caller already prints.

@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// runHealth probes a /healthz URL: exit 0 when it answers 200, 1 otherwise.
-// It exists for the container image's HEALTHCHECK: the image is FROM scratch,
-// so there is no shell, curl or wget to do it. Docker reads exit 1 as
-// unhealthy and reserves 2, so a transport failure is 1 too; only bad usage
-// is 2, and a HEALTHCHECK never makes that mistake twice.
+// runHealth probes a /healthz URL: exit 0 when it answers 200, 1 when it
+// answers anything else, 2 when it cannot be reached (connection refused, a
+// timeout) or the usage is wrong, as every annex command does. It exists for
+// the container image's HEALTHCHECK (the image is FROM scratch: no shell,
+// curl or wget); Docker counts every non-zero status as a failed check.
 func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("health", "health [--timeout 5s] URL", stderr)
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
@@ -38,7 +38,7 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "annex health: %v\n", err)
-		return exitFailed
+		return exitTrouble
 	}
 	defer resp.Body.Close()
 	// Drain a little so the connection closes cleanly; the body is not the verdict.

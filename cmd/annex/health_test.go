@@ -31,7 +31,7 @@ func TestHealth(t *testing.T) {
 	}{
 		{"healthy", []string{ok.URL + "/healthz"}, exitOK, ""},
 		{"not found", []string{ok.URL + "/nope"}, exitFailed, "HTTP 404"},
-		{"nobody listening", []string{"--timeout", "2s", gone.URL + "/healthz"}, exitFailed, "annex health:"},
+		{"nobody listening", []string{"--timeout", "2s", gone.URL + "/healthz"}, exitTrouble, "connection refused"},
 		{"no url", nil, exitTrouble, "Usage"},
 		{"two urls", []string{ok.URL, ok.URL}, exitTrouble, "Usage"},
 	} {

@@ -80,6 +80,8 @@ var readmeSpecial = []struct {
 	{"docker run", "docker-up", "needs a Docker engine (skipped when `docker info` fails); long-running: started with ephemeral host ports, waited for its \"ready\" line, interrupted"},
 	{"annex run --update", "skip", "rewrites golden files in the working tree, which others may be editing"},
 	{"go test ./ncip -update", "skip", "rewrites golden files in the working tree, which others may be editing"},
+	{"go get github.com/annexlab/annex/testcontainers/annex", "skip", "meant for the user's own module (it would change annex's go.mod); testcontainers/annex's TestFreshUserModule depends on the module from a new one"},
+	{"go mod edit -require github.com/annexlab/annex/testcontainers/annex", "skip", "meant for the user's own module; TestFreshUserModule does it"},
 }
 
 type readmeCmd struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/annexlab/annex/scenarios/runner"
@@ -12,17 +13,20 @@ import (
 	"github.com/annexlab/annex/scenarios/steps"
 )
 
-// runScenarios is `annex run [--junit FILE] [--report FILE] [--label EXPR]
-// [--update] PATH…`: a line per scenario as it finishes, then
-// "N passed, N failed" (", N skipped"); exit 1 on a failure, 2 when a
-// scenario file cannot be read or decoded (nothing runs then).
+// runScenarios is `annex run [flags] PATH…`: a line per scenario as it
+// finishes, then "N passed, N failed" (", N errored", ", N skipped"). A file
+// that cannot be read or decoded is an errored test case; the readable ones
+// still run. Exit 1 on a failure, an errored file or an empty selection
+// (unless --allow-empty), 2 on bad usage.
 func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "run [--junit FILE] [--report FILE] [--label EXPR] [--update] [--parallel N] PATH…", stderr)
+	fs := newFlagSet("run", "run [--junit FILE] [--report FILE] [--label EXPR] [--shard K/N] [--allow-empty] [--update] [--parallel N] PATH…", stderr)
 	junit := fs.String("junit", "", "write JUnit XML to `FILE`")
 	report := fs.String("report", "", "write a self-contained HTML report to `FILE`")
 	label := fs.String("label", "", "run the scenarios whose labels match `EXPR`, e.g. 'alma && !faults' or 'smoke || security'")
 	update := fs.Bool("update", false, "rewrite golden NCIP files that differ instead of failing")
 	parallel := fs.Int("parallel", 0, "scenarios run at once (0: GOMAXPROCS)")
+	shardFlag := fs.String("shard", "", "run only part `K/N` of the scenario files (each file is in exactly one of the N parts)")
+	allowEmpty := fs.Bool("allow-empty", false, "exit 0 when no scenario is selected")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -36,55 +40,50 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "annex run: %v\n", err)
 		return exitTrouble
 	}
-	files, err := runner.Collect(paths)
+	files, err := runner.CollectFiles(paths)
 	if err != nil {
 		fmt.Fprintf(stderr, "annex run: %v\n", err)
 		return exitTrouble
 	}
-	reg := steps.Registry()
-	scs, errs := runner.LoadAll(files, reg, scenario.Options{Update: *update})
-	if len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(stderr, e)
+	suite := "annex scenarios"
+	if *shardFlag != "" {
+		shard, err := runner.ParseShard(*shardFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "annex run: --shard: %v\n", err)
+			return exitTrouble
 		}
-		fmt.Fprintf(stderr, "annex run: %d scenario files cannot be read; nothing was run\n", len(errs))
-		return exitTrouble
+		files = shard.Select(files)
+		suite += " (shard " + shard.String() + ")"
 	}
+	reg := steps.Registry()
 	var selected []*scenario.Scenario
 	var results []runner.Result
-	for _, sc := range scs {
-		if filter.Match(sc.Labels) {
+	for _, f := range files {
+		sc, err := scenario.Load(f.Path, reg, scenario.Options{Update: *update})
+		switch {
+		case err != nil:
+			r := runner.Unreadable(f.Path, err)
+			results = append(results, r)
+			printResult(stdout, r)
+		case filter.Match(sc.Labels):
 			selected = append(selected, sc)
-		} else {
+		default:
 			results = append(results, runner.Result{File: sc.File, Name: sc.Name, Labels: sc.Labels, Status: runner.Skipped})
 		}
 	}
 	start := time.Now()
 	ran := runner.Run(ctx, selected, runner.Options{Registry: reg, Update: *update, Parallel: *parallel}, func(r runner.Result) {
-		fmt.Fprintln(stdout, r.Line())
-		if r.Failure != nil {
-			fmt.Fprint(stdout, indentLines(r.Failure.Details()))
-		}
-		for _, u := range r.Updated {
-			fmt.Fprintf(stdout, "  updated %s\n", u)
-		}
+		printResult(stdout, r)
 	})
 	wall := time.Since(start)
 	results = append(ran, results...)
-	var passed, failed, skipped int
+	count := map[runner.Status]int{}
 	for _, r := range results {
-		switch r.Status {
-		case runner.Passed:
-			passed++
-		case runner.Failed:
-			failed++
-		default:
-			skipped++
-		}
+		count[r.Status]++
 	}
 	code := exitOK
 	if *junit != "" {
-		if err := writeFile(*junit, func(w io.Writer) error { return runner.WriteJUnit(w, results, wall) }); err != nil {
+		if err := writeFile(*junit, func(w io.Writer) error { return runner.WriteJUnitSuite(w, suite, results, wall) }); err != nil {
 			fmt.Fprintf(stderr, "annex run: %v\n", err)
 			code = exitTrouble
 		}
@@ -95,16 +94,55 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			code = exitTrouble
 		}
 	}
-	summary := fmt.Sprintf("%d passed, %d failed", passed, failed)
-	if skipped > 0 {
-		summary += fmt.Sprintf(", %d skipped", skipped)
+	summary := fmt.Sprintf("%d passed, %d failed", count[runner.Passed], count[runner.Failed])
+	if n := count[runner.Errored]; n > 0 {
+		summary += fmt.Sprintf(", %d errored", n)
 	}
-	fmt.Fprintf(stdout, "ran %d scenarios in %s\n", len(ran), wall.Round(time.Millisecond))
+	if n := count[runner.Skipped]; n > 0 {
+		summary += fmt.Sprintf(", %d skipped", n)
+	}
+	fmt.Fprintf(stdout, "ran %s in %s\n", plural(len(ran), "scenario"), wall.Round(time.Millisecond))
 	fmt.Fprintln(stdout, summary)
-	if failed > 0 && code == exitOK {
-		code = exitFailed
+	if code != exitOK {
+		return code
 	}
-	return code
+	switch {
+	case count[runner.Failed] > 0 || count[runner.Errored] > 0:
+		return exitFailed
+	case len(ran) == 0 && !*allowEmpty:
+		fmt.Fprintf(stderr, "annex run: no scenario selected (%s under %s%s); --allow-empty accepts that\n",
+			plural(len(files), "file"), strings.Join(paths, " "), selectionNote(*label, *shardFlag))
+		return exitFailed
+	}
+	return exitOK
+}
+
+// printResult is the console's account of one scenario.
+func printResult(w io.Writer, r runner.Result) {
+	fmt.Fprintln(w, r.Line())
+	switch {
+	case r.Failure != nil:
+		fmt.Fprint(w, indentLines(r.Failure.Details()))
+	case r.Status == runner.Errored:
+		if _, rest, ok := strings.Cut(r.Error, "\n"); ok {
+			fmt.Fprint(w, indentLines(rest+"\n"))
+		}
+	}
+	for _, u := range r.Updated {
+		fmt.Fprintf(w, "  updated %s\n", u)
+	}
+}
+
+// selectionNote says which options narrowed an empty selection.
+func selectionNote(label, shard string) string {
+	var s string
+	if label != "" {
+		s += ", --label " + label
+	}
+	if shard != "" {
+		s += ", --shard " + shard
+	}
+	return s
 }
 
 func indentLines(s string) string {

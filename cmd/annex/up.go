@@ -22,7 +22,7 @@ import (
 	"github.com/annexlab/annex/simulators/alma"
 )
 
-// Default addresses of `annex up` (DESIGN §2.1).
+// Default addresses of `annex up` (the README's CLI reference).
 const (
 	defaultEngineAddr = "127.0.0.1:7700"
 	defaultALMAAddr   = "127.0.0.1:7701"
@@ -36,11 +36,12 @@ const (
 // interrupted. With --config it runs the facility side only, for profiles
 // that point at real library systems or at `annex sim`.
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--reinit] [--demo-auto] [--bind HOST] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
+	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--reinit] [--demo-auto [--demo-every D]] [--bind HOST] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
 	config := fs.String("config", "", "facility configuration (it names the profiles); replaces the embedded demo, and no mocks are started")
 	data := fs.String("data", "", "directory for the store, the inboxes and the SFTP accounts (default: a temporary directory, removed on exit)")
 	reinit := fs.Bool("reinit", false, "start with a new database even though --data has history (request files already processed) and no annex.db")
-	demoAuto := fs.Bool("demo-auto", false, "demo only: every few seconds export and post requests, retrieve what was accepted and refile what was retrieved")
+	demoAuto := fs.Bool("demo-auto", false, "demo only: every few seconds export and post requests, retrieve what was accepted and refile what was retrieved, and when all is back in storage request it all again")
+	demoEvery := fs.Duration("demo-every", 3*time.Second, "with --demo-auto: how often the demo acts")
 	engineAddr := fs.String("engine", defaultEngineAddr, "the facility engine's REST API address")
 	sftpAddr := fs.String("sftp", defaultSFTPAddr, "the SFTP server's address")
 	almaAddr := fs.String("alma", defaultALMAAddr, "mock ALMA's address (demo)")
@@ -49,6 +50,24 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bind := fs.String("bind", "", "host every address not given by its own flag listens on (e.g. 0.0.0.0 in a container); a non-loopback host opens the demo SFTP account to any source address")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return usageError(err)
+	}
+	if *config != "" {
+		// --config starts the facility side only: the demo's flags would be silently ignored.
+		for _, name := range []string{"demo-auto", "demo-every", "alma", "aleph", "aleph-port"} {
+			if isSet(fs, name) {
+				fmt.Fprintf(stderr, "annex up: --%s drives the demo's mock ALMA and mock ALEPH, which --config does not start; "+
+					"drop --%s, or run `annex sim alma|aleph` beside `annex up --config`\n", name, name)
+				return exitTrouble
+			}
+		}
+	}
+	switch {
+	case isSet(fs, "demo-every") && !*demoAuto:
+		fmt.Fprintln(stderr, "annex up: --demo-every paces --demo-auto; add --demo-auto or drop --demo-every")
+		return exitTrouble
+	case *demoEvery <= 0:
+		fmt.Fprintf(stderr, "annex up: --demo-every %s: want a positive duration such as 3s\n", *demoEvery)
+		return exitTrouble
 	}
 	if *bind != "" {
 		if err := checkBindHost(*bind); err != nil {
@@ -117,7 +136,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	printEndpoints(stdout, w, opts, *config)
 	log.Info("listening", "after", time.Since(started).Round(time.Millisecond))
 	if *demoAuto && w.ALMA != nil {
-		go demoLoop(ctx, w, log)
+		go demoLoop(ctx, w, log, *demoEvery)
 	}
 	fmt.Fprintln(stdout, "ready; interrupt to stop")
 	<-ctx.Done()
@@ -190,7 +209,7 @@ func openDemoSFTP(profiles []profile.Profile) {
 
 // printEndpoints tells the user where everything listens. Secrets are
 // printed only for the embedded demo, whose values are public anyway; a
-// --config FILE's real keys and passwords stay in FILE (DESIGN §3 Security).
+// --config FILE's real keys and passwords stay in FILE (docs/design.md, "Security").
 func printEndpoints(out io.Writer, w *world.World, o world.Options, config string) {
 	secret := func(v string) string {
 		if config == "" {
@@ -223,50 +242,6 @@ func printEndpoints(out io.Writer, w *world.World, o world.Options, config strin
 	}
 	if o.ALMA != nil {
 		fmt.Fprintln(out, "  the credentials and keys above are demo values only")
-	}
-}
-
-// demoLoop shows a newcomer a whole flow: the libraries send their requests,
-// the facility retrieves what it accepted and later refiles it. It is a
-// demo feature, so it runs on a timer.
-func demoLoop(ctx context.Context, w *world.World, log *slog.Logger) {
-	t := time.NewTicker(3 * time.Second)
-	defer t.Stop()
-	for round := 0; ; round++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if round == 0 {
-			for _, url := range []string{w.ALMA.URL() + "/_sim/export", w.ALEPH.URL() + "/_sim/post-requests"} {
-				if err := postJSON(ctx, url); err != nil {
-					log.Error("demo", "step", url, "err", err)
-				}
-			}
-			continue
-		}
-		reqs, err := w.Engine.Requests(ctx)
-		if err != nil {
-			log.Error("demo", "err", err)
-			continue
-		}
-		for _, r := range reqs {
-			switch r.Status {
-			case "accepted":
-				if err := w.Engine.Retrieve(ctx, r.Barcode); err != nil {
-					log.Error("demo retrieve", "barcode", r.Barcode, "err", err)
-				} else {
-					log.Info("demo: retrieved", "profile", r.Profile, "request", r.ID, "barcode", r.Barcode)
-				}
-			case "retrieved":
-				if err := w.Engine.Refile(ctx, r.Barcode); err != nil {
-					log.Error("demo refile", "barcode", r.Barcode, "err", err)
-				} else {
-					log.Info("demo: refiled", "profile", r.Profile, "request", r.ID, "barcode", r.Barcode)
-				}
-			}
-		}
 	}
 }
 

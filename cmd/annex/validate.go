@@ -13,7 +13,7 @@ import (
 )
 
 // runValidate is `annex validate [--facility FILE] [--library FILE]…
-// [--junit FILE] [--no-scenarios] PROFILE…` (DESIGN §2.1): the static
+// [--junit FILE] [--no-scenarios] PROFILE…` (the README's CLI reference): the static
 // checks of library profiles, one line per problem as FILE:LINE:COL:
 // severity: field: message, and their summary; then the built-in
 // conformance scenarios of each profile without errors (all wait while the
@@ -110,8 +110,12 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		if note := p.DeliveryNote(); note != "" {
 			fmt.Fprintf(stdout, "  delivery: %s\n", note)
 		}
-		for _, r := range results {
-			fmt.Fprintln(stdout, "  "+r.Line())
+		var prev *conformance.Result
+		for i, r := range results {
+			fmt.Fprintln(stdout, "  "+r.LineAfter(prev))
+			if r.Status == conformance.Failed {
+				prev = &results[i]
+			}
 		}
 		all = append(all, results...)
 	}

@@ -1,5 +1,5 @@
 // Package caiasoft holds the facts of CaiaSoft's public REST API that annex
-// answers in (DESIGN §1.3): the item status strings, the job kinds of
+// answers in (docs/libraries.md, REST API): the item status strings, the job kinds of
 // circrequests, the denial texts (istatus), the kinds of item events the
 // engine records, and the wire shapes of the write-side endpoints. Every
 // other package imports these; none spells them again.
@@ -104,7 +104,7 @@ func JobOfStatus(s string) string {
 
 // istatus texts of circrequests results. "Item Requested", "Invalid Stop
 // Code" and "Item Cannot be Retrieved - Item is Currently Out of the
-// Facility" are CaiaSoft's (DESIGN §1.3); the others are annex's wordings
+// Facility" are CaiaSoft's (docs/libraries.md, REST API); the others are annex's wordings
 // (assumed: the public record does not show them).
 const (
 	IStatusRequested     = "Item Requested"

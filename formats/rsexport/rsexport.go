@@ -1,5 +1,5 @@
 // Package rsexport states the facts of ALMA's "Send Requests to Remote
-// Storage" export file (DESIGN §1.1) once, for both sides of the wire: the
+// Storage" export file (docs/libraries.md, ALMA) once, for both sides of the wire: the
 // engine's parser reads files by them and mock ALMA's export job writes
 // files by them. It holds names and rules, no I/O.
 package rsexport

@@ -1,5 +1,5 @@
 // Package api is the facility engine's REST API, in CaiaSoft's public shape
-// (DESIGN §1.3): JSON under /api/<endpoint>/v1, the key in X-API-Key,
+// (docs/libraries.md, REST API): JSON under /api/<endpoint>/v1, the key in X-API-Key,
 // answers in CaiaSoft's envelope
 //
 //	{"success":true,"error":"","request_count":"1","results":[{"item":"…","deny":"N","istatus":"Item Requested"}]}

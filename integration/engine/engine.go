@@ -1,5 +1,5 @@
 // Package engine is the facility's integration engine, the CaiaSoft-like
-// side of a remote-storage integration (DESIGN §1, §2): it takes in the
+// side of a remote-storage integration (docs/design.md): it takes in the
 // libraries' request files, keeps the inventory, accepts or denies each
 // request, and tells the library system by NCIP when an item leaves storage
 // (CheckOutItem), comes back (CheckInItem), or does not exist

@@ -11,7 +11,7 @@ import (
 )
 
 // The NCIP messages the facility sends, built from CaiaSoft's settings
-// (DESIGN §1.1 and §1.2). They carry no dates of their own, so the same
+// (docs/libraries.md). They carry no dates of their own, so the same
 // state and profile always give the same bytes.
 
 // desk is the circulation desk of an item's ALMA library.

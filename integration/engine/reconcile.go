@@ -10,7 +10,7 @@ import (
 )
 
 // lookups is how the outbox asks a profile's library whether a message in
-// doubt took effect (DESIGN §3 "nothing done twice"): an NCIP LookupItem
+// doubt took effect (docs/design.md, "Nothing done twice"): an NCIP LookupItem
 // about the message's item, with the message's own InitiationHeader (the
 // agencies, profile code and desk the library already accepts from us),
 // rendered in the profile's style so it is as deterministic as the message.
@@ -65,7 +65,7 @@ func (l lookups) Query(m store.Message) ([]byte, error) {
 }
 
 // Applied reads the item's circulation status as the effect of each
-// service leaves it (DESIGN §1.1, §1.2):
+// service leaves it (docs/libraries.md):
 //   - CheckOutItem: the item left the shelf — in transit to its pickup
 //     location (ALMA, a requested item) or on loan, to the facility's
 //     user when the answer names the borrower;

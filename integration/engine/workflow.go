@@ -108,8 +108,8 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 	}
 	if d == nil {
 		// ALEPH's sublibrary is the item's own, so it corrects the
-		// inventory; ALMA's libraryCode is the pickup library's (DESIGN
-		// §1.1), and taking it would check a LAW item out on behalf of a
+		// inventory; ALMA's libraryCode is the pickup library's
+		// (docs/libraries.md, ALMA), and taking it would check a LAW item out on behalf of a
 		// MAIN desk, which ALMA refuses.
 		if p.System == profile.SystemALEPH && q.Library != "" && item.Library != q.Library {
 			item.Library, item.Updated = q.Library, now

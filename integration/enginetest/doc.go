@@ -1,5 +1,5 @@
 // Package enginetest holds the facility engine's whole-system tests and
-// benchmarks (DESIGN §3): the engine, its SFTP server and mock ALMA
+// benchmarks (docs/design.md): the engine, its SFTP server and mock ALMA
 // assembled by package world and talking over loopback sockets, as
 // `annex up` runs them. It has no code of its own; everything is in its
 // _test.go files:

@@ -1,6 +1,6 @@
 // Package intake moves request files through the facility's intake
 // directories, so that a file that arrived is always somewhere a person can
-// find it (DESIGN §3 "Nothing lost"):
+// find it (docs/design.md, "Nothing lost"):
 //
 //	<inbox>                          where the library's files land (SFTP or REST)
 //	<root>/<profile>/claimed/        taken by an atomic rename, being processed

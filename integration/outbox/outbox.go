@@ -1,5 +1,5 @@
 // Package outbox delivers the NCIP messages the facility's workflow owes
-// (DESIGN §3 "Nothing lost"). Messages are rendered and stored by the
+// (docs/design.md, "Nothing lost"). Messages are rendered and stored by the
 // workflow in the same transaction as the state change that owes them; the
 // outbox only sends the stored bytes, so every retry is byte-identical.
 //
@@ -15,7 +15,7 @@
 // the answers waiting), and an attempt keeps its slot until its outcome is
 // committed. Messages about one item leave in the order they were enqueued.
 //
-// No business effect twice (DESIGN §3): an attempt whose request went out
+// No business effect twice (docs/design.md): an attempt whose request went out
 // but whose answer did not come back (a timeout, a reset or EOF after the
 // request was written, a 5xx or unreadable reply, or a crash mid-attempt)
 // leaves its message in doubt: the library may have acted on it. A lane

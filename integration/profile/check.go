@@ -127,7 +127,7 @@ func (c checker) checkProfile(p *Profile) {
 // almaInstitution is the shape of ALMA institution codes (01PRI_INST).
 var almaInstitution = regexp.MustCompile(`^\d{2}[A-Z0-9_]+_INST$`)
 
-// desk is "DESK" or "LIBRARY.DESK" (DESIGN §1.1).
+// desk is "DESK" or "LIBRARY.DESK" (docs/libraries.md, ALMA).
 var desk = regexp.MustCompile(`^[^.\s]+(\.[^.\s]+)?$`)
 
 // requestTypes are the values of the NCIP RequestType scheme (requesttype.scm).
@@ -316,7 +316,7 @@ func libraryWord(system string) string {
 }
 
 // checkALMAStopCoverage warns when the stop tables can never match what a
-// real ALMA export carries (DESIGN §1.1): digitization requests have a
+// real ALMA export carries (docs/libraries.md, ALMA): digitization requests have a
 // pickup desk and an institution-name pickup library but no libraryCode,
 // personal-delivery requests have pickup/library PERSONAL_DELIVERY and no
 // libraryCode, and institutionCode is often absent.

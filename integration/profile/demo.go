@@ -13,7 +13,7 @@ package profile
 //     stops MAIN-CIRC and SCI-CIRC check out to CAIAUSER and CAIAUSER2;
 //     hold-request print files posted with key demo-key.
 //
-// The NCIP URLs are DESIGN §2.1's default ports; a caller that starts the
+// The NCIP URLs are annex up's default ports; a caller that starts the
 // mocks elsewhere overwrites them. Every credential here is a demo value,
 // never to be used for a real server. Each call returns fresh values.
 func DemoFacility() (Facility, []Profile) {
@@ -22,7 +22,7 @@ func DemoFacility() (Facility, []Profile) {
 		System: SystemALMA,
 		ALMA: &ALMA{
 			NCIPURL:        "http://127.0.0.1:7701/view/NCIPServlet",
-			ERetrievalNCIP: false, // assumed (DESIGN §1.1); stated so validate does not warn
+			ERetrievalNCIP: false, // assumed (docs/libraries.md, ALMA); stated so validate does not warn
 			FromAgency:     "CAIASOFT",
 			ToAgency:       "01ANNEX_INST",
 			ProfileCode:    "ANNEX",

@@ -497,7 +497,7 @@ func (p Profile) Defaults() Profile {
 	return p
 }
 
-// DefaultListen is the engine's REST API address when Facility.Listen is empty (DESIGN §2.1).
+// DefaultListen is the engine's REST API address when Facility.Listen is empty (the README's CLI reference).
 const DefaultListen = "127.0.0.1:7700"
 
 // Defaults returns the facility with Listen filled in and its inline

@@ -15,7 +15,7 @@ func (p *Profile) lookupSetting() (*bool, string) {
 
 // Lookups reports whether the library answers NCIP LookupItem, so that the
 // outbox may ask it whether a message whose answer was lost took effect
-// before sending it again (DESIGN §3 "nothing done twice"). Unset means
+// before sending it again (docs/design.md, "Nothing done twice"). Unset means
 // true: mock ALMA and mock ALEPH answer it, and without it an ambiguous
 // failure can apply a message twice. A library that turns out not to
 // answer it costs nothing worse than lookups being off: the Problem it

@@ -18,7 +18,7 @@ const (
 	SystemALEPH = "aleph"
 )
 
-// Request-file formats the facility can register (DESIGN §1.1, §1.2).
+// Request-file formats the facility can register (docs/libraries.md).
 const (
 	FormatRSExport   = "alma-rsexport" // ALMA's remote-storage export XML
 	FormatALEPHPrint = "aleph-print"   // ALEPH hold-request slips, print XML
@@ -39,7 +39,7 @@ type Profile struct {
 	Translation Translation `yaml:"translation" json:"translation"`
 	// Intake says how request files arrive and how they are read.
 	Intake Intake `yaml:"intake" json:"intake"`
-	// Style is how this facility writes NCIP to this library (DESIGN §2.2).
+	// Style is how this facility writes NCIP to this library (docs/libraries.md, NCIP style).
 	Style Style `yaml:"style" json:"style"`
 	// Retry is the outbox's delivery policy for this profile's messages.
 	Retry Retry `yaml:"retry" json:"retry"`
@@ -53,7 +53,7 @@ type Profile struct {
 	File string `yaml:"-" json:"file,omitempty"`
 }
 
-// ALMA is an ALMA connection, in CaiaSoft's terms (DESIGN §1.1).
+// ALMA is an ALMA connection, in CaiaSoft's terms (docs/libraries.md, ALMA).
 type ALMA struct {
 	// NCIPURL is the ALMA NCIP URL, e.g. https://<inst>.alma.exlibrisgroup.com/view/NCIPServlet.
 	NCIPURL string `yaml:"ncip_url" json:"ncip_url"`
@@ -71,7 +71,7 @@ type ALMA struct {
 	// ("DESK" or "LIBRARY.DESK"); Desks overrides it per ALMA library.
 	Desk  string            `yaml:"desk,omitempty" json:"desk,omitempty"`
 	Desks map[string]string `yaml:"desks,omitempty" json:"desks,omitempty"`
-	// CheckOutUser is the UserId of CheckOutItem (NCIP 2 requires one; the value is assumed, DESIGN §1.1).
+	// CheckOutUser is the UserId of CheckOutItem (NCIP 2 requires one; the value is assumed, docs/libraries.md, ALMA).
 	CheckOutUser string `yaml:"checkout_user" json:"checkout_user"`
 	// CancelRequestType is the RequestType of CancelRequestItem; "" means "Hold" (assumed).
 	CancelRequestType string `yaml:"cancel_request_type,omitempty" json:"cancel_request_type,omitempty"`
@@ -87,7 +87,7 @@ type ALMA struct {
 	LookupItem *bool `yaml:"lookup_item,omitempty" json:"lookup_item,omitempty"`
 }
 
-// ALEPH is an ALEPH connection, in CaiaSoft's terms (DESIGN §1.2).
+// ALEPH is an ALEPH connection, in CaiaSoft's terms (docs/libraries.md, ALEPH).
 type ALEPH struct {
 	// NCIPURL is the ALEPH NCIP server over HTTP (…/ncip); NCIPAddr a raw NCIP port (host:port). One of them.
 	NCIPURL  string `yaml:"ncip_url,omitempty" json:"ncip_url,omitempty"`
@@ -104,7 +104,7 @@ type ALEPH struct {
 	LookupItem *bool `yaml:"lookup_item,omitempty" json:"lookup_item,omitempty"`
 }
 
-// Translation tables (DESIGN §1.1). Keys are the library's codes.
+// Translation tables (docs/libraries.md, ALMA). Keys are the library's codes.
 type Translation struct {
 	// Collections maps the request's item home to a facility collection:
 	// an ALMA library/location ("MAIN/STORAGE"), a location alone
@@ -187,7 +187,7 @@ type SFTPIntake struct {
 }
 
 // TextLayout describes a delimited or fixed-width text request file (assumed
-// layouts, DESIGN §1.2): either Delimiter with Columns in order, or Columns
+// layouts, docs/libraries.md, ALEPH): either Delimiter with Columns in order, or Columns
 // with Start/Width.
 type TextLayout struct {
 	// Delimiter separates fields ("|", "\t", ","); "" means fixed-width.

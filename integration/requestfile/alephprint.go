@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// alephPrint reads ALEPH request slips (DESIGN §1.2), hold-request-slip
+// alephPrint reads ALEPH request slips (docs/libraries.md, ALEPH), hold-request-slip
 // and photo-request-slip: print files whose lines "## - XML_XSL" (first,
 // and possibly again before each printout) are not XML, followed by one or
 // more <printout> documents, each possibly with its own XML declaration. One printout is one record; a wrapper element
@@ -125,7 +125,7 @@ func printoutHeader(name string) bool {
 	return false
 }
 
-// The slip forms a facility receives (DESIGN §1.2).
+// The slip forms a facility receives (docs/libraries.md, ALEPH).
 const (
 	formHold  = "hold-request-slip"
 	formPhoto = "photo-request-slip"

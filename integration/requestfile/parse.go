@@ -222,7 +222,7 @@ func plausibleBarcode(b, mmsID, itemID string) bool {
 	digits := true
 	for _, r := range b {
 		// ALMA puts a citation where a title-level request's barcode goes;
-		// consumers tell it by a space or a colon (DESIGN §1.1).
+		// consumers tell it by a space or a colon (docs/libraries.md, ALMA).
 		if unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar || r == ':' {
 			return false
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/annexlab/annex/formats/rsexport"
 )
 
-// rsExport reads ALMA's remote-storage export (DESIGN §1.1): one record
+// rsExport reads ALMA's remote-storage export (docs/libraries.md, ALMA): one record
 // per rsExport element, wherever it sits and whatever the root, namespace
 // or prefix are called, since those are not public and vary by site.
 //

@@ -2,7 +2,7 @@
 // claimed request files, the NCIP outbox and alerts, in one SQLite database
 // (modernc.org/sqlite, pure Go, so the annex binary stays cgo-free).
 //
-// Durability comes first (DESIGN §3 "Nothing lost"): the database runs in WAL
+// Durability comes first (docs/design.md, "Nothing lost"): the database runs in WAL
 // mode with synchronous=FULL, so a committed transaction survives kill -9
 // and power loss, and every write goes through Tx so a workflow step and the
 // NCIP message it owes commit together or not at all.

@@ -1,7 +1,7 @@
 // Package httpserve holds what every annex HTTP listener shares — the
 // engine's REST API, mock ALMA, mock ALEPH's HTTP side and their /_sim/
 // APIs: the timeouts that keep one slow client from holding a connection
-// (and its goroutine and buffers) for as long as it likes (DESIGN §3
+// (and its goroutine and buffers) for as long as it likes (docs/design.md
 // "Bounded"). The defaults live here and nowhere else.
 package httpserve
 
@@ -21,7 +21,7 @@ const (
 	// DefaultWrite bounds a request from the end of its headers to the
 	// end of its answer. It is long because the engine answers a posted
 	// request file only once the file is processed (a 100,000-request file
-	// takes seconds, DESIGN §3) and a journal page may be large; it still
+	// takes seconds, docs/design.md) and a journal page may be large; it still
 	// ends a client that stops reading its answer.
 	DefaultWrite = 10 * time.Minute
 	// DefaultIdle bounds how long a kept-alive connection waits for its

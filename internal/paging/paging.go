@@ -33,7 +33,7 @@ type Page struct {
 
 // Parse reads limit and after from q. Any other parameter must be one of
 // extra; an unknown one is an error naming the closest known parameter
-// (annex's own APIs refuse what they do not understand, DESIGN §3).
+// (annex's own APIs refuse what they do not understand, docs/design.md).
 func Parse(q url.Values, extra ...string) (Page, error) {
 	known := append([]string{"limit", "after"}, extra...)
 	for _, k := range slices.Sorted(maps.Keys(q)) {

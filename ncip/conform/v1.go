@@ -8,7 +8,7 @@ import (
 )
 
 // NCIP 1 has no public DTD to transcribe. These models are the structure
-// DESIGN §1.2 documents and ALEPH and its peers' messages follow: no
+// docs/libraries.md (ALEPH) describes and ALEPH and its peers' messages follow: no
 // namespace, Unique* identifiers built of Scheme/Value pairs, and
 // Problem/ProcessingError|MessagingError. Elements deeper than annex needs
 // (RoutingInformation, the optional-field wrappers, fee amounts …) are opaque.

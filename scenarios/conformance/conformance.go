@@ -1,5 +1,5 @@
 // Package conformance holds the built-in conformance scenarios `annex
-// validate` runs after its static checks (DESIGN §2.1): for one library
+// validate` runs after its static checks (the README's CLI reference): for one library
 // profile, a fresh world (engine, SFTP server and the mock of the profile's
 // system, on ephemeral ports and a temp directory) drives the standard flow
 // — request file in, CheckOutItem on retrieval, CheckInItem on refile,
@@ -64,7 +64,7 @@ type Result struct {
 }
 
 // Line is the report line: "✓ checked …", "✗ …: problem — why: fix (where)"
-// or "- not checked …: reason".
+// or "- not checked …: reason". LineAfter shortens a repeated cause.
 func (r Result) Line() string {
 	switch r.Status {
 	case Passed:
@@ -72,8 +72,13 @@ func (r Result) Line() string {
 	case Skipped:
 		return "- not checked " + r.Name + ": " + r.Problem
 	}
+	return "✗ " + r.Name + ": " + r.Cause()
+}
+
+// Cause is a failure's problem, why and fix, with where the fix goes.
+func (r Result) Cause() string {
 	var b strings.Builder
-	b.WriteString("✗ " + r.Name + ": " + r.Problem)
+	b.WriteString(r.Problem)
 	if r.Why != "" {
 		b.WriteString(" — " + r.Why)
 	}
@@ -84,6 +89,15 @@ func (r Result) Line() string {
 		b.WriteString(" (" + r.Where + ")")
 	}
 	return b.String()
+}
+
+// LineAfter is Line, but a failure whose cause is the previous failure's
+// says so instead of repeating it.
+func (r Result) LineAfter(prev *Result) string {
+	if r.Status == Failed && prev != nil && prev.Status == Failed && prev.Cause() == r.Cause() {
+		return "✗ " + r.Name + ": the same cause as above"
+	}
+	return r.Line()
 }
 
 // Library is the library side the mocks play: a mock ALMA or a mock ALEPH

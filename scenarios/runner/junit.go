@@ -13,6 +13,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Skipped  int          `xml:"skipped,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
@@ -34,6 +35,7 @@ type junitCase struct {
 	File      string        `xml:"file,attr,omitempty"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	Skipped   *struct{}     `xml:"skipped,omitempty"`
 }
 
@@ -48,7 +50,13 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 // WriteJUnit writes the results as JUnit XML (one testsuite, one testcase
 // per scenario, classname = the scenario file), as CI systems read it.
 func WriteJUnit(w io.Writer, results []Result, wall time.Duration) error {
-	s := junitSuite{Name: "annex scenarios", Time: seconds(wall)}
+	return WriteJUnitSuite(w, "annex scenarios", results, wall)
+}
+
+// WriteJUnitSuite is WriteJUnit with the testsuite's name, e.g. one per CI
+// shard. A file that cannot be read is a testcase with an <error>.
+func WriteJUnitSuite(w io.Writer, suite string, results []Result, wall time.Duration) error {
+	s := junitSuite{Name: suite, Time: seconds(wall)}
 	for _, r := range results {
 		c := junitCase{Name: r.Name, Classname: strings.TrimSuffix(r.File, ".yaml"), File: r.File, Time: seconds(r.Duration)}
 		switch r.Status {
@@ -58,11 +66,14 @@ func WriteJUnit(w io.Writer, results []Result, wall time.Duration) error {
 		case Skipped:
 			s.Skipped++
 			c.Skipped = &struct{}{}
+		case Errored:
+			s.Errors++
+			c.Error = &junitFailure{Message: r.Line(), Type: "UnreadableScenario", Text: r.Error}
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, c)
 	}
-	doc := junitSuites{Name: "annex", Tests: s.Tests, Failures: s.Failures, Skipped: s.Skipped, Time: s.Time, Suites: []junitSuite{s}}
+	doc := junitSuites{Name: "annex", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Skipped: s.Skipped, Time: s.Time, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return fmt.Errorf("write junit: %w", err)
 	}

@@ -33,7 +33,9 @@ type Exchange struct {
 }
 
 // lifelines of the diagram, left to right, in the order data flows.
-func lifelines() []string { return []string{"scenario", "ALMA", "ALEPH", "SFTP", "REST", "engine"} }
+func lifelines() []string {
+	return []string{"scenario", scenario.LaneFloor, "ALMA", "ALEPH", "SFTP", "REST", "engine"}
+}
 
 func text(b []byte) string {
 	if utf8.Valid(b) {
@@ -163,9 +165,14 @@ const (
 	marginL = 60
 )
 
-// svg draws a scenario's exchanges as a sequence diagram.
-func svg(xs []Exchange) template.HTML {
-	used := map[string]bool{"ALMA": true, "ALEPH": true, "SFTP": true, "REST": true, "engine": true}
+// svg draws a scenario's exchanges as a sequence diagram: a lifeline for
+// each party the scenario involved, an arrow per exchange, and the failing
+// step (failed > 0) marked in red where it happened.
+func svg(xs []Exchange, failed int, failure string) template.HTML {
+	if len(xs) == 0 && failed == 0 {
+		return ""
+	}
+	used := map[string]bool{}
 	for _, x := range xs {
 		used[x.From], used[x.To] = true, true
 	}
@@ -179,8 +186,18 @@ func svg(xs []Exchange) template.HTML {
 	for i, c := range cols {
 		colX[c] = marginL + colW/2 + i*colW
 	}
-	width := marginL + len(cols)*colW
-	height := headH + (len(xs)+1)*rowH
+	// The failure gets a row of its own after the failing step's exchanges.
+	rows := len(xs)
+	markAt := -1
+	if failed > 0 {
+		markAt = len(xs)
+		if i := slices.IndexFunc(xs, func(x Exchange) bool { return x.Step > failed }); i >= 0 {
+			markAt = i
+		}
+		rows++
+	}
+	width := marginL + max(len(cols), 2)*colW
+	height := headH + (rows+1)*rowH
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`, width, height, width, height)
 	b.WriteString(`<defs><marker id="a" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`)
@@ -191,13 +208,34 @@ func svg(xs []Exchange) template.HTML {
 		fmt.Fprintf(&b, `<line x1="%d" y1="28" x2="%d" y2="%d" stroke="#bbb" stroke-dasharray="4 3"/>`, x, x, height-4)
 	}
 	lastStep := -1
-	for i, x := range xs {
-		y := headH + (i+1)*rowH
-		if x.Step != lastStep {
-			fmt.Fprintf(&b, `<text x="4" y="%d" fill="#888">step %d</text>`, y+4, x.Step)
-			fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#eee"/>`, marginL-8, y-rowH/2, width, y-rowH/2)
-			lastStep = x.Step
+	row := 0
+	stepLabel := func(y, step int) {
+		if step == lastStep {
+			return
 		}
+		fill, label := "#888", fmt.Sprintf("step %d", step)
+		if step == failed {
+			fill, label = "#c53030", fmt.Sprintf("step %d ✗", step)
+			fmt.Fprintf(&b, `<rect class="failed-step" x="0" y="%d" width="%d" height="%d" fill="#fff5f5"/>`, y-rowH/2, width, rowH)
+		}
+		fmt.Fprintf(&b, `<text x="4" y="%d" fill="%s">%s</text>`, y+4, fill, label)
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#eee"/>`, marginL-8, y-rowH/2, width, y-rowH/2)
+		lastStep = step
+	}
+	markFailure := func() {
+		row++
+		y := headH + row*rowH
+		stepLabel(y, failed)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#c53030"><title>%s</title>failed: %s</text>`, marginL, y+4,
+			html.EscapeString(failure), html.EscapeString(firstLine(failure, 80)))
+	}
+	for i, x := range xs {
+		if i == markAt {
+			markFailure()
+		}
+		row++
+		y := headH + row*rowH
+		stepLabel(y, x.Step)
 		x1, x2 := colX[x.From], colX[x.To]
 		color := "#2b6cb0"
 		if x.Bad {
@@ -211,6 +249,9 @@ func svg(xs []Exchange) template.HTML {
 		lx := (x1 + x2) / 2
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s"><title>%s</title>%s</text>`, lx, y-4, color,
 			html.EscapeString(x.Status), html.EscapeString(firstLine(x.Label, 40)))
+	}
+	if markAt == len(xs) {
+		markFailure()
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // built from escaped parts above
@@ -248,8 +289,8 @@ func diffLines(d string) []diffLine {
 // failure with its diff. No external assets.
 func WriteHTML(w io.Writer, results []Result) error {
 	var data struct {
-		Passed, Failed, Skipped int
-		Scenarios               []reportScenario
+		Passed, Failed, Errored, Skipped int
+		Scenarios                        []reportScenario
 	}
 	for i, r := range results {
 		switch r.Status {
@@ -257,10 +298,16 @@ func WriteHTML(w io.Writer, results []Result) error {
 			data.Passed++
 		case Failed:
 			data.Failed++
+		case Errored:
+			data.Errored++
 		default:
 			data.Skipped++
 		}
-		rs := reportScenario{Result: r, ID: fmt.Sprintf("s%d", i+1), Took: roundDur(r.Duration).String(), SVG: svg(r.Exchanges)}
+		failed, failure := 0, ""
+		if f := r.Failure; f != nil {
+			failed, failure = f.Step, f.Text()
+		}
+		rs := reportScenario{Result: r, ID: fmt.Sprintf("s%d", i+1), Took: roundDur(r.Duration).String(), SVG: svg(r.Exchanges, failed, failure)}
 		if r.Failure != nil && r.Failure.Diff != "" {
 			rs.Diff = diffLines(r.Failure.Diff)
 		}
@@ -287,27 +334,29 @@ details{margin:.2em 0} summary{cursor:pointer;font-size:.9em}
 .finding{color:#b7791f;font-size:.85em}
 </style></head><body>
 <h1>annex scenario report</h1>
-<p><span class="pass">{{.Passed}} passed</span>, <span class="fail">{{.Failed}} failed</span>{{if .Skipped}}, <span class="skip">{{.Skipped}} skipped</span>{{end}}</p>
-<ul>{{range .Scenarios}}<li><a href="#{{.ID}}" class="{{if eq .Status "passed"}}pass{{else if eq .Status "failed"}}fail{{else}}skip{{end}}">{{.Name}}</a></li>{{end}}</ul>
+<p><span class="pass">{{.Passed}} passed</span>, <span class="fail">{{.Failed}} failed</span>{{if .Errored}}, <span class="fail">{{.Errored}} errored</span>{{end}}{{if .Skipped}}, <span class="skip">{{.Skipped}} skipped</span>{{end}}</p>
+<ul>{{range .Scenarios}}<li><a href="#{{.ID}}" class="{{template "class" .Status}}">{{.Name}}</a></li>{{end}}</ul>
 {{range .Scenarios}}<section id="{{.ID}}">
-<h2 class="{{if eq .Status "passed"}}pass{{else if eq .Status "failed"}}fail{{else}}skip{{end}}">{{if eq .Status "passed"}}PASS{{else if eq .Status "failed"}}FAIL{{else}}SKIP{{end}} {{.Name}}</h2>
-<div><code>{{.File}}</code> · {{.Took}} <span class="labels">{{range .Labels}}<span>{{.}}</span>{{end}}</span></div>
+<h2 class="{{template "class" .Status}}">{{if eq .Status "passed"}}PASS{{else if eq .Status "failed"}}FAIL{{else if eq .Status "errored"}}ERROR{{else}}SKIP{{end}} {{.Name}}</h2>
+<div><code>{{.File}}</code>{{if ne .Status "errored"}} · {{.Took}}{{end}} <span class="labels">{{range .Labels}}<span>{{.}}</span>{{end}}</span></div>
+{{if .Error}}<div class="fail"><b>the file cannot be read; nothing in it ran</b></div><pre>{{.Error}}</pre>{{end}}
 {{if .Description}}<p>{{.Description}}</p>{{end}}
-{{with .Failure}}<div class="fail"><b>step {{.Step}} {{.Kind}} ({{.Where}})</b>: {{.Msg}}</div>
+{{with .Failure}}<div class="fail"><b>step {{.Step}} ({{.Where}})</b>: {{.Text}}</div>
 {{if .ClosestMiss}}<p><b>closest miss:</b> {{.ClosestMiss}}</p>{{end}}
 {{if .Journal}}<details open><summary>journal around the step</summary><pre>{{range .Journal}}{{.}}
 {{end}}</pre></details>{{end}}{{end}}
 {{if .Diff}}<pre>{{range .Diff}}<span class="{{.Class}}">{{.Text}}</span>
 {{end}}</pre>{{end}}
 {{.SVG}}
-<details><summary>messages ({{len .Exchanges}})</summary>
+{{if .Exchanges}}<details><summary>messages ({{len .Exchanges}})</summary>
 {{range $i, $x := .Exchanges}}{{if or $x.Request $x.Response}}<details><summary>step {{$x.Step}}: {{$x.From}} → {{$x.To}} {{$x.Label}} — {{$x.Status}}</summary>
 {{range $x.Findings}}<div class="finding">{{.}}</div>{{end}}
 {{if $x.ClosestMiss}}<div class="finding">closest miss: {{$x.ClosestMiss}}</div>{{end}}
 {{if $x.Request}}<div>request</div><pre>{{$x.Request}}</pre>{{end}}
 {{if $x.Response}}<div>response</div><pre>{{$x.Response}}</pre>{{end}}
 </details>{{end}}{{end}}
-</details>
+</details>{{end}}
 </section>{{end}}
+{{define "class"}}{{if eq . "passed"}}pass{{else if or (eq . "failed") (eq . "errored")}}fail{{else}}skip{{end}}{{end}}
 </body></html>
 `

@@ -50,6 +50,8 @@ const (
 	Passed  Status = "passed"
 	Failed  Status = "failed"
 	Skipped Status = "skipped"
+	// Errored is a scenario file that cannot be read or decoded: it did not run.
+	Errored Status = "errored"
 )
 
 // Result is what became of one scenario.
@@ -68,6 +70,15 @@ type Result struct {
 	Exchanges []Exchange
 	// Updated are the golden files rewritten.
 	Updated []string
+	// Error is set when Status is Errored: why the file cannot be read, one
+	// FILE:LINE:COL: message per line.
+	Error string
+}
+
+// Unreadable is the result of a scenario file that cannot be read or
+// decoded: an errored test case named after the file.
+func Unreadable(file string, err error) Result {
+	return Result{File: file, Name: file, Status: Errored, Error: strings.TrimRight(err.Error(), "\n")}
 }
 
 // Failure says where and why a scenario failed.
@@ -88,9 +99,15 @@ type Failure struct {
 func (r Result) Line() string {
 	switch r.Status {
 	case Passed:
-		return fmt.Sprintf("PASS %s (%s)", r.Name, roundDur(r.Duration))
+		return fmt.Sprintf("PASS %s (%s, %s)", r.Name, r.File, roundDur(r.Duration))
 	case Skipped:
-		return fmt.Sprintf("SKIP %s", r.Name)
+		return fmt.Sprintf("SKIP %s (%s)", r.Name, r.File)
+	case Errored:
+		first, _, _ := strings.Cut(r.Error, "\n")
+		if !strings.HasPrefix(first, r.File+":") {
+			first = r.File + ": " + first
+		}
+		return "ERROR " + first
 	}
 	f := r.Failure
 	if f.Step == 0 {
@@ -99,10 +116,19 @@ func (r Result) Line() string {
 	return fmt.Sprintf("FAIL %s: step %d (%s): %s", r.Name, f.Step, f.Where, f.Msg)
 }
 
+// Text is the failure's message, led by the step kind once: step messages
+// usually start with their kind already.
+func (f *Failure) Text() string {
+	if f.Kind == "" || strings.HasPrefix(f.Msg, f.Kind) {
+		return f.Msg
+	}
+	return f.Kind + ": " + f.Msg
+}
+
 // Details is the failure's full text: message, diff, closest miss, journal.
 func (f *Failure) Details() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: step %d %s: %s\n", f.Where, f.Step, f.Kind, f.Msg)
+	fmt.Fprintf(&b, "%s: step %d: %s\n", f.Where, f.Step, f.Text())
 	if f.Diff != "" {
 		b.WriteString(indent(strings.TrimRight(f.Diff, "\n")))
 		b.WriteByte('\n')
@@ -134,14 +160,37 @@ func roundDur(d time.Duration) time.Duration {
 // Collect lists the scenario files under paths: files as given, folders
 // recursively (*.yaml and *.yml), sorted, each once.
 func Collect(paths []string) ([]string, error) {
-	var out []string
+	files, err := CollectFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Path
+	}
+	return out, nil
+}
+
+// File is a collected scenario file.
+type File struct {
+	// Path is the file as it is opened.
+	Path string
+	// Key is the path relative to the folder argument it was found under
+	// (slash-separated; a file argument is its own key): the same file has
+	// the same key however the folder is spelled, which keeps shards stable.
+	Key string
+}
+
+// CollectFiles is Collect with each file's shard key.
+func CollectFiles(paths []string) ([]File, error) {
+	var out []File
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("collect scenarios: %w", err)
 		}
 		if !st.IsDir() {
-			out = append(out, p)
+			out = append(out, File{Path: p, Key: filepath.ToSlash(filepath.Clean(p))})
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -149,7 +198,11 @@ func Collect(paths []string) ([]string, error) {
 				return err
 			}
 			if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
-				out = append(out, path)
+				rel, err := filepath.Rel(p, path)
+				if err != nil {
+					return err
+				}
+				out = append(out, File{Path: path, Key: filepath.ToSlash(rel)})
 			}
 			return nil
 		})
@@ -157,8 +210,8 @@ func Collect(paths []string) ([]string, error) {
 			return nil, fmt.Errorf("collect scenarios: %w", err)
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	slices.SortFunc(out, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return slices.CompactFunc(out, func(a, b File) bool { return a.Path == b.Path }), nil
 }
 
 // LoadAll decodes scenario files; every file that fails is reported.

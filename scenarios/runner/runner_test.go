@@ -141,6 +141,72 @@ func TestReports(t *testing.T) {
 	}
 }
 
+// svgOf is the sequence diagram of the only scenario in an HTML report.
+func svgOf(t *testing.T, r runner.Result) string {
+	t.Helper()
+	var html bytes.Buffer
+	if err := runner.WriteHTML(&html, []runner.Result{r}); err != nil {
+		t.Fatal(err)
+	}
+	h := html.String()
+	i, j := strings.Index(h, "<svg "), strings.Index(h, "</svg>")
+	if i < 0 || j < i {
+		t.Fatalf("no diagram in the report:\n%s", h)
+	}
+	return h[i:j]
+}
+
+// TestReportDiagram: the diagram has a lifeline only for the parties the
+// scenario involved, shows floor operations, and marks the failing step.
+func TestReportDiagram(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	body := `name: retrieve, then a request that is not there
+profile: ` + fixtures + `/profiles/alma-demo.yaml
+steps:
+  - facility.retrieve: {barcode: "39015000000001"}
+  - expect.request: {id: NO-SUCH-REQUEST, status: accepted, timeout: 200ms}
+`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runner.RunOne(t.Context(), load(t, path, false), runner.Options{})
+	if r.Status != runner.Failed || r.Failure.Step != 2 {
+		t.Fatalf("%s", r.Line())
+	}
+	svg := svgOf(t, r)
+	for _, want := range []string{">floor</text>", ">retrieve 39015000000001<", ">engine</text>", ">ALMA</text>", `class="failed-step"`, "step 2 ✗", "failed: expect.request"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("diagram lacks %q:\n%s", want, svg)
+		}
+	}
+	for _, unused := range []string{">ALEPH</text>", ">SFTP</text>", ">REST</text>", ">scenario</text>"} {
+		if strings.Contains(svg, unused) {
+			t.Errorf("diagram draws the unused lifeline %q", unused)
+		}
+	}
+	if d := r.Failure.Details(); strings.Contains(d, "expect.request: expect.request") {
+		t.Errorf("the step kind is doubled: %s", d)
+	}
+}
+
+// TestUpdateWritesCanonicalGoldensIndented: under --update a golden that is
+// compared canonically is written one element per line, and it passes.
+func TestUpdateWritesCanonicalGoldensIndented(t *testing.T) {
+	path, golden := scenarioWith(t, "<stale/>")
+	body, _ := os.ReadFile(path)
+	os.WriteFile(path, bytes.Replace(body, []byte("xml: checkout.xml}"), []byte("xml: checkout.xml, mode: canonical}"), 1), 0o644)
+	if r := runner.RunOne(t.Context(), load(t, path, true), runner.Options{Update: true}); r.Status != runner.Passed || len(r.Updated) != 1 {
+		t.Fatalf("%s, updated %v", r.Line(), r.Updated)
+	}
+	got, _ := os.ReadFile(golden)
+	if n := bytes.Count(got, []byte("\n")); n < 10 || !bytes.Contains(got, []byte("\n  <ns1:CheckOutItem>")) {
+		t.Errorf("rewritten canonical golden is not indented (%d lines):\n%s", n, got)
+	}
+	if r := runner.RunOne(t.Context(), load(t, path, false), runner.Options{}); r.Status != runner.Passed {
+		t.Errorf("after update: %s", r.Line())
+	}
+}
+
 // A step that runs out of time says so in the scenario's terms, with its
 // limit and how to raise it, not Go's bare "context deadline exceeded"
 // (issue 13 finding 13).

@@ -37,6 +37,10 @@ type Env struct {
 	own map[string]map[int64]bool
 }
 
+// LaneFloor is the report's lifeline of the facility's floor staff, who
+// retrieve, refile, accession and mark items missing.
+const LaneFloor = "floor"
+
 // Event is an exchange the scenario itself made, for the report.
 type Event struct {
 	Time     time.Time

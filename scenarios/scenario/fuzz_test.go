@@ -31,3 +31,23 @@ func FuzzScenarioDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIndent: Indent never panics, and what it lays out reads back to the
+// same layout (indenting is idempotent) and, for a message NCIP reads, the
+// same canonical form. Seeds are under testdata/fuzz/FuzzIndent.
+func FuzzIndent(f *testing.F) {
+	f.Add([]byte(`<?xml version="1.0"?><ns1:NCIPMessage xmlns:ns1="http://www.niso.org/2008/ncip"><ns1:CheckInItem><ns1:ItemId><ns1:ItemIdentifierValue>1</ns1:ItemIdentifierValue></ns1:ItemId></ns1:CheckInItem></ns1:NCIPMessage>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, ok := scenario.Indent(data)
+		if !ok {
+			return
+		}
+		again, ok := scenario.Indent(out)
+		if !ok || string(again) != string(out) {
+			t.Fatalf("indenting twice changed the layout:\n%s\n---\n%s", out, again)
+		}
+		if diff, err := scenario.MatchGolden(out, data, scenario.ModeCanonical, "indented"); err == nil && diff != "" {
+			t.Fatalf("the indented message says something else:\n%s", diff)
+		}
+	})
+}

@@ -1,6 +1,6 @@
 // Package scenario is the language of annex's scenario files: YAML that
 // names a profile, the state the mock library systems and the facility
-// start from, and a list of steps (DESIGN §2.3). Step kinds are small Go
+// start from, and a list of steps (the README's Writing a scenario). Step kinds are small Go
 // types registered by name in a Registry (the venom model) and decoded
 // strictly: an unknown key, a wrong type or a missing fixture file is an
 // error at FILE:LINE:COLUMN before anything runs.
@@ -143,14 +143,22 @@ type ALEPHPoster struct {
 
 // FaultGiven is a fault installed before the first step.
 type FaultGiven struct {
-	Kind          string  `yaml:"kind"`
-	Service       string  `yaml:"service"`
-	Count         int     `yaml:"count"`
-	Probability   float64 `yaml:"probability"`
-	Status        int     `yaml:"status"`
-	Body          string  `yaml:"body"`
-	ProblemType   string  `yaml:"problem_type"`
-	ProblemDetail string  `yaml:"problem_detail"`
+	// Kind is what goes wrong.
+	Kind string `yaml:"kind"`
+	// Service limits the fault to one NCIP service, e.g. CheckOutItem; empty matches every message.
+	Service string `yaml:"service"`
+	// Count is how many matching messages the fault hits before it retires; 0 means every one.
+	Count int `yaml:"count"`
+	// Probability applies it to that fraction of matching messages (0 to 1); 0 means all of them.
+	Probability float64 `yaml:"probability"`
+	// Status is the HTTP status of a status fault.
+	Status int `yaml:"status"`
+	// Body is the reply body of a status or malformed fault.
+	Body string `yaml:"body"`
+	// ProblemType is the NCIP ProblemType of a problem fault.
+	ProblemType string `yaml:"problem_type"`
+	// ProblemDetail is the ProblemDetail of a problem fault.
+	ProblemDetail string `yaml:"problem_detail"`
 }
 
 // Fault returns the simulators' fault rule.

@@ -23,7 +23,7 @@ import (
 // The upload's close waits for the engine to process the file, so the
 // requests are decided when the step ends.
 type ALMAExport struct {
-	// ExpectRequests is how many requests the file must hold (nil: any).
+	// ExpectRequests is how many requests the file must hold (not given: any).
 	ExpectRequests *int `yaml:"expect_requests"`
 	// ExpectError is a substring of the error the job must fail with.
 	ExpectError string `yaml:"expect_error"`
@@ -46,6 +46,7 @@ func (a *ALMAExport) Run(ctx context.Context, env *scenario.Env) error {
 
 // ALMADelete deletes an item in mock ALMA, which tells the facility with DeleteItem.
 type ALMADelete struct {
+	// Barcode is the item ALMA deletes.
 	Barcode string `yaml:"barcode"`
 	// ExpectProblem is a ProblemType the facility must answer with; "" means a success reply.
 	ExpectProblem string `yaml:"expect_problem"`
@@ -83,9 +84,9 @@ func (a *ALMADelete) Run(ctx context.Context, env *scenario.Env) error {
 
 // ALEPHPost makes mock ALEPH post its pending hold requests to the facility.
 type ALEPHPost struct {
-	// ExpectStatus is the facility's HTTP status (default 200).
-	ExpectStatus int `yaml:"expect_status"`
-	// ExpectPosted is how many requests the file must hold (nil: any).
+	// ExpectStatus is the HTTP status the facility must answer with.
+	ExpectStatus int `yaml:"expect_status" default:"200"`
+	// ExpectPosted is how many requests the file must hold (not given: any).
 	ExpectPosted *int `yaml:"expect_posted"`
 	// ExpectBody is a substring of the facility's reply.
 	ExpectBody string `yaml:"expect_body"`
@@ -118,7 +119,8 @@ func (a *ALEPHPost) Run(ctx context.Context, env *scenario.Env) error {
 
 // Floor is a floor operation on an item: retrieve, refile or missing.
 type Floor struct {
-	op      string
+	op string
+	// Barcode is the item the floor staff handle.
 	Barcode string `yaml:"barcode"`
 	// ExpectError is a substring of the error the operation must fail with.
 	ExpectError string `yaml:"expect_error"`
@@ -135,16 +137,29 @@ func (f *Floor) Validate() error {
 // Run implements scenario.Action.
 func (f *Floor) Run(ctx context.Context, env *scenario.Env) error {
 	eng := env.World.Engine
+	start := time.Now()
 	op := map[string]func(context.Context, string) error{"retrieve": eng.Retrieve, "refile": eng.Refile, "missing": eng.MarkMissing,
 		"scan_done": eng.ScanDone, "return": eng.Return, "deaccession": eng.Deaccession, "receive": eng.Receive}[f.op]
 	err := op(ctx, f.Barcode)
+	recordFloor(env, start, f.op+" "+f.Barcode, err)
 	return checkErr("facility."+f.op+" "+f.Barcode, err, f.ExpectError)
+}
+
+// recordFloor draws a floor operation in the report: staff on the floor
+// telling the engine what they did, before any message it sends about it.
+func recordFloor(env *scenario.Env, start time.Time, what string, err error) {
+	ev := scenario.Event{Time: start, From: scenario.LaneFloor, To: "engine", Label: what, Status: "ok"}
+	if err != nil {
+		ev.Status, ev.Failed = err.Error(), true
+	}
+	env.Record(ev)
 }
 
 // Accession adds a new item to storage.
 type Accession struct {
 	profile.InventoryItem `yaml:",inline"`
-	ExpectError           string `yaml:"expect_error"`
+	// ExpectError is a substring of the error the accession must fail with.
+	ExpectError string `yaml:"expect_error"`
 }
 
 // Validate implements scenario.Validator.
@@ -161,7 +176,10 @@ func (a *Accession) Run(ctx context.Context, env *scenario.Env) error {
 	if it.Profile == "" {
 		it.Profile = env.Scenario.Profiles[0].Name
 	}
-	return checkErr("facility.accession "+it.Barcode, env.World.Engine.Accession(ctx, it), a.ExpectError)
+	start := time.Now()
+	err := env.World.Engine.Accession(ctx, it)
+	recordFloor(env, start, "accession "+it.Barcode, err)
+	return checkErr("facility.accession "+it.Barcode, err, a.ExpectError)
 }
 
 // Fault injects a fault into a mock (toxiproxy's model: a declarative rule).
@@ -169,8 +187,10 @@ type Fault struct {
 	// On is alma or aleph.
 	On                  string `yaml:"on"`
 	scenario.FaultGiven `yaml:",inline"`
-	Latency             time.Duration `yaml:"latency"`
-	AfterProcessing     bool          `yaml:"after_processing"`
+	// Latency is the delay of a latency fault.
+	Latency time.Duration `yaml:"latency"`
+	// AfterProcessing lets the mock do the work before the fault hits its reply (the library acted, the answer was lost); otherwise nothing changes.
+	AfterProcessing bool `yaml:"after_processing"`
 }
 
 // Validate implements scenario.Validator.
@@ -215,6 +235,7 @@ func (f *Fault) Run(ctx context.Context, env *scenario.Env) error {
 
 // FaultClear retires every fault of a mock.
 type FaultClear struct {
+	// On is the mock whose faults are retired: alma or aleph.
 	On string `yaml:"on"`
 }
 
@@ -256,14 +277,16 @@ type REST struct {
 	Method string `yaml:"method"`
 	// Path is below the engine's base URL, e.g. /api/circrequests/v1.
 	Path string `yaml:"path"`
-	// Body is sent as JSON (a mapping or list) or as is (a string); BodyFile sends a fixture.
-	Body        any    `yaml:"body"`
-	BodyFile    string `yaml:"body_file" scenario:"file"`
+	// Body is sent as JSON (a mapping or list) or as is (a string); body_file sends a fixture instead.
+	Body any `yaml:"body"`
+	// BodyFile is a fixture file sent as the body (relative to the scenario file).
+	BodyFile string `yaml:"body_file" scenario:"file"`
+	// ContentType is the request's Content-Type (default: application/json for a mapping or list body).
 	ContentType string `yaml:"content_type"`
 	// APIKey goes in X-API-Key ("" sends none).
 	APIKey string `yaml:"api_key"`
-	// ExpectStatus is the HTTP status (default 200).
-	ExpectStatus int `yaml:"expect_status"`
+	// ExpectStatus is the HTTP status the reply must have.
+	ExpectStatus int `yaml:"expect_status" default:"200"`
 	// ExpectJSON maps dotted paths (results.0.deny) to the values expected there.
 	ExpectJSON map[string]any `yaml:"expect_json"`
 	// ExpectBody is a substring of the reply.

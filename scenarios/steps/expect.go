@@ -32,18 +32,21 @@ func idle(ctx context.Context, env *scenario.Env, what string) error {
 // the mock received, the exact bytes of one against a golden file, and the
 // kind of the mock's last reply.
 type ExpectNCIP struct {
-	To      string `yaml:"to"`
+	// To is the mock that received the messages: alma or aleph.
+	To string `yaml:"to"`
+	// Service is the NCIP service, e.g. CheckOutItem.
 	Service string `yaml:"service"`
 	// Barcode narrows the messages to one item.
 	Barcode string `yaml:"barcode"`
 	// Count is how many such exchanges the mock must have seen (retries
-	// included); nil means at least one.
+	// included); not given means at least one.
 	Count *int `yaml:"count"`
-	// Nth picks the message (1-based, in outbox order) compared with XML; default 1.
-	Nth int `yaml:"nth"`
-	// XML is the golden file; Mode is exact (default) or canonical.
-	XML  string `yaml:"xml" scenario:"golden"`
-	Mode string `yaml:"mode"`
+	// Nth picks the message (1-based, in outbox order) compared with XML.
+	Nth int `yaml:"nth" default:"1"`
+	// XML is the golden file (relative to the scenario file) the message must equal.
+	XML string `yaml:"xml" scenario:"golden"`
+	// Mode is how XML is compared: exact bytes, or canonical (prefixes, attribute order and whitespace between elements do not matter).
+	Mode string `yaml:"mode" default:"exact"`
 	// Reply is the kind of the mock's last reply: ok or problem.
 	Reply string `yaml:"reply"`
 	// Problem is a ProblemType the last reply must carry.
@@ -220,6 +223,12 @@ func compareGolden(env *scenario.Env, rel, mode string, actual []byte) error {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return scenario.Failf("expect.ncip: update %s: %v", rel, err)
 		}
+		if mode == scenario.ModeCanonical {
+			// Whitespace between elements does not count here: write it for people.
+			if indented, ok := scenario.Indent(actual); ok {
+				actual = indented
+			}
+		}
 		if err := os.WriteFile(path, actual, 0o644); err != nil {
 			return scenario.Failf("expect.ncip: update %s: %v", rel, err)
 		}
@@ -231,15 +240,20 @@ func compareGolden(env *scenario.Env, rel, mode string, actual []byte) error {
 
 // ExpectRequest checks a request as the engine recorded it.
 type ExpectRequest struct {
-	ID     string `yaml:"id"`
+	// ID is the library's request id, e.g. REQ-1.
+	ID string `yaml:"id"`
+	// Status is the request's state in the engine.
 	Status string `yaml:"status"`
 	// Reason is a substring of the recorded reason.
-	Reason  string `yaml:"reason"`
-	Stop    string `yaml:"stop"`
+	Reason string `yaml:"reason"`
+	// Stop is the circulation stop code the request was routed to.
+	Stop string `yaml:"stop"`
+	// Barcode is the item the request is for.
 	Barcode string `yaml:"barcode"`
 	// Profile narrows the lookup when two profiles share request ids.
 	Profile string `yaml:"profile"`
-	Absent  bool   `yaml:"absent"`
+	// Absent checks that the engine has no such request.
+	Absent bool `yaml:"absent"`
 }
 
 // Validate implements scenario.Validator.
@@ -295,12 +309,18 @@ func (x *ExpectRequest) Run(ctx context.Context, env *scenario.Env) error {
 
 // ExpectALMAItem checks an item in mock ALMA's state.
 type ExpectALMAItem struct {
-	Barcode  string `yaml:"barcode"`
-	Status   string `yaml:"status"`
-	Library  string `yaml:"library"`
+	// Barcode is the item in mock ALMA.
+	Barcode string `yaml:"barcode"`
+	// Status is the item's state in ALMA.
+	Status string `yaml:"status"`
+	// Library is the item's library code.
+	Library string `yaml:"library"`
+	// Location is the item's location code.
 	Location string `yaml:"location"`
+	// LoanUser is the user the item is on loan to.
 	LoanUser string `yaml:"loan_user"`
-	Absent   bool   `yaml:"absent"`
+	// Absent checks that ALMA has no such item (it was deleted).
+	Absent bool `yaml:"absent"`
 }
 
 // Validate implements scenario.Validator.
@@ -352,9 +372,12 @@ func (x *ExpectALMAItem) Run(ctx context.Context, env *scenario.Env) error {
 
 // ExpectALMARequest checks a request in mock ALMA's state.
 type ExpectALMARequest struct {
-	ID     string `yaml:"id"`
-	Step   string `yaml:"step"`
-	Absent bool   `yaml:"absent"`
+	// ID is the ALMA request id.
+	ID string `yaml:"id"`
+	// Step is where the request stands in ALMA's workflow.
+	Step string `yaml:"step"`
+	// Absent checks that ALMA has no such request.
+	Absent bool `yaml:"absent"`
 }
 
 // Validate implements scenario.Validator.
@@ -396,10 +419,14 @@ func (x *ExpectALMARequest) Run(ctx context.Context, env *scenario.Env) error {
 
 // ExpectALEPHItem checks an item in mock ALEPH's state.
 type ExpectALEPHItem struct {
-	Barcode    string `yaml:"barcode"`
-	Status     string `yaml:"status"`
+	// Barcode is the item in mock ALEPH.
+	Barcode string `yaml:"barcode"`
+	// Status is the item's state in ALEPH.
+	Status string `yaml:"status"`
+	// SubLibrary is the item's ALEPH sub-library code.
 	SubLibrary string `yaml:"sub_library"`
-	LoanUser   string `yaml:"loan_user"`
+	// LoanUser is the patron the item is on loan to.
+	LoanUser string `yaml:"loan_user"`
 }
 
 // Validate implements scenario.Validator.
@@ -449,9 +476,12 @@ func (x *ExpectALEPHItem) Run(ctx context.Context, env *scenario.Env) error {
 
 // ExpectFacilityItem checks an item of the facility's inventory.
 type ExpectFacilityItem struct {
+	// Barcode is the item in the facility's inventory.
 	Barcode string `yaml:"barcode"`
-	Status  string `yaml:"status"`
-	Absent  bool   `yaml:"absent"`
+	// Status is where the item is: in storage, out, or missing.
+	Status string `yaml:"status"`
+	// Absent checks that the inventory has no such item.
+	Absent bool `yaml:"absent"`
 }
 
 // Validate implements scenario.Validator.
@@ -493,8 +523,9 @@ type ExpectAlert struct {
 	Kind string `yaml:"kind"`
 	// Contains is a substring of the alert's message.
 	Contains string `yaml:"contains"`
-	// Count is how many alerts must match (nil: at least one); Absent means none.
-	Count  *int `yaml:"count"`
+	// Count is how many alerts must match (not given: at least one).
+	Count *int `yaml:"count"`
+	// Absent checks that no alert matches.
 	Absent bool `yaml:"absent"`
 }
 
@@ -548,10 +579,11 @@ type ExpectFile struct {
 	Name string `yaml:"name"`
 	// Reason is a substring of the rejection reason.
 	Reason string `yaml:"reason"`
-	// Accepted and Denied count the file's requests (nil: any).
+	// Accepted is how many of the file's requests were accepted (not given: any).
 	Accepted *int `yaml:"accepted"`
-	Denied   *int `yaml:"denied"`
-	// Count is how many files must match (nil: at least one).
+	// Denied is how many of the file's requests were denied (not given: any).
+	Denied *int `yaml:"denied"`
+	// Count is how many files must match (not given: at least one).
 	Count *int `yaml:"count"`
 }
 
@@ -597,13 +629,15 @@ func (x *ExpectFile) Run(ctx context.Context, env *scenario.Env) error {
 
 // ExpectOutbox checks the engine's outbox.
 type ExpectOutbox struct {
+	// Service is the NCIP service of the messages, e.g. CheckInItem.
 	Service string `yaml:"service"`
+	// Barcode narrows the messages to one item.
 	Barcode string `yaml:"barcode"`
 	// Status is pending, delivered or failed.
 	Status string `yaml:"status"`
 	// Attempts is the delivery attempts of every matching message.
 	Attempts *int `yaml:"attempts"`
-	// Count is how many messages must match (nil: at least one).
+	// Count is how many messages must match (not given: at least one).
 	Count *int `yaml:"count"`
 	// NoWait checks at once instead of waiting for the outbox to settle
 	// (to see a message still pending while its endpoint is down).
@@ -652,7 +686,7 @@ func (x *ExpectOutbox) Run(ctx context.Context, env *scenario.Env) error {
 // ExpectJournalClean checks that no exchange the engine had with a mock
 // drew a conformance finding of severity error.
 type ExpectJournalClean struct {
-	// On is alma, aleph, or "" for both.
+	// On is alma or aleph; not given means both.
 	On string `yaml:"on"`
 }
 
@@ -698,10 +732,13 @@ func (x *ExpectJournalClean) Run(ctx context.Context, env *scenario.Env) error {
 // audited before the client hears the refusal, so no waiting is needed.
 type ExpectSFTPAudit struct {
 	// Event is an audit event such as "login refused" or "upload".
-	Event    string `yaml:"event"`
-	Account  string `yaml:"account"`
+	Event string `yaml:"event"`
+	// Account is the SFTP account of the entry.
+	Account string `yaml:"account"`
+	// Contains is a substring of the entry (event, account, address, path and detail).
 	Contains string `yaml:"contains"`
-	Absent   bool   `yaml:"absent"`
+	// Absent checks that no entry matches.
+	Absent bool `yaml:"absent"`
 }
 
 // Validate implements scenario.Validator.

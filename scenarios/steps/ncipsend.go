@@ -23,7 +23,8 @@ import (
 // or a plain POST.
 type NCIPSend struct {
 	// To is alma or aleph.
-	To   string `yaml:"to"`
+	To string `yaml:"to"`
+	// File is the fixture message (relative to the scenario file).
 	File string `yaml:"file" scenario:"file"`
 	// Via is http (POST, default), get (ALEPH's /ncip?…) or tcp (ALEPH's raw port).
 	Via string `yaml:"via"`

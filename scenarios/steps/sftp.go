@@ -20,10 +20,13 @@ import (
 // library's job (or a person) would. Account, password and directory
 // default to the first ALMA profile's SFTP intake.
 type SFTPUpload struct {
+	// File is the fixture uploaded (relative to the scenario file).
 	File string `yaml:"file" scenario:"file"`
 	// As is the remote file name (default: the fixture's base name).
-	As       string `yaml:"as"`
-	Account  string `yaml:"account"`
+	As string `yaml:"as"`
+	// Account is the SFTP login (default: the first ALMA profile's account).
+	Account string `yaml:"account"`
+	// Password is the login's password (default: that account's).
 	Password string `yaml:"password"`
 	// Dir is the remote directory inside the account (default: the profile's directory).
 	Dir string `yaml:"dir"`

@@ -1,5 +1,5 @@
 // Package aleph is a mock ALEPH (Ex Libris) library system as a remote-storage
-// facility meets it (DESIGN §1.2): an NCIP 1 responder reachable three ways —
+// facility meets it (docs/libraries.md, ALEPH): an NCIP 1 responder reachable three ways —
 // HTTP POST /ncip, the web-server style GET /ncip?<url-encoded message>, and
 // raw TCP NCIP ports with client IP allow-lists — a small circulation state
 // (sublibraries, items, loans, hold requests, patrons) that CheckOutItem and

@@ -19,7 +19,7 @@ import (
 )
 
 // TextLayout is a site's "text" request-file layout, as registered with the
-// facility (DESIGN §1.2, assumed): one line per request, columns either
+// facility (docs/libraries.md, ALEPH, assumed): one line per request, columns either
 // separated by Delimiter or, when Delimiter is empty, fixed-width.
 type TextLayout struct {
 	// Delimiter separates columns, e.g. "|" or "\t"; "" means fixed-width columns.
@@ -79,7 +79,7 @@ type PostResult struct {
 // Print layouts of hold-request slips (PosterConfig.Layout).
 const (
 	// LayoutALEPH22 prints everything in section-01, as ALEPH 22 sites'
-	// hold-request-slip does (DESIGN §1.2).
+	// hold-request-slip does (docs/libraries.md, ALEPH).
 	LayoutALEPH22 = "aleph22"
 	// LayoutLegacy prints the request, title and patron in section-01 and
 	// each item in a repeatable section-02 with loan-exists, as older

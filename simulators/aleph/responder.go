@@ -10,7 +10,7 @@ import (
 	"github.com/annexlab/annex/simulators/faults"
 )
 
-// NCIP 1 scheme URIs ALEPH writes (DESIGN §1.2).
+// NCIP 1 scheme URIs ALEPH writes (docs/libraries.md, ALEPH).
 const (
 	schemeBase          = "http://www.niso.org/ncip/v1_0/schemes/"
 	SchemeAgency        = schemeBase + "agency.scm"

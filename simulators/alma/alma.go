@@ -1,5 +1,5 @@
 // Package alma is a mock Ex Libris ALMA for remote-storage integrations
-// (DESIGN §1.1): an NCIP 2 responder at /view/NCIPServlet that answers
+// (docs/libraries.md, ALMA): an NCIP 2 responder at /view/NCIPServlet that answers
 // CheckInItem, CheckOutItem, CancelRequestItem and LookupItem with ALMA's
 // state changes, Problems and reply style; the "Send Requests to Remote
 // Storage" job, which writes the pending requests as an rsExport XML file
@@ -50,7 +50,7 @@ type Config struct {
 	Strict bool `yaml:"strict"`
 	// Agencies are the partner agencies accepted as FromAgencyId. The
 	// institution code is always accepted too, since public clients put it
-	// in both FromAgencyId and ToAgencyId (DESIGN §1.1).
+	// in both FromAgencyId and ToAgencyId (docs/libraries.md, ALMA).
 	Agencies []string `yaml:"agencies"`
 	// LoanDays is the loan period when a CheckOutItem has no DesiredDateDue; 0 means DefaultLoanDays.
 	LoanDays int `yaml:"loan_days"`

@@ -23,7 +23,7 @@ import (
 
 // Export shapes (ExportConfig.Shape).
 const (
-	// ShapeReal is the file real ALMA sites export (DESIGN §1.1): root
+	// ShapeReal is the file real ALMA sites export (docs/libraries.md, ALMA): root
 	// xb:rsExportList in the Ex Libris namespace, pickup library names,
 	// the real request types. The default.
 	ShapeReal = "real"
@@ -213,7 +213,7 @@ func (s *Server) buildExport() (string, []byte, []string, error) {
 	return s.exportFileName(prof.Code), x.buf.Bytes(), ids, nil
 }
 
-// writeRecord writes one request as real ALMA does (DESIGN §1.1), its
+// writeRecord writes one request as real ALMA does (docs/libraries.md, ALMA), its
 // elements in rsexport.RecordFields order. Empty leaves are left out;
 // the containers are always written.
 func writeRecord(x *xmlWriter, w *world, cfg ExportConfig, r *Request, it *Item) {

@@ -22,7 +22,7 @@ func Style() ncip.Style { return ncip.Style{Standalone: true, Version: ncip.Vers
 // ReplyContentType is the Content-Type of ALMA's NCIP replies.
 const ReplyContentType = "text/xml; charset=UTF-8"
 
-// Problem types ALMA answers with (DESIGN §1.1; the NCIP schemes for the rest).
+// Problem types ALMA answers with (docs/libraries.md, ALMA; the NCIP schemes for the rest).
 const (
 	ProblemSyntax             = "Invalid Message Syntax Error"
 	ProblemUnsupportedService = "Unsupported Service"
@@ -39,7 +39,7 @@ const (
 	// library. ASSUMED: an unknown OnBehalfOfAgency is an unknown agency.
 	ProblemUnknownDesk = "Unknown Agency"
 	// ProblemServiceNotKnown is what ALMA answered when non-ASCII text
-	// arrived in another charset than the one declared (DESIGN §1.1).
+	// arrived in another charset than the one declared (docs/libraries.md, ALMA).
 	ProblemServiceNotKnown = "Service is not known"
 )
 
@@ -471,7 +471,7 @@ func userOf(u *ncip.UserId, ai []ncip.AuthenticationInput) string {
 }
 
 // checkIn places the item back in remote storage; its loan and move
-// requests are deleted (DESIGN §1.1).
+// requests are deleted (docs/libraries.md, ALMA).
 func (c *call) checkIn(b *ncip.CheckInItem) *ncip.Message {
 	it, p := c.item(&b.ItemId)
 	if p != nil {
@@ -507,7 +507,7 @@ func (c *call) reply(b ncip.Body) *ncip.Message {
 }
 
 // checkOut is a Scan In at the desk named in the message (Ex Libris'
-// remote-storage profile, DESIGN §1.1): a requested item goes into transit
+// remote-storage profile, docs/libraries.md, ALMA): a requested item goes into transit
 // to its pickup (request step transit_item), a pending location change into
 // transit to the new location, and an item with neither is on hand in the
 // desk's library: in place, with no loan. Scanning in an item already in
@@ -578,7 +578,7 @@ func (c *call) dueDate(desired string) string {
 	return ncip.FormatDateTime(day.AddDate(0, 0, days))
 }
 
-// cancel marks the item missing and cancels the request (DESIGN §1.1).
+// cancel marks the item missing and cancels the request (docs/libraries.md, ALMA).
 func (c *call) cancel(b *ncip.CancelRequestItem) *ncip.Message {
 	var r *Request
 	var it *Item

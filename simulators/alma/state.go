@@ -36,7 +36,7 @@ const (
 )
 
 // RequestTypeMove is the request type of a move (location change) request;
-// CheckInItem deletes move requests on the item (DESIGN §1.1).
+// CheckInItem deletes move requests on the item (docs/libraries.md, ALMA).
 const RequestTypeMove = "MOVE"
 
 var (

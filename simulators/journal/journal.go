@@ -2,7 +2,7 @@
 // ways, so tests and people can see exactly what crossed the wire (the
 // Hoverfly model: a journal a test can query and wait on). It is bounded
 // by count and by bytes, and cuts long bodies, so a simulator's memory
-// stays flat however much it is sent (DESIGN §3 "Bounded").
+// stays flat however much it is sent (docs/design.md, "Bounded").
 package journal
 
 import (

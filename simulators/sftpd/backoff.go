@@ -19,7 +19,7 @@ const (
 // maxTracked bounds the failure table; past it, forgotten entries are swept.
 const maxTracked = 4096
 
-// LoginBackoff slows down repeated password failures (DESIGN §3 Security),
+// LoginBackoff slows down repeated password failures (docs/design.md, "Security"),
 // counted per account and per source (an IPv4 address, an IPv6 /64). Once
 // either has After failures, password attempts for it are refused without
 // being checked until its backoff has passed: Delay after the last failure,

@@ -1,6 +1,6 @@
 // Package simapi is the JSON inspection API every simulator serves under
 // /_sim/ next to its protocol endpoint: the exchange journal, the state, the
-// active faults, and reset (DESIGN §2.1).
+// active faults, and reset (the README's CLI reference).
 package simapi
 
 import (

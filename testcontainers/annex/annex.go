@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
@@ -23,7 +24,7 @@ import (
 // DefaultImage is what `make image` tags.
 const DefaultImage = "annex:dev"
 
-// The container's ports (DESIGN §2.1 defaults, bound to 0.0.0.0 by the image's CMD).
+// The container's ports (annex up's defaults, bound to 0.0.0.0 by the image's CMD).
 const (
 	EnginePort    = "7700/tcp" // facility engine: REST API under /api, /healthz
 	ALMAPort      = "7701/tcp" // mock ALMA: NCIP 2 at /view/NCIPServlet, /_sim/
@@ -39,6 +40,9 @@ const (
 	DemoSFTPPass    = "alma-demo"
 	DemoSFTPDir     = "01ANNEX_INST/requests" // where ALMA's request files go
 )
+
+// readyLine is what annex up prints when it is ready.
+const readyLine = "ready; interrupt to stop"
 
 // dataDir is the image's writable data directory.
 const dataDir = "/data"
@@ -61,9 +65,10 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 		testcontainers.WithExposedPorts(EnginePort, ALMAPort, ALEPHPort, ALEPHNCIPPort, SFTPPort),
 		// The image's CMD, spelled out so that options can append flags to it.
 		testcontainers.WithCmd("up", "--bind", "0.0.0.0", "--data", dataDir),
-		// The engine opens last (after SFTP and the mocks are listening), so
-		// its /healthz answering means every party is ready.
-		testcontainers.WithWaitStrategy(wait.ForHTTP("/healthz").WithPort(EnginePort).WithStartupTimeout(60 * time.Second)),
+		// annex up prints its ready line once every party listens. Waiting on
+		// the log, not on an HTTP probe, needs no guess of where the host
+		// reaches published ports (see reachableHost).
+		testcontainers.WithWaitStrategy(wait.ForLog(readyLine).WithStartupTimeout(60 * time.Second)),
 	}
 	ctr, err := testcontainers.Run(ctx, img, append(defaults, opts...)...)
 	var c *Container
@@ -126,17 +131,56 @@ func (c *Container) addr(ctx context.Context, port string) (string, error) {
 // hostPort is where the host reaches a container port; the lifecycle hooks
 // use it before a *Container exists.
 func hostPort(ctx context.Context, ctr testcontainers.Container, port string) (string, error) {
-	host, err := ctr.Host(ctx)
+	host, err := reachableHost(ctx, ctr)
 	if err != nil {
-		return "", fmt.Errorf("annex %s: host: %w", port, err)
+		return "", fmt.Errorf("annex %s: %w", port, err)
 	}
 	mapped, err := ctr.MappedPort(ctx, port)
 	if err != nil {
 		return "", fmt.Errorf("annex %s: mapped port: %w", port, err)
 	}
+	return net.JoinHostPort(host, mapped.Port()), nil
+}
+
+// hostOverride is testcontainers' own setting for the address of published ports.
+const hostOverride = "TESTCONTAINERS_HOST_OVERRIDE"
+
+// reachableHost is the address at which this process reaches the
+// container's published ports. testcontainers' answer is right on a plain
+// host, but inside a container (a CI job, a dev container) it guesses the
+// default gateway, where a Docker engine sharing this network namespace
+// publishes nothing: then 127.0.0.1 is the answer. The container is ready,
+// so one connection to the engine's port tells.
+func reachableHost(ctx context.Context, ctr testcontainers.Container) (string, error) {
+	host, err := ctr.Host(ctx)
+	if err != nil {
+		return "", fmt.Errorf("host: %w", err)
+	}
 	// "localhost" may resolve to ::1 first while Docker publishes on IPv4 only.
 	if host == "localhost" {
 		host = "127.0.0.1"
 	}
-	return net.JoinHostPort(host, mapped.Port()), nil
+	if os.Getenv(hostOverride) != "" {
+		return host, nil // the user said where: no second guess
+	}
+	mapped, err := ctr.MappedPort(ctx, EnginePort)
+	if err != nil {
+		return "", fmt.Errorf("mapped port: %w", err)
+	}
+	candidates := []string{host}
+	if host != "127.0.0.1" {
+		candidates = append(candidates, "127.0.0.1")
+	}
+	var d net.Dialer
+	for _, h := range candidates {
+		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		conn, err := d.DialContext(dctx, "tcp", net.JoinHostPort(h, mapped.Port()))
+		cancel()
+		if err == nil {
+			conn.Close()
+			return h, nil
+		}
+	}
+	return "", fmt.Errorf("the container's published port %s answers neither at %s nor at 127.0.0.1; "+
+		"set %s to the address where this Docker engine publishes ports", mapped.Port(), host, hostOverride)
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/pkg/sftp"
 	"github.com/testcontainers/testcontainers-go"
 	"golang.org/x/crypto/ssh"
@@ -37,12 +39,8 @@ func requireDocker(t *testing.T) {
 	// Ryuk's image would have to be pulled, and this engine may have no
 	// registry; CleanupContainer terminates what the test started instead.
 	t.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" && daemonShareNetwork() {
-		// Inside a container (/.dockerenv) testcontainers looks for published
-		// ports at the default gateway; a daemon that runs in this very
-		// network namespace publishes them here instead.
-		t.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
-	}
+	// No override: Run must find the published ports by itself.
+	unsetenv(t, "TESTCONTAINERS_HOST_OVERRIDE")
 	if exec.Command("docker", "image", "inspect", annex.DefaultImage).Run() != nil {
 		t.Logf("%s missing: make -C ../.. image", annex.DefaultImage)
 		if out, err := exec.Command("make", "-C", "../..", "image").CombinedOutput(); err != nil {
@@ -51,32 +49,56 @@ func requireDocker(t *testing.T) {
 	}
 }
 
-// daemonShareNetwork reports whether the Docker daemon's default bridge is
-// a network of this machine, that is, the daemon runs in our network
-// namespace (Docker in the same container, or no container at all).
-func daemonShareNetwork() bool {
-	out, err := exec.Command("docker", "network", "inspect", "bridge", "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}").Output()
-	if err != nil {
-		return false
+// unsetenv removes an environment variable for the test (t.Setenv can only
+// set one, and testcontainers reads an empty override as an address).
+func unsetenv(t *testing.T, key string) {
+	if old, ok := os.LookupEnv(key); ok {
+		os.Unsetenv(key)
+		t.Cleanup(func() { os.Setenv(key, old) })
 	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return false
+}
+
+// TestRunFindsPublishedPorts: where the Docker engine publishes ports on
+// 127.0.0.1 only (this process runs in a container, so testcontainers
+// looks for them at the bridge's gateway), Run still starts the image
+// without TESTCONTAINERS_HOST_OVERRIDE and every address it hands out answers.
+func TestRunFindsPublishedPorts(t *testing.T) {
+	requireDocker(t)
+	if _, err := os.Stat("/.dockerenv"); err != nil {
+		t.Skip("not in a container: testcontainers looks at localhost, which is right")
 	}
-	for _, s := range strings.Fields(string(out)) {
-		subnet, err := netip.ParsePrefix(s)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	loopbackOnly := testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		hc.PortBindings = network.PortMap{}
+		for _, p := range []string{annex.EnginePort, annex.ALMAPort, annex.ALEPHPort, annex.ALEPHNCIPPort, annex.SFTPPort} {
+			hc.PortBindings[network.MustParsePort(p)] = []network.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: "0"}}
+		}
+	})
+	ctr, err := annex.Run(ctx, annex.DefaultImage, loopbackOnly)
+	testcontainers.CleanupContainer(t, ctr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, get := range []func(context.Context) (string, error){ctr.EngineURL, ctr.ALMAURL, ctr.ALEPHURL} {
+		u := mustURL(t, ctx, get)
+		resp, err := http.Get(u + "/healthz")
 		if err != nil {
-			continue
+			t.Fatalf("%s: %v", u, err)
 		}
-		for _, a := range addrs {
-			if ipn, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(ipn.IP); ok && subnet.Contains(ip.Unmap()) {
-					return true
-				}
-			}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s/healthz: %s", u, resp.Status)
 		}
 	}
-	return false
+	for _, get := range []func(context.Context) (string, error){ctr.SFTPAddr, ctr.ALEPHNCIPAddr} {
+		a := mustURL(t, ctx, get)
+		conn, err := net.DialTimeout("tcp", a, 5*time.Second)
+		if err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+		conn.Close()
+	}
 }
 
 func firstLine(b []byte) string {

@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +48,7 @@ type scenarioFile struct {
 	Name string `yaml:"name"`
 	// Description is what real-world situation the scenario reproduces.
 	Description string `yaml:"description"`
-	// Labels select scenarios (`annex scenario run --labels 'alma && !faults'`).
+	// Labels select scenarios (`annex run --label 'alma && !faults'`).
 	Labels []string `yaml:"labels"`
 	// Profile is a profile or facility file (relative to the scenario file), or an inline profile; default: the demo facility.
 	Profile profileRef `yaml:"profile"`
@@ -251,7 +252,7 @@ func (g *generator) def(t reflect.Type) *Object {
 	g.fields(t, props, &required)
 	if g.steps[t] {
 		props.Set("timeout", Obj("type", "string", "pattern", positiveDurPatten,
-			"description", fmt.Sprintf("Bounds the step (a positive duration such as 2s; default %s).", scenario.DefaultTimeout)))
+			"description", "Bounds the step (a positive duration such as 2s).", "default", scenario.DefaultTimeout.String()))
 	}
 	o.Set("properties", props)
 	if len(required) > 0 {
@@ -293,6 +294,9 @@ func (g *generator) fields(t reflect.Type, props *Object, required *[]string) {
 		if d := g.src.fieldDoc(t.PkgPath(), t.Name(), f.Name); d != "" {
 			s.Set("description", d)
 		}
+		if d, ok := f.Tag.Lookup("default"); ok {
+			s.Set("default", defaultValue(f.Type, d))
+		}
 		if r != nil {
 			if vals, ok := r.enum[name]; ok {
 				s.Set("enum", vals)
@@ -310,6 +314,23 @@ func (g *generator) fields(t reflect.Type, props *Object, required *[]string) {
 			}
 		}
 	}
+}
+
+// defaultValue is a field's `default:"…"` tag as a JSON value of the
+// field's type, so editors offer it as is.
+func defaultValue(t reflect.Type, tag string) any {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if n, err := strconv.Atoi(tag); err == nil {
+			return n
+		}
+	case reflect.Bool:
+		return tag == "true"
+	}
+	return tag
 }
 
 // stepSchema is one step: a mapping with one key, the step kind, whose
