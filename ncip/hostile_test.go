@@ -148,12 +148,12 @@ func BenchmarkItem3DeclarationsAboveElements(b *testing.B) {
 
 // BenchmarkItem3DeepNesting: 1 MiB of subtrees 100 levels deep, root included (the depth cap).
 func BenchmarkItem3DeepNesting(b *testing.B) {
-	benchDecode(b, hostile.Deep(DefaultMaxSize, maxDepth-1, 1), false)
+	benchDecode(b, hostile.Deep(DefaultMaxSize, MaxDepth-1, 1), false)
 }
 
 // BenchmarkItem3DeepLongNames: one subtree 100 levels deep with 5 kB names, whose paths are long.
 func BenchmarkItem3DeepLongNames(b *testing.B) {
-	benchDecode(b, hostile.Deep(DefaultMaxSize, maxDepth-1, 5000), false)
+	benchDecode(b, hostile.Deep(DefaultMaxSize, MaxDepth-1, 5000), false)
 }
 
 // BenchmarkItem3LongAttributeValue: one attribute value of 1 MiB.

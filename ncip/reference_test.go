@@ -61,8 +61,8 @@ func refBuildTree(text []byte, doc *Document) error {
 				doc.DocTypeLine = line
 			}
 		case xml.StartElement:
-			if len(stack) >= maxDepth {
-				return &SyntaxError{Line: line, Msg: fmt.Sprintf("elements nested deeper than %d levels", maxDepth)}
+			if len(stack) >= MaxDepth {
+				return &SyntaxError{Line: line, Msg: fmt.Sprintf("elements nested deeper than %d levels", MaxDepth)}
 			}
 			if len(stack) == 0 && doc.Root != nil {
 				return &SyntaxError{Line: line, Msg: fmt.Sprintf("second root element <%s> after <%s>", t.Name.Local, doc.Root.Name)}

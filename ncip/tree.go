@@ -14,9 +14,9 @@ const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
 // NCIP messages are a few kilobytes; a megabyte leaves room for large LookupItem answers.
 const DefaultMaxSize = 1 << 20
 
-// maxDepth bounds element nesting so hostile input cannot exhaust the stack of
+// MaxDepth bounds element nesting so hostile input cannot exhaust the stack of
 // anything that walks the tree recursively. The deepest NCIP 2 message is far shallower.
-const maxDepth = 100
+const MaxDepth = 100
 
 // MaxAttrs caps the attributes of one element, namespace declarations
 // included. NCIP declares at most two attributes on any element (version and

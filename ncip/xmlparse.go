@@ -696,8 +696,8 @@ func (p *parser) newAttr(at int, aprefix, alocal, prefix, local string) error {
 func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 	line, col := p.lineAt(i)
 	depth := len(p.frames)
-	if depth >= maxDepth {
-		return &SyntaxError{Line: line, Msg: fmt.Sprintf("elements nested deeper than %d levels", maxDepth)}
+	if depth >= MaxDepth {
+		return &SyntaxError{Line: line, Msg: fmt.Sprintf("elements nested deeper than %d levels", MaxDepth)}
 	}
 	if depth == 0 && p.doc.Root != nil {
 		return &SyntaxError{Line: line, Msg: fmt.Sprintf("second root element <%s> after <%s>", local, p.doc.Root.Name)}

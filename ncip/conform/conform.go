@@ -28,6 +28,8 @@ type Report struct {
 	Modelled bool
 	// Findings are sorted by line, then rule. They include what the parser
 	// tolerated (ncip.Document.Notes) and how the version was detected.
+	// At most MaxFindings are listed; a last finding (rule "v1.more" or
+	// "v2.more") counts the rest and has their highest severity.
 	Findings []ncip.Finding
 }
 
@@ -67,7 +69,7 @@ func CheckDocument(doc *ncip.Document) Report {
 		}
 		return a.Rule < b.Rule
 	})
-	r.Findings = c.findings
+	r.Findings = append(c.findings, c.more()...)
 	return r
 }
 
