@@ -102,10 +102,8 @@ func (d *decoder) sv(el *Element) SchemeValue {
 	return SchemeValue{Scheme: strings.Clone(scheme), Value: text(el)}
 }
 
-func (d *decoder) svp(el *Element) *SchemeValue {
-	v := d.sv(el)
-	return &v
-}
+// ptr returns a pointer to a copy of v, for optional fields.
+func ptr[T any](v T) *T { return &v }
 
 // agency reads FromAgencyId/ToAgencyId/OnBehalfOfAgency: AgencyId inside in v2, UniqueAgencyId in v1.
 func (d *decoder) agency(el *Element, path string) SchemeValue {
@@ -127,7 +125,7 @@ func (d *decoder) initiationHeader(el *Element, path string) *InitiationHeader {
 		p := path + "/" + c.Name
 		switch c.Name {
 		case "FromSystemId":
-			h.FromSystemId = d.svp(c)
+			h.FromSystemId = ptr(d.sv(c))
 		case "FromSystemAuthentication":
 			h.FromSystemAuthentication = text(c)
 		case "FromAgencyId":
@@ -138,11 +136,11 @@ func (d *decoder) initiationHeader(el *Element, path string) *InitiationHeader {
 			a := d.agency(c, p)
 			h.OnBehalfOfAgency = &a
 		case "ToSystemId":
-			h.ToSystemId = d.svp(c)
+			h.ToSystemId = ptr(d.sv(c))
 		case "ToAgencyId":
 			h.ToAgencyId = d.agency(c, p)
 		case "ApplicationProfileType":
-			h.ApplicationProfileType = d.svp(c)
+			h.ApplicationProfileType = ptr(d.sv(c))
 		case "Ext":
 			h.Ext = plain(c)
 		default:
@@ -158,7 +156,7 @@ func (d *decoder) responseHeader(el *Element, path string) *ResponseHeader {
 		p := path + "/" + c.Name
 		switch c.Name {
 		case "FromSystemId":
-			h.FromSystemId = d.svp(c)
+			h.FromSystemId = ptr(d.sv(c))
 		case "FromSystemAuthentication":
 			h.FromSystemAuthentication = text(c)
 		case "FromAgencyId":
@@ -166,7 +164,7 @@ func (d *decoder) responseHeader(el *Element, path string) *ResponseHeader {
 		case "FromAgencyAuthentication":
 			h.FromAgencyAuthentication = text(c)
 		case "ToSystemId":
-			h.ToSystemId = d.svp(c)
+			h.ToSystemId = ptr(d.sv(c))
 		case "ToAgencyId":
 			h.ToAgencyId = d.agency(c, p)
 		case "Ext":
@@ -184,9 +182,9 @@ func (d *decoder) identifier(el *Element, path, valueName, typeName string) (age
 	for _, c := range el.Children {
 		switch c.Name {
 		case "AgencyId", "UniqueAgencyId":
-			agency = d.svp(c)
+			agency = ptr(d.sv(c))
 		case typeName:
-			typ = d.svp(c)
+			typ = ptr(d.sv(c))
 		case valueName:
 			value = text(c)
 		default:
@@ -201,19 +199,14 @@ func (d *decoder) itemID(el *Element, path string) ItemId {
 	return ItemId{AgencyId: a, ItemIdentifierType: t, ItemIdentifierValue: v}
 }
 
-func (d *decoder) itemIDp(el *Element, path string) *ItemId {
-	id := d.itemID(el, path)
-	return &id
-}
-
-func (d *decoder) userID(el *Element, path string) *UserId {
+func (d *decoder) userID(el *Element, path string) UserId {
 	a, t, v := d.identifier(el, path, "UserIdentifierValue", "UserIdentifierType")
-	return &UserId{AgencyId: a, UserIdentifierType: t, UserIdentifierValue: v}
+	return UserId{AgencyId: a, UserIdentifierType: t, UserIdentifierValue: v}
 }
 
-func (d *decoder) requestID(el *Element, path string) *RequestId {
+func (d *decoder) requestID(el *Element, path string) RequestId {
 	a, t, v := d.identifier(el, path, "RequestIdentifierValue", "RequestIdentifierType")
-	return &RequestId{AgencyId: a, RequestIdentifierType: t, RequestIdentifierValue: v}
+	return RequestId{AgencyId: a, RequestIdentifierType: t, RequestIdentifierValue: v}
 }
 
 func (d *decoder) authInput(el *Element, path string) AuthenticationInput {
@@ -299,296 +292,11 @@ func (d *decoder) v1Error(el *Element, path string, p *Problem) {
 	p.ProblemElement = strings.Join(names, "/")
 }
 
-func (d *decoder) svList(list []SchemeValue, el *Element) []SchemeValue {
-	return append(list, d.sv(el))
-}
-
-// service types the body element. Each case lists the children the XSD
-// allows for that service; anything else is reported by ignored.
+// service types the body element: a modelled service (decodeService,
+// generated), or one annex does not type, kept whole.
 func (d *decoder) service(el *Element, path string) Body {
-	switch el.Name {
-	case "CheckInItem":
-		m := &CheckInItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "MandatedAction":
-				m.MandatedAction = plain(c)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemID(c, p)
-			case "ItemElementType":
-				m.ItemElementType = d.svList(m.ItemElementType, c)
-			case "UserElementType":
-				m.UserElementType = d.svList(m.UserElementType, c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CheckInItemResponse":
-		m := &CheckInItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "RoutingInformation":
-				m.RoutingInformation = plain(c)
-			case "FiscalTransactionInformation":
-				m.FiscalTransactionInformation = plain(c)
-			case "ItemOptionalFields":
-				m.ItemOptionalFields = plain(c)
-			case "UserOptionalFields":
-				m.UserOptionalFields = plain(c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CheckOutItem":
-		m := &CheckOutItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "MandatedAction":
-				m.MandatedAction = plain(c)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "AuthenticationInput":
-				m.AuthenticationInput = append(m.AuthenticationInput, d.authInput(c, p))
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemID(c, p)
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "AcknowledgedFeeAmount":
-				m.AcknowledgedFeeAmount = plain(c)
-			case "PaidFeeAmount":
-				m.PaidFeeAmount = plain(c)
-			case "AcknowledgedItemUseRestrictionType":
-				m.AcknowledgedItemUseRestrictionType = d.svList(m.AcknowledgedItemUseRestrictionType, c)
-			case "ShippingInformation":
-				m.ShippingInformation = plain(c)
-			case "ResourceDesired":
-				m.ResourceDesired = d.svp(c)
-			case "DesiredDateDue":
-				m.DesiredDateDue = text(c)
-			case "ItemElementType":
-				m.ItemElementType = d.svList(m.ItemElementType, c)
-			case "UserElementType":
-				m.UserElementType = d.svList(m.UserElementType, c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CheckOutItemResponse":
-		m := &CheckOutItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "RequiredFeeAmount":
-				m.RequiredFeeAmount = plain(c)
-			case "RequiredItemUseRestrictionType":
-				m.RequiredItemUseRestrictionType = d.svList(m.RequiredItemUseRestrictionType, c)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "DateDue":
-				m.DateDue = text(c)
-			case "IndeterminateLoanPeriodFlag":
-				m.IndeterminateLoanPeriodFlag = true
-			case "NonReturnableFlag":
-				m.NonReturnableFlag = true
-			case "RenewalCount":
-				m.RenewalCount = text(c)
-			case "ElectronicResource":
-				m.ElectronicResource = plain(c)
-			case "FiscalTransactionInformation":
-				m.FiscalTransactionInformation = plain(c)
-			case "ItemOptionalFields":
-				m.ItemOptionalFields = plain(c)
-			case "UserOptionalFields":
-				m.UserOptionalFields = plain(c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CancelRequestItem":
-		m := &CancelRequestItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "MandatedAction":
-				m.MandatedAction = plain(c)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "AuthenticationInput":
-				m.AuthenticationInput = append(m.AuthenticationInput, d.authInput(c, p))
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "RequestType":
-				m.RequestType = d.sv(c)
-			case "RequestScopeType":
-				m.RequestScopeType = d.svp(c)
-			case "AcknowledgedFeeAmount":
-				m.AcknowledgedFeeAmount = plain(c)
-			case "PaidFeeAmount":
-				m.PaidFeeAmount = plain(c)
-			case "ItemElementType":
-				m.ItemElementType = d.svList(m.ItemElementType, c)
-			case "UserElementType":
-				m.UserElementType = d.svList(m.UserElementType, c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CancelRequestItemResponse":
-		m := &CancelRequestItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "FiscalTransactionInformation":
-				m.FiscalTransactionInformation = plain(c)
-			case "ItemOptionalFields":
-				m.ItemOptionalFields = plain(c)
-			case "UserOptionalFields":
-				m.UserOptionalFields = plain(c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "DeleteItem":
-		m := &DeleteItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "MandatedAction":
-				m.MandatedAction = plain(c)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemID(c, p)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "DeleteItemResponse":
-		m := &DeleteItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "LookupItem":
-		m := &LookupItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "ItemElementType":
-				m.ItemElementType = d.svList(m.ItemElementType, c)
-			case "CurrentBorrowerDesired":
-				m.CurrentBorrowerDesired = true
-			case "CurrentRequestersDesired":
-				m.CurrentRequestersDesired = true
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "LookupItemResponse":
-		m := &LookupItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "HoldPickupDate":
-				m.HoldPickupDate = text(c)
-			case "DateRecalled":
-				m.DateRecalled = text(c)
-			case "ItemTransaction":
-				m.ItemTransaction = plain(c)
-			case "ItemOptionalFields":
-				m.ItemOptionalFields = plain(c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
+	if b, ok := d.decodeService(el, path); ok {
+		return b
 	}
 	return &Unmodelled{Name: el.Name, Element: plain(el)}
 }

@@ -115,12 +115,10 @@ func ParseDateTime(s string) (time.Time, error) {
 }
 
 func checkRequired(m *Message) error {
-	// LookupItem is how a facility asks ALEPH whether a check-out or
-	// check-in whose answer was lost took effect.
-	v1Only := map[string]bool{"CheckInItem": true, "CheckInItemResponse": true, "CheckOutItem": true,
-		"CheckOutItemResponse": true, "LookupItem": true, "LookupItemResponse": true, "Problem": true}
-	if m.Version == V1 && !v1Only[m.Body.ServiceName()] {
-		if _, ok := m.Body.(*Unmodelled); !ok {
+	if m.Version == V1 && !writtenInV1(m.Body.ServiceName()) {
+		switch m.Body.(type) {
+		case *Unmodelled, *ProblemResponse:
+		default:
 			return fmt.Errorf("%s is not modelled for NCIP 1", m.Body.ServiceName())
 		}
 	}
@@ -592,152 +590,10 @@ func (w *writer) raw(el *Element) {
 }
 
 func (w *writer) body(b Body) error {
+	if w.encodeService(b) {
+		return nil
+	}
 	switch m := b.(type) {
-	case *CheckInItem:
-		w.open("CheckInItem")
-		w.initiationHeader(m.InitiationHeader)
-		w.raw(m.MandatedAction)
-		w.itemID(&m.ItemId)
-		w.svList("ItemElementType", m.ItemElementType)
-		w.svList("UserElementType", m.UserElementType)
-		w.raw(m.Ext)
-		w.close("CheckInItem")
-	case *CheckInItemResponse:
-		w.open("CheckInItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-		} else {
-			w.itemID(m.ItemId)
-			w.userID(m.UserId)
-			w.raw(m.RoutingInformation)
-			w.raw(m.FiscalTransactionInformation)
-			w.raw(m.ItemOptionalFields)
-			w.raw(m.UserOptionalFields)
-		}
-		w.raw(m.Ext)
-		w.close("CheckInItemResponse")
-	case *CheckOutItem:
-		w.open("CheckOutItem")
-		w.initiationHeader(m.InitiationHeader)
-		w.raw(m.MandatedAction)
-		if m.UserId != nil {
-			w.userID(m.UserId)
-		} else {
-			w.authInputs(m.AuthenticationInput)
-		}
-		w.itemID(&m.ItemId)
-		w.requestID(m.RequestId)
-		w.raw(m.AcknowledgedFeeAmount)
-		w.raw(m.PaidFeeAmount)
-		w.svList("AcknowledgedItemUseRestrictionType", m.AcknowledgedItemUseRestrictionType)
-		w.raw(m.ShippingInformation)
-		w.optSV("ResourceDesired", m.ResourceDesired)
-		w.optLeaf("DesiredDateDue", m.DesiredDateDue)
-		w.svList("ItemElementType", m.ItemElementType)
-		w.svList("UserElementType", m.UserElementType)
-		w.raw(m.Ext)
-		w.close("CheckOutItem")
-	case *CheckOutItemResponse:
-		w.open("CheckOutItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-			w.raw(m.RequiredFeeAmount)
-			w.svList("RequiredItemUseRestrictionType", m.RequiredItemUseRestrictionType)
-		} else {
-			w.itemID(m.ItemId)
-			w.userID(m.UserId)
-			w.optLeaf("DateDue", m.DateDue)
-			w.flag("IndeterminateLoanPeriodFlag", m.IndeterminateLoanPeriodFlag)
-			w.flag("NonReturnableFlag", m.NonReturnableFlag)
-			w.optLeaf("RenewalCount", m.RenewalCount)
-			w.raw(m.ElectronicResource)
-			w.raw(m.FiscalTransactionInformation)
-			w.raw(m.ItemOptionalFields)
-			w.raw(m.UserOptionalFields)
-		}
-		w.raw(m.Ext)
-		w.close("CheckOutItemResponse")
-	case *CancelRequestItem:
-		w.open("CancelRequestItem")
-		w.initiationHeader(m.InitiationHeader)
-		w.raw(m.MandatedAction)
-		if m.UserId != nil {
-			w.userID(m.UserId)
-		} else {
-			w.authInputs(m.AuthenticationInput)
-		}
-		w.requestID(m.RequestId)
-		w.itemID(m.ItemId)
-		w.sv("RequestType", m.RequestType)
-		w.optSV("RequestScopeType", m.RequestScopeType)
-		w.raw(m.AcknowledgedFeeAmount)
-		w.raw(m.PaidFeeAmount)
-		w.svList("ItemElementType", m.ItemElementType)
-		w.svList("UserElementType", m.UserElementType)
-		w.raw(m.Ext)
-		w.close("CancelRequestItem")
-	case *CancelRequestItemResponse:
-		w.open("CancelRequestItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-		} else {
-			w.requestID(m.RequestId)
-			w.itemID(m.ItemId)
-			w.userID(m.UserId)
-			w.raw(m.FiscalTransactionInformation)
-			w.raw(m.ItemOptionalFields)
-			w.raw(m.UserOptionalFields)
-		}
-		w.raw(m.Ext)
-		w.close("CancelRequestItemResponse")
-	case *DeleteItem:
-		w.open("DeleteItem")
-		w.initiationHeader(m.InitiationHeader)
-		w.raw(m.MandatedAction)
-		w.itemID(&m.ItemId)
-		w.raw(m.Ext)
-		w.close("DeleteItem")
-	case *DeleteItemResponse:
-		w.open("DeleteItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-		} else {
-			w.itemID(m.ItemId)
-		}
-		w.raw(m.Ext)
-		w.close("DeleteItemResponse")
-	case *LookupItem:
-		w.open("LookupItem")
-		w.initiationHeader(m.InitiationHeader)
-		if m.ItemId != nil {
-			w.itemID(m.ItemId)
-		} else {
-			w.requestID(m.RequestId)
-		}
-		w.svList("ItemElementType", m.ItemElementType)
-		w.flag("CurrentBorrowerDesired", m.CurrentBorrowerDesired)
-		w.flag("CurrentRequestersDesired", m.CurrentRequestersDesired)
-		w.raw(m.Ext)
-		w.close("LookupItem")
-	case *LookupItemResponse:
-		w.open("LookupItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-		} else {
-			w.requestID(m.RequestId)
-			w.itemID(m.ItemId)
-			w.optLeaf("HoldPickupDate", m.HoldPickupDate)
-			w.optLeaf("DateRecalled", m.DateRecalled)
-			w.raw(m.ItemTransaction)
-			w.raw(m.ItemOptionalFields)
-		}
-		w.raw(m.Ext)
-		w.close("LookupItemResponse")
 	case *ProblemResponse:
 		w.problems(m.Problems)
 		w.raw(m.Ext)
@@ -747,6 +603,34 @@ func (w *writer) body(b Body) error {
 		return fmt.Errorf("unsupported body type %T", b)
 	}
 	return nil
+}
+
+// choose picks the branch of an xs:choice the generated encoders write. A
+// response with Problems reports failure only: when problems is set, the
+// branch at problemsAt. Otherwise the branch with the most fields set, the
+// first on a tie (so an unset choice writes its first branch's nothing).
+func choose(problems bool, problemsAt int, set ...int) int {
+	if problems && problemsAt >= 0 {
+		return problemsAt
+	}
+	best := 0
+	for i, n := range set {
+		if i != problemsAt && (n > set[best] || best == problemsAt) {
+			best = i
+		}
+	}
+	return best
+}
+
+// set counts the fields of a choice's branch that hold a value.
+func set(fields ...bool) int {
+	n := 0
+	for _, f := range fields {
+		if f {
+			n++
+		}
+	}
+	return n
 }
 
 func escapeText(b *bytes.Buffer, s string) {
