@@ -17,6 +17,28 @@ type refNSScope struct {
 	prefixes map[string]string // prefix ("" = default) → URI
 }
 
+// refScope is the namespace scope an element's declarations open. Most
+// elements declare nothing; their scope stays a nil map.
+func refScope(attrs []xml.Attr) refNSScope {
+	var scope refNSScope
+	for _, a := range attrs {
+		prefix, ok := "", false
+		switch {
+		case a.Name.Space == "xmlns":
+			prefix, ok = a.Name.Local, true
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			ok = true
+		}
+		if ok {
+			if scope.prefixes == nil {
+				scope.prefixes = map[string]string{}
+			}
+			scope.prefixes[prefix] = a.Value
+		}
+	}
+	return scope
+}
+
 func refBuildTree(text []byte, doc *Document) error {
 	d := xml.NewDecoder(bytes.NewReader(text))
 	d.Strict = true
@@ -67,24 +89,7 @@ func refBuildTree(text []byte, doc *Document) error {
 			if len(stack) == 0 && doc.Root != nil {
 				return &SyntaxError{Line: line, Msg: fmt.Sprintf("second root element <%s> after <%s>", t.Name.Local, doc.Root.Name)}
 			}
-			// Most elements declare nothing; their scope stays a nil map.
-			var scope refNSScope
-			for _, a := range t.Attr {
-				prefix, ok := "", false
-				switch {
-				case a.Name.Space == "xmlns":
-					prefix, ok = a.Name.Local, true
-				case a.Name.Space == "" && a.Name.Local == "xmlns":
-					ok = true
-				}
-				if ok {
-					if scope.prefixes == nil {
-						scope.prefixes = map[string]string{}
-					}
-					scope.prefixes[prefix] = a.Value
-				}
-			}
-			scopes = append(scopes, scope)
+			scopes = append(scopes, refScope(t.Attr))
 			el := &Element{Prefix: t.Name.Space, Name: t.Name.Local, Line: line, Col: col}
 			uri, ok := lookup(el.Prefix)
 			if !ok {
