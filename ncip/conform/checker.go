@@ -131,7 +131,7 @@ func (c *checker) complex(el *ncip.Element, a *automaton, path string) {
 	c.matching, c.matchingPath = el, path
 	wild := a.match(names, c)
 	for i, ch := range el.Children {
-		cp := path + "/" + ch.Name
+		cp := c.childPath(path, ch)
 		_, declared := c.s.decls[ch.Name]
 		switch {
 		case wild[i]:
@@ -145,6 +145,15 @@ func (c *checker) complex(el *ncip.Element, a *automaton, path string) {
 				"%s is not modelled by annex; only the envelope was checked", ch.Name)
 		}
 	}
+}
+
+// childPath is the path of a child for its findings; once the report is
+// full no finding will show it, and hostile content is spared the copies.
+func (c *checker) childPath(path string, ch *ncip.Element) string {
+	if c.full() {
+		return ""
+	}
+	return path + "/" + ch.Name
 }
 
 // stray reports character data in element-only content.
