@@ -1,9 +1,10 @@
 // Package conform is annex's NCIP conformance checker. It tells a support
-// person everything that is wrong with one NCIP message at once, each finding
-// with the line and element at fault and what to do about it.
+// person everything that is wrong with one NCIP message at once (the first
+// MaxFindings findings, and how many more), each finding with the line and
+// element at fault and what to do about it.
 //
 // NCIP 2 messages are checked against the content models and simple types of
-// the official NCIP 2.02 XML Schema, transcribed into Go (v2schema.go) for the
+// the official NCIP 2.02 XML Schema, generated into Go (v2schema_gen.go) for the
 // services annex models; the verdict agrees with xmllint's on them. Other
 // services get the envelope checks only. NCIP 1 messages, for which there is
 // no public DTD, are checked for the structure ALEPH and its peers use.

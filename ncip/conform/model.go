@@ -35,7 +35,7 @@ type particle struct {
 
 // seq is xs:sequence. Items are particles or element references written as
 // "Name", "Name?", "Name*" or "Name+" (minOccurs/maxOccurs 1/1, 0/1, 0/∞, 1/∞),
-// which keeps the transcribed models as short as the XSD reads.
+// which keeps the models (generated for NCIP 2, written for NCIP 1) as short as the XSD reads.
 func seq(items ...any) particle { return group(pSequence, items) }
 
 // choice is xs:choice; items as for seq.

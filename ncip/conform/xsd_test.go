@@ -306,12 +306,12 @@ func checkClosure(t *testing.T, decls map[string]xsdNode, models map[string]part
 	}
 	for name := range closure {
 		if !covered[name] {
-			t.Errorf("%s: in the closure of the modelled services but not transcribed", name)
+			t.Errorf("%s: in the closure of the modelled services but not generated", name)
 		}
 	}
 	for name := range covered {
 		if !closure[name] {
-			t.Errorf("%s: transcribed but outside the closure", name)
+			t.Errorf("%s: generated but outside the closure", name)
 		}
 	}
 
