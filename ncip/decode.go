@@ -110,7 +110,7 @@ func (d *decoder) agency(el *Element, path string) SchemeValue {
 	var out SchemeValue
 	for _, c := range el.Children {
 		switch c.Name {
-		case "AgencyId", "UniqueAgencyId":
+		case "AgencyId", v1Name("AgencyId"):
 			out = d.sv(c)
 		default:
 			d.ignored(c, path)
@@ -181,7 +181,7 @@ func (d *decoder) responseHeader(el *Element, path string) *ResponseHeader {
 func (d *decoder) identifier(el *Element, path, valueName, typeName string) (agency, typ *SchemeValue, value string) {
 	for _, c := range el.Children {
 		switch c.Name {
-		case "AgencyId", "UniqueAgencyId":
+		case "AgencyId", v1Name("AgencyId"):
 			agency = ptr(d.sv(c))
 		case typeName:
 			typ = ptr(d.sv(c))

@@ -393,11 +393,7 @@ func (w *writer) svList(local string, list []SchemeValue) {
 // agency writes FromAgencyId/ToAgencyId/OnBehalfOfAgency around the agency code.
 func (w *writer) agency(local string, v SchemeValue) {
 	w.open(local)
-	if w.v == V1 {
-		w.sv("UniqueAgencyId", v)
-	} else {
-		w.sv("AgencyId", v)
-	}
+	w.sv(w.spelled("AgencyId"), v)
 	w.close(local)
 }
 
@@ -405,17 +401,13 @@ func (w *writer) agencyID(v *SchemeValue) {
 	if v == nil {
 		return
 	}
-	if w.v == V1 {
-		w.sv("UniqueAgencyId", *v)
-	} else {
-		w.sv("AgencyId", *v)
-	}
+	w.sv(w.spelled("AgencyId"), *v)
 }
 
-// unique names an identifier element in the message's version: ItemId or UniqueItemId.
-func (w *writer) unique(local string) string {
+// spelled names an element in the message's version: ItemId or UniqueItemId.
+func (w *writer) spelled(local string) string {
 	if w.v == V1 {
-		return "Unique" + local
+		return v1Name(local)
 	}
 	return local
 }
@@ -458,33 +450,33 @@ func (w *writer) itemID(id *ItemId) {
 	if id == nil {
 		return
 	}
-	w.open(w.unique("ItemId"))
+	w.open(w.spelled("ItemId"))
 	w.agencyID(id.AgencyId)
 	w.optSV("ItemIdentifierType", id.ItemIdentifierType)
 	w.leaf("ItemIdentifierValue", id.ItemIdentifierValue)
-	w.close(w.unique("ItemId"))
+	w.close(w.spelled("ItemId"))
 }
 
 func (w *writer) userID(id *UserId) {
 	if id == nil {
 		return
 	}
-	w.open(w.unique("UserId"))
+	w.open(w.spelled("UserId"))
 	w.agencyID(id.AgencyId)
 	w.optSV("UserIdentifierType", id.UserIdentifierType)
 	w.leaf("UserIdentifierValue", id.UserIdentifierValue)
-	w.close(w.unique("UserId"))
+	w.close(w.spelled("UserId"))
 }
 
 func (w *writer) requestID(id *RequestId) {
 	if id == nil {
 		return
 	}
-	w.open(w.unique("RequestId"))
+	w.open(w.spelled("RequestId"))
 	w.agencyID(id.AgencyId)
 	w.optSV("RequestIdentifierType", id.RequestIdentifierType)
 	w.leaf("RequestIdentifierValue", id.RequestIdentifierValue)
-	w.close(w.unique("RequestId"))
+	w.close(w.spelled("RequestId"))
 }
 
 func (w *writer) authInputs(list []AuthenticationInput) {

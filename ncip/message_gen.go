@@ -186,6 +186,21 @@ func serviceProblems(b Body) ([]Problem, bool) {
 	return nil, false
 }
 
+// v1Name is how NCIP 1 spells an element NCIP 2 renamed; other names are unchanged.
+func v1Name(name string) string {
+	switch name {
+	case "AgencyId":
+		return "UniqueAgencyId"
+	case "ItemId":
+		return "UniqueItemId"
+	case "RequestId":
+		return "UniqueRequestId"
+	case "UserId":
+		return "UniqueUserId"
+	}
+	return name
+}
+
 // writtenInV1 reports whether annex writes a modelled service in NCIP 1 as well as NCIP 2.
 func writtenInV1(service string) bool {
 	switch service {

@@ -81,6 +81,17 @@ func messages(b *bytes.Buffer, svcFields map[string][]field) error {
 		}
 	}
 	b.WriteString("\t}\n\treturn nil, false\n}\n\n")
+	b.WriteString("// v1Name is how NCIP 1 spells an element NCIP 2 renamed; other names are unchanged.\n")
+	b.WriteString("func v1Name(name string) string {\n\tswitch name {\n")
+	renamed := make([]string, 0, len(v1Spelling))
+	for v2 := range v1Spelling {
+		renamed = append(renamed, v2)
+	}
+	sort.Strings(renamed)
+	for _, v2 := range renamed {
+		fmt.Fprintf(b, "\tcase %q:\n\t\treturn %q\n", v2, v1Spelling[v2])
+	}
+	b.WriteString("\t}\n\treturn name\n}\n\n")
 	b.WriteString("// writtenInV1 reports whether annex writes a modelled service in NCIP 1 as well as NCIP 2.\n")
 	b.WriteString("func writtenInV1(service string) bool {\n\tswitch service {\n\tcase ")
 	var v1 []string
