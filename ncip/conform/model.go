@@ -331,10 +331,21 @@ func (a *automaton) match(names []string, sink issueSink) (wild []bool) {
 	// Both maps are made on the first departure: valid content needs neither.
 	var suppressed map[int]bool
 	var seen map[string]bool
+	// unreadable is a name just found unexpected in the current states: a
+	// run of the same stray element (hostile input) costs a comparison each.
+	unreadable := ""
 	for i, name := range names {
+		if name == unreadable && !suppressed[i] {
+			if sink.detailed() {
+				seen[name] = true
+			}
+			sink.issue(a.unexpected(states, name, i, true, sink.detailed()))
+			continue
+		}
 		buf = a.step(states, name, buf)
 		if len(buf) > 0 {
 			states, buf = buf, states
+			unreadable = ""
 			wild[i] = a.labels[states[0]] == ""
 			if seen != nil && sink.detailed() {
 				seen[name] = true
@@ -361,18 +372,12 @@ func (a *automaton) match(names []string, sink issueSink) (wild []bool) {
 			is, goals := a.missing(states, names, i, suppressed)
 			sink.issue(is)
 			states = append([]int(nil), a.step(goals, name, buf)...)
+			unreadable = ""
 			wild[i] = a.labels[states[0]] == ""
 			continue
 		}
-		is := issue{kind: issueUnexpected, child: i, inModel: a.names[name], repeated: repeated}
-		if detailed {
-			for _, s := range states {
-				for _, p := range a.next(s) {
-					is.expected = appendName(is.expected, a.labels[p])
-				}
-			}
-		}
-		sink.issue(is)
+		sink.issue(a.unexpected(states, name, i, repeated, detailed))
+		unreadable = name
 	}
 	for _, s := range states {
 		if a.isFinal(s) {
@@ -394,6 +399,20 @@ func (a *automaton) incomplete(states []int, sink issueSink) {
 		is.missing, _ = a.shortest(states, a.isFinal)
 	}
 	sink.issue(is)
+}
+
+// unexpected describes child i, name, which cannot be read from states;
+// the elements that could have come instead only when detailed.
+func (a *automaton) unexpected(states []int, name string, i int, repeated, detailed bool) issue {
+	is := issue{kind: issueUnexpected, child: i, inModel: a.names[name], repeated: repeated}
+	if detailed {
+		for _, s := range states {
+			for _, p := range a.next(s) {
+				is.expected = appendName(is.expected, a.labels[p])
+			}
+		}
+	}
+	return is
 }
 
 // missing describes names[i], which came too early: the elements missing
