@@ -12,7 +12,8 @@ var ErrNotNCIP = errors.New("not an NCIP message")
 // Decode reads an NCIP 1 or NCIP 2 message as tolerantly as the real systems
 // do (see Parse) and returns it typed, with findings for everything it had to
 // tolerate or could not place: an element the typed model does not hold is
-// reported, never silently dropped. Conformance is the checker's job
+// reported, never silently dropped (past the first 100, counted in one
+// last finding). Conformance is the checker's job
 // (package ncip/conform); Decode only fails on input it cannot read as NCIP.
 func Decode(data []byte, opts ParseOptions) (*Message, []Finding, error) {
 	doc, err := Parse(data, opts)
@@ -58,21 +59,47 @@ func DecodeDocument(doc *Document) (*Message, []Finding, error) {
 		}
 		msg.Body = pr
 	default:
-		return nil, d.findings, fmt.Errorf("decode ncip: line %d: NCIPMessage holds no service: %w", root.Line, ErrNotNCIP)
+		return nil, d.done(), fmt.Errorf("decode ncip: line %d: NCIPMessage holds no service: %w", root.Line, ErrNotNCIP)
 	}
-	return msg, d.findings, nil
+	return msg, d.done(), nil
 }
+
+// maxIgnored caps the decode.ignored findings of one message; one more
+// counts the rest, so 1 MiB of stray elements costs a count each rather
+// than a finding each (issue 11, item 3).
+const maxIgnored = 100
 
 type decoder struct {
 	version  Version
 	findings []Finding
+	// ignoredN counts the children reported by ignored, listed or not;
+	// moreLine is the line of the first one not listed.
+	ignoredN, moreLine int
 }
 
 // ignored records a child the typed model has no place for.
 func (d *decoder) ignored(el *Element, parentPath string) {
+	d.ignoredN++
+	if d.ignoredN > maxIgnored {
+		if d.moreLine == 0 {
+			d.moreLine = el.Line
+		}
+		return
+	}
 	d.findings = append(d.findings, Finding{Rule: "decode.ignored", Severity: Warning, Line: el.Line,
 		Path:    parentPath + "/" + el.Name,
 		Message: fmt.Sprintf("%s is not expected in %s and was ignored", el.Name, lastName(parentPath))})
+}
+
+// done adds the finding that counts the ignored children not listed, and
+// returns the findings.
+func (d *decoder) done() []Finding {
+	if n := d.ignoredN - maxIgnored; n > 0 {
+		d.findings = append(d.findings, Finding{Rule: "decode.more", Severity: Warning, Line: d.moreLine,
+			Message: fmt.Sprintf("…and %d more elements not expected where they are, from line %d on, ignored and not listed",
+				n, d.moreLine)})
+	}
+	return d.findings
 }
 
 func lastName(path string) string {

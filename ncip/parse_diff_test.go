@@ -55,6 +55,7 @@ func refParse(data []byte, opts ParseOptions) (*Document, error) {
 	if err := refBuildTree(text, doc); err != nil {
 		return nil, err
 	}
+	doc.closeNotes()
 	return doc, nil
 }
 

@@ -92,7 +92,7 @@ func refBuildTree(text []byte, doc *Document) error {
 			scopes = append(scopes, refScope(t.Attr))
 			el := &Element{Prefix: t.Name.Space, Name: t.Name.Local, Line: line, Col: col}
 			uri, ok := lookup(el.Prefix)
-			if !ok {
+			if !ok && doc.noting(line) {
 				doc.Notes = append(doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
 					Message: fmt.Sprintf("prefix %q of <%s:%s> is not declared; read as no namespace", el.Prefix, el.Prefix, el.Name)})
 			}
@@ -102,7 +102,7 @@ func refBuildTree(text []byte, doc *Document) error {
 				if at.Prefix != "" && at.Prefix != "xmlns" {
 					// Unprefixed attributes are in no namespace, whatever the default namespace is.
 					u, ok := lookup(at.Prefix)
-					if !ok {
+					if !ok && doc.noting(line) {
 						doc.Notes = append(doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
 							Message: fmt.Sprintf("prefix %q of attribute %s:%s is not declared; read as unqualified", at.Prefix, at.Prefix, at.Name)})
 					}

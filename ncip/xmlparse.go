@@ -717,7 +717,7 @@ func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 	p.elems = append(p.elems, Element{Prefix: prefix, Name: local, Line: line, Col: col})
 	el := &p.elems[len(p.elems)-1]
 	uri, ok := p.lookup(prefix)
-	if !ok {
+	if !ok && p.doc.noting(line) {
 		p.doc.Notes = append(p.doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
 			Message: fmt.Sprintf("prefix %q of <%s:%s> is not declared; read as no namespace", prefix, prefix, local)})
 	}
@@ -731,7 +731,7 @@ func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 			if a.Prefix != "" && a.Prefix != "xmlns" {
 				// Unprefixed attributes are in no namespace, whatever the default namespace is.
 				u, ok := p.lookup(a.Prefix)
-				if !ok {
+				if !ok && p.doc.noting(line) {
 					p.doc.Notes = append(p.doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
 						Message: fmt.Sprintf("prefix %q of attribute %s:%s is not declared; read as unqualified", a.Prefix, a.Prefix, a.Name)})
 				}

@@ -110,3 +110,9 @@ func TestItem3FindingsCapped(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkItem3CheckUndeclaredPrefixes: 1 MiB of elements whose prefix
+// nothing declares, each a parser note (read as no namespace).
+func BenchmarkItem3CheckUndeclaredPrefixes(b *testing.B) {
+	benchCheck(b, hostile.Fill(ncip.DefaultMaxSize, hostileOpen, "<q:x/>", hostileEnd))
+}
