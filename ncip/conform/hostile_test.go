@@ -116,3 +116,10 @@ func TestItem3FindingsCapped(t *testing.T) {
 func BenchmarkItem3CheckUndeclaredPrefixes(b *testing.B) {
 	benchCheck(b, hostile.Fill(ncip.DefaultMaxSize, hostileOpen, "<q:x/>", hostileEnd))
 }
+
+// BenchmarkItem3CheckV1Attributes: the attributes shape in an NCIP 1
+// message, where each stray attribute is a warning.
+func BenchmarkItem3CheckV1Attributes(b *testing.B) {
+	benchCheck(b, hostile.Fill(ncip.DefaultMaxSize, `<NCIPMessage version="`+ncip.VersionV1_0+`"><CheckOutItem>`,
+		"<UniqueItemId"+hostile.Attrs(ncip.MaxAttrs)+"/>", hostileEnd))
+}
