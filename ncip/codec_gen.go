@@ -128,7 +128,7 @@ func (d *decoder) decodeCheckInItemResponse(el *Element, path string) *CheckInIt
 func (w *writer) encodeCheckInItemResponse(m *CheckInItemResponse) {
 	w.open("CheckInItemResponse")
 	w.responseHeader(m.ResponseHeader)
-	switch choose(len(m.Problems) > 0, 0, set(len(m.Problems) > 0), set(m.ItemId != nil, m.UserId != nil, m.RoutingInformation != nil, m.FiscalTransactionInformation != nil, m.ItemOptionalFields != nil, m.UserOptionalFields != nil)) {
+	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0), countSet(m.ItemId != nil, m.UserId != nil, m.RoutingInformation != nil, m.FiscalTransactionInformation != nil, m.ItemOptionalFields != nil, m.UserOptionalFields != nil)) {
 	case 0:
 		w.problems(m.Problems)
 	case 1:
@@ -190,7 +190,7 @@ func (w *writer) encodeCheckOutItem(m *CheckOutItem) {
 	w.open("CheckOutItem")
 	w.initiationHeader(m.InitiationHeader)
 	w.raw(m.MandatedAction)
-	switch choose(false, -1, set(m.UserId != nil), set(len(m.AuthenticationInput) > 0)) {
+	switch choose(false, -1, countSet(m.UserId != nil), countSet(len(m.AuthenticationInput) > 0)) {
 	case 0:
 		w.userID(m.UserId)
 	case 1:
@@ -256,7 +256,7 @@ func (d *decoder) decodeCheckOutItemResponse(el *Element, path string) *CheckOut
 func (w *writer) encodeCheckOutItemResponse(m *CheckOutItemResponse) {
 	w.open("CheckOutItemResponse")
 	w.responseHeader(m.ResponseHeader)
-	switch choose(len(m.Problems) > 0, 0, set(len(m.Problems) > 0, m.RequiredFeeAmount != nil, len(m.RequiredItemUseRestrictionType) > 0), set(m.ItemId != nil, m.UserId != nil, m.DateDue != "", m.IndeterminateLoanPeriodFlag, m.NonReturnableFlag, m.RenewalCount != "", m.ElectronicResource != nil, m.FiscalTransactionInformation != nil, m.ItemOptionalFields != nil, m.UserOptionalFields != nil)) {
+	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0, m.RequiredFeeAmount != nil, len(m.RequiredItemUseRestrictionType) > 0), countSet(m.ItemId != nil, m.UserId != nil, m.DateDue != "", m.IndeterminateLoanPeriodFlag, m.NonReturnableFlag, m.RenewalCount != "", m.ElectronicResource != nil, m.FiscalTransactionInformation != nil, m.ItemOptionalFields != nil, m.UserOptionalFields != nil)) {
 	case 0:
 		w.problems(m.Problems)
 		w.raw(m.RequiredFeeAmount)
@@ -264,7 +264,7 @@ func (w *writer) encodeCheckOutItemResponse(m *CheckOutItemResponse) {
 	case 1:
 		w.itemID(m.ItemId)
 		w.userID(m.UserId)
-		switch choose(false, -1, set(m.DateDue != ""), set(m.IndeterminateLoanPeriodFlag), set(m.NonReturnableFlag)) {
+		switch choose(false, -1, countSet(m.DateDue != ""), countSet(m.IndeterminateLoanPeriodFlag), countSet(m.NonReturnableFlag)) {
 		case 0:
 			w.optLeaf("DateDue", m.DateDue)
 		case 1:
@@ -325,13 +325,13 @@ func (w *writer) encodeCancelRequestItem(m *CancelRequestItem) {
 	w.open("CancelRequestItem")
 	w.initiationHeader(m.InitiationHeader)
 	w.raw(m.MandatedAction)
-	switch choose(false, -1, set(m.UserId != nil), set(len(m.AuthenticationInput) > 0)) {
+	switch choose(false, -1, countSet(m.UserId != nil), countSet(len(m.AuthenticationInput) > 0)) {
 	case 0:
 		w.userID(m.UserId)
 	case 1:
 		w.authInputs(m.AuthenticationInput)
 	}
-	switch choose(false, -1, set(m.ItemId != nil), set(m.RequestId != nil, m.ItemId != nil)) {
+	switch choose(false, -1, countSet(m.ItemId != nil), countSet(m.RequestId != nil, m.ItemId != nil)) {
 	case 0:
 		w.itemID(m.ItemId)
 	case 1:
@@ -382,11 +382,11 @@ func (d *decoder) decodeCancelRequestItemResponse(el *Element, path string) *Can
 func (w *writer) encodeCancelRequestItemResponse(m *CancelRequestItemResponse) {
 	w.open("CancelRequestItemResponse")
 	w.responseHeader(m.ResponseHeader)
-	switch choose(len(m.Problems) > 0, 0, set(len(m.Problems) > 0), set(m.ItemId != nil, m.RequestId != nil, m.UserId != nil, m.FiscalTransactionInformation != nil, m.ItemOptionalFields != nil, m.UserOptionalFields != nil)) {
+	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0), countSet(m.ItemId != nil, m.RequestId != nil, m.UserId != nil, m.FiscalTransactionInformation != nil, m.ItemOptionalFields != nil, m.UserOptionalFields != nil)) {
 	case 0:
 		w.problems(m.Problems)
 	case 1:
-		switch choose(false, -1, set(m.ItemId != nil), set(m.RequestId != nil, m.ItemId != nil)) {
+		switch choose(false, -1, countSet(m.ItemId != nil), countSet(m.RequestId != nil, m.ItemId != nil)) {
 		case 0:
 			w.itemID(m.ItemId)
 		case 1:
@@ -456,7 +456,7 @@ func (d *decoder) decodeDeleteItemResponse(el *Element, path string) *DeleteItem
 func (w *writer) encodeDeleteItemResponse(m *DeleteItemResponse) {
 	w.open("DeleteItemResponse")
 	w.responseHeader(m.ResponseHeader)
-	switch choose(len(m.Problems) > 0, 0, set(len(m.Problems) > 0), set(m.ItemId != nil)) {
+	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0), countSet(m.ItemId != nil)) {
 	case 0:
 		w.problems(m.Problems)
 	case 1:
@@ -496,7 +496,7 @@ func (d *decoder) decodeLookupItem(el *Element, path string) *LookupItem {
 func (w *writer) encodeLookupItem(m *LookupItem) {
 	w.open("LookupItem")
 	w.initiationHeader(m.InitiationHeader)
-	switch choose(false, -1, set(m.ItemId != nil), set(m.RequestId != nil)) {
+	switch choose(false, -1, countSet(m.ItemId != nil), countSet(m.RequestId != nil)) {
 	case 0:
 		w.itemID(m.ItemId)
 	case 1:
@@ -543,11 +543,11 @@ func (d *decoder) decodeLookupItemResponse(el *Element, path string) *LookupItem
 func (w *writer) encodeLookupItemResponse(m *LookupItemResponse) {
 	w.open("LookupItemResponse")
 	w.responseHeader(m.ResponseHeader)
-	switch choose(len(m.Problems) > 0, 0, set(len(m.Problems) > 0), set(m.ItemId != nil, m.RequestId != nil, m.HoldPickupDate != "", m.DateRecalled != "", m.ItemTransaction != nil, m.ItemOptionalFields != nil)) {
+	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0), countSet(m.ItemId != nil, m.RequestId != nil, m.HoldPickupDate != "", m.DateRecalled != "", m.ItemTransaction != nil, m.ItemOptionalFields != nil)) {
 	case 0:
 		w.problems(m.Problems)
 	case 1:
-		switch choose(false, -1, set(m.ItemId != nil), set(m.RequestId != nil, m.ItemId != nil)) {
+		switch choose(false, -1, countSet(m.ItemId != nil), countSet(m.RequestId != nil, m.ItemId != nil)) {
 		case 0:
 			w.itemID(m.ItemId)
 		case 1:

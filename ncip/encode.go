@@ -614,8 +614,8 @@ func choose(problems bool, problemsAt int, set ...int) int {
 	return best
 }
 
-// set counts the fields of a choice's branch that hold a value.
-func set(fields ...bool) int {
+// countSet counts the fields of a choice's branch that hold a value.
+func countSet(fields ...bool) int {
 	n := 0
 	for _, f := range fields {
 		if f {

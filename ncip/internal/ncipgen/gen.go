@@ -175,7 +175,7 @@ func encodeParticle(b *bytes.Buffer, p particle, byElem map[string]field, indent
 					set = append(set, byElem[q.name].setExpr())
 				}
 			})
-			counts = append(counts, "set("+strings.Join(set, ", ")+")")
+			counts = append(counts, "countSet("+strings.Join(set, ", ")+")")
 		}
 		problems := "false"
 		if problemsAt >= 0 {
