@@ -71,7 +71,7 @@ func TestGeneratorRefusesUnknownConstructs(t *testing.T) {
 		if bytes.Equal(bad, data) {
 			t.Fatalf("%s: edit did not apply", name)
 		}
-		if _, err := Generate(bad); err == nil {
+		if _, err := generate(bad); err == nil {
 			t.Errorf("%s: generated without error", name)
 		} else {
 			t.Logf("%s: %v", name, err)

@@ -27,7 +27,7 @@ func run(xsdPath, dir string) error {
 	if err != nil {
 		return err
 	}
-	files, err := Generate(data)
+	files, err := generate(data)
 	if err != nil {
 		return err
 	}
