@@ -2,6 +2,64 @@
 
 package ncip
 
+import "errors"
+
+// checkService reports what a modelled service lacks that the schema requires; nil for any other body.
+func checkService(b Body) error {
+	switch m := b.(type) {
+	case *CheckInItem:
+		if m.ItemId.ItemIdentifierValue == "" {
+			return errors.New("ItemId is required")
+		}
+	case *CheckInItemResponse:
+		if len(m.Problems) == 0 && m.ItemId == nil {
+			return errors.New("Problem or ItemId is required")
+		}
+	case *CheckOutItem:
+		if m.UserId == nil && len(m.AuthenticationInput) == 0 {
+			return errors.New("UserId or AuthenticationInput is required")
+		}
+		if m.ItemId.ItemIdentifierValue == "" {
+			return errors.New("ItemId is required")
+		}
+	case *CheckOutItemResponse:
+		if len(m.Problems) == 0 && (m.ItemId == nil || m.UserId == nil) {
+			return errors.New("Problem, or ItemId and UserId, is required")
+		}
+		if len(m.Problems) == 0 && countSet(m.DateDue != "", m.IndeterminateLoanPeriodFlag, m.NonReturnableFlag) != 1 {
+			return errors.New("exactly one of DateDue, IndeterminateLoanPeriodFlag and NonReturnableFlag is required")
+		}
+	case *CancelRequestItem:
+		if m.UserId == nil && len(m.AuthenticationInput) == 0 {
+			return errors.New("UserId or AuthenticationInput is required")
+		}
+		if m.ItemId == nil && m.RequestId == nil {
+			return errors.New("ItemId or RequestId is required")
+		}
+	case *CancelRequestItemResponse:
+		if len(m.Problems) == 0 && ((m.ItemId == nil && m.RequestId == nil) || m.UserId == nil) {
+			return errors.New("Problem, or ItemId or RequestId and UserId, is required")
+		}
+	case *DeleteItem:
+		if m.ItemId.ItemIdentifierValue == "" {
+			return errors.New("ItemId is required")
+		}
+	case *DeleteItemResponse:
+		if len(m.Problems) == 0 && m.ItemId == nil {
+			return errors.New("Problem or ItemId is required")
+		}
+	case *LookupItem:
+		if m.ItemId == nil && m.RequestId == nil {
+			return errors.New("ItemId or RequestId is required")
+		}
+	case *LookupItemResponse:
+		if len(m.Problems) == 0 && (m.ItemId == nil && m.RequestId == nil) {
+			return errors.New("Problem, ItemId or RequestId is required")
+		}
+	}
+	return nil
+}
+
 // decodeService types the element of a modelled service; ok is false for any other.
 func (d *decoder) decodeService(el *Element, path string) (body Body, ok bool) {
 	switch el.Name {

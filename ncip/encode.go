@@ -122,64 +122,10 @@ func checkRequired(m *Message) error {
 			return fmt.Errorf("%s is not modelled for NCIP 1", m.Body.ServiceName())
 		}
 	}
+	if err := checkService(m.Body); err != nil {
+		return err
+	}
 	switch b := m.Body.(type) {
-	case *CheckInItem:
-		if b.ItemId.ItemIdentifierValue == "" {
-			return errors.New("ItemId is required")
-		}
-	case *CheckOutItem:
-		if b.UserId == nil && len(b.AuthenticationInput) == 0 {
-			return errors.New("UserId or AuthenticationInput is required")
-		}
-		if b.ItemId.ItemIdentifierValue == "" {
-			return errors.New("ItemId is required")
-		}
-	case *CancelRequestItem:
-		if b.UserId == nil && len(b.AuthenticationInput) == 0 {
-			return errors.New("UserId or AuthenticationInput is required")
-		}
-		if b.ItemId == nil && b.RequestId == nil {
-			return errors.New("ItemId or RequestId is required")
-		}
-	case *DeleteItem:
-		if b.ItemId.ItemIdentifierValue == "" {
-			return errors.New("ItemId is required")
-		}
-	case *LookupItem:
-		if b.ItemId == nil && b.RequestId == nil {
-			return errors.New("ItemId or RequestId is required")
-		}
-	case *CheckInItemResponse:
-		if len(b.Problems) == 0 && b.ItemId == nil {
-			return errors.New("Problem or ItemId is required")
-		}
-	case *CheckOutItemResponse:
-		if len(b.Problems) == 0 {
-			if b.ItemId == nil || b.UserId == nil {
-				return errors.New("Problem, or ItemId and UserId, is required")
-			}
-			n := 0
-			for _, set := range []bool{b.DateDue != "", b.IndeterminateLoanPeriodFlag, b.NonReturnableFlag} {
-				if set {
-					n++
-				}
-			}
-			if n != 1 {
-				return errors.New("exactly one of DateDue, IndeterminateLoanPeriodFlag and NonReturnableFlag is required")
-			}
-		}
-	case *CancelRequestItemResponse:
-		if len(b.Problems) == 0 && (b.UserId == nil || (b.ItemId == nil && b.RequestId == nil)) {
-			return errors.New("Problem, or ItemId or RequestId and UserId, is required")
-		}
-	case *DeleteItemResponse:
-		if len(b.Problems) == 0 && b.ItemId == nil {
-			return errors.New("Problem or ItemId is required")
-		}
-	case *LookupItemResponse:
-		if len(b.Problems) == 0 && b.ItemId == nil && b.RequestId == nil {
-			return errors.New("Problem, ItemId or RequestId is required")
-		}
 	case *ProblemResponse:
 		if len(b.Problems) == 0 {
 			return errors.New("at least one Problem is required")

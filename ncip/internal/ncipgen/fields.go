@@ -233,3 +233,19 @@ func (f field) setExpr() string {
 	}
 	return "true"
 }
+
+// unsetExpr is the negation of setExpr.
+func (f field) unsetExpr() string {
+	m := "m." + f.name
+	switch {
+	case f.card == list:
+		return "len(" + m + ") == 0"
+	case f.kind == fFlag:
+		return "!" + m
+	case f.kind == fText:
+		return m + ` == ""`
+	case strings.HasPrefix(f.goTyp, "*"):
+		return m + " == nil"
+	}
+	return "false"
+}

@@ -107,7 +107,9 @@ func messages(b *bytes.Buffer, svcFields map[string][]field) error {
 
 // codecs writes the decoder and the encoder of each service.
 func codecs(b *bytes.Buffer, s *schema, svcFields map[string][]field) error {
-	b.WriteString("package ncip\n\n")
+	b.WriteString("package ncip\n\nimport \"errors\"\n\n")
+	checks(b, s, svcFields)
+	b.WriteString("\n")
 	b.WriteString("// decodeService types the element of a modelled service; ok is false for any other.\n")
 	b.WriteString("func (d *decoder) decodeService(el *Element, path string) (body Body, ok bool) {\n\tswitch el.Name {\n")
 	for _, svc := range services {

@@ -67,14 +67,17 @@ type component struct {
 	list   bool
 	// parentPath: decode takes the parent's path rather than the element's.
 	parentPath bool
+	// valueField is the text field that must be set when the component is
+	// required: an identifier without its value identifies nothing.
+	valueField string
 }
 
 var components = map[string]component{
 	"InitiationHeader":    {goType: "InitiationHeader", decode: "initiationHeader", pointer: true, encode: "initiationHeader"},
 	"ResponseHeader":      {goType: "ResponseHeader", decode: "responseHeader", pointer: true, encode: "responseHeader"},
-	"ItemId":              {goType: "ItemId", decode: "itemID", encode: "itemID"},
-	"UserId":              {goType: "UserId", decode: "userID", encode: "userID"},
-	"RequestId":           {goType: "RequestId", decode: "requestID", encode: "requestID"},
+	"ItemId":              {goType: "ItemId", decode: "itemID", encode: "itemID", valueField: "ItemIdentifierValue"},
+	"UserId":              {goType: "UserId", decode: "userID", encode: "userID", valueField: "UserIdentifierValue"},
+	"RequestId":           {goType: "RequestId", decode: "requestID", encode: "requestID", valueField: "RequestIdentifierValue"},
 	"AuthenticationInput": {goType: "AuthenticationInput", decode: "authInput", encode: "authInputs", list: true},
 	"Problem":             {goType: "Problem", decode: "problem", encode: "problems", list: true, parentPath: true},
 }
