@@ -116,13 +116,103 @@ func (w *writer) encodeService(b Body) (ok bool) {
 	return true
 }
 
+// decodeInitiationHeader reads InitiationHeader; a child its content model does not name is reported by ignored.
+func (d *decoder) decodeInitiationHeader(el *Element, path string) *InitiationHeader {
+	m := &InitiationHeader{}
+	for _, c := range el.Children {
+		switch c.Name {
+		case "FromSystemId":
+			m.FromSystemId = ptr(d.sv(c))
+		case "FromSystemAuthentication":
+			m.FromSystemAuthentication = text(c)
+		case "FromAgencyId":
+			m.FromAgencyId = d.agency(c, path+"/"+c.Name)
+		case "FromAgencyAuthentication":
+			m.FromAgencyAuthentication = text(c)
+		case "OnBehalfOfAgency":
+			m.OnBehalfOfAgency = ptr(d.agency(c, path+"/"+c.Name))
+		case "ToSystemId":
+			m.ToSystemId = ptr(d.sv(c))
+		case "ToAgencyId":
+			m.ToAgencyId = d.agency(c, path+"/"+c.Name)
+		case "ApplicationProfileType":
+			m.ApplicationProfileType = ptr(d.sv(c))
+		case "Ext":
+			m.Ext = plain(c)
+		default:
+			d.ignored(c, path)
+		}
+	}
+	return m
+}
+
+// encodeInitiationHeader writes InitiationHeader in the schema's order.
+func (w *writer) encodeInitiationHeader(m *InitiationHeader) {
+	if m == nil {
+		return
+	}
+	w.open("InitiationHeader")
+	w.optSV("FromSystemId", m.FromSystemId)
+	w.optLeaf("FromSystemAuthentication", m.FromSystemAuthentication)
+	w.agency("FromAgencyId", &m.FromAgencyId)
+	w.optLeaf("FromAgencyAuthentication", m.FromAgencyAuthentication)
+	w.agency("OnBehalfOfAgency", m.OnBehalfOfAgency)
+	w.optSV("ToSystemId", m.ToSystemId)
+	w.agency("ToAgencyId", &m.ToAgencyId)
+	w.optSV("ApplicationProfileType", m.ApplicationProfileType)
+	w.raw(m.Ext)
+	w.close("InitiationHeader")
+}
+
+// decodeResponseHeader reads ResponseHeader; a child its content model does not name is reported by ignored.
+func (d *decoder) decodeResponseHeader(el *Element, path string) *ResponseHeader {
+	m := &ResponseHeader{}
+	for _, c := range el.Children {
+		switch c.Name {
+		case "FromSystemId":
+			m.FromSystemId = ptr(d.sv(c))
+		case "FromSystemAuthentication":
+			m.FromSystemAuthentication = text(c)
+		case "FromAgencyId":
+			m.FromAgencyId = d.agency(c, path+"/"+c.Name)
+		case "FromAgencyAuthentication":
+			m.FromAgencyAuthentication = text(c)
+		case "ToSystemId":
+			m.ToSystemId = ptr(d.sv(c))
+		case "ToAgencyId":
+			m.ToAgencyId = d.agency(c, path+"/"+c.Name)
+		case "Ext":
+			m.Ext = plain(c)
+		default:
+			d.ignored(c, path)
+		}
+	}
+	return m
+}
+
+// encodeResponseHeader writes ResponseHeader in the schema's order.
+func (w *writer) encodeResponseHeader(m *ResponseHeader) {
+	if m == nil {
+		return
+	}
+	w.open("ResponseHeader")
+	w.optSV("FromSystemId", m.FromSystemId)
+	w.optLeaf("FromSystemAuthentication", m.FromSystemAuthentication)
+	w.agency("FromAgencyId", &m.FromAgencyId)
+	w.optLeaf("FromAgencyAuthentication", m.FromAgencyAuthentication)
+	w.optSV("ToSystemId", m.ToSystemId)
+	w.agency("ToAgencyId", &m.ToAgencyId)
+	w.raw(m.Ext)
+	w.close("ResponseHeader")
+}
+
 // decodeCheckInItem reads CheckInItem; a child its content model does not name is reported by ignored.
 func (d *decoder) decodeCheckInItem(el *Element, path string) *CheckInItem {
 	m := &CheckInItem{}
 	for _, c := range el.Children {
 		switch c.Name {
 		case "InitiationHeader":
-			m.InitiationHeader = d.initiationHeader(c, path+"/"+c.Name)
+			m.InitiationHeader = d.decodeInitiationHeader(c, path+"/"+c.Name)
 		case "MandatedAction":
 			m.MandatedAction = plain(c)
 		case "ItemId", "UniqueItemId":
@@ -143,7 +233,7 @@ func (d *decoder) decodeCheckInItem(el *Element, path string) *CheckInItem {
 // encodeCheckInItem writes CheckInItem in the schema's order.
 func (w *writer) encodeCheckInItem(m *CheckInItem) {
 	w.open("CheckInItem")
-	w.initiationHeader(m.InitiationHeader)
+	w.encodeInitiationHeader(m.InitiationHeader)
 	w.raw(m.MandatedAction)
 	w.itemID(&m.ItemId)
 	w.svList("ItemElementType", m.ItemElementType)
@@ -158,7 +248,7 @@ func (d *decoder) decodeCheckInItemResponse(el *Element, path string) *CheckInIt
 	for _, c := range el.Children {
 		switch c.Name {
 		case "ResponseHeader":
-			m.ResponseHeader = d.responseHeader(c, path+"/"+c.Name)
+			m.ResponseHeader = d.decodeResponseHeader(c, path+"/"+c.Name)
 		case "Problem":
 			m.Problems = append(m.Problems, d.problem(c, path))
 		case "ItemId", "UniqueItemId":
@@ -185,7 +275,7 @@ func (d *decoder) decodeCheckInItemResponse(el *Element, path string) *CheckInIt
 // encodeCheckInItemResponse writes CheckInItemResponse in the schema's order.
 func (w *writer) encodeCheckInItemResponse(m *CheckInItemResponse) {
 	w.open("CheckInItemResponse")
-	w.responseHeader(m.ResponseHeader)
+	w.encodeResponseHeader(m.ResponseHeader)
 	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0), countSet(m.ItemId != nil, m.UserId != nil, m.RoutingInformation != nil, m.FiscalTransactionInformation != nil, m.ItemOptionalFields != nil, m.UserOptionalFields != nil)) {
 	case 0:
 		w.problems(m.Problems)
@@ -207,7 +297,7 @@ func (d *decoder) decodeCheckOutItem(el *Element, path string) *CheckOutItem {
 	for _, c := range el.Children {
 		switch c.Name {
 		case "InitiationHeader":
-			m.InitiationHeader = d.initiationHeader(c, path+"/"+c.Name)
+			m.InitiationHeader = d.decodeInitiationHeader(c, path+"/"+c.Name)
 		case "MandatedAction":
 			m.MandatedAction = plain(c)
 		case "UserId", "UniqueUserId":
@@ -246,7 +336,7 @@ func (d *decoder) decodeCheckOutItem(el *Element, path string) *CheckOutItem {
 // encodeCheckOutItem writes CheckOutItem in the schema's order.
 func (w *writer) encodeCheckOutItem(m *CheckOutItem) {
 	w.open("CheckOutItem")
-	w.initiationHeader(m.InitiationHeader)
+	w.encodeInitiationHeader(m.InitiationHeader)
 	w.raw(m.MandatedAction)
 	switch choose(false, -1, countSet(m.UserId != nil), countSet(len(m.AuthenticationInput) > 0)) {
 	case 0:
@@ -274,7 +364,7 @@ func (d *decoder) decodeCheckOutItemResponse(el *Element, path string) *CheckOut
 	for _, c := range el.Children {
 		switch c.Name {
 		case "ResponseHeader":
-			m.ResponseHeader = d.responseHeader(c, path+"/"+c.Name)
+			m.ResponseHeader = d.decodeResponseHeader(c, path+"/"+c.Name)
 		case "Problem":
 			m.Problems = append(m.Problems, d.problem(c, path))
 		case "RequiredFeeAmount":
@@ -313,7 +403,7 @@ func (d *decoder) decodeCheckOutItemResponse(el *Element, path string) *CheckOut
 // encodeCheckOutItemResponse writes CheckOutItemResponse in the schema's order.
 func (w *writer) encodeCheckOutItemResponse(m *CheckOutItemResponse) {
 	w.open("CheckOutItemResponse")
-	w.responseHeader(m.ResponseHeader)
+	w.encodeResponseHeader(m.ResponseHeader)
 	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0, m.RequiredFeeAmount != nil, len(m.RequiredItemUseRestrictionType) > 0), countSet(m.ItemId != nil, m.UserId != nil, m.DateDue != "", m.IndeterminateLoanPeriodFlag, m.NonReturnableFlag, m.RenewalCount != "", m.ElectronicResource != nil, m.FiscalTransactionInformation != nil, m.ItemOptionalFields != nil, m.UserOptionalFields != nil)) {
 	case 0:
 		w.problems(m.Problems)
@@ -346,7 +436,7 @@ func (d *decoder) decodeCancelRequestItem(el *Element, path string) *CancelReque
 	for _, c := range el.Children {
 		switch c.Name {
 		case "InitiationHeader":
-			m.InitiationHeader = d.initiationHeader(c, path+"/"+c.Name)
+			m.InitiationHeader = d.decodeInitiationHeader(c, path+"/"+c.Name)
 		case "MandatedAction":
 			m.MandatedAction = plain(c)
 		case "UserId", "UniqueUserId":
@@ -381,7 +471,7 @@ func (d *decoder) decodeCancelRequestItem(el *Element, path string) *CancelReque
 // encodeCancelRequestItem writes CancelRequestItem in the schema's order.
 func (w *writer) encodeCancelRequestItem(m *CancelRequestItem) {
 	w.open("CancelRequestItem")
-	w.initiationHeader(m.InitiationHeader)
+	w.encodeInitiationHeader(m.InitiationHeader)
 	w.raw(m.MandatedAction)
 	switch choose(false, -1, countSet(m.UserId != nil), countSet(len(m.AuthenticationInput) > 0)) {
 	case 0:
@@ -412,7 +502,7 @@ func (d *decoder) decodeCancelRequestItemResponse(el *Element, path string) *Can
 	for _, c := range el.Children {
 		switch c.Name {
 		case "ResponseHeader":
-			m.ResponseHeader = d.responseHeader(c, path+"/"+c.Name)
+			m.ResponseHeader = d.decodeResponseHeader(c, path+"/"+c.Name)
 		case "Problem":
 			m.Problems = append(m.Problems, d.problem(c, path))
 		case "ItemId", "UniqueItemId":
@@ -439,7 +529,7 @@ func (d *decoder) decodeCancelRequestItemResponse(el *Element, path string) *Can
 // encodeCancelRequestItemResponse writes CancelRequestItemResponse in the schema's order.
 func (w *writer) encodeCancelRequestItemResponse(m *CancelRequestItemResponse) {
 	w.open("CancelRequestItemResponse")
-	w.responseHeader(m.ResponseHeader)
+	w.encodeResponseHeader(m.ResponseHeader)
 	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0), countSet(m.ItemId != nil, m.RequestId != nil, m.UserId != nil, m.FiscalTransactionInformation != nil, m.ItemOptionalFields != nil, m.UserOptionalFields != nil)) {
 	case 0:
 		w.problems(m.Problems)
@@ -466,7 +556,7 @@ func (d *decoder) decodeDeleteItem(el *Element, path string) *DeleteItem {
 	for _, c := range el.Children {
 		switch c.Name {
 		case "InitiationHeader":
-			m.InitiationHeader = d.initiationHeader(c, path+"/"+c.Name)
+			m.InitiationHeader = d.decodeInitiationHeader(c, path+"/"+c.Name)
 		case "MandatedAction":
 			m.MandatedAction = plain(c)
 		case "ItemId", "UniqueItemId":
@@ -483,7 +573,7 @@ func (d *decoder) decodeDeleteItem(el *Element, path string) *DeleteItem {
 // encodeDeleteItem writes DeleteItem in the schema's order.
 func (w *writer) encodeDeleteItem(m *DeleteItem) {
 	w.open("DeleteItem")
-	w.initiationHeader(m.InitiationHeader)
+	w.encodeInitiationHeader(m.InitiationHeader)
 	w.raw(m.MandatedAction)
 	w.itemID(&m.ItemId)
 	w.raw(m.Ext)
@@ -496,7 +586,7 @@ func (d *decoder) decodeDeleteItemResponse(el *Element, path string) *DeleteItem
 	for _, c := range el.Children {
 		switch c.Name {
 		case "ResponseHeader":
-			m.ResponseHeader = d.responseHeader(c, path+"/"+c.Name)
+			m.ResponseHeader = d.decodeResponseHeader(c, path+"/"+c.Name)
 		case "Problem":
 			m.Problems = append(m.Problems, d.problem(c, path))
 		case "ItemId", "UniqueItemId":
@@ -513,7 +603,7 @@ func (d *decoder) decodeDeleteItemResponse(el *Element, path string) *DeleteItem
 // encodeDeleteItemResponse writes DeleteItemResponse in the schema's order.
 func (w *writer) encodeDeleteItemResponse(m *DeleteItemResponse) {
 	w.open("DeleteItemResponse")
-	w.responseHeader(m.ResponseHeader)
+	w.encodeResponseHeader(m.ResponseHeader)
 	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0), countSet(m.ItemId != nil)) {
 	case 0:
 		w.problems(m.Problems)
@@ -530,7 +620,7 @@ func (d *decoder) decodeLookupItem(el *Element, path string) *LookupItem {
 	for _, c := range el.Children {
 		switch c.Name {
 		case "InitiationHeader":
-			m.InitiationHeader = d.initiationHeader(c, path+"/"+c.Name)
+			m.InitiationHeader = d.decodeInitiationHeader(c, path+"/"+c.Name)
 		case "ItemId", "UniqueItemId":
 			m.ItemId = ptr(d.itemID(c, path+"/"+c.Name))
 		case "RequestId", "UniqueRequestId":
@@ -553,7 +643,7 @@ func (d *decoder) decodeLookupItem(el *Element, path string) *LookupItem {
 // encodeLookupItem writes LookupItem in the schema's order.
 func (w *writer) encodeLookupItem(m *LookupItem) {
 	w.open("LookupItem")
-	w.initiationHeader(m.InitiationHeader)
+	w.encodeInitiationHeader(m.InitiationHeader)
 	switch choose(false, -1, countSet(m.ItemId != nil), countSet(m.RequestId != nil)) {
 	case 0:
 		w.itemID(m.ItemId)
@@ -573,7 +663,7 @@ func (d *decoder) decodeLookupItemResponse(el *Element, path string) *LookupItem
 	for _, c := range el.Children {
 		switch c.Name {
 		case "ResponseHeader":
-			m.ResponseHeader = d.responseHeader(c, path+"/"+c.Name)
+			m.ResponseHeader = d.decodeResponseHeader(c, path+"/"+c.Name)
 		case "Problem":
 			m.Problems = append(m.Problems, d.problem(c, path))
 		case "ItemId", "UniqueItemId":
@@ -600,7 +690,7 @@ func (d *decoder) decodeLookupItemResponse(el *Element, path string) *LookupItem
 // encodeLookupItemResponse writes LookupItemResponse in the schema's order.
 func (w *writer) encodeLookupItemResponse(m *LookupItemResponse) {
 	w.open("LookupItemResponse")
-	w.responseHeader(m.ResponseHeader)
+	w.encodeResponseHeader(m.ResponseHeader)
 	switch choose(len(m.Problems) > 0, 0, countSet(len(m.Problems) > 0), countSet(m.ItemId != nil, m.RequestId != nil, m.HoldPickupDate != "", m.DateRecalled != "", m.ItemTransaction != nil, m.ItemOptionalFields != nil)) {
 	case 0:
 		w.problems(m.Problems)

@@ -146,63 +146,6 @@ func (d *decoder) agency(el *Element, path string) SchemeValue {
 	return out
 }
 
-func (d *decoder) initiationHeader(el *Element, path string) *InitiationHeader {
-	h := &InitiationHeader{}
-	for _, c := range el.Children {
-		p := path + "/" + c.Name
-		switch c.Name {
-		case "FromSystemId":
-			h.FromSystemId = ptr(d.sv(c))
-		case "FromSystemAuthentication":
-			h.FromSystemAuthentication = text(c)
-		case "FromAgencyId":
-			h.FromAgencyId = d.agency(c, p)
-		case "FromAgencyAuthentication":
-			h.FromAgencyAuthentication = text(c)
-		case "OnBehalfOfAgency":
-			a := d.agency(c, p)
-			h.OnBehalfOfAgency = &a
-		case "ToSystemId":
-			h.ToSystemId = ptr(d.sv(c))
-		case "ToAgencyId":
-			h.ToAgencyId = d.agency(c, p)
-		case "ApplicationProfileType":
-			h.ApplicationProfileType = ptr(d.sv(c))
-		case "Ext":
-			h.Ext = plain(c)
-		default:
-			d.ignored(c, path)
-		}
-	}
-	return h
-}
-
-func (d *decoder) responseHeader(el *Element, path string) *ResponseHeader {
-	h := &ResponseHeader{}
-	for _, c := range el.Children {
-		p := path + "/" + c.Name
-		switch c.Name {
-		case "FromSystemId":
-			h.FromSystemId = ptr(d.sv(c))
-		case "FromSystemAuthentication":
-			h.FromSystemAuthentication = text(c)
-		case "FromAgencyId":
-			h.FromAgencyId = d.agency(c, p)
-		case "FromAgencyAuthentication":
-			h.FromAgencyAuthentication = text(c)
-		case "ToSystemId":
-			h.ToSystemId = ptr(d.sv(c))
-		case "ToAgencyId":
-			h.ToAgencyId = d.agency(c, p)
-		case "Ext":
-			h.Ext = plain(c)
-		default:
-			d.ignored(c, path)
-		}
-	}
-	return h
-}
-
 // identifier reads ItemId, UserId and RequestId and their v1 Unique* forms,
 // which share one shape: agency, optional type, value.
 func (d *decoder) identifier(el *Element, path, valueName, typeName string) (agency, typ *SchemeValue, value string) {

@@ -337,9 +337,12 @@ func (w *writer) svList(local string, list []SchemeValue) {
 }
 
 // agency writes FromAgencyId/ToAgencyId/OnBehalfOfAgency around the agency code.
-func (w *writer) agency(local string, v SchemeValue) {
+func (w *writer) agency(local string, v *SchemeValue) {
+	if v == nil {
+		return
+	}
 	w.open(local)
-	w.sv(w.spelled("AgencyId"), v)
+	w.sv(w.spelled("AgencyId"), *v)
 	w.close(local)
 }
 
@@ -356,40 +359,6 @@ func (w *writer) spelled(local string) string {
 		return v1Name(local)
 	}
 	return local
-}
-
-func (w *writer) initiationHeader(h *InitiationHeader) {
-	if h == nil {
-		return
-	}
-	w.open("InitiationHeader")
-	w.optSV("FromSystemId", h.FromSystemId)
-	w.optLeaf("FromSystemAuthentication", h.FromSystemAuthentication)
-	w.agency("FromAgencyId", h.FromAgencyId)
-	w.optLeaf("FromAgencyAuthentication", h.FromAgencyAuthentication)
-	if h.OnBehalfOfAgency != nil {
-		w.agency("OnBehalfOfAgency", *h.OnBehalfOfAgency)
-	}
-	w.optSV("ToSystemId", h.ToSystemId)
-	w.agency("ToAgencyId", h.ToAgencyId)
-	w.optSV("ApplicationProfileType", h.ApplicationProfileType)
-	w.raw(h.Ext)
-	w.close("InitiationHeader")
-}
-
-func (w *writer) responseHeader(h *ResponseHeader) {
-	if h == nil {
-		return
-	}
-	w.open("ResponseHeader")
-	w.optSV("FromSystemId", h.FromSystemId)
-	w.optLeaf("FromSystemAuthentication", h.FromSystemAuthentication)
-	w.agency("FromAgencyId", h.FromAgencyId)
-	w.optLeaf("FromAgencyAuthentication", h.FromAgencyAuthentication)
-	w.optSV("ToSystemId", h.ToSystemId)
-	w.agency("ToAgencyId", h.ToAgencyId)
-	w.raw(h.Ext)
-	w.close("ResponseHeader")
 }
 
 func (w *writer) itemID(id *ItemId) {

@@ -5,10 +5,12 @@ package ncip
 // one, only spelled UniqueUserId/UniqueItemId with Scheme/Value pairs. The
 // encoder and decoder choose the spelling from Message.Version.
 //
-// The service types (CheckOutItem, CheckOutItemResponse, …) are generated
-// from the NCIP 2.02 XSD into message_gen.go, with their decoders and
-// encoders (codec_gen.go); this file holds what they are built of, whose
-// NCIP 1 and NCIP 2 shapes differ beyond spelling.
+// The service types (CheckOutItem, CheckOutItemResponse, …) and the headers
+// are generated from the NCIP 2.02 XSD into message_gen.go, with their
+// decoders, encoders and required-field checks (codec_gen.go); this file
+// holds the parts whose NCIP 1 and NCIP 2 shapes differ beyond spelling
+// (coded values, identifiers, Problem) and the bodies outside the schema's
+// services.
 //
 // Fields follow the XSD element names so a field can be found from a message.
 // Parts of a message annex does not act on (fees, shipping, optional fields)
@@ -39,31 +41,6 @@ type SchemeValue struct {
 
 // SV is shorthand for a SchemeValue without a scheme.
 func SV(value string) SchemeValue { return SchemeValue{Value: value} }
-
-// InitiationHeader opens every initiation message. FromAgencyId, ToAgencyId
-// and OnBehalfOfAgency hold the AgencyId (v2) or UniqueAgencyId (v1) inside.
-type InitiationHeader struct {
-	FromSystemId             *SchemeValue
-	FromSystemAuthentication string
-	FromAgencyId             SchemeValue
-	FromAgencyAuthentication string
-	OnBehalfOfAgency         *SchemeValue
-	ToSystemId               *SchemeValue
-	ToAgencyId               SchemeValue
-	ApplicationProfileType   *SchemeValue
-	Ext                      *Element
-}
-
-// ResponseHeader opens a response; it usually mirrors the initiation header's agencies.
-type ResponseHeader struct {
-	FromSystemId             *SchemeValue
-	FromSystemAuthentication string
-	FromAgencyId             SchemeValue
-	FromAgencyAuthentication string
-	ToSystemId               *SchemeValue
-	ToAgencyId               SchemeValue
-	Ext                      *Element
-}
 
 // ItemId identifies an item: ItemId in v2, UniqueItemId in v1 (where AgencyId is the UniqueAgencyId).
 type ItemId struct {

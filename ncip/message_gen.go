@@ -2,6 +2,31 @@
 
 package ncip
 
+// InitiationHeader opens every initiation message. FromAgencyId, ToAgencyId
+// and OnBehalfOfAgency hold the AgencyId (v2) or UniqueAgencyId (v1) inside.
+type InitiationHeader struct {
+	FromSystemId             *SchemeValue
+	FromSystemAuthentication string
+	FromAgencyId             SchemeValue
+	FromAgencyAuthentication string
+	OnBehalfOfAgency         *SchemeValue
+	ToSystemId               *SchemeValue
+	ToAgencyId               SchemeValue
+	ApplicationProfileType   *SchemeValue
+	Ext                      *Element
+}
+
+// ResponseHeader opens a response; it usually mirrors the initiation header's agencies.
+type ResponseHeader struct {
+	FromSystemId             *SchemeValue
+	FromSystemAuthentication string
+	FromAgencyId             SchemeValue
+	FromAgencyAuthentication string
+	ToSystemId               *SchemeValue
+	ToAgencyId               SchemeValue
+	Ext                      *Element
+}
+
 // CheckInItem tells the library an item has come back (refile, accession).
 type CheckInItem struct {
 	InitiationHeader *InitiationHeader

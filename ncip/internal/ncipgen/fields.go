@@ -201,7 +201,10 @@ func (f field) encodeStmt() string {
 	switch f.kind {
 	case fComponent:
 		if f.card == required {
-			return fmt.Sprintf("w.%s(&%s)", f.comp.encode, m)
+			m = "&" + m
+		}
+		if f.comp.named {
+			return fmt.Sprintf("w.%s(%q, %s)", f.comp.encode, f.elem, m)
 		}
 		return fmt.Sprintf("w.%s(%s)", f.comp.encode, m)
 	case fSchemeValue:

@@ -18,7 +18,7 @@ func generate(xsd []byte) (map[string][]byte, error) {
 		return nil, err
 	}
 	svcFields := map[string][]field{}
-	for _, svc := range services {
+	for _, svc := range append(append([]service(nil), parts...), services...) {
 		fs, err := fields(s, svc.name)
 		if err != nil {
 			return nil, fmt.Errorf("generate: %w", err)
@@ -57,7 +57,7 @@ func comment(b *bytes.Buffer, indent, text string) {
 // messages writes the service types.
 func messages(b *bytes.Buffer, svcFields map[string][]field) error {
 	b.WriteString("package ncip\n\n")
-	for _, svc := range services {
+	for _, svc := range append(append([]service(nil), parts...), services...) {
 		comment(b, "", svc.doc)
 		fmt.Fprintf(b, "type %s struct {\n", svc.name)
 		for _, f := range svcFields[svc.name] {
@@ -122,7 +122,7 @@ func codecs(b *bytes.Buffer, s *schema, svcFields map[string][]field) error {
 		fmt.Fprintf(b, "\tcase *%s:\n\t\tw.encode%s(m)\n", svc.name, svc.name)
 	}
 	b.WriteString("\tdefault:\n\t\treturn false\n\t}\n\treturn true\n}\n\n")
-	for _, svc := range services {
+	for _, svc := range append(append([]service(nil), parts...), services...) {
 		fs := svcFields[svc.name]
 		fmt.Fprintf(b, "// decode%s reads %s; a child its content model does not name is reported by ignored.\n", svc.name, svc.name)
 		fmt.Fprintf(b, "func (d *decoder) decode%s(el *Element, path string) *%s {\n", svc.name, svc.name)
@@ -138,6 +138,9 @@ func codecs(b *bytes.Buffer, s *schema, svcFields map[string][]field) error {
 		}
 		fmt.Fprintf(b, "// encode%s writes %s in the schema's order.\n", svc.name, svc.name)
 		fmt.Fprintf(b, "func (w *writer) encode%s(m *%s) {\n", svc.name, svc.name)
+		if isPart(svc.name) {
+			b.WriteString("\tif m == nil {\n\t\treturn\n\t}\n")
+		}
 		fmt.Fprintf(b, "\tw.open(%q)\n", svc.name)
 		if err := encodeParticle(b, s.decls[svc.name].model, byElem, "\t"); err != nil {
 			return fmt.Errorf("%s: %w", svc.name, err)
@@ -325,4 +328,14 @@ func wrapStrings(names []string, indent string) string {
 		b.WriteString(indent + line.String() + "\n")
 	}
 	return b.String()
+}
+
+// isPart reports whether name is one of parts.
+func isPart(name string) bool {
+	for _, p := range parts {
+		if p.name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -39,6 +39,15 @@ var services = []service{
 		doc: "LookupItemResponse answers LookupItem."},
 }
 
+// parts are generated like services but are not message bodies: the
+// headers every service opens with.
+var parts = []service{
+	{name: "InitiationHeader",
+		doc: "InitiationHeader opens every initiation message. FromAgencyId, ToAgencyId\nand OnBehalfOfAgency hold the AgencyId (v2) or UniqueAgencyId (v1) inside."},
+	{name: "ResponseHeader",
+		doc: "ResponseHeader opens a response; it usually mirrors the initiation header's agencies."},
+}
+
 // v1Spelling is how NCIP 1 names an element NCIP 2 renamed.
 var v1Spelling = map[string]string{
 	"AgencyId":  "UniqueAgencyId",
@@ -52,9 +61,10 @@ var fieldName = map[string]string{
 	"Problem": "Problems",
 }
 
-// component is an element with a hand-written Go type and codec in package
+// component is an element with a hand-written Go type or codec in package
 // ncip (message.go, decode.go, encode.go), because its NCIP 1 and NCIP 2
-// shapes differ beyond spelling (headers, identifiers, Problem).
+// shapes differ beyond spelling (agencies, identifiers, Problem), or a
+// generated part.
 type component struct {
 	goType string
 	// decode is the decoder method, called as d.decode(el, path); it
@@ -67,14 +77,23 @@ type component struct {
 	list   bool
 	// parentPath: decode takes the parent's path rather than the element's.
 	parentPath bool
+	// named: encode takes the element's name first, as one Go type serves
+	// several elements.
+	named bool
 	// valueField is the text field that must be set when the component is
 	// required: an identifier without its value identifies nothing.
 	valueField string
 }
 
 var components = map[string]component{
-	"InitiationHeader":    {goType: "InitiationHeader", decode: "initiationHeader", pointer: true, encode: "initiationHeader"},
-	"ResponseHeader":      {goType: "ResponseHeader", decode: "responseHeader", pointer: true, encode: "responseHeader"},
+	"InitiationHeader": {goType: "InitiationHeader", decode: "decodeInitiationHeader", pointer: true,
+		encode: "encodeInitiationHeader"},
+	"ResponseHeader": {goType: "ResponseHeader", decode: "decodeResponseHeader", pointer: true,
+		encode: "encodeResponseHeader"},
+	// An agency is AgencyId (v2) or UniqueAgencyId (v1) inside the named element.
+	"FromAgencyId":     {goType: "SchemeValue", decode: "agency", encode: "agency", named: true},
+	"ToAgencyId":       {goType: "SchemeValue", decode: "agency", encode: "agency", named: true},
+	"OnBehalfOfAgency": {goType: "SchemeValue", decode: "agency", encode: "agency", named: true},
 	"ItemId":              {goType: "ItemId", decode: "itemID", encode: "itemID", valueField: "ItemIdentifierValue"},
 	"UserId":              {goType: "UserId", decode: "userID", encode: "userID", valueField: "UserIdentifierValue"},
 	"RequestId":           {goType: "RequestId", decode: "requestID", encode: "requestID", valueField: "RequestIdentifierValue"},
