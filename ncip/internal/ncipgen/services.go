@@ -91,9 +91,9 @@ var components = map[string]component{
 	"ResponseHeader": {goType: "ResponseHeader", decode: "decodeResponseHeader", pointer: true,
 		encode: "encodeResponseHeader"},
 	// An agency is AgencyId (v2) or UniqueAgencyId (v1) inside the named element.
-	"FromAgencyId":     {goType: "SchemeValue", decode: "agency", encode: "agency", named: true},
-	"ToAgencyId":       {goType: "SchemeValue", decode: "agency", encode: "agency", named: true},
-	"OnBehalfOfAgency": {goType: "SchemeValue", decode: "agency", encode: "agency", named: true},
+	"FromAgencyId":        {goType: "SchemeValue", decode: "agency", encode: "agency", named: true},
+	"ToAgencyId":          {goType: "SchemeValue", decode: "agency", encode: "agency", named: true},
+	"OnBehalfOfAgency":    {goType: "SchemeValue", decode: "agency", encode: "agency", named: true},
 	"ItemId":              {goType: "ItemId", decode: "itemID", encode: "itemID", valueField: "ItemIdentifierValue"},
 	"UserId":              {goType: "UserId", decode: "userID", encode: "userID", valueField: "UserIdentifierValue"},
 	"RequestId":           {goType: "RequestId", decode: "requestID", encode: "requestID", valueField: "RequestIdentifierValue"},
