@@ -36,6 +36,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/annexlab/annex/internal/httpserve"
+	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
@@ -351,8 +352,8 @@ func Start(cfg Config) (*Server, error) {
 		s.ports = append(s.ports, &rawPort{index: i, cfg: pc, ln: pl})
 	}
 
-	mux := http.NewServeMux()
-	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults}.Register(mux)
+	mux := routes.New()
+	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults}.Register("mock ALEPH", mux)
 	mux.HandleFunc("POST /ncip", s.serveNCIP)
 	mux.HandleFunc("GET /ncip", s.serveNCIP)
 	mux.HandleFunc("POST /_sim/post-requests", s.servePostRequests)

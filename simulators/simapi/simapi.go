@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/annexlab/annex/internal/paging"
+	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -48,7 +49,9 @@ type API struct {
 //	POST   /_sim/reset               state, journal and faults back to the start
 //	GET    /_sim/faults              POST /_sim/faults (one fault or a list)
 //	DELETE /_sim/faults              DELETE /_sim/faults/{id}
-func (a API) Register(mux *http.ServeMux) {
+//	GET    /_sim/                    the index: every route of mux, as JSON
+func (a API) Register(name string, mux *routes.Mux) {
+	mux.HandleFunc("GET /_sim/{$}", mux.IndexHandler(name, ""))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /_sim/journal", a.journal)
 	mux.HandleFunc("DELETE /_sim/journal", func(w http.ResponseWriter, _ *http.Request) {

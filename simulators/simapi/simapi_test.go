@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -20,8 +21,8 @@ func (nopSim) LoadState([]byte) error { return nil }
 func (nopSim) ResetState()            {}
 
 func newServer(t *testing.T, j *journal.Journal) *httptest.Server {
-	mux := http.NewServeMux()
-	API{Sim: nopSim{}, Journal: j, Faults: faults.NewSet(1)}.Register(mux)
+	mux := routes.New()
+	API{Sim: nopSim{}, Journal: j, Faults: faults.NewSet(1)}.Register("test", mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
