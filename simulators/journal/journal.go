@@ -365,6 +365,14 @@ func (j *Journal) Page(after int64, limit int, keep func(*Exchange) bool) (page 
 	return page, false
 }
 
+// Changed returns a channel closed at the journal's next change (an
+// exchange added, or a reset): a reader waits on it for what comes next.
+func (j *Journal) Changed() <-chan struct{} {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.changed
+}
+
 // Reset forgets every exchange; IDs keep increasing so a reader's Since stays valid.
 func (j *Journal) Reset() {
 	j.mu.Lock()
