@@ -32,6 +32,7 @@ Usage:
   annex diff EXPECTED ACTUAL        NCIP-aware diff of two messages
   annex up [flags]                  start mock ALMA, mock ALEPH and the SFTP server with the demo state
   annex sim alma|aleph|sftp [flags] one simulator alone, for pointing any client at it
+  annex watch [flags] [URL…]        print every exchange of running simulators as it happens
   annex health [--timeout 5s] URL   exit 0 if URL answers 200 (the image's HEALTHCHECK)
   annex version                     print the version
 
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runScenarios(ctx, rest, stdout, stderr)
 	case "health":
 		return runHealth(ctx, rest, stdout, stderr)
+	case "watch":
+		return runWatch(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "annex %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
