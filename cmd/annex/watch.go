@@ -30,7 +30,7 @@ const watchWait = 50 * time.Second
 // annex up (and in production) the facility engine is the mocks' only peer.
 const facilityParty = "facility"
 
-const watchUsage = `watch [--service NAME] [--barcode B] [--party P] [-v] [--json] [--color auto|always|never] [--all] [URL…]
+const watchUsage = `watch [--service NAME] [--barcode B] [--party P] [-v] [--json] [--color auto|always|never] [--all] [--count N] [URL…]
 
 Follows the journals of running simulators and prints every exchange as it happens:
 party → party, transport, service, barcode, outcome, Problems and conformance findings.
@@ -63,6 +63,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	asJSON := fs.Bool("json", false, "one JSON object per exchange, for tools")
 	color := fs.String("color", "auto", "auto (on a terminal, unless NO_COLOR is set), always or never")
 	all := fs.Bool("all", false, "print the exchanges already journaled first")
+	count := fs.Int("count", 0, "exit 0 after printing this many exchanges (0: run until interrupted)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -118,10 +119,15 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		close(events)
 	}()
 	p := watchPrinter{w: stdout, verbose: *verbose, json: *asJSON, paint: paint}
+	printed := 0
 	for e := range events {
 		ev := describeExchange(e)
-		if f.keep(ev) {
-			p.print(ev)
+		if !f.keep(ev) {
+			continue
+		}
+		p.print(ev)
+		if printed++; printed == *count {
+			return exitOK
 		}
 	}
 	if ctx.Err() == nil && failed > 0 {

@@ -190,6 +190,23 @@ func TestWatchVerbose(t *testing.T) {
 	<-done
 }
 
+// TestWatchCount: --count N exits 0 after N exchanges, so a script can
+// wait for one without polling.
+func TestWatchCount(t *testing.T) {
+	as := startWatchedALMA(t)
+	postNCIP(t, as, "checkin-39015000000001.xml", "39015000000001")
+	postNCIP(t, as, "checkout-REQ-1.xml", "39015000000002")
+	var out bytes.Buffer
+	if code := run(t.Context(), []string{"watch", "--all", "--count", "1", "--service", "CheckOutItem", "--color", "never", as.URL()},
+		nil, &out, io.Discard); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 1 ||
+		!strings.HasSuffix(lines[0], "facility → alma http CheckOutItem 39015000000002 ok") {
+		t.Errorf("printed %q", out.String())
+	}
+}
+
 // TestWatchUnreachable: no simulator to follow is exit 2 with the reason.
 func TestWatchUnreachable(t *testing.T) {
 	var stderr bytes.Buffer
