@@ -220,3 +220,25 @@ func TestWatchUnreachable(t *testing.T) {
 		t.Errorf("bad --color: exit %d", code)
 	}
 }
+
+// TestWatchFindings: a message that breaks the standard is printed with
+// its conformance findings (read back from the journal's JSON).
+func TestWatchFindings(t *testing.T) {
+	as := startWatchedALMA(t)
+	b, err := os.ReadFile("../../ncip/testdata/conformance/v2/folio/ncip-checkin.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(as.NCIPURL(), "text/xml", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var out bytes.Buffer
+	if code := run(t.Context(), []string{"watch", "--all", "--count", "1", "--color", "never", as.URL()}, nil, &out, io.Discard); code != exitOK {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "error: v2.namespace: NCIPMessage is in no namespace") {
+		t.Errorf("findings not printed:\n%s", out.String())
+	}
+}
