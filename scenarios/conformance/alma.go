@@ -330,13 +330,7 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 	exp, err := w.ALMA.Export(ctx)
 	switch {
 	case err != nil:
-		why := ""
-		for _, ex := range w.ALMA.Journal().All() {
-			if ex.Transport == "sftp" && ex.ClosestMiss != "" {
-				why = ex.ClosestMiss
-			}
-		}
-		r.fail(res0, fmt.Sprintf("ALMA's export job failed: %v", err), why,
+		r.fail(res0, fmt.Sprintf("ALMA's export job failed: %v", err), "",
 			fix{[]string{"intake", "sftp"}, "the account, password (or key) and directory must be the ones ALMA's integration profile uploads with"})
 	default:
 		reqs, err := eng.Requests(ctx)
