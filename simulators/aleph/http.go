@@ -71,7 +71,9 @@ func (r *result) fill(e *journal.Exchange) {
 			return rep.Findings
 		})
 	}
-	e.ClosestMiss = r.miss
+	if e.Miss = r.miss; r.miss != nil {
+		e.ClosestMiss = r.miss.String()
+	}
 	if r.fault != nil {
 		e.Fault = r.fault.Kind
 	}

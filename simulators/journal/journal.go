@@ -112,9 +112,13 @@ type Miss struct {
 }
 
 // String is the miss in one line, without the exchange:
-// `ToAgencyId: got "01annex_inst", want "01ANNEX_INST" (ALMA compares agency ids case-sensitively)`.
+// `ToAgencyId: got "01annex_inst", want "01ANNEX_INST" (ALMA compares agency ids case-sensitively)`;
+// want is left out when there is no one value that would do.
 func (m Miss) String() string {
-	s := fmt.Sprintf("%s: got %q, want %q", m.Field, m.Got, m.Want)
+	s := fmt.Sprintf("%s: got %q", m.Field, m.Got)
+	if m.Want != "" {
+		s += fmt.Sprintf(", want %q", m.Want)
+	}
 	if m.Hint != "" {
 		s += " (" + m.Hint + ")"
 	}
