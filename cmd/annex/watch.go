@@ -217,16 +217,9 @@ func journalPage(ctx context.Context, u string) ([]journal.Exchange, int64, erro
 
 // describeExchange names the parties, the item and the outcome of e.
 func describeExchange(e journal.Exchange) watchEvent {
-	ev := watchEvent{From: facilityParty, To: e.Simulator, Exchange: e}
+	ev := watchEvent{From: facilityParty, To: e.Simulator, Barcode: e.Barcode(), Exchange: e}
 	if e.Direction == "out" {
 		ev.From, ev.To = e.Simulator, facilityParty
-	}
-	if doc, err := ncip.Parse(e.Request, ncip.ParseOptions{}); err == nil {
-		doc.Root.Walk(func(el *ncip.Element, _ string) {
-			if ev.Barcode == "" && el.Name == "ItemIdentifierValue" {
-				ev.Barcode = strings.TrimSpace(el.Text)
-			}
-		})
 	}
 	switch {
 	case e.Fault != "":

@@ -222,7 +222,8 @@ func TestWatchUnreachable(t *testing.T) {
 }
 
 // TestWatchFindings: a message that breaks the standard is printed with
-// its conformance findings (read back from the journal's JSON).
+// its conformance findings (read back from the journal's JSON), and one the
+// mock refused with its closest miss.
 func TestWatchFindings(t *testing.T) {
 	as := startWatchedALMA(t)
 	b, err := os.ReadFile("../../ncip/testdata/conformance/v2/folio/ncip-checkin.xml")
@@ -234,11 +235,24 @@ func TestWatchFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	b, err = os.ReadFile("../../fixtures/ncip/alma/checkin-39015000000001.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.Post(as.NCIPURL(), "text/xml", bytes.NewReader(bytes.Replace(b, []byte(">01ANNEX_INST<"), []byte(">01OTHER_INST<"), 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	var out bytes.Buffer
-	if code := run(t.Context(), []string{"watch", "--all", "--count", "1", "--color", "never", as.URL()}, nil, &out, io.Discard); code != exitOK {
+	if code := run(t.Context(), []string{"watch", "--all", "--count", "2", "--color", "never", as.URL()}, nil, &out, io.Discard); code != exitOK {
 		t.Fatalf("exit %d: %s", code, out.String())
 	}
-	if !strings.Contains(out.String(), "error: v2.namespace: NCIPMessage is in no namespace") {
-		t.Errorf("findings not printed:\n%s", out.String())
+	for _, want := range []string{"error: v2.namespace: NCIPMessage is in no namespace",
+		"CheckInItem 39015000000001 Problem Unknown Agency",
+		`closest miss: ToAgencyId: got "01OTHER_INST", want "01ANNEX_INST" (not the institution code)`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("watch did not print %q:\n%s", want, out.String())
+		}
 	}
 }
