@@ -388,8 +388,9 @@ var migrations = []string{
 	`ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE outbox ADD COLUMN reconciled INTEGER NOT NULL DEFAULT 0;`,
 	// Issue 13: staff may cancel a message (status cancelled, which the
-	// status CHECK must admit, so the table is rebuilt) or send it again
-	// at once; outbox_actions records who did either, and when.
+	// status CHECK must admit, so the table is rebuilt, keeping its id
+	// sequence so that listing cursors stay valid) or send it again at
+	// once; outbox_actions records who did either, and when.
 	`CREATE TABLE outbox_new (
 		id           INTEGER PRIMARY KEY AUTOINCREMENT,
 		profile      TEXT NOT NULL,
@@ -411,6 +412,8 @@ var migrations = []string{
 	);
 	INSERT INTO outbox_new SELECT id, profile, endpoint, transport, service, request_id, barcode, payload, status, attempts,
 		next_attempt, last_error, reply, created, updated, in_doubt, reconciled FROM outbox;
+	DELETE FROM sqlite_sequence WHERE name = 'outbox_new';
+	INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_new', seq FROM sqlite_sequence WHERE name = 'outbox';
 	DROP TABLE outbox;
 	ALTER TABLE outbox_new RENAME TO outbox;
 	CREATE INDEX outbox_pending_id ON outbox (profile, id) WHERE status = 'pending';
