@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -255,4 +256,35 @@ func TestWatchFindings(t *testing.T) {
 			t.Errorf("watch did not print %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// BenchmarkWatchLatency: from mock ALMA's reply to `annex watch` printing
+// the exchange (in process, through a pipe); one exchange per iteration.
+func BenchmarkWatchLatency(b *testing.B) {
+	as := startWatchedALMA(b)
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"watch", "--color", "never", as.URL()}, nil, outW, errW)
+		outW.Close()
+		errW.Close()
+	}()
+	waitLine(b, readLines(errR), "following ")
+	out := readLines(outR)
+	var total, worst time.Duration
+	for i := 0; b.Loop(); i++ {
+		barcode := strconv.Itoa(39015000000000 + i%3 + 1)
+		postNCIP(b, as, "checkout-REQ-1.xml", barcode)
+		answered := time.Now()
+		l := waitLine(b, out, barcode)
+		d := l.at.Sub(answered)
+		total += d
+		worst = max(worst, d)
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms/print")
+	b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
+	cancel()
+	<-done
 }
