@@ -222,12 +222,15 @@ func describeExchange(e journal.Exchange) watchEvent {
 		ev.From, ev.To = e.Simulator, facilityParty
 	}
 	switch {
+	case len(e.Problems) > 0:
+		ev.Outcome = "Problem " + strings.Join(e.Problems, ", ")
+		if e.Fault != "" {
+			ev.Outcome += " (fault " + e.Fault + ")"
+		}
 	case e.Fault != "":
 		ev.Outcome = "fault " + e.Fault
 	case e.Error != "":
 		ev.Outcome = "error: " + e.Error
-	case len(e.Problems) > 0:
-		ev.Outcome = "Problem " + strings.Join(e.Problems, ", ")
 	case e.Status >= 400:
 		ev.Outcome = "HTTP " + strconv.Itoa(e.Status)
 	default:

@@ -17,6 +17,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/annexlab/annex/simulators/alma"
+	"github.com/annexlab/annex/simulators/journal"
 )
 
 // startWatchedALMA runs a demo mock ALMA to watch.
@@ -287,4 +288,23 @@ func BenchmarkWatchLatency(b *testing.B) {
 	b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
 	cancel()
 	<-done
+}
+
+// The outcome leads with the Problems a reply carried, fault or not; an
+// exchange the mock sent names it first.
+func TestDescribeExchange(t *testing.T) {
+	for _, tc := range []struct {
+		e             journal.Exchange
+		from, outcome string
+	}{
+		{journal.Exchange{Simulator: "alma", Direction: "in", Problems: []string{"Unknown Item"}, Fault: "problem"}, "facility", "Problem Unknown Item (fault problem)"},
+		{journal.Exchange{Simulator: "alma", Direction: "in", Fault: "no-answer"}, "facility", "fault no-answer"},
+		{journal.Exchange{Simulator: "alma", Direction: "out", Transport: "sftp"}, "alma", "ok"},
+		{journal.Exchange{Simulator: "aleph", Direction: "out", Status: 503}, "aleph", "HTTP 503"},
+	} {
+		ev := describeExchange(tc.e)
+		if ev.From != tc.from || ev.Outcome != tc.outcome {
+			t.Errorf("%+v: from %s outcome %q, want %s %q", tc.e, ev.From, ev.Outcome, tc.from, tc.outcome)
+		}
+	}
 }

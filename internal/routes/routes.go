@@ -35,6 +35,8 @@ func (m *Mux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Reque
 	if method, path, ok := strings.Cut(pattern, " "); ok {
 		r = Route{Method: method, Path: strings.TrimSpace(path)}
 	}
+	// "/api/{$}" is the path "/api/" exactly: listed as a user types it.
+	r.Path = strings.TrimSuffix(r.Path, "{$}")
 	m.mu.Lock()
 	m.routes = append(m.routes, r)
 	m.mu.Unlock()
