@@ -460,7 +460,7 @@ func (r *run) checkALMA(ctx context.Context, res *Result, w *world.World, servic
 	}
 	if len(ex.Problems) > 0 {
 		problem, f := r.almaProblem(ex, t, lib)
-		r.fail(res, problem, ex.ClosestMiss, f)
+		r.fail(res, problem, why(ex), f)
 		return
 	}
 	st := w.ALMA.State()

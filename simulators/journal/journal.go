@@ -125,6 +125,18 @@ func (m Miss) String() string {
 	return s
 }
 
+// Expected is the miss without its field and value, for a text that names
+// them already: `want "ANNEX" (differs only in case; …)`, or the hint alone.
+func (m Miss) Expected() string {
+	switch {
+	case m.Want == "":
+		return m.Hint
+	case m.Hint == "":
+		return fmt.Sprintf("want %q", m.Want)
+	}
+	return fmt.Sprintf("want %q (%s)", m.Want, m.Hint)
+}
+
 // Barcode is the item the exchange's request is about: the first
 // ItemIdentifierValue of an NCIP request, "" for anything else.
 func (e *Exchange) Barcode() string {
