@@ -68,6 +68,10 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return usageError(err)
 	}
+	if *count < 0 {
+		fmt.Fprintf(stderr, "annex watch: --count %d: want 0 (no limit) or more\n", *count)
+		return exitTrouble
+	}
 	var paint bool
 	switch *color {
 	case "auto":
@@ -108,8 +112,8 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 			if err := followJournal(ctx, base, *all, events, ready); err != nil && ctx.Err() == nil {
 				mu.Lock()
+				defer mu.Unlock()
 				failed++
-				mu.Unlock()
 				fmt.Fprintf(stderr, "annex watch: %s: %v\n", base, err)
 			}
 		}()
