@@ -71,9 +71,7 @@ func (r *result) fill(e *journal.Exchange) {
 			return rep.Findings
 		})
 	}
-	if e.Miss = r.miss; r.miss != nil {
-		e.ClosestMiss = r.miss.String()
-	}
+	e.Miss = r.miss
 	if r.fault != nil {
 		e.Fault = r.fault.Kind
 	}

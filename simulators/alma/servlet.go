@@ -118,13 +118,8 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 	if hasFault {
 		ex.Fault = f.Kind
 	}
-	if ex.Miss = x.miss; x.miss != nil {
-		ex.ClosestMiss = x.miss.String()
-	}
-	if x.charset != "" {
-		// The charset note is kept apart from the other checks' explanations, which may come later.
-		ex.ClosestMiss = strings.TrimPrefix(ex.ClosestMiss+"; "+x.charset, "; ")
-	}
+	// The charset note is kept apart from the miss; the journal writes both.
+	ex.Miss, ex.ClosestMiss = x.miss, x.charset
 	out, err := ncip.Encode(reply, Style())
 	if err != nil {
 		// Every reply the servlet builds is complete; this is a bug, answered still as ALMA would.

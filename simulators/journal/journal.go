@@ -84,7 +84,7 @@ type Exchange struct {
 	Fault string `json:"fault,omitempty"`
 	// Miss is the structured closest miss: the field of the request that
 	// kept it from succeeding, and both values. ClosestMiss is its text
-	// (or, from a simulator that has no field to name, a free explanation).
+	// (the journal writes it) followed by any free note of the simulator's.
 	Miss        *Miss  `json:"miss,omitempty"`
 	ClosestMiss string `json:"closest_miss,omitempty"`
 	// ConformanceFailure says why a strict simulator counted the request as
@@ -260,9 +260,7 @@ func (j *Journal) Add(e Exchange) Exchange {
 		m := *e.Miss
 		m.Exchange = e.ID
 		e.Miss = &m
-		if e.ClosestMiss == "" {
-			e.ClosestMiss = m.String()
-		}
+		e.ClosestMiss = strings.TrimSuffix(m.String()+"; "+e.ClosestMiss, "; ")
 	}
 	j.entries = append(j.entries, e)
 	j.costs = append(j.costs, c)
