@@ -46,9 +46,17 @@ const (
 	MsgPending   = "pending"
 	MsgDelivered = "delivered"
 	MsgFailed    = "failed"
+	// MsgCancelled: staff cancelled the message; it is not sent again.
+	MsgCancelled = "cancelled"
 
 	TransportHTTP = "http"
 	TransportTCP  = "tcp"
+)
+
+// Outbox actions staff may take (POST /api/outbox/v1/{id}/retry|cancel).
+const (
+	ActionRetry  = "retry"
+	ActionCancel = "cancel"
 )
 
 // Alert kinds.
@@ -444,6 +452,48 @@ var migrations = []string{
 	INSERT INTO files_v2 SELECT name, profile, original, sha256, status, reason, accepted, denied, skipped, received, updated FROM files;
 	DROP TABLE files;
 	ALTER TABLE files_v2 RENAME TO files;`,
+	// Issue 13: staff may cancel a message (status cancelled, which the
+	// status CHECK must admit, so the table is rebuilt, keeping its id
+	// sequence so that listing cursors stay valid) or send it again at
+	// once; outbox_actions records who did either, and when.
+	`CREATE TABLE outbox_new (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		profile      TEXT NOT NULL,
+		endpoint     TEXT NOT NULL,
+		transport    TEXT NOT NULL CHECK (transport IN ('http','tcp')),
+		service      TEXT NOT NULL,
+		request_id   TEXT NOT NULL DEFAULT '',
+		barcode      TEXT NOT NULL DEFAULT '',
+		payload      BLOB NOT NULL,
+		status       TEXT NOT NULL CHECK (status IN ('pending','delivered','failed','cancelled')),
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL DEFAULT 0,
+		last_error   TEXT NOT NULL DEFAULT '',
+		reply        BLOB,
+		created      TEXT NOT NULL,
+		updated      TEXT NOT NULL,
+		in_doubt     INTEGER NOT NULL DEFAULT 0,
+		reconciled   INTEGER NOT NULL DEFAULT 0
+	);
+	INSERT INTO outbox_new SELECT id, profile, endpoint, transport, service, request_id, barcode, payload, status, attempts,
+		next_attempt, last_error, reply, created, updated, in_doubt, reconciled FROM outbox;
+	DELETE FROM sqlite_sequence WHERE name = 'outbox_new';
+	INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_new', seq FROM sqlite_sequence WHERE name = 'outbox';
+	DROP TABLE outbox;
+	ALTER TABLE outbox_new RENAME TO outbox;
+	CREATE INDEX outbox_pending_id ON outbox (profile, id) WHERE status = 'pending';
+	CREATE INDEX outbox_pending_next ON outbox (profile, next_attempt) WHERE status = 'pending';
+	CREATE INDEX outbox_pending_item ON outbox (profile, barcode, id) WHERE status = 'pending';
+	CREATE TABLE outbox_actions (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		message_id INTEGER NOT NULL,
+		time       TEXT NOT NULL,
+		action     TEXT NOT NULL CHECK (action IN ('retry','cancel')),
+		by         TEXT NOT NULL,
+		source     TEXT NOT NULL DEFAULT '',
+		reason     TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX outbox_actions_message ON outbox_actions (message_id, id);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/annexlab/annex/internal/httpserve"
 	"github.com/annexlab/annex/internal/strict"
+	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
@@ -314,8 +315,8 @@ func Start(cfg Config) (*Server, error) {
 		s.ports = append(s.ports, &rawPort{index: i, cfg: pc, ln: pl})
 	}
 
-	mux := http.NewServeMux()
-	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register(mux)
+	mux := routes.New()
+	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register("mock ALEPH", mux)
 	mux.HandleFunc("POST /ncip", s.serveNCIP)
 	mux.HandleFunc("GET /ncip", s.serveNCIP)
 	mux.HandleFunc("POST /_sim/post-requests", s.servePostRequests)
