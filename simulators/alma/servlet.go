@@ -420,7 +420,12 @@ func (c *call) checkDesk(it *Item) *ncip.Message {
 	var desks []string
 	if l := c.w.libs[it.Library]; l != nil {
 		for _, d := range l.Desks {
-			desks = append(desks, d.Code)
+			// In the form the facility wrote, so "MAIN.CIRC" is set beside "LAW.CIRC", not "CIRC".
+			if strings.Contains(c.desk, ".") {
+				desks = append(desks, it.Library+"."+d.Code)
+			} else {
+				desks = append(desks, d.Code)
+			}
 		}
 	}
 	c.x.miss = &journal.Miss{Field: "OnBehalfOfAgency", Got: c.desk, Want: strings.Join(desks, " or "),
