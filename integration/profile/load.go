@@ -207,6 +207,7 @@ func ValidateWithFacility(facilityPath string, paths ...string) (Facility, []Pro
 	}
 	all = append(all, parsed...)
 	crossCheckProfiles(&f, all, len(facilityProfiles), &probs)
+	checkAlertsNeedSMTP(&f, parsed)
 	probs.Sort()
 	return f, append(facilityProfiles, extraProfiles...), probs, err
 }
@@ -259,6 +260,7 @@ func (c checker) checkFacility(f *Facility) {
 	if len(f.Profiles) == 0 && len(f.Inline) == 0 {
 		c.errorf("profiles", "is required: at least one library profile file (or inline_profiles)")
 	}
+	c.checkSMTP(f.SMTP)
 }
 
 // crossCheck checks what no single file can: stop codes (against the
@@ -266,6 +268,7 @@ func (c checker) checkFacility(f *Facility) {
 // and the inventory.
 func crossCheck(f *Facility, fc *checker, parsed []parsedProfile, probs *Problems) {
 	crossCheckProfiles(f, parsed, 0, probs)
+	checkAlertsNeedSMTP(f, parsed)
 	if f == nil || fc == nil {
 		return
 	}
