@@ -120,7 +120,7 @@ func (e *Engine) holdAlert(ctx context.Context, p *profile.Profile, name string,
 	if _, seen := e.held[name]; !seen {
 		original, _ := intake.ParseClaimName(name)
 		e.held[name] = store.Alert{Time: e.clock(), Kind: store.AlertHeldFile, Profile: p.Name,
-			Message: fmt.Sprintf("request file %s kept claimed, to be retried: the store failed, not the file: %s", original, oneLine(cause.Error()))}
+			Message: fmt.Sprintf("request file %s kept claimed, to be retried: the store failed, not the file: %s", original, strings.Join(strings.Fields(cause.Error()), " "))}
 		e.heldOwed = append(e.heldOwed, name)
 	}
 	e.flushHeldLocked(ctx)

@@ -8,6 +8,7 @@ import (
 
 	mail "github.com/wneessen/go-mail"
 
+	"github.com/annexlab/annex/integration/intake"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 )
@@ -69,9 +70,17 @@ func verb(kind string) string {
 	return kind
 }
 
-// digestOf names a digest's group ("file:NAME" → "file NAME").
+// digestOf names a digest's group for people: "file:CLAIMED" → "file
+// requests.xml", "floor:BATCH" → "floor batch BATCH".
 func digestOf(group string) string {
 	kind, name, _ := strings.Cut(group, ":")
+	switch kind {
+	case "file":
+		original, _ := intake.ParseClaimName(name)
+		return "file " + original
+	case "floor":
+		return "floor batch " + name
+	}
 	return strings.TrimSpace(kind + " " + name)
 }
 

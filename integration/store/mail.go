@@ -163,8 +163,10 @@ func (s *Store) MailBatch(ctx context.Context, batch int64) (MailMessage, error)
 // SetMailOutcome records an attempt at a sealed message: status
 // MsgDelivered, MsgFailed, or MsgPending with the next attempt (wall clock).
 func (t *Tx) SetMailOutcome(batch int64, status string, attempts int, next time.Time, lastErr string, now time.Time) error {
-	_, err := t.exec(`UPDATE mail SET status = ?, attempts = ?, next_attempt = ?, last_error = ?, updated = ? WHERE batch = ? AND status = 'pending'`,
-		status, attempts, next.UnixNano(), lastErr, Stamp(now), batch)
+	// A delivered message keeps the error of the attempt before, if any: it tells why it took more than one.
+	_, err := t.exec(`UPDATE mail SET status = ?, attempts = ?, next_attempt = ?, last_error = CASE WHEN ? = '' THEN last_error ELSE ? END, updated = ?
+		WHERE batch = ? AND status = 'pending'`,
+		status, attempts, next.UnixNano(), lastErr, lastErr, Stamp(now), batch)
 	if err != nil {
 		return fmt.Errorf("set mail outcome %d: %w", batch, err)
 	}
