@@ -23,7 +23,7 @@ func startUp(t *testing.T, dir string) (map[string]string, func() int) {
 	done := make(chan int, 1)
 	go func() {
 		code := run(ctx, []string{"up", "--data", dir, "--engine", "127.0.0.1:0", "--alma", "127.0.0.1:0", "--aleph", "127.0.0.1:0",
-			"--aleph-port", "127.0.0.1:0", "--sftp", "127.0.0.1:0"}, strings.NewReader(""), pw, io.Discard)
+			"--aleph-port", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--mail", "127.0.0.1:0", "--mail-api", "127.0.0.1:0"}, strings.NewReader(""), pw, io.Discard)
 		pw.Close()
 		done <- code
 	}()
