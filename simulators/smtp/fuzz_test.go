@@ -36,3 +36,21 @@ func FuzzDecodeFaults(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseConfig: any YAML is read as a valid configuration or refused.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("listen: 127.0.0.1:2525\ndomains: [library.example.edu]\nfaults:\n  - {kind: reject, code: 451, count: 1}\n"))
+	f.Add([]byte("tls: true\nusername: u\npassword: p\njournal_max_bytes: 1048576\n"))
+	f.Add([]byte("listn: x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := smtp.ParseConfig("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		for _, fl := range cfg.Faults {
+			if err := fl.Validate(); err != nil {
+				t.Fatalf("accepted an invalid fault %+v: %v", fl, err)
+			}
+		}
+	})
+}
