@@ -28,7 +28,9 @@ func newMailer(cfg Config, profiles map[string]*profile.Profile, st *store.Store
 	if cfg.Facility.SMTP == nil {
 		return nil, errors.New("a profile emails its alerts (alerts.email) but the facility has no smtp: section")
 	}
-	return mailer.New(mailer.Config{Store: st, SMTP: *cfg.Facility.SMTP, Emails: emails, Clock: clock, Logger: e.log}), nil
+	s := cfg.Facility.SMTP
+	return mailer.New(mailer.Config{Store: st, SMTP: *s, Emails: emails, Initial: time.Duration(s.RetryInitial), Max: time.Duration(s.RetryMax),
+		Clock: clock, Logger: e.log}), nil
 }
 
 // mailAlert is store.Options.OnAlert: it queues the email an alert owes,

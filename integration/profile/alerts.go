@@ -72,6 +72,10 @@ type SMTP struct {
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
 	// Timeout bounds one delivery attempt (default 30s).
 	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// RetryInitial is the first wait after a 4xx or a connection error
+	// (default 500ms); it doubles up to RetryMax (default 1m).
+	RetryInitial Duration `yaml:"retry_initial,omitempty" json:"retry_initial,omitempty"`
+	RetryMax     Duration `yaml:"retry_max,omitempty" json:"retry_max,omitempty"`
 }
 
 // SecurityOrDefault is Security with its default filled in.
@@ -169,8 +173,13 @@ func (c checker) checkSMTP(s *SMTP) {
 	if s.InsecureSkipVerify && !loopback(s.Host) {
 		c.warnf("smtp.insecure_skip_verify", "accepts any certificate from %s; meant for a local mail catcher only", s.Host)
 	}
-	if s.Timeout < 0 {
-		c.errorf("smtp.timeout", "must not be negative (0 means 30s)")
+	for _, d := range []struct {
+		field string
+		v     Duration
+	}{{"smtp.timeout", s.Timeout}, {"smtp.retry_initial", s.RetryInitial}, {"smtp.retry_max", s.RetryMax}} {
+		if d.v < 0 {
+			c.errorf(d.field, "must not be negative (0 means the default)")
+		}
 	}
 }
 

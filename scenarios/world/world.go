@@ -355,8 +355,8 @@ func (w *World) startMail(o *Options) error {
 	host, port, _ := net.SplitHostPort(srv.Addr())
 	n, _ := strconv.Atoi(port)
 	s := profile.SMTP{Host: host, Port: n, Security: profile.SMTPNone}
-	if o.Facility.SMTP != nil {
-		s.Timeout = o.Facility.SMTP.Timeout
+	if f := o.Facility.SMTP; f != nil {
+		s.Timeout, s.RetryInitial, s.RetryMax = f.Timeout, f.RetryInitial, f.RetryMax
 	}
 	if cfg.TLS {
 		s.Security, s.InsecureSkipVerify = profile.SMTPStartTLS, true
