@@ -182,16 +182,3 @@ func (c checker) checkSMTP(s *SMTP) {
 		}
 	}
 }
-
-// checkAlertsNeedSMTP reports each profile that wants email from a facility
-// without a mail server.
-func checkAlertsNeedSMTP(f *Facility, parsed []parsedProfile) {
-	if f == nil || f.SMTP != nil {
-		return
-	}
-	for _, pp := range parsed {
-		if pp.p != nil && pp.p.Alerts.Email != nil {
-			pp.c.errorf("alerts.email", "the profile emails its alerts but the facility has no smtp: section; add smtp: {host, port, security} to the facility file")
-		}
-	}
-}

@@ -207,7 +207,6 @@ func ValidateWithFacility(facilityPath string, paths ...string) (Facility, []Pro
 	}
 	all = append(all, parsed...)
 	crossCheckProfiles(&f, all, len(facilityProfiles), &probs)
-	checkAlertsNeedSMTP(&f, parsed)
 	probs.Sort()
 	return f, append(facilityProfiles, extraProfiles...), probs, err
 }
@@ -268,7 +267,6 @@ func (c checker) checkFacility(f *Facility) {
 // and the inventory.
 func crossCheck(f *Facility, fc *checker, parsed []parsedProfile, probs *Problems) {
 	crossCheckProfiles(f, parsed, 0, probs)
-	checkAlertsNeedSMTP(f, parsed)
 	if f == nil || fc == nil {
 		return
 	}
@@ -371,6 +369,9 @@ func crossCheckProfiles(f *Facility, parsed []parsedProfile, skip int, probs *Pr
 			default:
 				keys[k] = where
 			}
+		}
+		if f != nil && f.SMTP == nil && p.Alerts.Email != nil {
+			c.errorf("alerts.email", "the profile emails its alerts but the facility has no smtp: section; add smtp: {host, port, security} to the facility file")
 		}
 		if !pp.ok {
 			continue
