@@ -30,7 +30,8 @@ func newMailer(cfg Config, profiles map[string]*profile.Profile, st *store.Store
 	}
 	s := cfg.Facility.SMTP
 	return mailer.New(mailer.Config{Store: st, SMTP: *s, Emails: emails, Initial: time.Duration(s.RetryInitial), Max: time.Duration(s.RetryMax),
-		Clock: clock, Logger: e.log}), nil
+		Concurrency: s.Concurrency,
+		Clock:       clock, Logger: e.log}), nil
 }
 
 // mailAlert is store.Options.OnAlert: it queues the email an alert owes,

@@ -40,8 +40,10 @@ const (
 	DefaultTimeout = 30 * time.Second
 	// AlertAfter is the attempt after which a still-retrying message raises a delivery_failure alert (once).
 	AlertAfter = 5
-	// maxDue bounds the messages sent on one connection.
-	maxDue = 100
+	// DefaultConcurrency is how many SMTP connections send at once.
+	DefaultConcurrency = 8
+	// maxDue bounds the messages one round takes on.
+	maxDue = 400
 )
 
 // Config configures a Mailer.
@@ -53,6 +55,10 @@ type Config struct {
 	Emails map[string]*profile.Email
 	// Initial and Max bound the retry backoff (defaults 500ms and 1m).
 	Initial, Max time.Duration
+	// Concurrency is how many connections send at once (default 8): each
+	// outcome is committed before its connection sends the next message,
+	// and the store's group commit lets the connections share an fsync.
+	Concurrency int
 	// Clock stamps records; nil means time.Now. Backoff uses wall time.
 	Clock  func() time.Time
 	Logger *slog.Logger
@@ -76,6 +82,7 @@ type Mailer struct {
 func New(cfg Config) *Mailer {
 	cfg.Initial = cmp.Or(cfg.Initial, DefaultInitial)
 	cfg.Max = cmp.Or(cfg.Max, DefaultMax)
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
 	m := &Mailer{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), clock: cfg.Clock,
 		wake: make(chan struct{}, 1), changed: make(chan struct{})}
 	if m.clock == nil {
@@ -151,7 +158,8 @@ func (m *Mailer) run(ctx context.Context) {
 	}
 }
 
-// round seals waiting alerts and sends every message due, on one connection.
+// round seals waiting alerts and sends every message due, over up to
+// Concurrency connections.
 func (m *Mailer) round(ctx context.Context) error {
 	if err := m.cfg.Store.SealMail(ctx); err != nil {
 		return err
@@ -160,19 +168,36 @@ func (m *Mailer) round(ctx context.Context) error {
 	if err != nil || len(due) == 0 {
 		return err
 	}
+	work := make(chan store.MailMessage, len(due))
+	for _, b := range due {
+		work <- b
+	}
+	close(work)
+	errs := make(chan error, m.cfg.Concurrency)
+	for range min(m.cfg.Concurrency, len(due)) {
+		go func() { errs <- m.deliver(ctx, work) }()
+	}
+	var first error
+	for range min(m.cfg.Concurrency, len(due)) {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// deliver sends the messages it takes from work over one connection,
+// dialled when first needed and again after a connection error.
+func (m *Mailer) deliver(ctx context.Context, work <-chan store.MailMessage) error {
 	var client *mail.Client
 	defer func() {
 		if client != nil {
 			client.Close()
 		}
 	}()
-	for _, batch := range due {
+	for msg := range work {
 		if ctx.Err() != nil {
 			return ctx.Err()
-		}
-		msg, err := m.cfg.Store.MailBatch(ctx, batch)
-		if err != nil {
-			return err
 		}
 		e := m.cfg.Emails[msg.Mail[0].Profile]
 		if e == nil {
@@ -181,13 +206,14 @@ func (m *Mailer) round(ctx context.Context) error {
 			continue
 		}
 		if client == nil {
+			var err error
 			if client, err = m.dial(ctx); err != nil {
 				m.record(ctx, msg, store.MsgPending, err, 0)
 				client = nil
 				continue
 			}
 		}
-		err = m.send(ctx, client, msg, e)
+		err := m.send(ctx, client, msg, e)
 		code := smtpCode(err)
 		switch {
 		case err == nil:
@@ -221,7 +247,9 @@ func (m *Mailer) send(ctx context.Context, client *mail.Client, sm store.MailMes
 func (m *Mailer) dial(ctx context.Context) (*mail.Client, error) {
 	s := m.cfg.SMTP
 	timeout := cmp.Or(time.Duration(s.Timeout), DefaultTimeout)
-	opts := []mail.Option{mail.WithPort(s.PortOrDefault()), mail.WithTimeout(timeout), mail.WithHELO("annex.localhost"),
+	// No NOOP before each message: a dead connection shows at MAIL FROM
+	// anyway, as a connection error, and the message is retried.
+	opts := []mail.Option{mail.WithPort(s.PortOrDefault()), mail.WithTimeout(timeout), mail.WithHELO("annex.localhost"), mail.WithoutNoop(),
 		mail.WithTLSConfig(&tls.Config{ServerName: s.Host, InsecureSkipVerify: s.InsecureSkipVerify, MinVersion: tls.VersionTLS12})}
 	switch s.SecurityOrDefault() {
 	case profile.SMTPTLS:

@@ -76,6 +76,8 @@ type SMTP struct {
 	// (default 500ms); it doubles up to RetryMax (default 1m).
 	RetryInitial Duration `yaml:"retry_initial,omitempty" json:"retry_initial,omitempty"`
 	RetryMax     Duration `yaml:"retry_max,omitempty" json:"retry_max,omitempty"`
+	// Concurrency is how many connections send at once (default 8).
+	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
 }
 
 // SecurityOrDefault is Security with its default filled in.
@@ -169,6 +171,9 @@ func (c checker) checkSMTP(s *SMTP) {
 	}
 	if s.SecurityOrDefault() == SMTPNone && s.Username != "" && !loopback(s.Host) {
 		c.warnf("smtp.security", "none sends the SMTP password unencrypted over the network; use starttls or tls")
+	}
+	if s.Concurrency < 0 || s.Concurrency > 64 {
+		c.errorf("smtp.concurrency", "must be from 0 (meaning 8) to 64, not %d", s.Concurrency)
 	}
 	if s.InsecureSkipVerify && !loopback(s.Host) {
 		c.warnf("smtp.insecure_skip_verify", "accepts any certificate from %s; meant for a local mail catcher only", s.Host)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -98,14 +99,46 @@ func (s *Store) SealMail(ctx context.Context) error {
 	})
 }
 
-// MailDue lists up to limit sealed messages whose next attempt is due at
-// now (wall clock), oldest first: each as its alerts' mail rows.
-func (s *Store) MailDue(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	return list(ctx, s.db, `SELECT DISTINCT batch FROM mail WHERE status = 'pending' AND batch > 0 AND next_attempt <= ? ORDER BY batch LIMIT ?`,
-		[]any{now.UnixNano(), limit}, func(r scanner) (int64, error) {
-			var b int64
-			return b, r.Scan(&b)
-		})
+// MailDue reads up to limit sealed messages whose next attempt is due at
+// now (wall clock), oldest first, each with its mail rows and alerts, in
+// one query.
+func (s *Store) MailDue(ctx context.Context, now time.Time, limit int) ([]MailMessage, error) {
+	var cols []string
+	for _, c := range strings.Split(mailCols, ", ") {
+		cols = append(cols, "mail."+c)
+	}
+	for _, c := range strings.Split(alertCols, ", ") {
+		cols = append(cols, "alerts."+c)
+	}
+	rows, err := s.query(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM mail JOIN alerts ON alerts.id = mail.alert_id
+		WHERE mail.status = 'pending' AND mail.batch IN (SELECT DISTINCT batch FROM mail
+			WHERE status = 'pending' AND batch > 0 AND next_attempt <= ? ORDER BY batch LIMIT ?)
+		ORDER BY mail.batch, mail.alert_id`, now.UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("mail due: %w", err)
+	}
+	defer rows.Close()
+	var out []MailMessage
+	for rows.Next() {
+		var m Mail
+		var a Alert
+		var next int64
+		var upd, at string
+		if err := rows.Scan(&m.AlertID, &m.Profile, &m.Group, &m.Summary, &m.Batch, &m.Status, &m.Attempts, &next, &m.LastError, &upd,
+			&a.ID, &at, &a.Kind, &a.Profile, &a.RequestID, &a.Barcode, &a.Message); err != nil {
+			return nil, fmt.Errorf("mail due: %w", err)
+		}
+		m.NextAttempt, m.Updated, a.Time = time.Unix(0, next), parseStamp(upd), parseStamp(at)
+		if len(out) == 0 || out[len(out)-1].Batch != m.Batch {
+			out = append(out, MailMessage{Batch: m.Batch})
+		}
+		last := &out[len(out)-1]
+		last.Mail, last.Alerts = append(last.Mail, m), append(last.Alerts, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("mail due: %w", err)
+	}
+	return out, nil
 }
 
 // NextMailAttempt is the earliest next attempt of a pending message; ok is
@@ -140,24 +173,6 @@ type MailMessage struct {
 	Batch  int64
 	Mail   []Mail
 	Alerts []Alert
-}
-
-// MailBatch reads one sealed message.
-func (s *Store) MailBatch(ctx context.Context, batch int64) (MailMessage, error) {
-	out := MailMessage{Batch: batch}
-	var err error
-	out.Mail, err = list(ctx, s.db, `SELECT `+mailCols+` FROM mail WHERE batch = ? ORDER BY alert_id`, []any{batch}, scanMail)
-	if err != nil {
-		return out, fmt.Errorf("mail batch %d: %w", batch, err)
-	}
-	out.Alerts, err = list(ctx, s.db, `SELECT `+alertCols+` FROM alerts WHERE id IN (SELECT alert_id FROM mail WHERE batch = ?) ORDER BY id`, []any{batch}, scanAlert)
-	if err != nil {
-		return out, fmt.Errorf("mail batch %d: %w", batch, err)
-	}
-	if len(out.Mail) == 0 {
-		return out, fmt.Errorf("mail batch %d: %w", batch, ErrNotFound)
-	}
-	return out, nil
 }
 
 // SetMailOutcome records an attempt at a sealed message: status

@@ -423,7 +423,9 @@ var migrations = []string{
 		last_error   TEXT NOT NULL DEFAULT '',
 		updated      TEXT NOT NULL
 	);
-	CREATE INDEX mail_pending ON mail (batch, alert_id) WHERE status = 'pending';
+	CREATE INDEX mail_batch ON mail (batch, alert_id);
+	CREATE INDEX mail_pending ON mail (batch, next_attempt) WHERE status = 'pending';
+	CREATE INDEX mail_next ON mail (next_attempt) WHERE status = 'pending';
 	CREATE TABLE floor_batches (
 		barcode TEXT PRIMARY KEY,
 		batch   TEXT NOT NULL

@@ -356,7 +356,7 @@ func (w *World) startMail(o *Options) error {
 	n, _ := strconv.Atoi(port)
 	s := profile.SMTP{Host: host, Port: n, Security: profile.SMTPNone}
 	if f := o.Facility.SMTP; f != nil {
-		s.Timeout, s.RetryInitial, s.RetryMax = f.Timeout, f.RetryInitial, f.RetryMax
+		s.Timeout, s.RetryInitial, s.RetryMax, s.Concurrency = f.Timeout, f.RetryInitial, f.RetryMax, f.Concurrency
 	}
 	if cfg.TLS {
 		s.Security, s.InsecureSkipVerify = profile.SMTPStartTLS, true

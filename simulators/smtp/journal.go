@@ -208,6 +208,15 @@ type Part struct {
 	Body        string `json:"body"`
 }
 
+// decodeHeader undoes RFC 2047 encoded words; a header it cannot decode is kept as written.
+func decodeHeader(v string) string {
+	var dec mime.WordDecoder
+	if d, err := dec.DecodeHeader(v); err == nil {
+		return d
+	}
+	return v
+}
+
 // maxParts bounds the leaf parts Parse reads, against hostile nesting.
 const maxParts = 64
 
@@ -219,12 +228,7 @@ func Parse(raw []byte) (Parsed, error) {
 	if err != nil {
 		return Parsed{}, fmt.Errorf("parse message: %w", err)
 	}
-	var dec mime.WordDecoder
-	subj, err := dec.DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		subj = msg.Header.Get("Subject")
-	}
-	p := Parsed{Headers: map[string][]string(msg.Header), Subject: subj}
+	p := Parsed{Headers: map[string][]string(msg.Header), Subject: decodeHeader(msg.Header.Get("Subject"))}
 	err = walk(&p, msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, 0)
 	return p, err
 }

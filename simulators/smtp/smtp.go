@@ -287,11 +287,7 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	m := &Message{Received: time.Now().UTC(), RemoteAddr: ss.remote, From: ss.from, To: slices.Clone(ss.to), Size: len(raw), Raw: raw}
 	if hdr, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
-		if p, err := Parse(raw); err == nil {
-			m.Subject = p.Subject
-		} else {
-			m.Subject = hdr.Header.Get("Subject")
-		}
+		m.Subject = decodeHeader(hdr.Header.Get("Subject"))
 		m.MessageID, m.Date = hdr.Header.Get("Message-Id"), hdr.Header.Get("Date")
 	}
 	ss.s.journal.add(m)
