@@ -42,10 +42,25 @@ type journal struct {
 	nextID   int64
 	evicted  int64
 	changed  chan struct{} // closed and replaced on every change
+
+	// dedup keeps one message per Message-ID (Mailpit's
+	// --ignore-duplicate-ids): ids counts the journal's messages by it.
+	dedup      bool
+	ids        map[string]int
+	duplicates int64
 }
 
-func newJournal(maxCount int, maxBytes int64) *journal {
-	return &journal{maxCount: maxCount, maxBytes: maxBytes, nextID: 1, changed: make(chan struct{})}
+func newJournal(maxCount int, maxBytes int64, dedup bool) *journal {
+	return &journal{maxCount: maxCount, maxBytes: maxBytes, nextID: 1, changed: make(chan struct{}), dedup: dedup, ids: map[string]int{}}
+}
+
+func (j *journal) forgetLocked(m *Message) {
+	if m.MessageID == "" {
+		return
+	}
+	if j.ids[m.MessageID]--; j.ids[m.MessageID] <= 0 {
+		delete(j.ids, m.MessageID)
+	}
 }
 
 func (j *journal) notifyLocked() {
@@ -53,15 +68,26 @@ func (j *journal) notifyLocked() {
 	j.changed = make(chan struct{})
 }
 
-func (j *journal) add(m *Message) {
+// add keeps m, unless the journal dedups and already holds its Message-ID;
+// it reports whether m was kept.
+func (j *journal) add(m *Message) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.dedup && m.MessageID != "" && j.ids[m.MessageID] > 0 {
+		j.duplicates++
+		j.notifyLocked()
+		return false
+	}
+	if m.MessageID != "" {
+		j.ids[m.MessageID]++
+	}
 	m.ID = j.nextID
 	j.nextID++
 	j.msgs = append(j.msgs, m)
 	j.bytes += int64(len(m.Raw))
 	for len(j.msgs) > 1 && (len(j.msgs) > j.maxCount || j.bytes > j.maxBytes) {
 		j.bytes -= int64(len(j.msgs[0].Raw))
+		j.forgetLocked(j.msgs[0])
 		j.msgs[0] = nil
 		j.msgs = j.msgs[1:]
 		j.evicted++
@@ -72,6 +98,7 @@ func (j *journal) add(m *Message) {
 		j.msgs = append([]*Message(nil), j.msgs...)
 	}
 	j.notifyLocked()
+	return true
 }
 
 // Filter selects messages by recipient and subject/body text (all optional).
@@ -164,6 +191,7 @@ func (j *journal) remove(id int64) bool {
 	for i, m := range j.msgs {
 		if m.ID == id {
 			j.bytes -= int64(len(m.Raw))
+			j.forgetLocked(m)
 			j.msgs = append(j.msgs[:i:i], j.msgs[i+1:]...)
 			j.notifyLocked()
 			return true
@@ -175,7 +203,7 @@ func (j *journal) remove(id int64) bool {
 func (j *journal) reset() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.msgs, j.bytes = nil, 0
+	j.msgs, j.bytes, j.ids = nil, 0, map[string]int{}
 	j.notifyLocked()
 }
 
@@ -184,14 +212,17 @@ type Stats struct {
 	Messages int   `json:"messages"`
 	Bytes    int64 `json:"bytes"`
 	Evicted  int64 `json:"evicted"`
-	MaxCount int   `json:"max_count"`
-	MaxBytes int64 `json:"max_bytes"`
+	// Duplicates counts messages taken (250) but not kept because the
+	// journal already held their Message-ID (IgnoreDuplicateIDs).
+	Duplicates int64 `json:"duplicates"`
+	MaxCount   int   `json:"max_count"`
+	MaxBytes   int64 `json:"max_bytes"`
 }
 
 func (j *journal) stats() Stats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return Stats{Messages: len(j.msgs), Bytes: j.bytes, Evicted: j.evicted, MaxCount: j.maxCount, MaxBytes: j.maxBytes}
+	return Stats{Messages: len(j.msgs), Bytes: j.bytes, Evicted: j.evicted, Duplicates: j.duplicates, MaxCount: j.maxCount, MaxBytes: j.maxBytes}
 }
 
 // Parsed is a message read as headers and decoded text parts.

@@ -67,6 +67,10 @@ type Config struct {
 	// JournalMax and JournalMaxBytes bound the journal (defaults 10,000 messages, 64 MiB).
 	JournalMax      int   `yaml:"journal_max" json:"journal_max,omitempty"`
 	JournalMaxBytes int64 `yaml:"journal_max_bytes" json:"journal_max_bytes,omitempty"`
+	// IgnoreDuplicateIDs takes a message whose Message-ID the journal
+	// already holds (250) without keeping it again, as Mailpit's
+	// --ignore-duplicate-ids does; /_sim/state counts them.
+	IgnoreDuplicateIDs bool `yaml:"ignore_duplicate_ids" json:"ignore_duplicate_ids,omitempty"`
 	// Faults are installed at start, as if POSTed to /_sim/faults.
 	Faults    []Fault `yaml:"faults" json:"faults,omitempty"`
 	FaultSeed uint64  `yaml:"fault_seed" json:"fault_seed,omitempty"`
@@ -103,7 +107,7 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
-		journal: newJournal(cfg.JournalMax, cfg.JournalMaxBytes), faults: newFaultSet(cfg.FaultSeed), done: make(chan error, 2)}
+		journal: newJournal(cfg.JournalMax, cfg.JournalMaxBytes, cfg.IgnoreDuplicateIDs), faults: newFaultSet(cfg.FaultSeed), done: make(chan error, 2)}
 	for _, f := range cfg.Faults {
 		s.faults.add(f)
 	}
@@ -290,8 +294,9 @@ func (ss *session) Data(r io.Reader) error {
 		m.Subject = decodeHeader(hdr.Header.Get("Subject"))
 		m.MessageID, m.Date = hdr.Header.Get("Message-Id"), hdr.Header.Get("Date")
 	}
-	ss.s.journal.add(m)
-	ss.s.accepted.Add(1)
+	if ss.s.journal.add(m) {
+		ss.s.accepted.Add(1)
+	}
 	return nil
 }
 

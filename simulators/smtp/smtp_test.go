@@ -314,3 +314,24 @@ func BenchmarkCatcher10kAlertEmails(b *testing.B) {
 		b.Errorf("heap grew by %d MiB for a %d MiB journal", grew>>20, journalBytes>>20)
 	}
 }
+
+// TestIgnoreDuplicateIDs: with ignore_duplicate_ids, a message sent again
+// under a Message-ID the journal holds is taken (250) but not kept twice.
+func TestIgnoreDuplicateIDs(t *testing.T) {
+	s := start(t, smtp.Config{IgnoreDuplicateIDs: true})
+	msg := func(id, subject string) []byte {
+		return []byte("Message-ID: <" + id + "@facility.example.edu>\r\nSubject: " + subject + "\r\n\r\nhi\r\n")
+	}
+	for _, m := range [][]byte{msg("a", "first"), msg("a", "again"), msg("b", "other")} {
+		if err := netsmtp.SendMail(s.Addr(), nil, "x@facility.example.edu", []string{"y@library.example.edu"}, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := s.Messages(0, 10, smtp.Filter{})
+	if len(got) != 2 || got[0].Subject != "first" || got[1].Subject != "other" {
+		t.Errorf("kept %d messages; want first and other", len(got))
+	}
+	if st := s.JournalStats(); st.Duplicates != 1 {
+		t.Errorf("stats %+v; want 1 duplicate", st)
+	}
+}
