@@ -91,6 +91,19 @@ func summary(a store.Alert, req *store.Request) string {
 		if _, p, ok := strings.Cut(a.Message, "answered with a Problem: "); ok {
 			return p
 		}
+	case store.AlertRejectedFile:
+		// "request file NAME rejected: REASON" → "NAME: REASON"
+		if name, reason, ok := strings.Cut(strings.TrimPrefix(a.Message, "request file "), " rejected: "); ok {
+			return name + ": " + reason
+		}
+	case store.AlertHeldFile:
+		if name, _, ok := strings.Cut(strings.TrimPrefix(a.Message, "request file "), " kept claimed"); ok {
+			return name + ": kept claimed after a store error, to be retried"
+		}
+	case store.AlertDeliveryFailure:
+		if what, _, ok := strings.Cut(a.Message, " (still retrying)"); ok {
+			return what
+		}
 	}
 	return a.Message
 }
