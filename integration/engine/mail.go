@@ -69,6 +69,9 @@ func (e *Engine) mailAlert(tx *store.Tx, a store.Alert) error {
 		}
 	}
 	m.Summary = summary(a, req)
+	if m.Group != "" {
+		m.NextAttempt = time.Now().Add(p.Alerts.Email.Wait()) // wall clock: it schedules the mailer's timer
+	}
 	if err := tx.QueueMail(m); err != nil {
 		return err
 	}

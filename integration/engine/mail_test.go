@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
@@ -320,5 +321,43 @@ func decodeBody(t *testing.T, resp *http.Response, out any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMailDigestPerFloorBatch: with grouping floor_batch, the fulfilments
+// of one pick list, which the library confirms one CheckOutItem at a time,
+// wait for each other (digest_wait) and leave as one message.
+func TestMailDigestPerFloorBatch(t *testing.T) {
+	catcher, err := smtp.Start(smtp.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { catcher.Close() })
+	host, port, _ := net.SplitHostPort(catcher.Addr())
+	n, _ := strconv.Atoi(port)
+	w := newALMAWorld(t, func(c *engine.Config, _ *alma.Config) {
+		c.Facility.SMTP = &profile.SMTP{Host: host, Port: n, Security: profile.SMTPNone}
+		c.Profiles[0].Alerts.Email = &profile.Email{To: []string{staff}, From: sender, Grouping: profile.GroupFloorBatch,
+			DigestWait: profile.Duration(time.Second), Kinds: []string{store.AlertFulfilment}}
+	})
+	mw := &mailWorld{almaWorld: w, catcher: catcher}
+	mw.arrive(t, "requests.xml", almaFile([3]string{"REQ-1", "39015000000001", "MAIN"}, [3]string{"REQ-2", "39015000000002", "MAIN"}))
+	res, err := w.eng.RetrieveMany(ctxT(t), []string{"39015000000001", "39015000000002"})
+	if err != nil || res[0] != nil || res[1] != nil {
+		t.Fatalf("pick list: %v %v", res, err)
+	}
+	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.eng.WaitMailIdle(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	got := catcher.Messages(0, 10, smtp.Filter{})
+	if len(got) != 1 || !strings.Contains(got[0].Subject, "2 alerts (2 fulfilled)") || !strings.Contains(got[0].Subject, "floor batch 39015000000001+2@") {
+		var subj []string
+		for _, m := range got {
+			subj = append(subj, m.Subject)
+		}
+		t.Fatalf("caught %q; want one floor-batch digest of both fulfilments", subj)
 	}
 }

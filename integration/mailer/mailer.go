@@ -161,7 +161,7 @@ func (m *Mailer) run(ctx context.Context) {
 // round seals waiting alerts and sends every message due, over up to
 // Concurrency connections.
 func (m *Mailer) round(ctx context.Context) error {
-	if err := m.cfg.Store.SealMail(ctx); err != nil {
+	if err := m.cfg.Store.SealMail(ctx, time.Now()); err != nil {
 		return err
 	}
 	due, err := m.cfg.Store.MailDue(ctx, time.Now(), maxDue)

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/annexlab/annex/integration/store"
 	didyoumean "github.com/annexlab/annex/internal/suggest"
@@ -50,6 +51,27 @@ type Email struct {
 	Kinds []string `yaml:"kinds,omitempty" json:"kinds,omitempty"`
 	// Grouping is GroupEvent (default, assumed), GroupFile or GroupFloorBatch.
 	Grouping string `yaml:"grouping,omitempty" json:"grouping,omitempty"`
+	// DigestWait is how long a digest waits for more alerts of its group
+	// after the latest one: default 0 for file (a file's denials are
+	// raised together), 5s for floor_batch (its fulfilments come one by
+	// one, as the library answers each CheckOutItem).
+	DigestWait Duration `yaml:"digest_wait,omitempty" json:"digest_wait,omitempty"`
+}
+
+// DefaultFloorBatchWait is DigestWait's default for GroupFloorBatch.
+const DefaultFloorBatchWait = 5 * time.Second
+
+// Wait is how long an alert of this grouping waits for its digest to fill.
+func (e *Email) Wait() time.Duration {
+	switch {
+	case e.Grouping == GroupEvent || e.Grouping == "":
+		return 0
+	case e.DigestWait != 0:
+		return time.Duration(e.DigestWait)
+	case e.Grouping == GroupFloorBatch:
+		return DefaultFloorBatchWait
+	}
+	return 0
 }
 
 // Wants reports whether alerts of kind are mailed.
@@ -124,6 +146,9 @@ func (c checker) checkAlerts(a *Alerts) {
 		if !slices.Contains(kinds, k) {
 			c.errorf(joinIndex("alerts.email.kinds", i), "unknown alert kind %q%s", k, closest(k, kinds))
 		}
+	}
+	if e.DigestWait < 0 {
+		c.errorf("alerts.email.digest_wait", "must not be negative (0 means the grouping's default)")
 	}
 	switch {
 	case e.Grouping == "":

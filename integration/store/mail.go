@@ -27,10 +27,12 @@ type Mail struct {
 	Updated     time.Time `json:"updated"`
 }
 
-// QueueMail records that an alert owes an email, pending.
+// QueueMail records that an alert owes an email, pending. m.NextAttempt
+// (wall clock) is, for an alert of a group, when the group may be sealed
+// if nothing else joins it by then (see SealMail).
 func (t *Tx) QueueMail(m Mail) error {
-	_, err := t.exec(`INSERT INTO mail (alert_id, profile, grp, summary, status, updated) VALUES (?,?,?,?,?,?)`,
-		m.AlertID, m.Profile, m.Group, m.Summary, MsgPending, Stamp(m.Updated))
+	_, err := t.exec(`INSERT INTO mail (alert_id, profile, grp, summary, status, next_attempt, updated) VALUES (?,?,?,?,?,?,?)`,
+		m.AlertID, m.Profile, m.Group, m.Summary, MsgPending, m.NextAttempt.UnixNano(), Stamp(m.Updated))
 	if err != nil {
 		return fmt.Errorf("queue mail: %w", err)
 	}
@@ -61,15 +63,17 @@ func (t *Tx) FloorBatch(barcode string) (string, error) {
 }
 
 // SealMail puts every pending, unsealed alert into its message: an alert
-// without a group alone, the alerts of one group waiting together into
-// one digest. A sealed message never changes, so every attempt sends the
-// same alerts under the same Message-ID.
-func (s *Store) SealMail(ctx context.Context) error {
+// without a group alone, the alerts of one group into one digest once the
+// group has been quiet, its latest NextAttempt passed at now (wall
+// clock). A sealed message never changes, so every attempt sends the same
+// alerts under the same Message-ID.
+func (s *Store) SealMail(ctx context.Context, now time.Time) error {
 	return s.Tx(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(`UPDATE mail SET batch = alert_id WHERE batch = 0 AND grp = '' AND status = 'pending'`); err != nil {
 			return fmt.Errorf("seal mail: %w", err)
 		}
-		rows, err := tx.tx.QueryContext(tx.ctx, `SELECT profile, grp, MIN(alert_id) FROM mail WHERE batch = 0 AND status = 'pending' GROUP BY profile, grp`)
+		rows, err := tx.tx.QueryContext(tx.ctx, `SELECT profile, grp, MIN(alert_id) FROM mail WHERE batch = 0 AND status = 'pending'
+			GROUP BY profile, grp HAVING MAX(next_attempt) <= ?`, now.UnixNano())
 		if err != nil {
 			return fmt.Errorf("seal mail: %w", err)
 		}
@@ -141,11 +145,16 @@ func (s *Store) MailDue(ctx context.Context, now time.Time, limit int) ([]MailMe
 	return out, nil
 }
 
-// NextMailAttempt is the earliest next attempt of a pending message; ok is
-// false when none is pending.
+// NextMailAttempt is when the mailer has something to do next: the
+// earliest next attempt of a sealed message, or the time an unsealed
+// group may be sealed (its latest alert's wait); ok is false when no
+// email is owed.
 func (s *Store) NextMailAttempt(ctx context.Context) (next time.Time, ok bool, err error) {
 	var n sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT MIN(next_attempt) FROM mail WHERE status = 'pending'`).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, `SELECT MIN(t) FROM (
+		SELECT next_attempt AS t FROM mail WHERE status = 'pending' AND batch > 0
+		UNION ALL
+		SELECT MAX(next_attempt) FROM mail WHERE status = 'pending' AND batch = 0 GROUP BY profile, grp)`).Scan(&n); err != nil {
 		return time.Time{}, false, fmt.Errorf("next mail attempt: %w", err)
 	}
 	return time.Unix(0, n.Int64), n.Valid, nil
