@@ -169,7 +169,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	e.store = st
-	if e.mailer, err = newMailer(cfg, e.profiles, st, e.clock, e); err != nil {
+	if e.mailer, err = newMailer(cfg, e.profiles, st, e.clock, e.log); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open engine: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 
 // newMailer returns the mailer of the profiles that email their alerts
 // (issue 15), or nil when none does.
-func newMailer(cfg Config, profiles map[string]*profile.Profile, st *store.Store, clock func() time.Time, e *Engine) (*mailer.Mailer, error) {
+func newMailer(cfg Config, profiles map[string]*profile.Profile, st *store.Store, clock func() time.Time, log *slog.Logger) (*mailer.Mailer, error) {
 	emails := map[string]*profile.Email{}
 	for name, p := range profiles {
 		if p.Alerts.Email != nil {
@@ -30,8 +31,7 @@ func newMailer(cfg Config, profiles map[string]*profile.Profile, st *store.Store
 	}
 	s := cfg.Facility.SMTP
 	return mailer.New(mailer.Config{Store: st, SMTP: *s, Emails: emails, Initial: time.Duration(s.RetryInitial), Max: time.Duration(s.RetryMax),
-		Concurrency: s.Concurrency,
-		Clock:       clock, Logger: e.log}), nil
+		Concurrency: s.Concurrency, Clock: clock, Logger: log}), nil
 }
 
 // mailAlert is store.Options.OnAlert: it queues the email an alert owes,
