@@ -136,8 +136,9 @@ func (m *Mailer) run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		if err := m.round(ctx); err != nil && ctx.Err() == nil {
-			m.log.Error("mailer", "err", err)
+		roundErr := m.round(ctx)
+		if roundErr != nil && ctx.Err() == nil {
+			m.log.Error("mailer", "err", roundErr)
 		}
 		wait := time.Hour
 		next, ok, err := m.cfg.Store.NextMailAttempt(ctx)
@@ -147,6 +148,10 @@ func (m *Mailer) run(ctx context.Context) {
 			wait = m.cfg.Initial
 		case ok:
 			wait = max(time.Until(next), time.Millisecond)
+		}
+		if roundErr != nil {
+			// The store failed (a full disk, say): do not spin on it.
+			wait = max(wait, m.cfg.Initial)
 		}
 		timer.Reset(wait)
 		select {
@@ -202,31 +207,38 @@ func (m *Mailer) deliver(ctx context.Context, work <-chan store.MailMessage) err
 		e := m.cfg.Emails[msg.Mail[0].Profile]
 		if e == nil {
 			// The profile no longer mails: nothing can be sent, and a retry would not change that.
-			m.record(ctx, msg, store.MsgFailed, errors.New("the profile has no alerts.email any more"), 0)
+			if err := m.record(ctx, msg, store.MsgFailed, errors.New("the profile has no alerts.email any more"), 0); err != nil {
+				return err
+			}
 			continue
 		}
 		if client == nil {
 			var err error
 			if client, err = m.dial(ctx); err != nil {
-				m.record(ctx, msg, store.MsgPending, err, 0)
 				client = nil
+				if err := m.record(ctx, msg, store.MsgPending, err, 0); err != nil {
+					return err
+				}
 				continue
 			}
 		}
 		err := m.send(ctx, client, msg, e)
 		code := smtpCode(err)
+		status := store.MsgPending
 		switch {
 		case err == nil:
-			m.record(ctx, msg, store.MsgDelivered, nil, 250)
+			status, code = store.MsgDelivered, 250
 		case code >= 500 && code < 600:
-			m.record(ctx, msg, store.MsgFailed, err, code)
-		default:
-			m.record(ctx, msg, store.MsgPending, err, code)
-			if code == 0 {
-				// The connection itself failed: start the next one afresh.
-				client.Close()
-				client = nil
-			}
+			status = store.MsgFailed
+		case code == 0:
+			// The connection itself failed: start the next one afresh.
+			client.Close()
+			client = nil
+		}
+		if err := m.record(ctx, msg, status, err, code); err != nil {
+			// Unrecorded, the message stays owed and is sent again (same
+			// Message-ID) once the store takes writes: stop this round.
+			return err
 		}
 	}
 	return nil
@@ -286,7 +298,7 @@ func smtpCode(err error) int {
 
 // record commits an attempt's outcome and, for a final failure or a long
 // run of retries, a delivery_failure alert that owes no email.
-func (m *Mailer) record(ctx context.Context, sm store.MailMessage, status string, sendErr error, code int) {
+func (m *Mailer) record(ctx context.Context, sm store.MailMessage, status string, sendErr error, code int) error {
 	now := m.clock()
 	attempts := sm.Mail[0].Attempts + 1
 	next := time.Now()
@@ -318,8 +330,7 @@ func (m *Mailer) record(ctx context.Context, sm store.MailMessage, status string
 		return err
 	})
 	if err != nil {
-		m.log.Error("mailer: record outcome", "message_id", id, "err", err)
-		return
+		return fmt.Errorf("record outcome of %s: %w", id, err)
 	}
 	switch status {
 	case store.MsgDelivered:
@@ -330,6 +341,7 @@ func (m *Mailer) record(ctx context.Context, sm store.MailMessage, status string
 		m.log.Warn("alert email to be retried", "message_id", id, "attempts", attempts, "code", code, "err", sendErr)
 	}
 	m.announce()
+	return nil
 }
 
 func (m *Mailer) from(profileName string) string {
