@@ -55,7 +55,7 @@ func (e *Engine) mailAlert(tx *store.Tx, a store.Alert) error {
 	switch p.Alerts.Email.Grouping {
 	case profile.GroupFile:
 		if req != nil && req.File != "" {
-			m.Group = "file:" + req.File
+			m.Group = mailer.FileGroup(req.File)
 		}
 	case profile.GroupFloorBatch:
 		if a.Barcode != "" {
@@ -64,7 +64,7 @@ func (e *Engine) mailAlert(tx *store.Tx, a store.Alert) error {
 				return err
 			}
 			if b != "" {
-				m.Group = "floor:" + b
+				m.Group = mailer.FloorGroup(b)
 			}
 		}
 	}

@@ -70,18 +70,30 @@ func verb(kind string) string {
 	return kind
 }
 
-// digestOf names a digest's group for people: "file:CLAIMED" → "file
-// requests.xml", "floor:BATCH" → "floor batch BATCH".
+// Digest groups (store.Mail.Group): the alerts of one request file, or of
+// one floor batch (pick list).
+const (
+	groupFile  = "file:"
+	groupFloor = "floor:"
+)
+
+// FileGroup is the digest group of the alerts about a claimed request file's requests.
+func FileGroup(claimed string) string { return groupFile + claimed }
+
+// FloorGroup is the digest group of the alerts that follow from one pick list.
+func FloorGroup(batch string) string { return groupFloor + batch }
+
+// digestOf names a digest's group for people: "file requests.xml",
+// "floor batch BATCH".
 func digestOf(group string) string {
-	kind, name, _ := strings.Cut(group, ":")
-	switch kind {
-	case "file":
-		original, _ := intake.ParseClaimName(name)
+	if claimed, ok := strings.CutPrefix(group, groupFile); ok {
+		original, _ := intake.ParseClaimName(claimed)
 		return "file " + original
-	case "floor":
-		return "floor batch " + name
 	}
-	return strings.TrimSpace(kind + " " + name)
+	if batch, ok := strings.CutPrefix(group, groupFloor); ok {
+		return "floor batch " + batch
+	}
+	return group
 }
 
 func oneLine(s string) string {
