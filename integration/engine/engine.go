@@ -40,6 +40,7 @@ import (
 
 	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/intake"
+	"github.com/annexlab/annex/integration/mailer"
 	"github.com/annexlab/annex/integration/outbox"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
@@ -104,7 +105,14 @@ type Engine struct {
 	dirs     map[string]intake.Dirs
 	locks    map[string]*sync.Mutex // one file at a time per profile
 	sender   *outbox.Sender
+	mailer   *mailer.Mailer // nil when no profile emails its alerts
 	handler  http.Handler
+
+	// held are the held_file alerts raised this run, by claimed name;
+	// heldOwed those the store has not taken yet (see holdAlert).
+	heldMu   sync.Mutex
+	held     map[string]store.Alert
+	heldOwed []string
 
 	startOnce sync.Once
 	cancel    context.CancelFunc
@@ -158,11 +166,15 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := guardStore(cfg.DataDir, cfg.Reinit); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, storeName), store.Options{Ephemeral: cfg.Ephemeral})
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, storeName), store.Options{Ephemeral: cfg.Ephemeral, OnAlert: e.mailAlert})
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	e.store = st
+	if e.mailer, err = newMailer(cfg, e.profiles, st, e.clock, e.log); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
 	if st.Created() {
 		if err := e.seed(ctx); err != nil {
 			st.Close()
@@ -264,6 +276,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.startOnce.Do(func() {
 		ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
 		e.sender.Start(ctx)
+		if e.mailer != nil {
+			e.mailer.Start(ctx)
+		}
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
@@ -297,6 +312,9 @@ func (e *Engine) Close() error {
 			e.cancel()
 		}
 		e.sender.Close()
+		if e.mailer != nil {
+			e.mailer.Close()
+		}
 		e.wg.Wait()
 		// A file being processed holds its profile's lock; wait for it.
 		for _, name := range e.order {

@@ -61,6 +61,9 @@ func (e *Engine) RetrieveMany(ctx context.Context, barcodes []string) ([]error, 
 	owed := map[string]bool{}
 	err := e.store.Tx(ctx, func(tx *store.Tx) error {
 		clear(owed)
+		if err := e.markFloorBatch(tx, barcodes); err != nil {
+			return err
+		}
 		for i, barcode := range barcodes {
 			prof, err := e.floorIn(tx, barcode, e.retrieveItem)
 			switch {

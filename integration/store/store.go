@@ -66,7 +66,15 @@ const (
 	AlertRejectedFile    = "rejected_file"
 	AlertFulfilment      = "fulfilment"
 	AlertDeliveryFailure = "delivery_failure"
+	// AlertHeldFile: a store or disk error keeps a valid request file
+	// claimed, to be retried (issue 11 item 5); the file is not at fault.
+	AlertHeldFile = "held_file"
 )
+
+// AlertKinds lists every alert kind.
+func AlertKinds() []string {
+	return []string{AlertDenial, AlertFulfilment, AlertNCIPProblem, AlertRejectedFile, AlertDeliveryFailure, AlertHeldFile}
+}
 
 // ErrNotFound is returned (wrapped) when a row does not exist.
 var ErrNotFound = errors.New("not found")
@@ -93,6 +101,8 @@ type Store struct {
 	// stmts caches prepared statements by query text: preparing each
 	// statement anew took a third of the engine's CPU under load.
 	stmts sync.Map // string → *sql.Stmt
+
+	onAlert func(*Tx, Alert) error
 }
 
 // stmt returns the prepared statement for query, preparing it once.
@@ -187,6 +197,10 @@ type Options struct {
 	// directory, where surviving power loss is beside the point. A real
 	// facility never sets it; the crash-safety test runs without it.
 	Ephemeral bool
+	// OnAlert runs in the transaction of every Tx.AddAlert, after the
+	// alert is inserted (with its ID): an alert that owes an email queues
+	// it there, so the two commit together (issue 15).
+	OnAlert func(tx *Tx, a Alert) error
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
@@ -208,7 +222,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	db.SetMaxOpenConns(8)
-	s := &Store{db: db, queue: make(chan txCall)}
+	s := &Store{db: db, queue: make(chan txCall), onAlert: opts.OnAlert}
 	if err := quickCheck(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: %s: %w", path, err)
@@ -494,6 +508,43 @@ var migrations = []string{
 		reason     TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX outbox_actions_message ON outbox_actions (message_id, id);`,
+	// Issue 15: alert emails. The alerts table is rebuilt for the new kind
+	// held_file (SQLite cannot alter a CHECK). mail holds one row per alert
+	// that owes an email, written in the alert's transaction; batch is the
+	// message the alert was sealed into (its first alert's id), fixed
+	// before the first attempt so a resend is the same message.
+	// floor_batches remembers the pick list an item was last retrieved in.
+	`CREATE TABLE alerts_new (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		time       TEXT NOT NULL,
+		kind       TEXT NOT NULL CHECK (kind IN ('denial','ncip_problem','rejected_file','fulfilment','delivery_failure','held_file')),
+		profile    TEXT NOT NULL DEFAULT '',
+		request_id TEXT NOT NULL DEFAULT '',
+		barcode    TEXT NOT NULL DEFAULT '',
+		message    TEXT NOT NULL
+	);
+	INSERT INTO alerts_new SELECT id, time, kind, profile, request_id, barcode, message FROM alerts;
+	DROP TABLE alerts;
+	ALTER TABLE alerts_new RENAME TO alerts;
+	CREATE TABLE mail (
+		alert_id     INTEGER PRIMARY KEY REFERENCES alerts(id),
+		profile      TEXT NOT NULL,
+		grp          TEXT NOT NULL DEFAULT '',
+		summary      TEXT NOT NULL DEFAULT '',
+		batch        INTEGER NOT NULL DEFAULT 0,
+		status       TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL DEFAULT 0,
+		last_error   TEXT NOT NULL DEFAULT '',
+		updated      TEXT NOT NULL
+	);
+	CREATE INDEX mail_batch ON mail (batch, alert_id);
+	CREATE INDEX mail_pending ON mail (batch, next_attempt) WHERE status = 'pending';
+	CREATE INDEX mail_next ON mail (next_attempt) WHERE status = 'pending';
+	CREATE TABLE floor_batches (
+		barcode TEXT PRIMARY KEY,
+		batch   TEXT NOT NULL
+	);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -570,8 +621,9 @@ func (s *Store) commitGroup(group []txCall) {
 	if len(group) == 1 {
 		c := group[0]
 		err := c.ctx.Err()
+		t := &Tx{tx: sqlTx, ctx: c.ctx, s: s, stmts: stmts}
 		if err == nil {
-			err = c.fn(&Tx{tx: sqlTx, ctx: c.ctx, s: s, stmts: stmts})
+			err = c.fn(t)
 		}
 		if err != nil {
 			sqlTx.Rollback()
@@ -582,10 +634,12 @@ func (s *Store) commitGroup(group []txCall) {
 			c.done <- fmt.Errorf("commit: %w", err)
 			return
 		}
+		t.committed()
 		c.done <- nil
 		return
 	}
 	tx := &Tx{tx: sqlTx, ctx: ctx, s: s, stmts: stmts}
+	calls := make([]*Tx, len(group))
 	for i, c := range group {
 		if err := c.ctx.Err(); err != nil {
 			results[i] = err
@@ -595,7 +649,8 @@ func (s *Store) commitGroup(group []txCall) {
 			results[i] = fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		if err := c.fn(&Tx{tx: sqlTx, ctx: c.ctx, s: s, stmts: stmts}); err != nil {
+		calls[i] = &Tx{tx: sqlTx, ctx: c.ctx, s: s, stmts: stmts}
+		if err := c.fn(calls[i]); err != nil {
 			results[i] = err
 			if _, rerr := tx.exec("ROLLBACK TO call"); rerr != nil {
 				// The transaction is in an unknown state: give up on the whole group.
@@ -617,6 +672,9 @@ func (s *Store) commitGroup(group []txCall) {
 		return
 	}
 	for i, c := range group {
+		if results[i] == nil && calls[i] != nil {
+			calls[i].committed()
+		}
 		c.done <- results[i]
 	}
 }
@@ -635,6 +693,18 @@ type Tx struct {
 	ctx   context.Context
 	s     *Store
 	stmts map[string]*sql.Stmt
+	after []func()
+}
+
+// AfterCommit runs fn once the transaction's changes are committed (never
+// if they are rolled back): to wake a worker only when what it should
+// find is there to be found.
+func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
+
+func (t *Tx) committed() {
+	for _, fn := range t.after {
+		fn()
+	}
 }
 
 // Stamp formats a time for the store's TEXT timestamp columns.

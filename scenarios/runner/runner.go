@@ -272,7 +272,7 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, opts Options) (res Resul
 	if clock == nil {
 		clock = Clock
 	}
-	w, err := world.Start(ctx, world.Options{Facility: sc.Facility, Profiles: sc.Profiles, ALMA: sc.ALMA, ALEPH: sc.ALEPH,
+	w, err := world.Start(ctx, world.Options{Facility: sc.Facility, Profiles: sc.Profiles, ALMA: sc.ALMA, ALEPH: sc.ALEPH, Mail: sc.Mail,
 		DataDir: dir, Clock: clock, Logger: opts.Logger, Ephemeral: true})
 	if err != nil {
 		fail(&Failure{Where: sc.File, Msg: "start world: " + err.Error()})

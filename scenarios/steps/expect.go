@@ -552,7 +552,7 @@ func (x *ExpectFacilityItem) Run(ctx context.Context, env *scenario.Env) error {
 
 // ExpectAlert checks the engine's alerts.
 type ExpectAlert struct {
-	// Kind is denial, ncip_problem, rejected_file, fulfilment or delivery_failure.
+	// Kind is one of store.AlertKinds: denial, fulfilment, ncip_problem, rejected_file, delivery_failure, held_file.
 	Kind string `yaml:"kind"`
 	// Contains is a substring of the alert's message.
 	Contains string `yaml:"contains"`
@@ -565,7 +565,8 @@ type ExpectAlert struct {
 // Validate implements scenario.Validator.
 func (x *ExpectAlert) Validate() error {
 	if x.Kind != "" {
-		return oneOf("kind", x.Kind, "denial", "ncip_problem", "rejected_file", "fulfilment", "delivery_failure")
+		// Literal values, read by the schema generator; store.AlertKinds is the list they mirror.
+		return oneOf("kind", x.Kind, "denial", "ncip_problem", "rejected_file", "fulfilment", "delivery_failure", "held_file")
 	}
 	return nil
 }
