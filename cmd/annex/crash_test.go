@@ -459,11 +459,11 @@ type crashOpts struct {
 // (Rules are drawn in turn, so the total is 1 − Π(1 − p) ≈ 30 %.)
 func crashFaults() []faults.Fault {
 	return []faults.Fault{
-		{Kind: faults.Status, Status: http.StatusServiceUnavailable, Probability: 0.06},
-		{Kind: faults.Reset, Probability: 0.06},
-		{Kind: faults.NoAnswer, Probability: 0.05},
-		{Kind: faults.Latency, Latency: faults.Duration(time.Hour), AfterProcessing: true, Probability: 0.10},
-		{Kind: faults.Reset, AfterProcessing: true, Probability: 0.06},
+		{Kind: faults.StatusFault{Status: http.StatusServiceUnavailable}, Probability: 0.06},
+		{Kind: faults.ResetFault{}, Probability: 0.06},
+		{Kind: faults.NoAnswerFault{}, Probability: 0.05},
+		{Kind: faults.LatencyFault{Latency: faults.Duration(time.Hour)}, AfterProcessing: true, Probability: 0.10},
+		{Kind: faults.ResetFault{}, AfterProcessing: true, Probability: 0.06},
 	}
 }
 

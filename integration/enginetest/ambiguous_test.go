@@ -37,8 +37,8 @@ func TestIssue11NoDoubleEffectAfterAmbiguousFailure(t *testing.T) {
 	if res, err := w.ALMA.Export(ctx); err != nil || res.Requests != n {
 		t.Fatalf("export: %+v, %v", res, err)
 	}
-	simCall(t, http.MethodPost, w.ALMA.URL()+"/_sim/faults", faults.Fault{Kind: faults.Latency, Service: "CheckOutItem", Count: late,
-		AfterProcessing: true, Latency: faults.Duration(time.Hour)}, http.StatusCreated, nil)
+	simCall(t, http.MethodPost, w.ALMA.URL()+"/_sim/faults", faults.Fault{Service: "CheckOutItem", Count: late,
+		AfterProcessing: true, Kind: faults.LatencyFault{Latency: faults.Duration(time.Hour)}}, http.StatusCreated, nil)
 	since := w.ALMA.Journal().LastID()
 	floorAll(t, ctx, w.EngineURL, fac.APIKey, "retrieve", n)
 	if err := w.Engine.WaitIdle(ctx); err != nil {

@@ -59,9 +59,9 @@ func TestFaultsExactlyOnce(t *testing.T) {
 
 	var installed []faults.Fault
 	simCall(t, http.MethodPost, w.ALMA.URL()+"/_sim/faults", []faults.Fault{
-		{Kind: faults.Status, Status: http.StatusServiceUnavailable, Probability: 0.1},
-		{Kind: faults.Reset, Probability: 0.1},
-		{Kind: faults.NoAnswer, Probability: 0.1},
+		{Kind: faults.StatusFault{Status: http.StatusServiceUnavailable}, Probability: 0.1},
+		{Kind: faults.ResetFault{}, Probability: 0.1},
+		{Kind: faults.NoAnswerFault{}, Probability: 0.1},
 	}, http.StatusCreated, &installed)
 
 	for _, phase := range []struct{ op, service, itemStatus string }{
@@ -124,8 +124,8 @@ func TestFaultsExactlyOnce(t *testing.T) {
 
 	// A Problem is the library's final word on a message: surfaced, never retried.
 	simCall(t, http.MethodDelete, w.ALMA.URL()+"/_sim/faults", nil, http.StatusNoContent, nil)
-	simCall(t, http.MethodPost, w.ALMA.URL()+"/_sim/faults", faults.Fault{Kind: faults.Problem, Count: 1, Service: "CheckOutItem",
-		ProblemType: "Item Not Checked Out", ProblemDetail: "the item cannot be loaned now"}, http.StatusCreated, nil)
+	simCall(t, http.MethodPost, w.ALMA.URL()+"/_sim/faults", faults.Fault{Count: 1, Service: "CheckOutItem",
+		Kind: faults.ProblemFault{ProblemType: "Item Not Checked Out", ProblemDetail: "the item cannot be loaned now"}}, http.StatusCreated, nil)
 	since := w.ALMA.Journal().LastID()
 	target := barcodeOf(7)
 	if err := floor(ctx, w.EngineURL, fac.APIKey, "retrieve", target); err != nil {

@@ -170,6 +170,69 @@ func position(data []byte, off int) (line, col int) {
 	return line, col
 }
 
+// adopt takes the Errors of a part of the document that decoded itself
+// (a type's own UnmarshalYAML or UnmarshalJSON) as the document's: under
+// path, and, for a JSON part whose places count from its own start, moved
+// to where the part begins (baseLine:baseCol; 0 when the places are the
+// document's already). An Error without a place gets at:atCol. adopt
+// reports false, taking nothing, unless every error is an *Error.
+func (c *checker) adopt(err error, baseLine, baseCol, at, atCol int, path string) bool {
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	var errs []*Error
+	for _, e := range list {
+		se, ok := e.(*Error)
+		if !ok {
+			return false
+		}
+		errs = append(errs, se)
+	}
+	for _, se := range errs {
+		e := *se
+		switch {
+		case e.Line == 0:
+			e.Line, e.Col = at, atCol
+		case baseLine > 0:
+			if e.Line == 1 {
+				e.Col += baseCol - 1
+			}
+			e.Line += baseLine - 1
+		}
+		e.File = c.file
+		e.Path = within(path, e.Path)
+		c.errs = append(c.errs, &e)
+	}
+	return true
+}
+
+// within joins a part's own field path to the path of the part.
+func within(path, sub string) string {
+	switch {
+	case sub == "":
+		return path
+	case path == "" || strings.HasPrefix(sub, "["):
+		return path + sub
+	}
+	return path + "." + sub
+}
+
+// Node checks a YAML node (with its document's places) against v's type,
+// then decodes it into v, a pointer; for a type that reads its own node
+// in an UnmarshalYAML and wants the same strictness.
+func Node(n *yaml.Node, v any) error {
+	c := &checker{tag: "yaml"}
+	c.yaml(n, "", reflect.TypeOf(v).Elem())
+	if len(c.errs) > 0 {
+		return errors.Join(c.errs...)
+	}
+	if err := n.Decode(v); err != nil {
+		return &Error{Line: n.Line, Col: n.Column, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	return nil
+}
+
 // checker walks a document against a Go type.
 type checker struct {
 	file string
@@ -326,8 +389,16 @@ func (c *checker) yaml(n *yaml.Node, path string, t reflect.Type) {
 		return
 	}
 	t = deref(t)
-	if t == reflect.TypeFor[yaml.Node]() || reflect.PointerTo(t).Implements(yamlUnmarshaler) {
-		return // the type reads its node itself
+	if t == reflect.TypeFor[yaml.Node]() {
+		return // the caller reads the node itself
+	}
+	if reflect.PointerTo(t).Implements(yamlUnmarshaler) {
+		// The type reads its node itself; run it now so that what it
+		// refuses is reported with the others, under this path.
+		if err := n.Decode(reflect.New(t).Interface()); err != nil && !c.adopt(err, 0, 0, n.Line, n.Column, path) {
+			c.errorf(n.Line, n.Column, path, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		return
 	}
 	got := describeYAML(n)
 	if reflect.PointerTo(t).Implements(textUnmarshaler) || t == durationType {
@@ -450,6 +521,7 @@ func (c *checker) json(path string, t reflect.Type) {
 		c.dec.Decode(&raw)
 		switch err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); {
 		case err == nil:
+		case c.adopt(err, line, col, line, col, path):
 		case isDuration(t):
 			c.errorf(line, col, path, "%s is not a duration (want e.g. \"500ms\" or \"5s\")", raw)
 		default:

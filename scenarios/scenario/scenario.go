@@ -176,10 +176,18 @@ type FaultGiven struct {
 	ProblemDetail string `yaml:"problem_detail"`
 }
 
-// Fault returns the simulators' fault rule.
-func (f FaultGiven) Fault() faults.Fault {
-	return faults.Fault{Kind: f.Kind, Service: f.Service, Count: f.Count, Probability: f.Probability, Status: f.Status,
-		Body: f.Body, ProblemType: f.ProblemType, ProblemDetail: f.ProblemDetail}
+// Fault returns the simulators' fault rule, with a latency fault's delay
+// and after_processing, which only a fault step gives.
+func (f FaultGiven) Fault(latency time.Duration, afterProcessing bool) (faults.Fault, error) {
+	fields := map[string]any{"kind": f.Kind}
+	for k, v := range map[string]any{"service": f.Service, "count": f.Count, "probability": f.Probability,
+		"status": f.Status, "body": f.Body, "problem_type": f.ProblemType, "problem_detail": f.ProblemDetail,
+		"latency": faults.Duration(latency), "after_processing": afterProcessing} {
+		if !reflect.ValueOf(v).IsZero() {
+			fields[k] = v
+		}
+	}
+	return faults.Builtin().FromFields(fields)
 }
 
 // FacilityGiven is the facility's starting inventory and stops; each one
@@ -481,8 +489,13 @@ func (c *checker) given(sc *Scenario, raw *rawScenario, doc *yaml.Node) {
 			cfg.Export.Dir = cmpStr(e.Dir, cfg.Export.Dir)
 			cfg.Export.Shape, cfg.Export.InstitutionCode = e.Shape, e.InstitutionCode
 		}
-		for _, f := range ag.Faults {
-			cfg.Faults = append(cfg.Faults, f.Fault())
+		for i, f := range ag.Faults {
+			rule, err := f.Fault(0, false)
+			if err != nil {
+				c.errorf(&raw.Given.ALMA, "given.alma.faults[%d]: %v", i, err)
+				continue
+			}
+			cfg.Faults = append(cfg.Faults, rule)
 		}
 		cfg.Export.Timeout = 5 * time.Second
 		cfg.Facility.Timeout = 5 * time.Second

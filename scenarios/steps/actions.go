@@ -198,7 +198,7 @@ func (f *Fault) Validate() error {
 	if err := oneOf("on", f.On, "alma", "aleph"); err != nil {
 		return err
 	}
-	if err := f.rule().Validate(); err != nil {
+	if _, err := f.rule(); err != nil {
 		return err
 	}
 	if f.On == "aleph" {
@@ -207,10 +207,8 @@ func (f *Fault) Validate() error {
 	return alma.FaultTarget().Check(f.Service)
 }
 
-func (f *Fault) rule() faults.Fault {
-	r := f.FaultGiven.Fault()
-	r.Latency, r.AfterProcessing = faults.Duration(f.Latency), f.AfterProcessing
-	return r
+func (f *Fault) rule() (faults.Fault, error) {
+	return f.FaultGiven.Fault(f.Latency, f.AfterProcessing)
 }
 
 // Run implements scenario.Action.
@@ -219,7 +217,11 @@ func (f *Fault) Run(ctx context.Context, env *scenario.Env) error {
 		if env.World.ALEPH == nil {
 			return scenario.Failf("fault: mock ALEPH is not running")
 		}
-		if _, err := env.World.ALEPH.Faults().Add(f.rule()); err != nil {
+		rule, err := f.rule()
+		if err == nil {
+			_, err = env.World.ALEPH.Faults().Add(rule)
+		}
+		if err != nil {
 			return scenario.Failf("fault: %v", err)
 		}
 		return nil
@@ -227,7 +229,11 @@ func (f *Fault) Run(ctx context.Context, env *scenario.Env) error {
 	if env.World.ALMA == nil {
 		return scenario.Failf("fault: mock ALMA is not running")
 	}
-	if err := env.SimJSON(ctx, http.MethodPost, env.World.ALMA.URL()+"/_sim/faults", f.rule(), nil); err != nil {
+	rule, err := f.rule()
+	if err != nil {
+		return scenario.Failf("fault: %v", err)
+	}
+	if err := env.SimJSON(ctx, http.MethodPost, env.World.ALMA.URL()+"/_sim/faults", rule, nil); err != nil {
 		return scenario.Failf("fault: %v", err)
 	}
 	return nil

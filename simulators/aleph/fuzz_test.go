@@ -26,7 +26,7 @@ func FuzzRawPort(f *testing.F) {
 		if len(bytes.TrimSpace(in.raw)) == 0 {
 			return // nothing sent, nothing answered
 		}
-		res := s.respond(s.cfg.Ports[0], in.xml, in.notes)
+		res := s.respond(t.Context(), s.cfg.Ports[0], in.xml, in.notes)
 		if res.reply == nil {
 			t.Fatalf("no reply and no fault for %q", data)
 		}

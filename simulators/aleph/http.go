@@ -40,8 +40,11 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	xml, notes := extractXML(raw)
-	res := s.respond(p, xml, notes)
-	status, sent, err := faults.WriteHTTP(r.Context(), w, replyContentType, res.reply, res.fault)
+	res := s.respond(r.Context(), p, xml, notes)
+	status, sent, err := 0, []byte(nil), res.gone
+	if res.gone == nil {
+		status, sent, err = faults.WriteHTTP(r.Context(), w, replyContentType, res.reply, res.fault)
+	}
 	e := journal.Exchange{Time: s.now(), Simulator: "aleph", Transport: transport, Direction: "in",
 		RemoteAddr: r.RemoteAddr, LocalAddr: s.httpLn.Addr().String(), Method: r.Method, URL: r.URL.String(),
 		RequestHeaders: r.Header.Clone(), Request: raw, Status: status, ResponseHeaders: w.Header().Clone(),
@@ -73,7 +76,7 @@ func (r *result) fill(e *journal.Exchange) {
 	}
 	e.Miss = r.miss
 	if r.fault != nil {
-		e.Fault = r.fault.Kind
+		e.Fault = r.fault.Name()
 	}
 }
 

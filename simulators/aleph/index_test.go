@@ -17,7 +17,7 @@ func TestSimIndex(t *testing.T) {
 	s := start(t, nil)
 	listed := routestest.CheckIndex(t, s.URL(), "/_sim/", nil, func(r routes.Route, name string) string {
 		if name == "id" {
-			s.faults.Add(faults.Fault{Kind: faults.Latency, Service: "CheckInItem", Latency: faults.Duration(time.Millisecond)})
+			s.faults.Add(faults.Fault{Kind: faults.LatencyFault{Latency: faults.Duration(time.Millisecond)}, Service: "CheckInItem"})
 			l := s.faults.List()
 			return strconv.Itoa(l[len(l)-1].ID)
 		}

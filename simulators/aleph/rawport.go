@@ -93,44 +93,27 @@ func (s *Server) serveConn(p *rawPort, conn net.Conn) {
 		s.journal.Add(e)
 		return
 	}
-	res := s.respond(p.cfg, in.xml, in.notes)
+	res := s.respond(s.ctx, p.cfg, in.xml, in.notes)
 	res.fill(&e)
 
 	var frame func([]byte) []byte
 	if in.http {
 		frame = httpFrame
-		e.Status = 200
-		if res.fault != nil && res.fault.Kind == faults.Status {
-			e.Status = res.fault.Status
-		}
-	}
-	ctx := s.ctx
-	done := make(chan struct{})
-	if res.fault != nil && res.fault.Kind == faults.NoAnswer {
-		// Hold the connection until the client gives up (or the server closes).
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		conn.SetReadDeadline(time.Time{})
-		go func() {
-			defer close(done)
-			io.Copy(io.Discard, conn)
-			cancel()
-		}()
-	} else {
-		close(done)
 	}
 	conn.SetWriteDeadline(time.Now().Add(s.cfg.ReadTimeout))
-	sent, werr := faults.WriteConn(ctx, conn, frame, res.reply, res.fault)
+	status, sent, werr := 0, []byte(nil), res.gone
+	if res.gone == nil {
+		status, sent, werr = faults.WriteConn(s.ctx, conn, frame, res.reply, res.fault)
+	}
+	if in.http {
+		e.Status = status
+	}
 	e.Response = sent
 	if werr != nil && !errors.Is(werr, context.Canceled) {
 		e.Error = werr.Error()
 	}
-	if res.fault == nil || (res.fault.Kind != faults.Reset && res.fault.Kind != faults.Truncated && res.fault.Kind != faults.NoAnswer) {
-		lingerClose(conn)
-	}
-	conn.Close()
-	<-done
+	// A fault that closed the connection already makes this a no-op.
+	lingerClose(conn)
 	e.Time, e.Duration = s.now(), time.Since(start)
 	s.journal.Add(e)
 }

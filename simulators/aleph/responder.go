@@ -1,6 +1,7 @@
 package aleph
 
 import (
+	"context"
 	"bytes"
 	"fmt"
 	"slices"
@@ -48,16 +49,12 @@ type result struct {
 	checkData []byte
 	miss      *journal.Miss
 	fault     *faults.Fault
+	// gone is why no reply is sent: the client left while the fault held the message.
+	gone error
 }
 
 // hasProblem reports whether the reply is a Problem.
 func (r *result) hasProblem() bool { return len(r.problems) > 0 }
-
-// skipsReply reports whether the fault replaces the reply entirely, so no
-// processing happens unless the fault is marked AfterProcessing.
-func skipsReply(f *faults.Fault) bool {
-	return f != nil && (f.Kind == faults.Reset || f.Kind == faults.NoAnswer || f.Kind == faults.Status || f.Kind == faults.Problem)
-}
 
 // Services are the NCIP services the mock answers; anything else is
 // "Unsupported Service", and a fault may name only these.
@@ -68,11 +65,14 @@ func FaultTarget() faults.Target { return faults.Target{Name: "mock ALEPH", Serv
 
 // respond answers one NCIP message for port p. It never fails: whatever
 // arrives gets an NCIP 1 answer (or a fault's stand-in for one).
-func (s *Server) respond(p PortConfig, data []byte, notes []ncip.Finding) result {
+func (s *Server) respond(ctx context.Context, p PortConfig, data []byte, notes []ncip.Finding) result {
 	r := result{findings: notes}
+
 	doc, err := ncip.Parse(data, ncip.ParseOptions{MaxSize: MaxMessage})
 	if err != nil {
-		r.fault = s.pick("")
+		if !r.pick(ctx, s, "") {
+			return r
+		}
 		r.finish(s, nil, messaging("Invalid Message Syntax Error", "NCIPMessage", err.Error()))
 		return r
 	}
@@ -81,7 +81,9 @@ func (s *Server) respond(p PortConfig, data []byte, notes []ncip.Finding) result
 	if svcEl != nil {
 		r.service = svcEl.Name
 	}
-	r.fault = s.pick(r.service)
+	if !r.pick(ctx, s, r.service) {
+		return r
+	}
 	if root.Name != "NCIPMessage" {
 		r.miss = &journal.Miss{Field: "root element", Got: root.Name, Want: "NCIPMessage",
 			Hint: fmt.Sprintf("an NCIP 1 message is <NCIPMessage version=%q> around the service", ncip.VersionV1_0)}
@@ -105,16 +107,17 @@ func (s *Server) respond(p PortConfig, data []byte, notes []ncip.Finding) result
 		return r
 	}
 	f := r.fault
-	if f != nil && f.Kind == faults.Problem && !f.AfterProcessing {
-		r.finish(s, problemReply(p, msg, faultProblem(r.service, f)), nil)
+	a, answers := f.Answer()
+	if answers && !f.AfterProcessing {
+		r.finish(s, problemReply(p, msg, faultProblem(r.service, a)), nil)
 		return r
 	}
-	if skipsReply(f) && !f.AfterProcessing {
+	if f.Withholds() && !f.AfterProcessing {
 		return r
 	}
-	// A fault that corrupts the reply on the way out stands for a library
-	// that did not do the work, unless it says AfterProcessing; latency only delays.
-	commit := f == nil || f.Kind == faults.Latency || f.AfterProcessing
+	// A fault that spoils the reply on the way out stands for a library
+	// that did not do the work, unless it says AfterProcessing.
+	commit := f.Commits()
 	var body ncip.Body
 	switch req := msg.Body.(type) {
 	case *ncip.CheckOutItem:
@@ -133,11 +136,20 @@ func (s *Server) respond(p PortConfig, data []byte, notes []ncip.Finding) result
 	if slices.Contains(ncip.KnownVersionStrings(ncip.V1), msg.VersionURI) {
 		reply.VersionURI = msg.VersionURI
 	}
-	if f != nil && f.Kind == faults.Problem {
-		reply = problemReply(p, msg, faultProblem(r.service, f))
+	if answers {
+		reply = problemReply(p, msg, faultProblem(r.service, a))
 	}
 	r.finish(s, reply, nil)
 	return r
+}
+
+// pick draws the fault for a message of service and runs what it does
+// before any work (a slow library holds the message first); false means
+// the client left meanwhile, and nothing is to be sent.
+func (r *result) pick(ctx context.Context, s *Server, service string) bool {
+	r.fault = s.faults.Pick(service)
+	r.gone = r.fault.Before(ctx)
+	return r.gone == nil
 }
 
 // problemReply answers a service with one Problem in its response element,
@@ -162,7 +174,7 @@ func (r *result) finish(s *Server, reply *ncip.Message, p *ncip.Problem) {
 	if reply == nil {
 		reply = &ncip.Message{Version: ncip.V1, Body: &ncip.ProblemResponse{Problems: []ncip.Problem{*p}}}
 	}
-	if skipsReply(r.fault) && r.fault.Kind != faults.Problem && !r.fault.AfterProcessing {
+	if r.fault.Withholds() && !r.fault.AfterProcessing {
 		return
 	}
 	out, err := ncip.Encode(reply, ncip.Style{})
@@ -185,33 +197,27 @@ func (r *result) finish(s *Server, reply *ncip.Message, p *ncip.Problem) {
 	r.reply = out
 }
 
-func (s *Server) pick(service string) *faults.Fault {
-	if f, ok := s.faults.Pick(service); ok {
-		return &f
-	}
-	return nil
-}
-
 func messaging(value, element, detail string) *ncip.Problem {
 	return &ncip.Problem{ProblemType: ncip.SchemeValue{Scheme: SchemeMessagingErr, Value: value},
 		ProblemElement: element, ProblemValue: detail, V1Messaging: true}
 }
 
 // faultProblem builds the Problem an injected fault asks for, in the scheme that holds its value.
-func faultProblem(service string, f *faults.Fault) *ncip.Problem {
-	p := &ncip.Problem{ProblemType: ncip.SchemeValue{Scheme: SchemeGeneralError, Value: f.ProblemType}}
+func faultProblem(service string, a faults.Answerer) *ncip.Problem {
+	typ, detail := a.Problem()
+	p := &ncip.Problem{ProblemType: ncip.SchemeValue{Scheme: SchemeGeneralError, Value: typ}}
 	switch {
-	case service == "CheckInItem" && slices.Contains(checkInValues, f.ProblemType):
+	case service == "CheckInItem" && slices.Contains(checkInValues, typ):
 		p.ProblemType.Scheme = SchemeCheckInError
-	case service == "CheckOutItem" && slices.Contains(checkOutValues, f.ProblemType):
+	case service == "CheckOutItem" && slices.Contains(checkOutValues, typ):
 		p.ProblemType.Scheme = SchemeCheckOutError
-	case slices.Contains(messagingValues, f.ProblemType):
+	case slices.Contains(messagingValues, typ):
 		p.ProblemType.Scheme = SchemeMessagingErr
 		p.V1Messaging = true
 	}
-	if f.ProblemDetail != "" {
+	if detail != "" {
 		p.ProblemElement = cmpOr(service, "NCIPMessage")
-		p.ProblemValue = f.ProblemDetail
+		p.ProblemValue = detail
 	}
 	return p
 }

@@ -1,6 +1,7 @@
 package alma
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,32 +95,26 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 
-	f, hasFault := s.faults.Pick(x.service)
-	var fault *faults.Fault
-	var reply *ncip.Message
-	switch {
-	case !hasFault:
-		reply = s.respond(x, true)
-	case f.Kind == faults.Problem:
-		reply = faultProblem(x, f)
-	case f.Kind == faults.Latency && !f.AfterProcessing:
-		// A slow ALMA that still works: the delay comes first, and a client
-		// that gave up meanwhile leaves the state untouched.
-		if err := faults.Wait(r.Context(), f.Latency); err != nil {
-			ex.Fault, ex.Error = f.Kind, "client gone during latency: "+err.Error()
-			ex.Duration = time.Since(start)
-			s.journal.Add(ex)
-			return
-		}
-		reply = s.respond(x, true)
-	case f.Kind == faults.WrongCharset:
-		// The reply arrives and is readable, so the work must have been done.
-		reply, fault = s.respond(x, true), &f
-	default:
-		reply, fault = s.respond(x, f.AfterProcessing), &f
+	f := s.faults.Pick(x.service)
+	if f != nil {
+		ex.Fault = f.Name()
 	}
-	if hasFault {
-		ex.Fault = f.Kind
+	// A slow ALMA that still works: the delay comes first, and a client
+	// that gave up meanwhile leaves the state untouched.
+	if err := f.Before(r.Context()); err != nil {
+		ex.Error = "client gone during " + f.Name() + ": " + err.Error()
+		ex.Duration = time.Since(start)
+		s.journal.Add(ex)
+		return
+	}
+	var reply *ncip.Message
+	if a, ok := f.Answer(); ok {
+		if f.AfterProcessing {
+			s.respond(x, true) // the library did the work; its answer is the Problem
+		}
+		reply = faultProblem(x, a)
+	} else {
+		reply = s.respond(x, f.Commits())
 	}
 	// The charset note is kept apart from the miss; the journal writes both.
 	ex.Miss, ex.ClosestMiss = x.miss, x.charset
@@ -130,7 +125,7 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 		out, _ = ncip.Encode(problemMessage(ncip.Problem{ProblemType: ncip.SV("Temporary Processing Failure"), ProblemDetail: err.Error()}), Style())
 	}
 	ex.Problems = problemTypes(reply)
-	status, sent, werr := faults.WriteHTTP(r.Context(), w, ReplyContentType, out, fault)
+	status, sent, werr := faults.WriteHTTP(r.Context(), w, ReplyContentType, out, f)
 	ex.Status, ex.Response = status, sent
 	ex.ResponseHeaders = w.Header().Clone()
 	if werr != nil && ex.Error == "" {
@@ -240,11 +235,9 @@ func problemMessage(p ...ncip.Problem) *ncip.Message {
 
 // faultProblem is the reply of a problem fault: the service's response
 // with the configured Problem, or a message-level Problem.
-func faultProblem(x *exchange, f faults.Fault) *ncip.Message {
-	p := ncip.Problem{ProblemType: ncip.SV(f.ProblemType), ProblemDetail: f.ProblemDetail}
-	if p.ProblemDetail == "" {
-		p.ProblemDetail = f.ProblemType
-	}
+func faultProblem(x *exchange, a faults.Answerer) *ncip.Message {
+	typ, detail := a.Problem()
+	p := ncip.Problem{ProblemType: ncip.SV(typ), ProblemDetail: cmp.Or(detail, typ)}
 	if x.early != nil || x.msg == nil {
 		return problemMessage(p)
 	}

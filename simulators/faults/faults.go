@@ -1,12 +1,17 @@
 // Package faults is the simulators' catalogue of injectable faults, in the
-// toxiproxy manner: each kind is a small declarative rule, targeted by
-// service, count or probability, applied where a reply is delivered.
+// toxiproxy manner: each kind is a small type with its own fields, its own
+// validation and what it does to a reply over HTTP and over a raw TCP
+// connection, registered by name in a Registry; a Fault adds the targeting
+// every kind shares (service, count, probability).
 package faults
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -15,30 +20,51 @@ import (
 	"github.com/annexlab/annex/internal/suggest"
 )
 
-// The fault kinds.
+// Kind is one kind of fault. A kind is a struct whose exported fields,
+// tagged json and yaml, are written beside the shared ones
+// ({"kind": "status", "status": 503}); its methods use value receivers.
+type Kind interface {
+	// Name is the kind as users write it ("latency").
+	Name() string
+	// Validate reports a field that cannot work, naming it.
+	Validate() error
+	// Effect says how the fault meets the simulator's work.
+	Effect() Effect
+	// HTTP delivers the reply through w, or what the fault sends instead.
+	HTTP(ctx context.Context, w http.ResponseWriter, r Reply) (status int, sent []byte, err error)
+	// Conn delivers the reply over a raw connection, or what the fault
+	// sends instead; status is the HTTP status framed, when framed.
+	Conn(ctx context.Context, conn net.Conn, r Reply) (status int, sent []byte, err error)
+}
+
+// Effect is how a fault meets the simulator's work on a message.
+type Effect int
+
 const (
-	// Latency delays the reply by Latency.
-	Latency = "latency"
-	// NoAnswer never answers; the connection stays open until the client gives up.
-	NoAnswer = "no-answer"
-	// Reset closes the connection abruptly (TCP RST) without a reply.
-	Reset = "reset"
-	// Status answers with the HTTP status Status and Body (maybe empty).
-	Status = "status"
-	// Malformed answers with a reply that is not well-formed XML.
-	Malformed = "malformed"
-	// Truncated announces the whole reply but sends half of it, then closes.
-	Truncated = "truncated"
-	// Problem answers with an NCIP Problem of ProblemType (and ProblemDetail) instead of processing.
-	Problem = "problem"
-	// WrongCharset sends the reply's UTF-8 bytes under a declaration and
-	// Content-Type that say ISO-8859-1.
-	WrongCharset = "wrong-charset"
+	// Withholds: no reply goes out (reset, no-answer, or a bare HTTP
+	// status), so none is built, and the work is not done.
+	Withholds Effect = iota
+	// Answers: the simulator answers in its own protocol's terms (an NCIP
+	// Problem, see Answerer) instead of doing the work.
+	Answers
+	// Spoils: the reply is built but spoiled on its way, standing for a
+	// library that did not do the work.
+	Spoils
+	// Keeps: the reply arrives readable, so the work is done.
+	Keeps
 )
 
-// Kinds lists every fault kind, for documentation and validation.
-func Kinds() []string {
-	return []string{Latency, NoAnswer, Reset, Status, Malformed, Truncated, Problem, WrongCharset}
+// Answerer is a kind whose stand-in reply the simulator builds itself.
+type Answerer interface {
+	// Problem is the NCIP Problem to answer and its detail.
+	Problem() (problemType, detail string)
+}
+
+// Waiter is a kind that holds the message for a while: before the work
+// (a client that gives up meanwhile changes nothing) unless the fault says
+// after_processing.
+type Waiter interface {
+	Wait(ctx context.Context) error
 }
 
 // Duration is a time.Duration written as "150ms" in JSON and YAML.
@@ -76,49 +102,124 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Fault is one rule: what happens, to which messages, how often.
+// Fault is one rule: what happens (Kind), to which messages, how often.
+// Its JSON and YAML form is flat: the kind's name under "kind", the
+// shared fields and the kind's own fields side by side.
 type Fault struct {
-	ID   int    `json:"id,omitempty" yaml:"id,omitempty"`
-	Kind string `json:"kind" yaml:"kind"`
+	ID int
+	// Kind is what goes wrong, with its own fields.
+	Kind Kind
 	// Service limits the fault to one NCIP service ("CheckOutItem"); "" matches every message.
-	Service string `json:"service,omitempty" yaml:"service,omitempty"`
+	Service string
 	// Count applies the fault to the next Count matching messages, then retires it; 0 means every one.
-	Count int `json:"count,omitempty" yaml:"count,omitempty"`
+	Count int
 	// Probability applies it to that fraction of matching messages; 0 means all of them.
-	Probability float64 `json:"probability,omitempty" yaml:"probability,omitempty"`
+	Probability float64
 	// AfterProcessing lets the simulator change its state before the fault
 	// hits the reply (the library did the work, the answer was lost);
 	// otherwise the fault replaces processing and nothing changes.
-	AfterProcessing bool `json:"after_processing,omitempty" yaml:"after_processing,omitempty"`
-
-	Latency       Duration `json:"latency,omitempty" yaml:"latency,omitempty"`
-	Status        int      `json:"status,omitempty" yaml:"status,omitempty"`
-	Body          string   `json:"body,omitempty" yaml:"body,omitempty"`
-	ProblemType   string   `json:"problem_type,omitempty" yaml:"problem_type,omitempty"`
-	ProblemDetail string   `json:"problem_detail,omitempty" yaml:"problem_detail,omitempty"`
-
+	AfterProcessing bool
 	// Applied counts how many times the fault has hit.
-	Applied int `json:"applied" yaml:"-"`
+	Applied int
+}
+
+// shared is the JSON and YAML form of a Fault's own fields.
+type shared struct {
+	ID              int     `json:"id,omitempty" yaml:"id,omitempty"`
+	Kind            string  `json:"kind" yaml:"kind"`
+	Service         string  `json:"service,omitempty" yaml:"service,omitempty"`
+	Count           int     `json:"count,omitempty" yaml:"count,omitempty"`
+	Probability     float64 `json:"probability,omitempty" yaml:"probability,omitempty"`
+	AfterProcessing bool    `json:"after_processing,omitempty" yaml:"after_processing,omitempty"`
+	Applied         int     `json:"applied" yaml:"-"`
+}
+
+// Name is the fault's kind as users write it, "" without one.
+func (f Fault) Name() string {
+	if f.Kind == nil {
+		return ""
+	}
+	return f.Kind.Name()
 }
 
 // Validate reports a rule that cannot work, naming the field.
 func (f Fault) Validate() error {
-	if !slices.Contains(Kinds(), f.Kind) {
-		return fmt.Errorf("fault kind %q: want one of %s", f.Kind, strings.Join(Kinds(), ", "))
-	}
 	switch {
+	case f.Kind == nil:
+		return fmt.Errorf("fault: kind is required")
 	case f.Count < 0:
-		return fmt.Errorf("fault %s: count %d is negative", f.Kind, f.Count)
+		return fmt.Errorf("fault %s: count %d is negative", f.Name(), f.Count)
 	case f.Probability < 0 || f.Probability > 1:
-		return fmt.Errorf("fault %s: probability %g is not between 0 and 1", f.Kind, f.Probability)
-	case f.Kind == Latency && f.Latency <= 0:
-		return fmt.Errorf("fault latency: latency must be positive, e.g. \"500ms\"")
-	case f.Kind == Status && (f.Status < 100 || f.Status > 599):
-		return fmt.Errorf("fault status: status %d is not an HTTP status", f.Status)
-	case f.Kind == Problem && f.ProblemType == "":
-		return fmt.Errorf("fault problem: problem_type is required, e.g. \"Unknown Item\"")
+		return fmt.Errorf("fault %s: probability %g is not between 0 and 1", f.Name(), f.Probability)
+	}
+	if err := f.Kind.Validate(); err != nil {
+		return fmt.Errorf("fault %s: %w", f.Name(), err)
 	}
 	return nil
+}
+
+// MarshalJSON writes the flat form: shared fields, then the kind's.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	head, err := json.Marshal(shared{ID: f.ID, Kind: f.Name(), Service: f.Service, Count: f.Count,
+		Probability: f.Probability, AfterProcessing: f.AfterProcessing, Applied: f.Applied})
+	if err != nil || f.Kind == nil {
+		return head, err
+	}
+	own, err := json.Marshal(f.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("fault %s: %w", f.Name(), err)
+	}
+	if len(own) <= 2 { // {}
+		return head, nil
+	}
+	return append(append(head[:len(head)-1], ','), own[1:]...), nil
+}
+
+// Commits reports whether the simulator should do the work the message
+// asks for: with no fault, with after_processing, or when the fault leaves
+// the reply readable.
+func (f *Fault) Commits() bool {
+	return f == nil || f.AfterProcessing || f.Kind.Effect() == Keeps
+}
+
+// Withholds reports whether no reply goes out, so none need be built
+// (unless after_processing asks for the work anyway).
+func (f *Fault) Withholds() bool {
+	return f != nil && f.Kind.Effect() == Withholds
+}
+
+// Answer returns the Problem a fault asks the simulator to answer with.
+func (f *Fault) Answer() (Answerer, bool) {
+	if f == nil {
+		return nil, false
+	}
+	a, ok := f.Kind.(Answerer)
+	return a, ok
+}
+
+// Before runs what the fault does before the simulator's work (a wait,
+// unless after_processing puts it after); an error means the client left.
+func (f *Fault) Before(ctx context.Context) error {
+	if w, ok := f.waiter(); ok && !f.AfterProcessing {
+		return w.Wait(ctx)
+	}
+	return nil
+}
+
+// after runs a wait that after_processing put after the work.
+func (f *Fault) after(ctx context.Context) error {
+	if w, ok := f.waiter(); ok && f.AfterProcessing {
+		return w.Wait(ctx)
+	}
+	return nil
+}
+
+func (f *Fault) waiter() (Waiter, bool) {
+	if f == nil {
+		return nil, false
+	}
+	w, ok := f.Kind.(Waiter)
+	return w, ok
 }
 
 // Target is what a fault can be aimed at: a simulator, by its name in
@@ -201,10 +302,10 @@ func (s *Set) Clear() {
 	s.faults = nil
 }
 
-// Pick returns the fault to apply to a message of the given service, if
-// any: the first matching rule whose probability draw succeeds. A rule with
-// a Count retires after its last use.
-func (s *Set) Pick(service string) (Fault, bool) {
+// Pick returns the fault to apply to a message of the given service, or
+// nil: the first matching rule whose probability draw succeeds. A rule
+// with a Count retires after its last use.
+func (s *Set) Pick(service string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
@@ -219,7 +320,7 @@ func (s *Set) Pick(service string) (Fault, bool) {
 		if f.Count > 0 && f.Applied >= f.Count {
 			s.faults = slices.Delete(s.faults, i, i+1)
 		}
-		return picked, true
+		return &picked
 	}
-	return Fault{}, false
+	return nil
 }

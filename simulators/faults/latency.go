@@ -1,0 +1,47 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Latency is the name of LatencyFault.
+const Latency = "latency"
+
+// LatencyFault answers late, but whole: the work is done.
+type LatencyFault struct {
+	// Latency is how late, e.g. "500ms".
+	Latency Duration `json:"latency" yaml:"latency"`
+}
+
+func (builtin) Latency() Kind { return LatencyFault{} }
+
+// Name implements Kind.
+func (LatencyFault) Name() string { return Latency }
+
+// Validate implements Kind.
+func (k LatencyFault) Validate() error {
+	if k.Latency <= 0 {
+		return errors.New("latency must be positive, e.g. \"500ms\"")
+	}
+	return nil
+}
+
+// Effect implements Kind.
+func (LatencyFault) Effect() Effect { return Keeps }
+
+// Wait implements Waiter.
+func (k LatencyFault) Wait(ctx context.Context) error { return Wait(ctx, time.Duration(k.Latency)) }
+
+// HTTP implements Kind: the wait is done (Fault.Before), the reply goes out.
+func (LatencyFault) HTTP(_ context.Context, w http.ResponseWriter, r Reply) (int, []byte, error) {
+	return PlainHTTP(w, r)
+}
+
+// Conn implements Kind.
+func (LatencyFault) Conn(_ context.Context, conn net.Conn, r Reply) (int, []byte, error) {
+	return PlainConn(conn, r)
+}
