@@ -117,7 +117,7 @@ faults:
 		"bad reference":  {"state:\n  institution: X\n  items:\n    - barcode: '1'\n      library: NOPE\n", `bad.yaml:5: items[0].library: library "NOPE" is not configured`},
 		"bad status":     {"state:\n  institution: X\n  libraries: [{code: L, locations: [{code: A}]}]\n  items:\n    - {barcode: '1', library: L, location: A, status: lost}\n", `bad.yaml:5: items[0].status: status "lost" is not one of`},
 		"syntax":         {"state: [\n", "bad.yaml:1: did not find expected node content"},
-		"fault":          {"state: {institution: X}\nfaults:\n  - kind: nope\n", "bad.yaml:3: faults[0]"},
+		"fault":          {"state: {institution: X}\nfaults:\n  - kind: nope\n", `bad.yaml:3:11: faults[0].kind: "nope" is not a fault kind`},
 		"missing inst":   {"listen: ':0'\n", "institution code is required"},
 		"profile not rs": {"state:\n  institution: X\n  libraries: [{code: L, locations: [{code: A}]}]\n  profiles:\n    - code: P\n      locations: [{library: L, location: A}]\n", "bad.yaml:6: profiles[0].locations[0].location: location L.A is not marked remote_storage"},
 	} {
