@@ -1,13 +1,10 @@
 package smtp
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/annexlab/annex/internal/strict"
 )
 
 // LoadConfig reads a catcher configuration from YAML; an unknown key or an
@@ -23,10 +20,8 @@ func LoadConfig(path string) (Config, error) {
 // ParseConfig reads a catcher configuration from YAML bytes; file names them in errors.
 func ParseConfig(file string, data []byte) (Config, error) {
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("load smtp config: %s: %w", file, err)
+	if err := strict.YAML(file, data, &cfg); err != nil {
+		return Config{}, fmt.Errorf("load smtp config: %w", err)
 	}
 	for i, f := range cfg.Faults {
 		if err := f.Validate(); err != nil {

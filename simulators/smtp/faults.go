@@ -2,14 +2,13 @@ package smtp
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/internal/suggest"
 	"github.com/annexlab/annex/simulators/faults"
 )
@@ -92,53 +91,23 @@ func didYouMean(word string, known []string) string {
 // DecodeFaults reads one fault or a list of them as JSON, refusing
 // unknown fields with a did-you-mean and invalid rules naming the fault.
 func DecodeFaults(data []byte) ([]Fault, error) {
-	data = bytes.TrimSpace(data)
-	var raws []json.RawMessage
-	if len(data) > 0 && data[0] == '[' {
-		if err := json.Unmarshal(data, &raws); err != nil {
-			return nil, fmt.Errorf("faults: %w", err)
-		}
+	var list []Fault
+	var err error
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		err = strict.JSON(data, &list)
 	} else {
-		raws = []json.RawMessage{data}
+		list = make([]Fault, 1)
+		err = strict.JSON(data, &list[0])
 	}
-	out := make([]Fault, 0, len(raws))
-	for i, raw := range raws {
-		var f Fault
-		if err := StrictJSON(raw, &f); err != nil {
-			return nil, fmt.Errorf("fault %d: %w", i+1, err)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("faults: %w", err)
+	}
+	for i, f := range list {
 		if err := f.Validate(); err != nil {
 			return nil, fmt.Errorf("fault %d: %w", i+1, err)
 		}
-		out = append(out, f)
 	}
-	return out, nil
-}
-
-// StrictJSON decodes a JSON object into v (a pointer to a struct),
-// refusing a field v does not have, with the closest known one.
-func StrictJSON(data []byte, v any) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
-		return fmt.Errorf("want a JSON object: %w", err)
-	}
-	var known []string
-	t := reflect.TypeOf(v).Elem()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			known = append(known, name)
-		}
-	}
-	for k := range fields {
-		if !slices.Contains(known, k) {
-			return fmt.Errorf("unknown field %q%s; known: %s", k, didYouMean(k, known), strings.Join(known, ", "))
-		}
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%w", err)
-	}
-	return nil
+	return list, nil
 }
 
 // faultSet is the catcher's active faults.
