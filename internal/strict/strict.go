@@ -63,54 +63,187 @@ func (e *Error) Error() string {
 // YAML decodes one YAML (or JSON) document of file ("" for a body) into v,
 // a pointer; unknown keys are errors. An empty document leaves v as it is.
 func YAML(file string, data []byte, v any) error {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return yamlError(file, err)
+	_, err := Decode(file, data, v)
+	return err
+}
+
+// Decode is YAML, and returns the document's places too, for messages
+// about values found wrong after decoding (a reference to nothing).
+func Decode(file string, data []byte, v any) (*Doc, error) {
+	root, err := Parse(file, data)
+	if err != nil {
+		return nil, err
 	}
-	if root.Kind == 0 {
-		return nil // empty
+	d := &Doc{File: file, root: root}
+	if root == nil {
+		return d, nil // empty
 	}
 	c := &checker{file: file, tag: "yaml"}
-	c.yaml(&root, "", reflect.TypeOf(v).Elem())
+	c.yaml(root, "", reflect.TypeOf(v).Elem())
 	if len(c.errs) > 0 {
-		return errors.Join(c.errs...)
+		return nil, errors.Join(c.errs...)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		// Left for the decoder: a type's own UnmarshalYAML, which may
-		// answer an *Error with its place.
+	if err := root.Decode(v); err != nil {
+		// Left for the decoder: nothing the check lets through, but an
+		// unmarshaler may still answer an *Error with its place.
 		var e *Error
 		if errors.As(err, &e) {
 			e.File = file
-			return e
+			return nil, e
 		}
-		return yamlError(file, err)
+		return nil, &Error{File: file, Line: root.Line, Col: root.Column, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	return nil
+	return d, nil
 }
 
-var yamlLine = regexp.MustCompile(`^line (\d+): `)
-
-// yamlError rewrites what yaml.v3 reports (syntax errors, and a custom
-// unmarshaler's) as Errors with the line it names.
-func yamlError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
-	var errs []error
-	for l := range strings.SplitSeq(msg, "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" {
-			continue
+// Parse reads one YAML document of file into its root node (nil for an
+// empty document); a syntax error, or a second document, is an *Error at
+// its line.
+func Parse(file string, data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
 		}
-		e := &Error{File: file, Msg: l}
-		if m := yamlLine.FindStringSubmatch(l); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Msg = l[len(m[0]):]
-		}
-		errs = append(errs, e)
+		return nil, syntaxError(file, err)
 	}
-	return errors.Join(errs...)
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, &Error{File: file, Line: extra.Line, Col: extra.Column,
+			Msg: "the file holds more than one YAML document (a second one starts here); put one per file"}
+	case !errors.Is(err, io.EOF):
+		return nil, syntaxError(file, err)
+	}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		return doc.Content[0], nil
+	}
+	return nil, nil
+}
+
+// syntaxLine reads the place yaml.v3 writes in its syntax errors, which
+// are only text; this is the one place annex reads them.
+var syntaxLine = regexp.MustCompile(`^yaml: line (\d+):(?: column (\d+):)? (.*)$`)
+
+// syntaxError turns a yaml.v3 parse error into an Error at its line.
+func syntaxError(file string, err error) error {
+	msg := err.Error()
+	m := syntaxLine.FindStringSubmatch(msg)
+	if m == nil {
+		return &Error{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
+	}
+	line, _ := strconv.Atoi(m[1])
+	if parserProblem(m[3]) {
+		line++
+	}
+	col, _ := strconv.Atoi(m[2])
+	return &Error{File: file, Line: line, Col: col, Msg: "YAML syntax: " + m[3]}
+}
+
+// parserProblem reports whether a yaml.v3 syntax message comes from its
+// parser rather than its scanner: yaml.v3 prints a parser error's 0-based
+// line (the line where the construct it was reading started) as is, and a
+// scanner error's line 1-based, so parser lines need one added.
+func parserProblem(msg string) bool {
+	for _, p := range []string{"did not find expected", "found undefined tag handle",
+		"found duplicate %YAML directive", "found incompatible YAML document", "found duplicate %TAG directive"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Doc is a decoded document's places: where each field path is written.
+// A nil Doc (a value built in Go, not read) knows no places.
+type Doc struct {
+	// File is the document's file; "" for a request body.
+	File string
+	root *yaml.Node
+}
+
+// node returns the node at path (mapping keys as strings, list indexes as
+// ints), or the deepest one written on the way, and the key it stands under.
+func (d *Doc) node(path []any) (n, key *yaml.Node) {
+	n = d.root
+	for _, p := range path {
+		for n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		var next, k *yaml.Node
+		switch p := p.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == p {
+						k, next = n.Content[i], n.Content[i+1]
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && p >= 0 && p < len(n.Content) {
+				next = n.Content[p]
+			}
+		}
+		if next == nil {
+			break
+		}
+		n, key = next, k
+	}
+	return n, key
+}
+
+// At returns where the value at path is written (for a section or a list,
+// where its key is), or failing that its nearest written ancestor: a
+// missing value is reported where it would go. 0, 0 when d knows no places.
+func (d *Doc) At(path ...any) (line, col int) {
+	if d == nil || d.root == nil {
+		return 0, 0
+	}
+	n, key := d.node(path)
+	if key != nil && n.Kind != yaml.ScalarNode {
+		return key.Line, key.Column
+	}
+	return n.Line, n.Column
+}
+
+// Sub returns the places of the part of the document at path, whose own
+// paths start there.
+func (d *Doc) Sub(path ...any) *Doc {
+	if d == nil || d.root == nil {
+		return d
+	}
+	n, _ := d.node(path)
+	return &Doc{File: d.File, root: n}
+}
+
+// Errorf returns an Error at path, which it names as a field path
+// (items[0].library).
+func (d *Doc) Errorf(path []any, format string, args ...any) *Error {
+	e := &Error{Path: Path(path...), Msg: fmt.Sprintf(format, args...)}
+	if d != nil {
+		e.File = d.File
+		e.Line, e.Col = d.At(path...)
+	}
+	return e
+}
+
+// Path writes keys and indexes as a field path: items[0].library.
+func Path(path ...any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch p := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, p)
+		}
+	}
+	return b.String()
 }
 
 // JSON decodes one JSON document (a request body) into v, a pointer;

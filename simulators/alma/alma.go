@@ -22,12 +22,10 @@ import (
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/internal/httpserve"
-	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/internal/routes"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
@@ -156,20 +154,17 @@ func LoadConfig(path string) (Config, error) {
 
 func parseConfig(file string, data []byte) (Config, error) {
 	var cfg Config
-	if err := strict.YAML(file, data, &cfg); err != nil {
+	doc, err := strict.Decode(file, data, &cfg)
+	if err != nil {
 		return Config{}, fmt.Errorf("load alma config: %w", err)
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return Config{}, fmt.Errorf("load alma config: %w", lineError(file, err))
-	}
 	cfg.State.normalise()
-	at := locator(&root)
-	if err := cfg.State.validate(func(path ...any) int { return at(append([]any{"state"}, path...)...) }); err != nil {
-		return Config{}, fmt.Errorf("load alma config: %w", prefixFile(file, err))
+	// The state's messages name its fields as a state file would.
+	if err := cfg.State.validate(doc.Sub("state")); err != nil {
+		return Config{}, fmt.Errorf("load alma config: %w", err)
 	}
 	if err := cfg.Export.validate(); err != nil {
-		return Config{}, fmt.Errorf("load alma config: %s:%d: %w", file, at("export", "shape"), err)
+		return Config{}, fmt.Errorf("load alma config: %w", doc.Errorf([]any{"export", "shape"}, "%v", err))
 	}
 	for i, f := range cfg.Faults {
 		err := f.Validate()
@@ -177,15 +172,10 @@ func parseConfig(file string, data []byte) (Config, error) {
 			err = FaultTarget().Check(f.Service)
 		}
 		if err != nil {
-			return Config{}, fmt.Errorf("load alma config: %s:%d: faults[%d]: %w", file, at("faults", i), i, err)
+			return Config{}, fmt.Errorf("load alma config: %w", doc.Errorf([]any{"faults", i}, "%v", err))
 		}
 	}
 	return cfg, nil
-}
-
-// prefixFile turns validate's "line N: …" lines into "FILE:N: …".
-func prefixFile(file string, err error) error {
-	return lineError(file, err)
 }
 
 // Server is a running mock ALMA.
@@ -217,7 +207,7 @@ type Server struct {
 // Start listens, then serves in the background.
 func Start(cfg Config) (*Server, error) {
 	cfg.State.normalise()
-	if err := cfg.State.validate(func(...any) int { return 0 }); err != nil {
+	if err := cfg.State.validate(nil); err != nil {
 		return nil, fmt.Errorf("start alma: invalid state: %w", err)
 	}
 	if err := cfg.Export.validate(); err != nil {

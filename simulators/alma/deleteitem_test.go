@@ -113,13 +113,13 @@ faults:
 		"unknown key":    {"state:\n  institution: X\n  colour: red\n", `bad.yaml:3:3: state: unknown field "colour"; the fields here are institution,`},
 		"typo":           {"state:\n  institution: X\n  itemz: []\n", `bad.yaml:3:3: state: unknown field "itemz" (did you mean "items"?)`},
 		"wrong type":     {"state:\n  institution: X\n  items: {barcode: 1}\n", `bad.yaml:3:10: state.items: want a list, got a mapping`},
-		"fault service":  {"state: {institution: X}\nfaults:\n  - {kind: reset, service: CheckOutitem}\n", `bad.yaml:3: faults[0]: service: "CheckOutitem" is not a service mock ALMA answers (did you mean "CheckOutItem"?)`},
-		"bad reference":  {"state:\n  institution: X\n  items:\n    - barcode: '1'\n      library: NOPE\n", `bad.yaml:5: items[0].library: library "NOPE" is not configured`},
-		"bad status":     {"state:\n  institution: X\n  libraries: [{code: L, locations: [{code: A}]}]\n  items:\n    - {barcode: '1', library: L, location: A, status: lost}\n", `bad.yaml:5: items[0].status: status "lost" is not one of`},
-		"syntax":         {"state: [\n", "bad.yaml:1: did not find expected node content"},
+		"fault service":  {"state: {institution: X}\nfaults:\n  - {kind: reset, service: CheckOutitem}\n", `bad.yaml:3:5: faults[0]: service: "CheckOutitem" is not a service mock ALMA answers (did you mean "CheckOutItem"?)`},
+		"bad reference":  {"state:\n  institution: X\n  items:\n    - barcode: '1'\n      library: NOPE\n", `bad.yaml:5:16: items[0].library: library "NOPE" is not configured`},
+		"bad status":     {"state:\n  institution: X\n  libraries: [{code: L, locations: [{code: A}]}]\n  items:\n    - {barcode: '1', library: L, location: A, status: lost}\n", `bad.yaml:5:55: items[0].status: status "lost" is not one of`},
+		"syntax":         {"state: [\n", "bad.yaml:2: YAML syntax: did not find expected node content"},
 		"fault":          {"state: {institution: X}\nfaults:\n  - kind: nope\n", `bad.yaml:3:11: faults[0].kind: "nope" is not a fault kind`},
 		"missing inst":   {"listen: ':0'\n", "institution code is required"},
-		"profile not rs": {"state:\n  institution: X\n  libraries: [{code: L, locations: [{code: A}]}]\n  profiles:\n    - code: P\n      locations: [{library: L, location: A}]\n", "bad.yaml:6: profiles[0].locations[0].location: location L.A is not marked remote_storage"},
+		"profile not rs": {"state:\n  institution: X\n  libraries: [{code: L, locations: [{code: A}]}]\n  profiles:\n    - code: P\n      locations: [{library: L, location: A}]\n", "bad.yaml:6:42: profiles[0].locations[0].location: location L.A is not marked remote_storage"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			bad := filepath.Join(dir, "bad.yaml")
@@ -154,7 +154,7 @@ func TestPutState(t *testing.T) {
 	if st, body := put(string(snap)); st != 200 {
 		t.Fatalf("snapshot does not load back: %d %s", st, body)
 	}
-	if st, body := put("institution: X\nitems:\n  - barcode: '1'\n    library: NOPE\n"); st != 400 || !strings.Contains(body, "line 4: items[0].library") {
+	if st, body := put("institution: X\nitems:\n  - barcode: '1'\n    library: NOPE\n"); st != 400 || !strings.Contains(body, "line 4:14: items[0].library") {
 		t.Errorf("%d %s", st, body)
 	}
 	if st, body := put("institution: 01NEW\n"); st != 200 || !strings.Contains(body, "01NEW") {

@@ -3,6 +3,7 @@ package alma
 import (
 	_ "embed"
 	"fmt"
+	"github.com/annexlab/annex/internal/strict"
 )
 
 // workingDay is the state a working day adds to the demo institution.
@@ -17,7 +18,7 @@ var workingDay []byte
 func DemoWorkingDayConfig() Config {
 	cfg := DemoConfig()
 	var day State
-	if err := decodeStrict(workingDay, &day); err != nil {
+	if err := strict.YAML("", workingDay, &day); err != nil {
 		// The file is embedded: a mistake in it fails every test that starts the demo.
 		panic(fmt.Sprintf("alma: demo_working_day.yaml: %v", err))
 	}
@@ -29,7 +30,7 @@ func DemoWorkingDayConfig() Config {
 		}
 	}
 	cfg.State.normalise()
-	if err := cfg.State.validate(func(...any) int { return 0 }); err != nil {
+	if err := cfg.State.validate(nil); err != nil {
 		panic(fmt.Sprintf("alma: demo_working_day.yaml: %v", err))
 	}
 	return cfg

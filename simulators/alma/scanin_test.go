@@ -154,8 +154,8 @@ requests:
 	}
 	for _, bad := range []struct{ doc, want string }{
 		{"institution: X\nlibraries:\n  - code: MAIN\n    desks: [{code: C, nmae: x}]\n", `line 4:23: libraries[0].desks[0]: unknown field "nmae" of a desk (did you mean "name"?)`},
-		{"institution: X\nlibraries: [{code: MAIN, locations: [{code: A}]}]\nitems: [{barcode: \"1\", library: MAIN, location: A}]\nrequests:\n  - {id: R, barcode: \"1\", pickup_desk: NOPE}\n", "line 5: requests[0].pickup_desk: no library has desk \"NOPE\""},
-		{"institution: X\nlibraries: [{code: MAIN, locations: [{code: A}]}]\nitems: [{barcode: \"1\", library: MAIN, location: A, mms_id: \"99\"}]\nrequests:\n  - {id: R, mms_id: \"99\", citation: Vol.96}\n", "line 5: requests[0].citation"},
+		{"institution: X\nlibraries: [{code: MAIN, locations: [{code: A}]}]\nitems: [{barcode: \"1\", library: MAIN, location: A}]\nrequests:\n  - {id: R, barcode: \"1\", pickup_desk: NOPE}\n", "line 5:40: requests[0].pickup_desk: no library has desk \"NOPE\""},
+		{"institution: X\nlibraries: [{code: MAIN, locations: [{code: A}]}]\nitems: [{barcode: \"1\", library: MAIN, location: A, mms_id: \"99\"}]\nrequests:\n  - {id: R, mms_id: \"99\", citation: Vol.96}\n", "line 5:37: requests[0].citation"},
 	} {
 		if _, err := ParseState([]byte(bad.doc)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("want %q, got %v", bad.want, err)

@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -254,81 +252,15 @@ func (r *Request) open() bool { return r.Step == StepPending || r.Step == StepEx
 // errors) and validates it. Errors name the line and the field at fault.
 func ParseState(data []byte) (State, error) {
 	var st State
-	if err := decodeStrict(data, &st); err != nil {
+	doc, err := strict.Decode("", data, &st)
+	if err != nil {
 		return State{}, err
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return State{}, lineError("", err)
-	}
 	st.normalise()
-	if err := st.validate(locator(&root)); err != nil {
+	if err := st.validate(doc); err != nil {
 		return State{}, err
 	}
 	return st, nil
-}
-
-// decodeStrict decodes one YAML (or JSON) document into v, refusing unknown fields.
-func decodeStrict(data []byte, v any) error { return strict.YAML("", data, v) }
-
-var yamlLine = regexp.MustCompile(`line (\d+): `)
-
-// lineError rewrites yaml.v3's "yaml: line N: msg" (and each line of an
-// unmarshal error list) as "FILE:N: msg", the compiler-style position
-// editors jump to. Without a file it keeps "line N: msg".
-func lineError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
-	var out []string
-	for _, l := range strings.Split(msg, "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" {
-			continue
-		}
-		if m := yamlLine.FindStringSubmatchIndex(l); m != nil && m[0] == 0 && file != "" {
-			l = file + ":" + l[m[2]:m[3]] + ": " + l[m[1]:]
-		} else if file != "" {
-			l = file + ": " + l
-		}
-		out = append(out, l)
-	}
-	return errors.New(strings.Join(out, "\n"))
-}
-
-// locate returns the line of the node at a path of mapping keys and
-// sequence indexes, or of the deepest node found on the way.
-type locate func(path ...any) int
-
-func locator(root *yaml.Node) locate {
-	return func(path ...any) int {
-		n := root
-		if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-			n = n.Content[0]
-		}
-		for _, p := range path {
-			next := (*yaml.Node)(nil)
-			switch k := p.(type) {
-			case string:
-				if n.Kind == yaml.MappingNode {
-					for i := 0; i+1 < len(n.Content); i += 2 {
-						if n.Content[i].Value == k {
-							next = n.Content[i+1]
-							break
-						}
-					}
-				}
-			case int:
-				if n.Kind == yaml.SequenceNode && k < len(n.Content) {
-					next = n.Content[k]
-				}
-			}
-			if next == nil {
-				break
-			}
-			n = next
-		}
-		return n.Line
-	}
 }
 
 // normalise fills the documented defaults for empty fields.
@@ -358,15 +290,10 @@ func (st *State) normalise() {
 // validate checks the references between the parts of the state, so a
 // typo in a library or location code fails at load time with its line
 // rather than as a puzzling Problem later.
-func (st *State) validate(at locate) error {
-	var errs []string
+func (st *State) validate(doc *strict.Doc) error {
+	var errs []error
 	fail := func(path []any, format string, args ...any) {
-		msg := fmt.Sprintf("%s: %s", pathString(path), fmt.Sprintf(format, args...))
-		if line := at(path...); line > 0 {
-			// State built in Go rather than read from YAML has no lines to name.
-			msg = fmt.Sprintf("line %d: %s", line, msg)
-		}
-		errs = append(errs, msg)
+		errs = append(errs, doc.Errorf(path, format, args...))
 	}
 	if st.Institution == "" {
 		fail([]any{"institution"}, "the institution code is required, e.g. 01PRI_INST")
@@ -510,7 +437,7 @@ func (st *State) validate(at locate) error {
 		}
 	}
 	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "\n"))
+		return errors.Join(errs...)
 	}
 	return nil
 }
@@ -523,22 +450,6 @@ func (l *Library) desk(code string) *Desk {
 		}
 	}
 	return nil
-}
-
-func pathString(path []any) string {
-	var b strings.Builder
-	for _, p := range path {
-		switch v := p.(type) {
-		case string:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(v)
-		case int:
-			b.WriteString("[" + strconv.Itoa(v) + "]")
-		}
-	}
-	return b.String()
 }
 
 // clone returns a deep copy, so a snapshot or a dry run never shares memory with the live state.
