@@ -25,16 +25,13 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"regexp"
 	"strconv"
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/annexlab/annex/internal/httpserve"
-	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/internal/routes"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
@@ -176,35 +173,14 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("load aleph config: %w", err)
 	}
 	var cfg Config
-	if err := strict.YAML(path, data, &cfg); err != nil {
+	doc, err := strict.Decode(path, data, &cfg)
+	if err != nil {
 		return Config{}, fmt.Errorf("load aleph config: %w", err)
 	}
 	if err := cfg.validate(); err != nil {
-		return Config{}, fmt.Errorf("load aleph config: %s", withFile(path, withLine(data, nil, err)))
+		return Config{}, fmt.Errorf("load aleph config: %w", placed(doc, err))
 	}
 	return cfg, nil
-}
-
-// decodeStrict decodes one YAML (or JSON) document, refusing unknown keys.
-// An empty document leaves out as it is.
-func decodeStrict(data []byte, out any) error { return strict.YAML("", data, out) }
-
-var yamlLine = regexp.MustCompile(`(?:yaml: )?line (\d+): `)
-
-// withFile turns yaml's "line N: msg" into "file:N: msg", one per line.
-func withFile(path string, err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		out := ""
-		for i, e := range te.Errors {
-			if i > 0 {
-				out += "\n"
-			}
-			out += yamlLine.ReplaceAllString(e, path+":$1: ")
-		}
-		return out
-	}
-	return yamlLine.ReplaceAllString(err.Error(), path+":$1: ")
 }
 
 func (c *Config) validate() error {

@@ -364,7 +364,7 @@ poster: {url: "http://127.0.0.1:1/api/requestfile/v1", api_key: k}
 	for _, c := range []struct{ text, want string }{
 		{"ports:\n  - agency: X\n    from_agency: [Y]\n", `bad.yaml:3:5: ports[0]: unknown field "from_agency"; the fields here are agency, allowed_clients,`},
 		{"ports:\n  - agency: X\n    from_agencis: [Y]\n", `bad.yaml:3:5: ports[0]: unknown field "from_agencis" (did you mean "from_agencies"?)`},
-		{"state:\n  items:\n    - {barcode: \"1\", status: lent}\n", `bad.yaml:3: state.items[0].status: status "lent"`},
+		{"state:\n  items:\n    - {barcode: \"1\", status: lent}\n", `bad.yaml:3:30: state.items[0].status: status "lent"`},
 		{"ports:\n  - agency: X\n    from_agencies: [Y]\n    allowed_clients: [10.0.0.1]\n", `bad.yaml:4:23: ports[0].allowed_clients[0]: "10.0.0.1" is not a network in CIDR form such as 10.0.0.1/32`},
 	} {
 		_, err := LoadConfig(write("bad.yaml", c.text))

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/annexlab/annex/internal/strict"
 )
 
 // Item statuses.
@@ -113,72 +112,17 @@ type fieldError struct {
 	msg  string
 }
 
-func (e *fieldError) Error() string { return pathString(e.path) + ": " + e.msg }
+func (e *fieldError) Error() string { return strict.Path(e.path...) + ": " + e.msg }
 
 func ferr(msg string, path ...any) error { return &fieldError{path: path, msg: msg} }
 
-func pathString(path []any) string {
-	var b strings.Builder
-	for _, p := range path {
-		switch v := p.(type) {
-		case int:
-			fmt.Fprintf(&b, "[%d]", v)
-		default:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			fmt.Fprint(&b, v)
-		}
-	}
-	return b.String()
-}
-
-// locate returns the line of the node at path in a YAML tree, or of the
-// nearest ancestor that exists.
-func locate(n *yaml.Node, path []any) int {
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := n.Line
-	for _, p := range path {
-		var next *yaml.Node
-		switch v := p.(type) {
-		case int:
-			if n.Kind == yaml.SequenceNode && v < len(n.Content) {
-				next = n.Content[v]
-			}
-		case string:
-			if n.Kind == yaml.MappingNode {
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					if n.Content[i].Value == v {
-						next = n.Content[i+1]
-						if next.Kind == yaml.ScalarNode {
-							line = n.Content[i].Line
-						}
-					}
-				}
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-		line = n.Line
-	}
-	return line
-}
-
-// withLine prefixes a validation error with its line in data, when it can be found.
-func withLine(data []byte, prefix []any, err error) error {
+// placed puts a validation error at its place in doc.
+func placed(doc *strict.Doc, err error) error {
 	var fe *fieldError
 	if !errors.As(err, &fe) {
 		return err
 	}
-	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil {
-		return err
-	}
-	return fmt.Errorf("line %d: %w", locate(&root, append(slices.Clone(prefix), fe.path...)), err)
+	return doc.Errorf(fe.path, "%s", fe.msg)
 }
 
 // validate checks the state's values and references.
@@ -318,11 +262,12 @@ func (s *store) LoadState(data []byte) error {
 // parseState decodes and validates a state document; errors name the line.
 func parseState(data []byte) (State, error) {
 	var st State
-	if err := decodeStrict(data, &st); err != nil {
+	doc, err := strict.Decode("", data, &st)
+	if err != nil {
 		return State{}, fmt.Errorf("state: %w", err)
 	}
 	if err := st.validate(); err != nil {
-		return State{}, fmt.Errorf("state: %w", withLine(data, nil, err))
+		return State{}, fmt.Errorf("state: %w", placed(doc, err))
 	}
 	return st, nil
 }
