@@ -31,6 +31,28 @@ type checker struct {
 	failed map[string]bool
 }
 
+// places are a decoded profile's positions, kept for messages made after
+// loading (the conformance suite's "set alma.to_agency" points at it).
+type places struct {
+	file   string
+	loc    *locations
+	prefix string
+}
+
+func (c checker) places() *places { return &places{file: c.file, loc: c.loc, prefix: c.prefix} }
+
+// Where returns FILE:LINE:COL of field in the profile's file (a path as
+// Problem.Field names it, e.g. alma.desks.MAIN): its value, or its key for
+// a section, or where it would go when absent; "" for a profile not read
+// from a file.
+func (p Profile) Where(field string) string {
+	if p.places == nil {
+		return ""
+	}
+	at := p.places.loc.value(checker{prefix: p.places.prefix}.full(field))
+	return fmt.Sprintf("%s:%d:%d", p.places.file, at.line, at.col)
+}
+
 func (c checker) full(field string) string {
 	switch {
 	case c.prefix == "":

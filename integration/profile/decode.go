@@ -1,12 +1,11 @@
 package profile
 
 import (
-	"bytes"
 	"encoding"
 	"errors"
 	"fmt"
+	"github.com/annexlab/annex/internal/strict"
 	didyoumean "github.com/annexlab/annex/internal/suggest"
-	"io"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -98,6 +97,16 @@ func joinKey(path, key string) string {
 	return path + "[" + strconv.Quote(key) + "]"
 }
 
+// FieldPath writes a path of keys the way Problem.Field names a field:
+// translation.stops.pickup_locations["Main Library Circulation Desk"].
+func FieldPath(keys ...string) string {
+	path := ""
+	for _, k := range keys {
+		path = joinKey(path, k)
+	}
+	return path
+}
+
 func joinIndex(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
 
 // decoder decodes a yaml.Node tree into a Go value by walking it against the
@@ -154,36 +163,27 @@ func (d *decoder) spend(n int, at pos) bool {
 	return true
 }
 
-// syntaxLine reads the line yaml.v3 puts in its syntax errors.
-var syntaxLine = regexp.MustCompile(`^yaml: line (\d+):(?: column (\d+):)? (.*)$`)
-
 // parseYAML parses one YAML document and returns its root mapping, or nil
 // with the problems that prevent reading it.
 func (d *decoder) parseYAML(data []byte) *yaml.Node {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			d.errAt(pos{}, "", "the file is empty")
+	root, err := strict.Parse(d.file, data)
+	if err != nil {
+		var e *strict.Error
+		if errors.As(err, &e) {
+			d.errAt(pos{e.Line, e.Col}, "", "%s", e.Msg)
 		} else {
-			d.syntax(err)
+			d.errAt(pos{}, "", "%v", err)
+		}
+	}
+	if root == nil {
+		if err == nil {
+			d.errAt(pos{}, "", "the file is empty")
 		}
 		return nil
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
 	}
 	d.loc.root = at(root)
 	if d.loc.root.line < 1 {
 		d.loc.root = pos{1, 1}
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		d.errAt(at(&extra), "", "the file holds more than one YAML document (a second one starts here); put one configuration per file")
-	case !errors.Is(err, io.EOF):
-		d.syntax(err)
 	}
 	if root.Kind == yaml.AliasNode || (root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null") {
 		d.errAt(d.loc.root, "", "the file holds no settings; it must be a mapping of keys such as name: and system:")
@@ -194,35 +194,6 @@ func (d *decoder) parseYAML(data []byte) *yaml.Node {
 		return nil
 	}
 	return root
-}
-
-// syntax turns a yaml.v3 parse error into a problem at the line it names.
-func (d *decoder) syntax(err error) {
-	msg := err.Error()
-	if m := syntaxLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		if parserProblem(m[3]) {
-			line++
-		}
-		col, _ := strconv.Atoi(m[2])
-		d.errAt(pos{line, col}, "", "YAML syntax: %s", m[3])
-		return
-	}
-	d.errAt(pos{}, "", "YAML syntax: %s", strings.TrimPrefix(msg, "yaml: "))
-}
-
-// parserProblem reports whether a yaml.v3 syntax message comes from its
-// parser rather than its scanner: yaml.v3 prints a parser error's 0-based
-// line (the line where the construct it was reading started) as is, and a
-// scanner error's line 1-based, so parser lines need one added.
-func parserProblem(msg string) bool {
-	for _, p := range []string{"did not find expected", "found undefined tag handle",
-		"found duplicate %YAML directive", "found incompatible YAML document", "found duplicate %TAG directive"} {
-		if strings.HasPrefix(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func describe(n *yaml.Node) string {

@@ -43,7 +43,7 @@ func parseProfile(name string, data []byte) (Profile, parsedProfile, Problems) {
 	if len(d.loc.values) > 0 {
 		c.checkProfile(&p)
 	}
-	p.File = name
+	p.File, p.places = name, c.places()
 	return p, parsedProfile{c: c, ok: ok}, probs
 }
 
@@ -114,7 +114,7 @@ func ParseFacility(name string, data []byte, readProfile func(rel string) (strin
 	}
 	for i := range f.Inline {
 		c := d.checker(joinIndex("inline_profiles", i), &probs)
-		f.Inline[i].File = name
+		f.Inline[i].File, f.Inline[i].places = name, c.places()
 		c.checkProfile(&f.Inline[i])
 		profiles = append(profiles, f.Inline[i])
 		parsed = append(parsed, parsedProfile{c: c, ok: true})

@@ -427,7 +427,7 @@ func TestDemoFixtures(t *testing.T) {
 	wantF, wantP := DemoFacility()
 	f.File = ""
 	for i := range profiles {
-		profiles[i].File = ""
+		profiles[i].File, profiles[i].places = "", nil
 	}
 	if !reflect.DeepEqual(f, wantF) {
 		t.Errorf("facility-demo.yaml = %+v\nDemoFacility = %+v", f, wantF)

@@ -53,6 +53,9 @@ type Profile struct {
 
 	// File is the file the profile was loaded from (not in YAML).
 	File string `yaml:"-" json:"file,omitempty"`
+	// places are where its fields are written in File; nil for a
+	// profile not read from a file.
+	places *places
 }
 
 // ALMA is an ALMA connection, in CaiaSoft's terms (docs/libraries.md, ALMA).

@@ -97,8 +97,9 @@ func Decode(file string, data []byte, v any) (*Doc, error) {
 }
 
 // Parse reads one YAML document of file into its root node (nil for an
-// empty document); a syntax error, or a second document, is an *Error at
-// its line.
+// empty document); a syntax error is an *Error at its line. A second
+// document is an *Error too, returned with the first one's root, which a
+// caller that reports every problem at once may still read.
 func Parse(file string, data []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -108,18 +109,19 @@ func Parse(file string, data []byte) (*yaml.Node, error) {
 		}
 		return nil, syntaxError(file, err)
 	}
+	var root *yaml.Node
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		root = doc.Content[0]
+	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == nil:
-		return nil, &Error{File: file, Line: extra.Line, Col: extra.Column,
-			Msg: "the file holds more than one YAML document (a second one starts here); put one per file"}
+		return root, &Error{File: file, Line: extra.Line, Col: extra.Column,
+			Msg: "the file holds more than one YAML document (a second one starts here); put one configuration per file"}
 	case !errors.Is(err, io.EOF):
-		return nil, syntaxError(file, err)
+		return root, syntaxError(file, err)
 	}
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		return doc.Content[0], nil
-	}
-	return nil, nil
+	return root, nil
 }
 
 // syntaxLine reads the place yaml.v3 writes in its syntax errors, which

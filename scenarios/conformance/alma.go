@@ -546,7 +546,7 @@ func (r *run) almaProblem(ex journal.Exchange, t *almaTarget, lib alma.Config) (
 		if a.Desks[t.library] != "" {
 			path = []string{"alma", "desks", t.library}
 		}
-		field := fieldName(path)
+		field := profile.FieldPath(path...)
 		_, d := splitDesk(pr.ProblemValue, t.library)
 		if len(a.Desks) == 0 && len(r.deskLibs) > 1 {
 			// One desk for several libraries: naming the failing library's

@@ -157,7 +157,7 @@ func Run(ctx context.Context, p profile.Profile, o Options) (results []Result, d
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
 	lib := pickLibrary(p, o.Libraries)
-	r := &run{p: p, o: o, lib: lib, loc: newLocator(p.File)}
+	r := &run{p: p, o: o, lib: lib}
 	switch p.System {
 	case profile.SystemALMA:
 		if lib.ALMA == nil {
@@ -218,7 +218,6 @@ type run struct {
 	p   profile.Profile
 	o   Options
 	lib Library
-	loc *locator
 	// deskLibs are the ALMA libraries the desk scenarios run for.
 	deskLibs []string
 }
@@ -235,7 +234,7 @@ func (r *run) fail(res *Result, problem, why string, fix fix) {
 	res.Status, res.Problem, res.Why = Failed, problem, why
 	res.Field, res.Fix = fix.field(), fix.text
 	if len(fix.path) > 0 {
-		res.Where = r.loc.at(fix.path...)
+		res.Where = r.p.Where(fix.field())
 	}
 }
 
@@ -255,7 +254,7 @@ type fix struct {
 	text string
 }
 
-func (f fix) field() string { return fieldName(f.path) }
+func (f fix) field() string { return profile.FieldPath(f.path...) }
 
 // worldDir makes a world's data directory.
 // startWorld starts the mocks and an engine for one profile in a temporary
