@@ -69,7 +69,7 @@ func TestRunUnreadableIsAnErroredCase(t *testing.T) {
 		"\nsteps:\n  - facility.refile: {barcode: \"39015000000001\", expect_error: already in storage}\n"), 0o644)
 	junit, report := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.html")
 	code, out, errs := runArgs(t, "--junit", junit, "--report", report, dir)
-	where := bad + `:3:25: unknown key "barcod"`
+	where := bad + `:3:25: unknown field "barcod"`
 	if code != exitFailed || !strings.Contains(out, "ERROR "+where) || !strings.Contains(out, "PASS refile is refused ("+good+", ") ||
 		!strings.Contains(out, "\nran 1 scenario in ") || lastLine(out) != "1 passed, 0 failed, 1 errored" {
 		t.Errorf("exit %d\n%s\n%s", code, out, errs)

@@ -377,6 +377,20 @@ type checker struct {
 	data []byte        // JSON only: the document
 	dec  *json.Decoder // JSON only: the walk's token stream
 	open bool          // JSON only: unknown fields are skipped, not errors
+	hook Hook          // YAML only: see Check
+}
+
+// Hook checks more of a struct field written in a document than its type
+// says (that a file it names exists); an error is a misfit at its value.
+type Hook func(f reflect.StructField, v *yaml.Node) error
+
+// Check checks node n of file against type t as Decode does, without
+// decoding: it returns every misfit, joined, or nil. hook, when not nil,
+// is called for each struct field written.
+func Check(file string, n *yaml.Node, t reflect.Type, hook Hook) error {
+	c := &checker{file: file, tag: "yaml", hook: hook}
+	c.yaml(n, "", t)
+	return errors.Join(c.errs...)
 }
 
 func (c *checker) errorf(line, col int, path, format string, args ...any) {
@@ -458,7 +472,7 @@ func (c *checker) text(line, col int, path string, t reflect.Type, s string) {
 }
 
 // unknown reports a key the type does not have, with the nearest known one.
-func (c *checker) unknown(line, col int, path, key string, fields map[string]reflect.Type) {
+func (c *checker) unknown(line, col int, path, key string, fields map[string]reflect.StructField) {
 	known := slices.Sorted(func(yield func(string) bool) {
 		for k := range fields {
 			if !yield(k) {
@@ -477,10 +491,10 @@ func (c *checker) unknown(line, col int, path, key string, fields map[string]ref
 	c.errorf(line, col, path, "unknown field %q; the fields here are %s", key, strings.Join(known, ", "))
 }
 
-// fields maps a struct's keys under the checker's tag to their types,
+// fields maps a struct's keys under the checker's tag to their fields,
 // inline (yaml) and embedded (json) structs included.
-func (c *checker) fields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
+func (c *checker) fields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get(c.tag), ",")
@@ -503,7 +517,7 @@ func (c *checker) fields(t reflect.Type) map[string]reflect.Type {
 				name = strings.ToLower(name)
 			}
 		}
-		out[name] = f.Type
+		out[name] = f
 	}
 	return out
 }
@@ -557,18 +571,29 @@ func (c *checker) yaml(n *yaml.Node, path string, t reflect.Type) {
 			return
 		}
 		fields := c.fields(t)
+		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Value == "<<" && k.Tag == "!!merge" {
 				c.yaml(v, path, t)
 				continue
 			}
-			ft, ok := fields[k.Value]
+			if seen[k.Value] {
+				c.errorf(k.Line, k.Column, path, "key %q appears twice", k.Value)
+				continue
+			}
+			seen[k.Value] = true
+			f, ok := fields[k.Value]
 			if !ok {
 				c.unknown(k.Line, k.Column, path, k.Value, fields)
 				continue
 			}
-			c.yaml(v, join(path, k.Value), ft)
+			c.yaml(v, join(path, k.Value), f.Type)
+			if c.hook != nil && v.Tag != "!!null" {
+				if err := c.hook(f, v); err != nil {
+					c.errorf(v.Line, v.Column, join(path, k.Value), "%v", err)
+				}
+			}
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
@@ -696,7 +721,7 @@ func (c *checker) json(path string, t reflect.Type) {
 			kl, kc := position(c.data, koff)
 			tok, _ := c.dec.Token()
 			key, _ := tok.(string)
-			ft, ok := fields[key]
+			f, ok := fields[key]
 			if !ok {
 				if !c.open {
 					c.unknown(kl, kc, path, key, fields)
@@ -704,7 +729,7 @@ func (c *checker) json(path string, t reflect.Type) {
 				c.skip()
 				continue
 			}
-			c.json(join(path, key), ft)
+			c.json(join(path, key), f.Type)
 		}
 		c.dec.Token() // }
 	case reflect.Map:

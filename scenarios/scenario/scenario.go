@@ -219,14 +219,14 @@ func Load(path string, reg *Registry, opts Options) (*Scenario, error) {
 // the fixture paths. Every problem found is reported, one per line.
 func Decode(file string, data []byte, reg *Registry, opts Options) (*Scenario, error) {
 	c := &checker{file: file, dir: filepath.Dir(file), update: opts.Update}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(file, err)
+	doc, err := strict.Parse(file, data)
+	if err != nil {
+		c.adopt(err)
+		return nil, errors.Join(c.errs...)
 	}
-	if root.Kind == 0 || len(root.Content) == 0 {
+	if doc == nil {
 		return nil, &PosError{File: file, Msg: "empty scenario file"}
 	}
-	doc := root.Content[0]
 	c.check(doc, reflect.TypeFor[rawScenario]())
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
@@ -274,34 +274,16 @@ func field(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-var yamlLineRe = regexp.MustCompile(`line (\d+): `)
-
-// yamlError turns yaml.v3's "yaml: line N: msg" into FILE:N: msg.
+// yamlError takes an error of yaml.v3's decoder, after the check let the
+// document through, as one at a place in the file.
 func yamlError(file string, err error) error {
-	if se := (*strict.Error)(nil); errors.As(err, &se) {
-		// A type's own UnmarshalYAML (an ALMA desk) placed it already.
-		msg := se.Msg
-		if se.Path != "" {
-			msg = se.Path + ": " + msg
-		}
-		return &PosError{File: file, Line: se.Line, Col: se.Col, Msg: msg}
+	c := &checker{file: file}
+	var se *strict.Error
+	if !errors.As(err, &se) {
+		err = &strict.Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
-	var errs []error
-	for _, l := range strings.Split(msg, "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" {
-			continue
-		}
-		pe := &PosError{File: file, Msg: l}
-		if m := yamlLineRe.FindStringSubmatchIndex(l); m != nil && m[0] == 0 {
-			fmt.Sscan(l[m[2]:m[3]], &pe.Line)
-			pe.Msg = l[m[1]:]
-		}
-		errs = append(errs, pe)
-	}
-	return errors.Join(errs...)
+	c.adopt(err)
+	return errors.Join(c.errs...)
 }
 
 // profiles resolves `profile:` into the facility and its profiles.

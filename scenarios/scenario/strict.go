@@ -1,20 +1,15 @@
 package scenario
 
 import (
-	"encoding"
+	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/annexlab/annex/internal/suggest"
+	"github.com/annexlab/annex/internal/strict"
 )
 
 // PosError is an error at a place in a scenario file, printed
@@ -50,152 +45,60 @@ func (c *checker) errorf(n *yaml.Node, format string, args ...any) {
 	c.errs = append(c.errs, &PosError{File: c.file, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, args...)})
 }
 
-var (
-	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
-	yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
-	durationType    = reflect.TypeFor[time.Duration]()
-	nodeType        = reflect.TypeFor[yaml.Node]()
-)
-
-// check reports every way n does not fit t.
+// check reports every way n does not fit t, and every fixture file a
+// field names (tag scenario:"file" or "golden") that is not there.
 func (c *checker) check(n *yaml.Node, t reflect.Type) {
-	if n == nil {
-		return
-	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		c.check(n.Content[0], t)
-		return
-	}
-	if n.Kind == yaml.AliasNode {
-		c.check(n.Alias, t)
-		return
-	}
-	if n.Tag == "!!null" {
-		return // an explicit null leaves the zero value
-	}
-	if t == nodeType || t.Kind() == reflect.Interface {
-		return // decoded by its owner, or free-form (a JSON body)
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	pt := reflect.PointerTo(t)
-	switch {
-	case pt.Implements(yamlUnmarshaler):
-		return // the type checks itself
-	case t == durationType:
-		c.scalar(n, "a duration such as 500ms")
-		if n.Kind == yaml.ScalarNode {
-			if _, err := time.ParseDuration(n.Value); err != nil {
-				c.errorf(n, "%q is not a duration (want e.g. 500ms or 5s)", n.Value)
-			}
+	err := strict.Check(c.file, n, t, func(f reflect.StructField, v *yaml.Node) error {
+		if kind := f.Tag.Get("scenario"); kind != "" && v.Kind == yaml.ScalarNode && v.Value != "" {
+			return c.fixture(v.Value, kind)
 		}
-		return
-	case pt.Implements(textUnmarshaler):
-		if c.scalar(n, "a scalar") {
-			v := reflect.New(t).Interface().(encoding.TextUnmarshaler)
-			if err := v.UnmarshalText([]byte(n.Value)); err != nil {
-				c.errorf(n, "%q: %v", n.Value, err)
-			}
-		}
-		return
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			c.errorf(n, "want a mapping, got %s", describe(n))
-			return
-		}
-		fields := fieldsOf(t)
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if seen[k.Value] {
-				c.errorf(k, "key %q appears twice", k.Value)
-				continue
-			}
-			seen[k.Value] = true
-			f, ok := fields[k.Value]
-			if !ok {
-				if s := suggest.Closest(k.Value, slices.Sorted(maps.Keys(fields))); s != "" {
-					c.errorf(k, "unknown key %q (did you mean %q?)", k.Value, s)
-				} else {
-					c.errorf(k, "unknown key %q (known: %s)", k.Value, knownKeys(fields))
-				}
-				continue
-			}
-			c.check(v, f.typ)
-			if f.file != "" && v.Kind == yaml.ScalarNode && v.Value != "" {
-				c.fixture(v, f.file)
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			c.scalar(n, "a string")
-			return
-		}
-		if n.Kind != yaml.SequenceNode {
-			c.errorf(n, "want a list, got %s", describe(n))
-			return
-		}
-		for _, e := range n.Content {
-			c.check(e, t.Elem())
-		}
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			c.errorf(n, "want a mapping, got %s", describe(n))
-			return
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			c.check(n.Content[i], t.Key())
-			c.check(n.Content[i+1], t.Elem())
-		}
-	case reflect.String:
-		c.scalar(n, "a string")
-	case reflect.Bool:
-		if c.scalar(n, "true or false") {
-			if _, err := strconv.ParseBool(n.Value); err != nil || n.Tag != "!!bool" {
-				c.errorf(n, "%q is not a boolean (want true or false)", n.Value)
-			}
-		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		if c.scalar(n, "a whole number") && n.Tag != "!!int" {
-			c.errorf(n, "%q is not a whole number", n.Value)
-		}
-	case reflect.Float32, reflect.Float64:
-		if c.scalar(n, "a number") && n.Tag != "!!int" && n.Tag != "!!float" {
-			c.errorf(n, "%q is not a number", n.Value)
-		}
-	}
+		return nil
+	})
+	c.adopt(err)
 }
 
-func (c *checker) scalar(n *yaml.Node, want string) bool {
-	if n.Kind != yaml.ScalarNode {
-		c.errorf(n, "want %s, got %s", want, describe(n))
-		return false
+// adopt takes the errors of the strict layer as the scenario's own.
+func (c *checker) adopt(err error) {
+	if err == nil {
+		return
 	}
-	return true
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	for _, e := range list {
+		var se *strict.Error
+		if !errors.As(e, &se) {
+			c.errs = append(c.errs, &PosError{File: c.file, Msg: e.Error()})
+			continue
+		}
+		msg := se.Msg
+		if se.Path != "" {
+			msg = se.Path + ": " + msg
+		}
+		c.errs = append(c.errs, &PosError{File: c.file, Line: se.Line, Col: se.Col, Msg: msg})
+	}
 }
 
 // fixture checks that a file a step names exists, relative to the scenario.
-func (c *checker) fixture(n *yaml.Node, kind string) {
+func (c *checker) fixture(name, kind string) error {
 	if kind == "golden" && c.update {
-		return
+		return nil
 	}
-	p := n.Value
+	p := name
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(c.dir, p)
 	}
 	st, err := os.Stat(p)
 	switch {
 	case err != nil && os.IsNotExist(err) && kind == "golden":
-		c.errorf(n, "golden file %s does not exist (run with --update to create it)", n.Value)
+		return fmt.Errorf("golden file %s does not exist (run with --update to create it)", name)
 	case err != nil:
-		c.errorf(n, "fixture file %s: %v", n.Value, unwrapPath(err))
+		return fmt.Errorf("fixture file %s: %w", name, unwrapPath(err))
 	case !st.Mode().IsRegular():
-		c.errorf(n, "fixture file %s is not a regular file", n.Value)
+		return fmt.Errorf("fixture file %s is not a regular file", name)
 	}
+	return nil
 }
 
 func unwrapPath(err error) error {
@@ -215,49 +118,4 @@ func describe(n *yaml.Node) string {
 		return fmt.Sprintf("%q", n.Value)
 	}
 	return "nothing"
-}
-
-type fieldInfo struct {
-	typ  reflect.Type
-	file string // "file" or "golden" when the field names a fixture (tag scenario:"…")
-}
-
-// fieldsOf maps a struct's YAML keys to their types, inline structs included.
-func fieldsOf(t reflect.Type) map[string]fieldInfo {
-	out := map[string]fieldInfo{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("yaml")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if slices.Contains(strings.Split(opts, ","), "inline") {
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			for k, v := range fieldsOf(ft) {
-				out[k] = v
-			}
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		out[name] = fieldInfo{typ: f.Type, file: f.Tag.Get("scenario")}
-	}
-	return out
-}
-
-func knownKeys(fields map[string]fieldInfo) string {
-	var ks []string
-	for k := range fields {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return strings.Join(ks, ", ")
 }
