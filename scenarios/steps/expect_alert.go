@@ -59,12 +59,12 @@ func (x *ExpectAlert) Run(ctx context.Context, env *scenario.Env) error {
 		list.Msg = fmt.Sprintf("expect.alert: want no %s, got %d", want, len(hit))
 	case x.Absent:
 		return nil
-	case x.Count != nil && len(hit) != *x.Count:
-		list.Msg = fmt.Sprintf("expect.alert: %d alerts match %s, want %d", len(hit), want, *x.Count)
-	case x.Count == nil && len(hit) == 0:
-		list.Msg = fmt.Sprintf("expect.alert: no %s", want)
-	default:
+	case counted(x.Count, len(hit)):
 		return nil
+	case x.Count != nil:
+		list.Msg = fmt.Sprintf("expect.alert: %d alerts match %s, want %d", len(hit), want, *x.Count)
+	default:
+		list.Msg = fmt.Sprintf("expect.alert: no %s", want)
 	}
 	return list
 }

@@ -59,7 +59,7 @@ func (x *ExpectFile) Run(ctx context.Context, env *scenario.Env) error {
 		}
 		n++
 	}
-	if (x.Count == nil && n > 0) || (x.Count != nil && n == *x.Count) {
+	if counted(x.Count, n) {
 		return nil
 	}
 	want := "at least 1"

@@ -62,7 +62,7 @@ func (x *ExpectOutbox) Run(ctx context.Context, env *scenario.Env) error {
 		}
 		n++
 	}
-	if (x.Count == nil && n > 0) || (x.Count != nil && n == *x.Count) {
+	if counted(x.Count, n) {
 		return nil
 	}
 	return &scenario.Failure{Msg: fmt.Sprintf("expect.outbox: %d messages match (service %q, barcode %q, status %q)", n, x.Service, x.Barcode, x.Status),

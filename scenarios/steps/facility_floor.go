@@ -9,8 +9,8 @@ import (
 	"github.com/annexlab/annex/scenarios/scenario"
 )
 
-// Floor is a floor operation on an item, one kind per operation (they
-// share their keys): facility.retrieve, facility.refile, facility.missing…
+// Floor is a floor operation on an item; the facility.* kinds but
+// facility.accession are one operation each, and share these keys.
 type Floor struct {
 	op floorOp
 	// Barcode is the item the floor staff handle.
@@ -63,9 +63,5 @@ func (f *Floor) Run(ctx context.Context, env *scenario.Env) error {
 // recordFloor draws a floor operation in the report: staff on the floor
 // telling the engine what they did, before any message it sends about it.
 func recordFloor(env *scenario.Env, start time.Time, what string, err error) {
-	ev := scenario.Event{Time: start, From: scenario.LaneFloor, To: "engine", Label: what, Status: "ok"}
-	if err != nil {
-		ev.Status, ev.Failed = err.Error(), true
-	}
-	env.Record(ev)
+	env.Record(scenario.Event{Time: start, From: scenario.LaneFloor, To: "engine", Label: what, Status: errText(err), Failed: err != nil})
 }

@@ -90,9 +90,9 @@ func (n *NCIPSend) Run(ctx context.Context, env *scenario.Env) error {
 	case n.To == profile.SystemALMA:
 		reply, err = n.post(ctx, env, env.World.ALMA.NCIPURL(), msg)
 	case n.Via == "http":
-		reply, err = n.post(ctx, env, env.World.ALEPH.URL()+"/ncip", msg)
+		reply, err = n.post(ctx, env, m.url+"/ncip", msg)
 	case n.Via == "get":
-		reply, err = n.get(ctx, env, env.World.ALEPH.URL()+"/ncip?"+url.QueryEscape(string(msg)))
+		reply, err = n.get(ctx, env, m.url+"/ncip?"+url.QueryEscape(string(msg)))
 	default:
 		reply, err = n.tcp(ctx, env.World.ALEPH.PortAddrs()[0], msg)
 	}
@@ -136,13 +136,6 @@ func (n *NCIPSend) Run(ctx context.Context, env *scenario.Env) error {
 		}
 	}
 	return nil
-}
-
-func errText(err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return "ok"
 }
 
 func (n *NCIPSend) post(ctx context.Context, env *scenario.Env, u string, msg []byte) ([]byte, error) {

@@ -68,6 +68,15 @@ func (l lookup[T]) check(rows []T) error {
 	return nil
 }
 
+// counted reports whether n matching rows meet a count: the count given,
+// or at least one when none is.
+func counted(want *int, n int) bool {
+	if want == nil {
+		return n > 0
+	}
+	return n == *want
+}
+
 // listing is the failure's view of every row an expectation looked at.
 func listing(title string, rows []string) string {
 	return title + ":\n  " + strings.Join(rows, "\n  ")

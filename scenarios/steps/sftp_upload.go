@@ -81,11 +81,7 @@ func (u *SFTPUpload) Run(ctx context.Context, env *scenario.Env) error {
 	if u.AbortAfter > 0 {
 		label += " (aborted after " + strconv.Itoa(u.AbortAfter) + " bytes)"
 	}
-	ev := scenario.Event{From: "scenario", To: "SFTP", Label: label, Request: data, Status: "ok"}
-	if err != nil {
-		ev.Status, ev.Failed = err.Error(), true
-	}
-	env.Record(ev)
+	env.Record(scenario.Event{From: "scenario", To: "SFTP", Label: label, Request: data, Status: errText(err), Failed: err != nil})
 	return checkErr("sftp.upload "+remote+" as "+acc, err, u.ExpectError)
 }
 

@@ -81,6 +81,14 @@ func checkErr(what string, err error, want string) error {
 	return nil
 }
 
+// errText is an operation's outcome as the report shows it.
+func errText(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "ok"
+}
+
 // idle waits for the outbox to drain, so what an expectation reads is settled.
 func idle(ctx context.Context, env *scenario.Env, what string) error {
 	if err := env.WaitIdle(ctx); err != nil {
