@@ -12,7 +12,7 @@ import (
 
 // ExpectAlert checks the engine's alerts.
 type ExpectAlert struct {
-	// Kind is denial, ncip_problem, rejected_file, fulfilment or delivery_failure.
+	// Kind is the kind of alert.
 	Kind string `yaml:"kind"`
 	// Contains is a substring of the alert's message.
 	Contains string `yaml:"contains"`

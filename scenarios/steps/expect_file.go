@@ -11,7 +11,7 @@ import (
 
 // ExpectFile checks the request files the engine claimed.
 type ExpectFile struct {
-	// Status is processed or rejected.
+	// Status is what became of the file.
 	Status string `yaml:"status"`
 	// Name is a substring of the file's original name.
 	Name string `yaml:"name"`

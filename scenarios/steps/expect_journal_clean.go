@@ -13,7 +13,7 @@ import (
 // ExpectJournalClean checks that no exchange the engine had with a mock
 // drew a conformance finding of severity error.
 type ExpectJournalClean struct {
-	// On is alma or aleph; not given means both.
+	// On is the mock whose journal is read; not given means both.
 	On string `yaml:"on"`
 }
 

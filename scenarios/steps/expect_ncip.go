@@ -19,7 +19,7 @@ import (
 // the mock received, the exact bytes of one against a golden file, and the
 // kind of the mock's last reply.
 type ExpectNCIP struct {
-	// To is the mock that received the messages: alma or aleph.
+	// To is the mock that received the messages.
 	To string `yaml:"to"`
 	// Service is the NCIP service, e.g. CheckOutItem.
 	Service string `yaml:"service"`
@@ -34,7 +34,7 @@ type ExpectNCIP struct {
 	XML string `yaml:"xml" scenario:"golden"`
 	// Mode is how XML is compared: exact bytes, or canonical (prefixes, attribute order and whitespace between elements do not matter).
 	Mode string `yaml:"mode" default:"exact"`
-	// Reply is the kind of the mock's last reply: ok or problem.
+	// Reply is the kind of the mock's last reply: a success or a Problem.
 	Reply string `yaml:"reply"`
 	// Problem is a ProblemType the last reply must carry.
 	Problem string `yaml:"problem"`

@@ -14,7 +14,7 @@ type ExpectOutbox struct {
 	Service string `yaml:"service"`
 	// Barcode narrows the messages to one item.
 	Barcode string `yaml:"barcode"`
-	// Status is pending, delivered or failed.
+	// Status is where the messages stand in delivery.
 	Status string `yaml:"status"`
 	// Attempts is the delivery attempts of every matching message.
 	Attempts *int `yaml:"attempts"`

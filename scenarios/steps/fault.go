@@ -14,7 +14,7 @@ import (
 
 // Fault injects a fault into a mock (toxiproxy's model: a declarative rule).
 type Fault struct {
-	// On is alma or aleph.
+	// On is the mock the fault is injected into.
 	On                  string `yaml:"on"`
 	scenario.FaultGiven `yaml:",inline"`
 	// Latency is the delay of a latency fault.

@@ -10,7 +10,7 @@ import (
 
 // FaultClear retires every fault of a mock.
 type FaultClear struct {
-	// On is the mock whose faults are retired: alma or aleph.
+	// On is the mock whose faults are retired.
 	On string `yaml:"on"`
 }
 

@@ -23,7 +23,7 @@ import (
 // Content-Length counts characters, its web server's GET /ncip?<message>,
 // or a plain POST.
 type NCIPSend struct {
-	// To is alma or aleph.
+	// To is the mock the message is sent to.
 	To string `yaml:"to"`
 	// File is the fixture message (relative to the scenario file).
 	File string `yaml:"file" scenario:"file"`
