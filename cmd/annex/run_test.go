@@ -45,6 +45,24 @@ func TestRunLabelsReportsAndExitCodes(t *testing.T) {
 	}
 }
 
+// TestRunLabelIgnoresCase: --label names match labels without regard to
+// case, the rule of the Ginkgo suite's ANNEX_LABEL (the same parser):
+// `SMOKE && Aleph` runs the library's two files labelled aleph and smoke.
+func TestRunLabelIgnoresCase(t *testing.T) {
+	code, out, errs := runArgs(t, "--label", "SMOKE && Aleph", "../../scenarios/library")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, name := range []string{"ALEPH hold-request slip is retrieved to the stop's user and refiled", "A request file posted with the wrong API key is refused"} {
+		if !strings.Contains(out, "PASS "+name+" (") {
+			t.Errorf("no PASS line for %q:\n%s", name, out)
+		}
+	}
+	if l := lastLine(out); !strings.HasPrefix(l, "2 passed, 0 failed, ") || !strings.HasSuffix(l, " skipped") {
+		t.Errorf("closing line %q", l)
+	}
+}
+
 func TestRunFailureExitsOne(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "fail.yaml")

@@ -1,5 +1,5 @@
 // Package mailer delivers the alert emails the facility's workflow owes
-// (issue 15, DESIGN §1.4 and §3 "Nothing lost"). It is the outbox idea for
+// (issue 15; docs/libraries.md, "Email alerts"; nothing lost). It is the outbox idea for
 // mail: an alert that owes an email is queued in the store in the same
 // transaction as the alert itself (store.Options.OnAlert), so a kill -9 at
 // any point loses none; the mailer seals waiting alerts into messages (one

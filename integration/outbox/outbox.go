@@ -491,6 +491,14 @@ func (s *Sender) recordBatch(batch []finished) {
 			}
 		}
 	}
+	// The attempts are over once recorded: no longer in flight by the time
+	// notify wakes a waiter, who would otherwise see a recorded outcome
+	// still marked in flight.
+	s.flyMu.Lock()
+	for _, f := range batch {
+		delete(s.flying, f.msg.ID)
+	}
+	s.flyMu.Unlock()
 	for i, f := range batch {
 		close(f.recorded)
 		m, o := f.msg, f.out

@@ -11,7 +11,7 @@ import (
 	didyoumean "github.com/annexlab/annex/internal/suggest"
 )
 
-// Groupings of alert emails (DESIGN §1.4: CaiaSoft's grouping is not
+// Groupings of alert emails (docs/libraries.md, "Email alerts": CaiaSoft's grouping is not
 // public, so it is assumed and configurable).
 const (
 	// GroupEvent sends one message per alert.

@@ -51,3 +51,27 @@ func FuzzIndent(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseLabels: any expression parses or fails naming the column, never
+// panics; a parsed filter ignores the case of the labels it is matched
+// against. Seeds are under testdata/fuzz/FuzzParseLabels.
+func FuzzParseLabels(f *testing.F) {
+	f.Add("alma && !faults", "Alma,smoke")
+	f.Fuzz(func(t *testing.T, expr, labels string) {
+		lf, err := scenario.ParseLabels(expr)
+		if err != nil {
+			if !strings.Contains(err.Error(), "column ") {
+				t.Fatalf("error without a column: %v", err)
+			}
+			return
+		}
+		ls := strings.Split(labels, ",")
+		var upper, lower []string
+		for _, l := range ls {
+			upper, lower = append(upper, strings.ToUpper(l)), append(lower, strings.ToLower(l))
+		}
+		if m := lf.Match(ls); m != lf.Match(upper) || m != lf.Match(lower) {
+			t.Fatalf("%q matches %q, %q and %q differently", expr, ls, upper, lower)
+		}
+	})
+}

@@ -10,7 +10,9 @@ import (
 // LabelFilter is a parsed label expression such as `alma && !faults` or
 // `smoke || security`: label names, `!`, `&&`, `||` and parentheses, with
 // the usual precedence (! over && over ||). The empty expression matches
-// every scenario.
+// every scenario. Names match labels without regard to case (`ALMA`
+// selects a file labelled `alma`), as Ginkgo's label filters do: it is the
+// one parser behind `annex run --label` and the Ginkgo suite's ANNEX_LABEL.
 type LabelFilter struct {
 	src  string
 	root labelNode
@@ -27,7 +29,9 @@ type (
 	labelOr  struct{ a, b labelNode }
 )
 
-func (n labelRef) eval(l []string) bool { return slices.Contains(l, string(n)) }
+func (n labelRef) eval(l []string) bool {
+	return slices.ContainsFunc(l, func(s string) bool { return strings.EqualFold(s, string(n)) })
+}
 func (n labelNot) eval(l []string) bool { return !n.x.eval(l) }
 func (n labelAnd) eval(l []string) bool { return n.a.eval(l) && n.b.eval(l) }
 func (n labelOr) eval(l []string) bool  { return n.a.eval(l) || n.b.eval(l) }

@@ -115,6 +115,10 @@ func TestLabels(t *testing.T) {
 		{"!(alma || aleph)", []string{"security"}, true},
 		{"alma && faults || smoke", []string{"smoke"}, true},
 		{"alma && (faults || smoke)", []string{"smoke"}, false},
+		// Names ignore case, as Ginkgo's label filters do.
+		{"ALMA", []string{"alma"}, true},
+		{"alma && !Faults", []string{"Alma", "faults"}, false},
+		{"Real-Shape", []string{"real-shape"}, true},
 	} {
 		f, err := scenario.ParseLabels(tc.expr)
 		if err != nil {

@@ -5,60 +5,63 @@
 // requests, items, alerts, files, the outbox, the mocks' journals, the
 // alert emails the mail catcher caught).
 //
+// One kind is one file: its struct (whose doc comment and fields are the
+// kind's documentation and keys) and a method of catalog returning its
+// scenario.Kind. Registry finds every such method, so a new kind needs no
+// other edit; helpers shared by kinds live in mocks.go, records.go and
+// json.go.
+//
 // Expectations wait on events, never on a timer: on the mocks' journals
 // (Journal().Wait) and on the engine's outbox (WaitIdle), each bounded by
 // the step's timeout.
 package steps
 
 import (
+	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/annexlab/annex/scenarios/scenario"
 )
 
-// Registry returns a registry holding every step kind of this package.
+// catalog's methods are the step kinds. Each kind's file adds one, named
+// after the kind's struct, that returns its scenario.Kind (or a
+// []scenario.Kind for kinds sharing one struct). The method set is fixed
+// when the package is compiled, so the registry needs no list to edit and
+// no package state written at init.
+type catalog struct{}
+
+// Registry returns a registry holding every step kind of this package:
+// one per method of catalog.
 func Registry() *scenario.Registry {
 	r := scenario.NewRegistry()
-	kinds := []scenario.Kind{
-		{Name: "alma.export", Doc: "mock ALMA's export job writes the pending requests and uploads them by SFTP", New: func() scenario.Action { return &ALMAExport{} }},
-		{Name: "alma.delete", Doc: "a cataloguer deletes an item in ALMA, which sends DeleteItem to the facility", New: func() scenario.Action { return &ALMADelete{} }},
-		{Name: "aleph.post", Doc: "mock ALEPH posts its pending hold requests to the facility's REST API", New: func() scenario.Action { return &ALEPHPost{} }},
-		{Name: "sftp.upload", Doc: "upload a fixture file to the facility's SFTP server", New: func() scenario.Action { return &SFTPUpload{} }},
-		{Name: "rest", Doc: "call the facility's REST API", New: func() scenario.Action { return &REST{} }},
-		{Name: "facility.retrieve", Doc: "take an item out of storage (CheckOutItem)", New: func() scenario.Action { return &Floor{op: "retrieve"} }},
-		{Name: "facility.refile", Doc: "put an item back in storage (CheckInItem)", New: func() scenario.Action { return &Floor{op: "refile"} }},
-		{Name: "facility.missing", Doc: "mark an item missing: Item not Found (CancelRequestItem for ALMA)", New: func() scenario.Action { return &Floor{op: "missing"} }},
-		{Name: "facility.scan_done", Doc: "an item pulled for e-retrieval is scanned: In Queue for Refile", New: func() scenario.Action { return &Floor{op: "scan_done"} }},
-		{Name: "facility.return", Doc: "an item out on retrieval or SH-I-P service is back: In Queue for Refile", New: func() scenario.Action { return &Floor{op: "return"} }},
-		{Name: "facility.deaccession", Doc: "take an item out of the inventory for good: Item has been Deaccessioned", New: func() scenario.Action { return &Floor{op: "deaccession"} }},
-		{Name: "facility.receive", Doc: "an item announced by incomingitems arrives: Item In Accession Process", New: func() scenario.Action { return &Floor{op: "receive"} }},
-		{Name: "facility.accession", Doc: "bring an item to rest in storage, new or announced (CheckInItem where the profile reports accessions)", New: func() scenario.Action { return &Accession{} }},
-		{Name: "fault", Doc: "inject a fault into mock ALMA or mock ALEPH", New: func() scenario.Action { return &Fault{} }},
-		{Name: "fault.clear", Doc: "retire every fault of a mock", New: func() scenario.Action { return &FaultClear{} }},
-		{Name: "engine.restart", Doc: "close the engine and open it again on the same data directory", New: func() scenario.Action { return &EngineRestart{} }},
-		{Name: "ncip.send", Doc: "send a fixture NCIP message to a mock, as some client would", New: func() scenario.Action { return &NCIPSend{} }},
-		{Name: "expect.ncip", Doc: "an NCIP message the engine sent, its golden bytes and the mock's reply", New: func() scenario.Action { return &ExpectNCIP{} }},
-		{Name: "expect.request", Doc: "a request as the engine recorded it", New: func() scenario.Action { return &ExpectRequest{} }},
-		{Name: "expect.alma.item", Doc: "an item in mock ALMA's state", New: func() scenario.Action { return &ExpectALMAItem{} }},
-		{Name: "expect.alma.request", Doc: "a request in mock ALMA's state", New: func() scenario.Action { return &ExpectALMARequest{} }},
-		{Name: "expect.aleph.item", Doc: "an item in mock ALEPH's state", New: func() scenario.Action { return &ExpectALEPHItem{} }},
-		{Name: "expect.facility.item", Doc: "an item in the facility's inventory", New: func() scenario.Action { return &ExpectFacilityItem{} }},
-		{Name: "expect.alert", Doc: "alerts the engine raised", New: func() scenario.Action { return &ExpectAlert{} }},
-		{Name: "expect.file", Doc: "request files the engine claimed and what became of them", New: func() scenario.Action { return &ExpectFile{} }},
-		{Name: "expect.outbox", Doc: "NCIP messages in the engine's outbox and their delivery", New: func() scenario.Action { return &ExpectOutbox{} }},
-		{Name: "expect.journal.clean", Doc: "no conformance finding of severity error in a mock's journal", New: func() scenario.Action { return &ExpectJournalClean{} }},
-		{Name: "expect.email", Doc: "alert emails the mail catcher received (to, subject, body, count, within)", New: func() scenario.Action { return &ExpectEmail{} }},
-		{Name: "expect.sftp.audit", Doc: "an entry in the SFTP server's audit log", New: func() scenario.Action { return &ExpectSFTPAudit{} }},
-	}
-	if err := r.Register(kinds...); err != nil {
-		panic(err) // the list above is fixed: a duplicate is a programming error caught by any test
+	v := reflect.ValueOf(catalog{})
+	for i := range v.NumMethod() {
+		m := v.Method(i)
+		name := v.Type().Method(i).Name
+		if m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
+			panic(fmt.Sprintf("steps: catalog.%s must take nothing and return a scenario.Kind", name))
+		}
+		var kinds []scenario.Kind
+		switch k := m.Call(nil)[0].Interface().(type) {
+		case scenario.Kind:
+			kinds = []scenario.Kind{k}
+		case []scenario.Kind:
+			kinds = k
+		default:
+			panic(fmt.Sprintf("steps: catalog.%s returns %T, not a scenario.Kind", name, k))
+		}
+		if err := r.Register(kinds...); err != nil {
+			panic(fmt.Sprintf("steps: catalog.%s: %v", name, err)) // fixed at compile time: any test catches it
+		}
 	}
 	return r
 }
 
-// oneOf checks an enumerated field.
+// oneOf checks an enumerated field. The schema generator reads its calls
+// in Validate methods (schemas/internal/gen/validate.go) for the enums.
 func oneOf(field, v string, allowed ...string) error {
 	if !slices.Contains(allowed, v) {
 		return fmt.Errorf("%s: %q is not one of %s", field, v, strings.Join(allowed, ", "))
@@ -75,6 +78,22 @@ func checkErr(what string, err error, want string) error {
 		return scenario.Failf("%s succeeded; want an error containing %q", what, want)
 	case want != "" && !strings.Contains(err.Error(), want):
 		return scenario.Failf("%s failed with %q; want an error containing %q", what, err, want)
+	}
+	return nil
+}
+
+// errText is an operation's outcome as the report shows it.
+func errText(err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "ok"
+}
+
+// idle waits for the outbox to drain, so what an expectation reads is settled.
+func idle(ctx context.Context, env *scenario.Env, what string) error {
+	if err := env.WaitIdle(ctx); err != nil {
+		return scenario.Failf("%s: the engine did not settle: %v", what, err)
 	}
 	return nil
 }

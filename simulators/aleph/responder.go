@@ -1,8 +1,8 @@
 package aleph
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"strings"

@@ -19,6 +19,12 @@ const (
 	StatusNotCirculating = "not_circulating"
 )
 
+// ItemStatuses lists every item status, the values a state may give and
+// scenarios may expect.
+func ItemStatuses() []string {
+	return []string{StatusOnShelf, StatusOnLoan, StatusMissing, StatusNotCirculating}
+}
+
 // Request types and statuses.
 const (
 	RequestHold      = "hold"

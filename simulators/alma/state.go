@@ -37,10 +37,16 @@ const (
 // CheckInItem deletes move requests on the item (docs/libraries.md, ALMA).
 const RequestTypeMove = "MOVE"
 
-var (
-	itemStatuses = []string{StatusInPlace, StatusRequested, StatusInTransit, StatusOnLoan, StatusMissing}
-	requestSteps = []string{StepPending, StepExported, StepTransitItem, StepCancelled, StepCompleted}
-)
+// ItemStatuses lists every item status, the values a state may give and
+// scenarios may expect.
+func ItemStatuses() []string {
+	return []string{StatusInPlace, StatusRequested, StatusInTransit, StatusOnLoan, StatusMissing}
+}
+
+// RequestSteps lists every step of a request's workflow.
+func RequestSteps() []string {
+	return []string{StepPending, StepExported, StepTransitItem, StepCancelled, StepCompleted}
+}
 
 // State is what the mock ALMA knows: its institution, remote-storage
 // integration profiles, libraries, users, items and requests. It is
@@ -380,8 +386,8 @@ func (st *State) validate(doc *strict.Doc) error {
 		case loc == nil:
 			fail(p("location"), "library %s has no location %q", it.Library, it.Location)
 		}
-		if !slices.Contains(itemStatuses, it.Status) {
-			fail(p("status"), "status %q is not one of %s", it.Status, strings.Join(itemStatuses, ", "))
+		if !slices.Contains(ItemStatuses(), it.Status) {
+			fail(p("status"), "status %q is not one of %s", it.Status, strings.Join(ItemStatuses(), ", "))
 		}
 		if it.Loan != nil && !users[it.Loan.User] {
 			fail([]any{"items", i, "loan", "user"}, "user %q is not configured", it.Loan.User)
@@ -432,8 +438,8 @@ func (st *State) validate(doc *strict.Doc) error {
 				fail(p("pickup_desk"), "no library has desk %q", d)
 			}
 		}
-		if !slices.Contains(requestSteps, r.Step) {
-			fail(p("step"), "step %q is not one of %s", r.Step, strings.Join(requestSteps, ", "))
+		if !slices.Contains(RequestSteps(), r.Step) {
+			fail(p("step"), "step %q is not one of %s", r.Step, strings.Join(RequestSteps(), ", "))
 		}
 	}
 	if len(errs) > 0 {

@@ -27,6 +27,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/annexlab/annex/formats/caiasoft"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/scenarios/scenario"
 	"github.com/annexlab/annex/scenarios/steps"
@@ -463,17 +464,14 @@ func (g *generator) tables() error {
 	fg := r(reflect.TypeFor[scenario.FaultGiven]())
 	fg.require("kind")
 	fg.setEnum("kind", faults.Kinds())
-	r(reflect.TypeFor[alma.Item]()).setEnum("status",
-		[]string{"", alma.StatusInPlace, alma.StatusRequested, alma.StatusInTransit, alma.StatusOnLoan, alma.StatusMissing})
+	r(reflect.TypeFor[alma.Item]()).setEnum("status", append([]string{""}, alma.ItemStatuses()...))
 	r(reflect.TypeFor[scenario.ALMAExport]()).setEnum("shape", []string{"", alma.ShapeReal, alma.ShapeLegacy})
 	g.extra[reflect.TypeFor[alma.Desk]()] = func(o *Object) {
 		// A desk is its code alone, or {code, name} (alma.Desk.UnmarshalYAML).
 		o.Set("type", []string{"string", "object"})
 	}
-	r(reflect.TypeFor[alma.Request]()).setEnum("step",
-		[]string{"", alma.StepPending, alma.StepExported, alma.StepTransitItem, alma.StepCancelled, alma.StepCompleted})
-	r(reflect.TypeFor[aleph.Item]()).setEnum("status",
-		[]string{"", aleph.StatusOnShelf, aleph.StatusOnLoan, aleph.StatusMissing, aleph.StatusNotCirculating})
+	r(reflect.TypeFor[alma.Request]()).setEnum("step", append([]string{""}, alma.RequestSteps()...))
+	r(reflect.TypeFor[aleph.Item]()).setEnum("status", append([]string{""}, aleph.ItemStatuses()...))
 	hr := r(reflect.TypeFor[aleph.HoldRequest]())
 	hr.setEnum("type", []string{"", aleph.RequestHold, aleph.RequestPhotocopy})
 	hr.setEnum("status", []string{"", aleph.RequestPending, aleph.RequestPosted})
@@ -499,6 +497,19 @@ func (g *generator) tables() error {
 	rest.require("path")
 	rest.pattern = map[string]string{"path": "^/"}
 	return nil
+}
+
+// enumLists are the module's exported lists of allowed values that
+// Validate methods spread into oneOf (oneOf("status", x.Status,
+// alma.ItemStatuses()...)), by import path and name; the schema takes the
+// values from the list itself, so they are stated once.
+func enumLists() map[string][]string {
+	return map[string][]string{
+		modulePath + "/simulators/alma.ItemStatuses":    alma.ItemStatuses(),
+		modulePath + "/simulators/alma.RequestSteps":    alma.RequestSteps(),
+		modulePath + "/simulators/aleph.ItemStatuses":   aleph.ItemStatuses(),
+		modulePath + "/formats/caiasoft.StoredStatuses": caiasoft.StoredStatuses,
+	}
 }
 
 // caseInsensitive is a pattern matching any of names in any case, with

@@ -164,7 +164,16 @@ func (w *validateWalker) oneOf(c *ast.CallExpr, cond bool) {
 		return
 	}
 	var vals []string
-	for _, a := range c.Args[2:] {
+	for i, a := range c.Args[2:] {
+		if c.Ellipsis.IsValid() && i == len(c.Args)-3 {
+			list, err := w.list(a)
+			if err != nil {
+				w.err = err
+				return
+			}
+			vals = append(vals, list...)
+			continue
+		}
 		v, err := w.value(a)
 		if err != nil {
 			w.err = err
@@ -199,6 +208,25 @@ func (w *validateWalker) value(e ast.Expr) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("cannot resolve %s to a string constant", exprString(e))
+}
+
+// list resolves a spread list of values, pkg.List or pkg.List(), by the
+// generator's table of the module's exported lists (enumLists).
+func (w *validateWalker) list(e ast.Expr) ([]string, error) {
+	name := e
+	if c, ok := e.(*ast.CallExpr); ok && len(c.Args) == 0 {
+		name = c.Fun
+	}
+	if se, ok := name.(*ast.SelectorExpr); ok {
+		if x, ok := se.X.(*ast.Ident); ok {
+			if p, ok := importPath(w.file, x.Name); ok {
+				if vals, ok := enumLists()[p+"."+se.Sel.Name]; ok {
+					return vals, nil
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("cannot resolve %s... to a list of values; add it to enumLists in schemas/internal/gen/gen.go", exprString(e))
 }
 
 // emptyChecks returns the fields F of `recv.F == ""` (joined by ||), or nil.
@@ -289,6 +317,8 @@ func exprString(e ast.Expr) string {
 		return exprString(e.X) + "." + e.Sel.Name
 	case *ast.BasicLit:
 		return e.Value
+	case *ast.CallExpr:
+		return exprString(e.Fun) + "()"
 	}
 	return fmt.Sprintf("%T", e)
 }

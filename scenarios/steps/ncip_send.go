@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/scenarios/scenario"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -22,7 +23,7 @@ import (
 // Content-Length counts characters, its web server's GET /ncip?<message>,
 // or a plain POST.
 type NCIPSend struct {
-	// To is alma or aleph.
+	// To is the mock the message is sent to.
 	To string `yaml:"to"`
 	// File is the fixture message (relative to the scenario file).
 	File string `yaml:"file" scenario:"file"`
@@ -41,9 +42,15 @@ type NCIPSend struct {
 	Finding string `yaml:"finding"`
 }
 
+// NCIPSend registers ncip.send.
+func (catalog) NCIPSend() scenario.Kind {
+	return scenario.Kind{Name: "ncip.send", Doc: "send a fixture NCIP message to a mock, as some client would",
+		New: func() scenario.Action { return &NCIPSend{} }}
+}
+
 // Validate implements scenario.Validator.
 func (n *NCIPSend) Validate() error {
-	if err := oneOf("to", n.To, "alma", "aleph"); err != nil {
+	if err := oneOf("to", n.To, profile.SystemALMA, profile.SystemALEPH); err != nil {
 		return err
 	}
 	if n.Via == "" {
@@ -52,7 +59,7 @@ func (n *NCIPSend) Validate() error {
 	if err := oneOf("via", n.Via, "http", "get", "tcp"); err != nil {
 		return err
 	}
-	if n.To == "alma" && n.Via != "http" {
+	if n.To == profile.SystemALMA && n.Via != "http" {
 		return errors.New("ALMA is reached over http only")
 	}
 	if n.ContentLength == "" {
@@ -73,29 +80,24 @@ func (n *NCIPSend) Run(ctx context.Context, env *scenario.Env) error {
 	if err != nil {
 		return scenario.Failf("ncip.send: %v", err)
 	}
-	var j *journal.Journal
-	switch {
-	case n.To == "alma" && env.World.ALMA != nil:
-		j = env.World.ALMA.Journal()
-	case n.To == "aleph" && env.World.ALEPH != nil:
-		j = env.World.ALEPH.Journal()
-	default:
-		return scenario.Failf("ncip.send: mock %s is not running", n.To)
+	m, err := mockOf(env, "ncip.send", n.To)
+	if err != nil {
+		return err
 	}
-	last := j.LastID()
+	last := m.journal.LastID()
 	var reply []byte
 	switch {
-	case n.To == "alma":
+	case n.To == profile.SystemALMA:
 		reply, err = n.post(ctx, env, env.World.ALMA.NCIPURL(), msg)
 	case n.Via == "http":
-		reply, err = n.post(ctx, env, env.World.ALEPH.URL()+"/ncip", msg)
+		reply, err = n.post(ctx, env, m.url+"/ncip", msg)
 	case n.Via == "get":
-		reply, err = n.get(ctx, env, env.World.ALEPH.URL()+"/ncip?"+url.QueryEscape(string(msg)))
+		reply, err = n.get(ctx, env, m.url+"/ncip?"+url.QueryEscape(string(msg)))
 	default:
 		reply, err = n.tcp(ctx, env.World.ALEPH.PortAddrs()[0], msg)
 	}
 	// The mock journals an exchange once it has answered: wait for it.
-	got, werr := j.Wait(ctx, func(es []journal.Exchange) bool { return len(es) > 0 && es[len(es)-1].ID > last })
+	got, werr := m.journal.Wait(ctx, func(es []journal.Exchange) bool { return len(es) > 0 && es[len(es)-1].ID > last })
 	var ex journal.Exchange
 	if werr == nil {
 		for _, e := range got {
@@ -134,13 +136,6 @@ func (n *NCIPSend) Run(ctx context.Context, env *scenario.Env) error {
 		}
 	}
 	return nil
-}
-
-func errText(err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return "ok"
 }
 
 func (n *NCIPSend) post(ctx context.Context, env *scenario.Env, u string, msg []byte) ([]byte, error) {

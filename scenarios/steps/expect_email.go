@@ -29,6 +29,12 @@ type ExpectEmail struct {
 	within time.Duration
 }
 
+// ExpectEmail registers expect.email.
+func (catalog) ExpectEmail() scenario.Kind {
+	return scenario.Kind{Name: "expect.email", Doc: "alert emails the mail catcher received (to, subject, body, count, within)",
+		New: func() scenario.Action { return &ExpectEmail{} }}
+}
+
 // Validate implements scenario.Validator.
 func (x *ExpectEmail) Validate() error {
 	if x.Count != nil && *x.Count < 0 {

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +40,12 @@ type SFTPUpload struct {
 	ExpectError string `yaml:"expect_error"`
 }
 
+// SFTPUpload registers sftp.upload.
+func (catalog) SFTPUpload() scenario.Kind {
+	return scenario.Kind{Name: "sftp.upload", Doc: "upload a fixture file to the facility's SFTP server",
+		New: func() scenario.Action { return &SFTPUpload{} }}
+}
+
 // Validate implements scenario.Validator.
 func (u *SFTPUpload) Validate() error {
 	if u.File == "" {
@@ -62,23 +69,19 @@ func (u *SFTPUpload) Run(ctx context.Context, env *scenario.Env) error {
 	acc, pw, dir := u.Account, u.Password, u.Dir
 	if p := env.Profile(profile.SystemALMA); p != nil && p.Intake.SFTP != nil {
 		s := p.Intake.SFTP
-		acc, dir = cmpOr(acc, s.Account), cmpOr(dir, s.Directory)
+		acc, dir = cmp.Or(acc, s.Account), cmp.Or(dir, s.Directory)
 		if u.Password == "" && (u.Account == "" || u.Account == s.Account) {
 			pw = s.Password
 		}
 	}
-	name := cmpOr(u.As, filepath.Base(u.File))
+	name := cmp.Or(u.As, filepath.Base(u.File))
 	remote := path.Join(dir, name)
 	err = u.upload(ctx, env.World.SFTP.Addr(), acc, pw, dir, remote, data)
 	label := "SFTP put " + remote
 	if u.AbortAfter > 0 {
 		label += " (aborted after " + strconv.Itoa(u.AbortAfter) + " bytes)"
 	}
-	ev := scenario.Event{From: "scenario", To: "SFTP", Label: label, Request: data, Status: "ok"}
-	if err != nil {
-		ev.Status, ev.Failed = err.Error(), true
-	}
-	env.Record(ev)
+	env.Record(scenario.Event{From: "scenario", To: "SFTP", Label: label, Request: data, Status: errText(err), Failed: err != nil})
 	return checkErr("sftp.upload "+remote+" as "+acc, err, u.ExpectError)
 }
 
@@ -134,11 +137,4 @@ func (u *SFTPUpload) upload(ctx context.Context, addr, user, password, dir, remo
 		return fmt.Errorf("close %s: %w", remote, err)
 	}
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

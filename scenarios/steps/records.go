@@ -1,0 +1,83 @@
+package steps
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/annexlab/annex/scenarios/scenario"
+)
+
+// field is one key of an expectation beside the value found: want is what
+// the scenario gave ("" when it gave nothing, which any value meets).
+type field struct {
+	key, want, got string
+	// part accepts a want that is part of got (reasons, messages).
+	part bool
+}
+
+// unmet lists the fields given and not met, one "key is …, want …" each.
+func unmet(fields ...field) []string {
+	var bad []string
+	for _, f := range fields {
+		if f.want != "" && f.got != f.want && !(f.part && strings.Contains(f.got, f.want)) {
+			bad = append(bad, fmt.Sprintf("%s is %q, want %q", f.key, f.got, f.want))
+		}
+	}
+	return bad
+}
+
+// record is what an expectation on one record reads of the record it found.
+type record struct {
+	// state is how the record stands, named when it should be absent.
+	state string
+	// fields are the expectation's keys beside the record's values.
+	fields []field
+	// whole describes the record in full, shown beside a mismatch ("" for nothing).
+	whole string
+}
+
+// lookup is an expectation on one record, found by its key: the record
+// must be absent, or be there with every given field as expected.
+type lookup[T any] struct {
+	step, key string
+	absent    bool
+	// match finds the record; read tells what it holds.
+	match func(T) bool
+	read  func(T) record
+	// none is the failure when no record matches.
+	none string
+}
+
+// check is the find-then-compare shared by the record expectations.
+func (l lookup[T]) check(rows []T) error {
+	i := slices.IndexFunc(rows, l.match)
+	switch {
+	case i < 0 && l.absent:
+		return nil
+	case i < 0:
+		return scenario.Failf("%s: %s", l.step, l.none)
+	}
+	r := l.read(rows[i])
+	if l.absent {
+		return scenario.Failf("%s %s: want it gone, it is %s", l.step, l.key, r.state)
+	}
+	if bad := unmet(r.fields...); len(bad) > 0 {
+		return &scenario.Failure{Msg: fmt.Sprintf("%s %s: %s", l.step, l.key, strings.Join(bad, "; ")), Diff: r.whole}
+	}
+	return nil
+}
+
+// counted reports whether n matching rows meet a count: the count given,
+// or at least one when none is.
+func counted(want *int, n int) bool {
+	if want == nil {
+		return n > 0
+	}
+	return n == *want
+}
+
+// listing is the failure's view of every row an expectation looked at.
+func listing(title string, rows []string) string {
+	return title + ":\n  " + strings.Join(rows, "\n  ")
+}
