@@ -69,7 +69,7 @@ func TestNewKindIsOneFile(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), "bad.yaml")
 	_, err := scenario.Decode(file, []byte("name: s\nsteps:\n  - test.count_requests: {at_leest: 1}\n  - test.count_requests: {at_least: -1}\n"), reg, scenario.Options{})
-	for _, want := range []string{file + `:3:27: unknown key "at_leest"`, `did you mean "at_least"`, file + ":4:", "at_least must not be negative"} {
+	for _, want := range []string{file + `:3:27: unknown field "at_leest"`, `did you mean "at_least"`, file + ":4:", "at_least must not be negative"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("decode error %v lacks %q", err, want)
 		}
