@@ -1,10 +1,14 @@
 package strict
 
 import (
+	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 type item struct {
@@ -121,4 +125,76 @@ func FuzzYAML(f *testing.F) {
 		var d doc
 		YAML("f.yaml", data, &d)
 	})
+}
+
+// A decoded document keeps its places, so a check made after decoding (a
+// reference to nothing) names the line, column and field as a misfit does.
+func TestDocPlaces(t *testing.T) {
+	src := "service: S\nitems:\n  - barcode: \"1\"\n    count: 2\n  - barcode: \"2\"\nlabels:\n  a: b\n"
+	var d doc
+	places, err := Decode("f.yaml", []byte(src), &d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path      []any
+		line, col int
+	}{
+		{[]any{"items", 0, "count"}, 4, 12},
+		{[]any{"items", 1, "barcode"}, 5, 14},
+		{[]any{"items", 1, "count"}, 5, 5}, // absent: where the item is
+		{[]any{"labels"}, 6, 1},            // a section: its key
+		{[]any{"service"}, 1, 10},
+	} {
+		if l, c := places.At(tc.path...); l != tc.line || c != tc.col {
+			t.Errorf("At%v = %d:%d, want %d:%d", tc.path, l, c, tc.line, tc.col)
+		}
+	}
+	if got := places.Errorf([]any{"items", 1, "barcode"}, "barcode %q appears twice", "2").Error(); got != `f.yaml:5:14: items[1].barcode: barcode "2" appears twice` {
+		t.Errorf("Errorf: %s", got)
+	}
+	if got := places.Sub("items", 0).Errorf([]any{"count"}, "too many").Error(); got != "f.yaml:4:12: count: too many" {
+		t.Errorf("Sub: %s", got)
+	}
+	var none *Doc
+	if got := none.Errorf([]any{"items", 0}, "x").Error(); got != "items[0]: x" {
+		t.Errorf("a value built in Go: %s", got)
+	}
+}
+
+// Syntax errors are placed by the one reading of yaml.v3's messages; a
+// second document and a repeated key are refused at their line.
+func TestParseAndDuplicates(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"items: [\n  - x\n", "f.yaml:2: YAML syntax: did not find expected node content"},
+		{"service: a\n---\nservice: b\n", "f.yaml:2:1: the file holds more than one YAML document"},
+		{"service: a\nservice: b\n", `f.yaml:2:1: key "service" appears twice`},
+	} {
+		var d doc
+		if err := YAML("f.yaml", []byte(tc.in), &d); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+type hooked struct {
+	File string `yaml:"file" check:"exists"`
+	Name string `yaml:"name"`
+}
+
+// Check runs a caller's hook on the fields a tag marks, at their places.
+func TestCheckHook(t *testing.T) {
+	root, err := Parse("f.yaml", []byte("name: n\nfile: gone.xml\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Check("f.yaml", root, reflect.TypeFor[hooked](), func(f reflect.StructField, v *yaml.Node) error {
+		if f.Tag.Get("check") == "exists" {
+			return fmt.Errorf("%s does not exist", v.Value)
+		}
+		return nil
+	})
+	if err == nil || err.Error() != "f.yaml:2:7: file: gone.xml does not exist" {
+		t.Errorf("hook: %v", err)
+	}
 }
