@@ -474,7 +474,11 @@ func (c *checker) given(sc *Scenario, raw *rawScenario, doc *yaml.Node) {
 		for i, f := range ag.Faults {
 			rule, err := f.Fault(0, false)
 			if err != nil {
-				c.errorf(&raw.Given.ALMA, "given.alma.faults[%d]: %v", i, err)
+				at := &raw.Given.ALMA
+				if l := field(at, "faults"); l != nil && l.Kind == yaml.SequenceNode && i < len(l.Content) {
+					at = l.Content[i]
+				}
+				c.errorf(at, "given.alma.faults[%d]: %v", i, err)
 				continue
 			}
 			cfg.Faults = append(cfg.Faults, rule)

@@ -163,3 +163,13 @@ func TestMatchGolden(t *testing.T) {
 		t.Error("exact mode ignored a prefix difference")
 	}
 }
+
+// A given fault is read as the kind it names: a field of another kind is
+// refused at the fault, naming it.
+func TestGivenFaultOfAnotherKind(t *testing.T) {
+	p := write(t, "name: x\ngiven:\n  alma:\n    faults:\n      - {kind: reset, status: 503}\nsteps:\n  - engine.restart: {}\n", nil)
+	_, err := scenario.Load(p, steps.Registry(), scenario.Options{})
+	if want := p + `:5:9: given.alma.faults[0]: unknown field "status"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}

@@ -67,7 +67,6 @@ func FaultTarget() faults.Target { return faults.Target{Name: "mock ALEPH", Serv
 // arrives gets an NCIP 1 answer (or a fault's stand-in for one).
 func (s *Server) respond(ctx context.Context, p PortConfig, data []byte, notes []ncip.Finding) result {
 	r := result{findings: notes}
-
 	doc, err := ncip.Parse(data, ncip.ParseOptions{MaxSize: MaxMessage})
 	if err != nil {
 		if !r.pick(ctx, s, "") {

@@ -3,6 +3,7 @@ package alma
 import (
 	_ "embed"
 	"fmt"
+
 	"github.com/annexlab/annex/internal/strict"
 )
 
