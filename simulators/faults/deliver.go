@@ -69,9 +69,9 @@ func PlainConn(conn net.Conn, r Reply) (status int, sent []byte, err error) {
 	return http.StatusOK, out, err
 }
 
-// Wait holds for d, or until ctx ends. It is the one deliberate delay in
+// wait holds for d, or until ctx ends. It is the one deliberate delay in
 // the simulators: the fault being simulated is slowness.
-func Wait(ctx context.Context, d time.Duration) error {
+func wait(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -88,11 +88,11 @@ func resetHTTP(w http.ResponseWriter) error {
 	if err != nil {
 		return fmt.Errorf("reset: %w", err)
 	}
-	return ResetConn(conn)
+	return resetConn(conn)
 }
 
-// ResetConn closes a connection so the peer sees a reset rather than an orderly close.
-func ResetConn(conn net.Conn) error {
+// resetConn closes a connection so the peer sees a reset rather than an orderly close.
+func resetConn(conn net.Conn) error {
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetLinger(0)
 	}

@@ -34,7 +34,7 @@ func (k LatencyFault) Validate() error {
 func (LatencyFault) Effect() Effect { return Keeps }
 
 // Wait implements Waiter.
-func (k LatencyFault) Wait(ctx context.Context) error { return Wait(ctx, time.Duration(k.Latency)) }
+func (k LatencyFault) Wait(ctx context.Context) error { return wait(ctx, time.Duration(k.Latency)) }
 
 // HTTP implements Kind: the wait is done (Fault.Before), the reply goes out.
 func (LatencyFault) HTTP(_ context.Context, w http.ResponseWriter, r Reply) (int, []byte, error) {

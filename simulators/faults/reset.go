@@ -30,5 +30,5 @@ func (ResetFault) HTTP(_ context.Context, w http.ResponseWriter, _ Reply) (int, 
 
 // Conn implements Kind.
 func (ResetFault) Conn(_ context.Context, conn net.Conn, _ Reply) (int, []byte, error) {
-	return 0, nil, ResetConn(conn)
+	return 0, nil, resetConn(conn)
 }

@@ -43,6 +43,6 @@ func (TruncatedFault) Conn(_ context.Context, conn net.Conn, r Reply) (int, []by
 	full := r.framed(r.Body)
 	out := full[:len(full)-len(r.Body)+len(r.Body)/2]
 	_, err := conn.Write(out)
-	ResetConn(conn)
+	resetConn(conn)
 	return http.StatusOK, out, err
 }
