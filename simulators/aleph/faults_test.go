@@ -205,6 +205,10 @@ func TestFaults(t *testing.T) {
 				if tr.name == "http" {
 					mustContain(t, r.body, "<!--iso-header-->")
 				}
+				// The reply is readable, so the library did the work (as mock ALMA has it).
+				if itemOf(getState(t, s), "00000000ü").Status != StatusOnLoan {
+					t.Error("wrong-charset: the work was not done")
+				}
 			})
 		})
 	}

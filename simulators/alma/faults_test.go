@@ -153,6 +153,20 @@ func TestFaultProblem(t *testing.T) {
 	}
 }
 
+// after_processing narrows a problem fault as any other: the library did
+// the work, and its answer is the Problem (as mock ALEPH does).
+func TestFaultProblemAfterProcessing(t *testing.T) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"problem","problem_type":"Temporary Processing Failure","after_processing":true,"count":1}`)
+	m, _ := send(t, s, checkOut(hdr(), annexUser, barcode1))
+	if p := m.Problems(); len(p) != 1 || p[0].ProblemType.Value != "Temporary Processing Failure" {
+		t.Fatalf("want the Problem, got %+v", m.Body)
+	}
+	if it := itemOf(t, getState(t, s), barcode1); it.Status != StatusInTransit {
+		t.Errorf("after_processing: the work was not done: %+v", it)
+	}
+}
+
 func TestFaultWrongCharset(t *testing.T) {
 	s := start(t, nil)
 	addFault(t, s, `{"kind":"wrong-charset","count":1}`)
