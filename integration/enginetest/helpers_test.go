@@ -89,7 +89,7 @@ func startWorld(tb testing.TB, n int, acfg *alma.Config, retry profile.Retry) (*
 		acfg.Logger = logger()
 	}
 	w, err := world.Start(context.Background(), world.Options{Facility: fac, Profiles: []profile.Profile{p}, ALMA: acfg,
-		DataDir: tb.TempDir(), EngineAddr: "127.0.0.1:0", SFTPAddr: "127.0.0.1:0", Logger: logger()})
+		DataDir: tb.TempDir(), Logger: logger()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,24 @@
+package aleph_test
+
+import (
+	"testing"
+
+	"github.com/annexlab/annex/internal/lifecycle/lifecycletest"
+	"github.com/annexlab/annex/simulators/aleph"
+)
+
+// TestServerLifecycle: mock ALEPH serves a listener it is given, Shutdown returns
+// while a client keeps an idle connection, Serve then returns
+// ErrServerClosed, and Start listens on 127.0.0.1 by default.
+func TestServerLifecycle(t *testing.T) {
+	s, err := aleph.New(aleph.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifecycletest.Check(t, s, lifecycletest.GetHealthz)
+	s, err = aleph.New(aleph.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifecycletest.CheckStart(t, s)
+}

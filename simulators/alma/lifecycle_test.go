@@ -1,0 +1,24 @@
+package alma_test
+
+import (
+	"testing"
+
+	"github.com/annexlab/annex/internal/lifecycle/lifecycletest"
+	"github.com/annexlab/annex/simulators/alma"
+)
+
+// TestServerLifecycle: mock ALMA serves a listener it is given, Shutdown returns
+// while a client keeps an idle connection, Serve then returns
+// ErrServerClosed, and Start listens on 127.0.0.1 by default.
+func TestServerLifecycle(t *testing.T) {
+	s, err := alma.New(alma.DemoConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifecycletest.Check(t, s, lifecycletest.GetHealthz)
+	s, err = alma.New(alma.DemoConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifecycletest.CheckStart(t, s)
+}
