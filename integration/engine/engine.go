@@ -324,7 +324,7 @@ func (e *Engine) rescanLoop(ctx context.Context) {
 // closes the store.
 func (e *Engine) Close() error {
 	e.gate.Shut()
-	herr := e.http.Close()
+	herr := lifecycle.Closed(e.http.Close())
 	e.bg.Wait()
 	return errors.Join(herr, e.stop())
 }

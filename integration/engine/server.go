@@ -54,9 +54,9 @@ func (e *Engine) URL() string { return "http://" + e.Addr() }
 // then stops the workers and closes the store as Close does.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	e.gate.Shut()
-	herr := e.http.Shutdown(ctx)
+	herr := lifecycle.Closed(e.http.Shutdown(ctx))
 	if herr != nil {
-		herr = errors.Join(herr, e.http.Close())
+		herr = errors.Join(herr, lifecycle.Closed(e.http.Close()))
 	}
 	e.bg.Wait()
 	if err := errors.Join(herr, e.stop()); err != nil {

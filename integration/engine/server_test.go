@@ -26,5 +26,5 @@ func TestServerLifecycle(t *testing.T) {
 	if _, err := eng.Requests(context.Background()); err == nil {
 		t.Error("the store still answers after Shutdown")
 	}
-	lifecycletest.CheckStart(t, open())
+	lifecycletest.CheckStart(t, func() lifecycletest.Starter { return open() })
 }

@@ -29,6 +29,15 @@ func Listen(addr string) (net.Listener, error) {
 	return net.Listen("tcp", cmp.Or(addr, DefaultListen))
 }
 
+// Closed drops the error of a server's Close or Shutdown that only says a
+// listener was closed already: the Gate closes them first.
+func Closed(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
 // Wait waits for wg, or returns ctx's error once ctx ends first.
 func Wait(ctx context.Context, wg *sync.WaitGroup) error {
 	done := make(chan struct{})

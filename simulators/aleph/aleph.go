@@ -393,7 +393,7 @@ func (s *Server) Faults() *faults.Set { return s.faults }
 // ends), then ends held connections and waits for the serving goroutines.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.gate.Shut()
-	err := s.httpSrv.Shutdown(ctx)
+	err := lifecycle.Closed(s.httpSrv.Shutdown(ctx))
 	if err == nil {
 		err = lifecycle.Wait(ctx, &s.wg)
 	}
@@ -410,7 +410,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.gate.Shut()
 	s.cancel()
-	err := s.httpSrv.Close()
+	err := lifecycle.Closed(s.httpSrv.Close())
 	s.wg.Wait()
 	if err != nil {
 		return fmt.Errorf("close aleph: %w", err)

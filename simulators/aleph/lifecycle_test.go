@@ -7,18 +7,17 @@ import (
 	"github.com/annexlab/annex/simulators/aleph"
 )
 
-// TestServerLifecycle: mock ALEPH serves a listener it is given, Shutdown returns
-// while a client keeps an idle connection, Serve then returns
+// TestServerLifecycle: mock ALEPH serves a listener it is given, Shutdown
+// returns while a client keeps an idle connection, Serve then returns
 // ErrServerClosed, and Start listens on 127.0.0.1 by default.
 func TestServerLifecycle(t *testing.T) {
-	s, err := aleph.New(aleph.Config{})
-	if err != nil {
-		t.Fatal(err)
+	newServer := func() lifecycletest.Starter {
+		s, err := aleph.New(aleph.DemoConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	lifecycletest.Check(t, s, lifecycletest.GetHealthz)
-	s, err = aleph.New(aleph.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lifecycletest.CheckStart(t, s)
+	lifecycletest.Check(t, newServer(), lifecycletest.GetHealthz)
+	lifecycletest.CheckStart(t, newServer)
 }

@@ -322,7 +322,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // schedule.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.gate.Shut()
-	err := s.srv.Shutdown(ctx)
+	err := lifecycle.Closed(s.srv.Shutdown(ctx))
 	s.stop()
 	s.wg.Wait()
 	if err != nil {
@@ -336,7 +336,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.gate.Shut()
 	s.stop()
-	err := s.srv.Close()
+	err := lifecycle.Closed(s.srv.Close())
 	s.wg.Wait()
 	if err != nil {
 		return fmt.Errorf("close alma: %w", err)

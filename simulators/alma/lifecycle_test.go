@@ -7,18 +7,17 @@ import (
 	"github.com/annexlab/annex/simulators/alma"
 )
 
-// TestServerLifecycle: mock ALMA serves a listener it is given, Shutdown returns
-// while a client keeps an idle connection, Serve then returns
+// TestServerLifecycle: mock ALMA serves a listener it is given, Shutdown
+// returns while a client keeps an idle connection, Serve then returns
 // ErrServerClosed, and Start listens on 127.0.0.1 by default.
 func TestServerLifecycle(t *testing.T) {
-	s, err := alma.New(alma.DemoConfig())
-	if err != nil {
-		t.Fatal(err)
+	newServer := func() lifecycletest.Starter {
+		s, err := alma.New(alma.DemoConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	lifecycletest.Check(t, s, lifecycletest.GetHealthz)
-	s, err = alma.New(alma.DemoConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lifecycletest.CheckStart(t, s)
+	lifecycletest.Check(t, newServer(), lifecycletest.GetHealthz)
+	lifecycletest.CheckStart(t, newServer)
 }

@@ -16,10 +16,14 @@ func TestServerLifecycle(t *testing.T) {
 	uploads := make(chan Upload, 1)
 	cfg := Config{Accounts: []Account{{Name: "alma", Password: testPassword, Root: t.TempDir()}},
 		OnUpload: func(u Upload) { uploads <- u }}
-	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
+	newServer := func() lifecycletest.Starter {
+		s, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
+	s := newServer().(*Server)
 	lifecycletest.Check(t, s, func(t *testing.T, addr string) {
 		client, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "alma", Auth: []gossh.AuthMethod{gossh.Password(testPassword)},
 			HostKeyCallback: gossh.FixedHostKey(s.HostKey()), Timeout: waitLimit})
@@ -37,8 +41,5 @@ func TestServerLifecycle(t *testing.T) {
 			t.Errorf("upload event %+v, want req.xml of 4 bytes", u)
 		}
 	})
-	if s, err = New(cfg); err != nil {
-		t.Fatal(err)
-	}
-	lifecycletest.CheckStart(t, s)
+	lifecycletest.CheckStart(t, newServer)
 }

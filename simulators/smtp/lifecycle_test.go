@@ -26,10 +26,13 @@ func TestServerLifecycle(t *testing.T) {
 			t.Errorf("%d messages taken, want 1", len(got))
 		}
 	})
-	if s, err = smtp.New(smtp.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	lifecycletest.CheckStart(t, s)
+	lifecycletest.CheckStart(t, func() lifecycletest.Starter {
+		s, err := smtp.New(smtp.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }
 
 // apiSide is the catcher seen through its inspection API.

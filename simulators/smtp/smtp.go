@@ -205,7 +205,7 @@ func (s *Server) URL() string { return "http://" + s.apiG.Addr() }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.smtpG.Shut()
 	s.apiG.Shut()
-	err := errors.Join(ignoreClosed(s.smtp.Shutdown(ctx)), s.http.Shutdown(ctx))
+	err := errors.Join(ignoreClosed(s.smtp.Shutdown(ctx)), lifecycle.Closed(s.http.Shutdown(ctx)))
 	if err == nil {
 		err = lifecycle.Wait(ctx, &s.bg)
 	}
@@ -219,7 +219,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.smtpG.Shut()
 	s.apiG.Shut()
-	err := errors.Join(ignoreClosed(s.smtp.Close()), s.http.Close())
+	err := errors.Join(ignoreClosed(s.smtp.Close()), lifecycle.Closed(s.http.Close()))
 	s.bg.Wait()
 	if err != nil {
 		return fmt.Errorf("close smtp: %w", err)
@@ -230,10 +230,10 @@ func (s *Server) Close() error {
 // ignoreClosed drops go-smtp's "already closed" and the close errors of
 // listeners the gate closed first.
 func ignoreClosed(err error) error {
-	if errors.Is(err, gosmtp.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+	if errors.Is(err, gosmtp.ErrServerClosed) {
 		return nil
 	}
-	return err
+	return lifecycle.Closed(err)
 }
 
 // Messages lists up to limit messages after id after that match f, oldest first.
