@@ -1,11 +1,19 @@
 // Package lifecycle is what every annex server shares in starting and
 // stopping — mock ALMA, mock ALEPH, the SFTP server, the mail catcher and
 // the facility engine — so that all of them read like net/http.Server and
-// httptest: a Config whose Listen field is the address ("" means
-// DefaultListen), Serve(l) on a listener the caller made, Start to listen
-// on Listen and serve in the background, Addr and URL, Shutdown(ctx) to stop
-// accepting and wait for the work in hand, Close to stop at once, and
-// ErrServerClosed from Serve once either has run.
+// httptest:
+//
+//	New(cfg)          builds without listening (the engine: Open(ctx, cfg), which opens its store)
+//	Config.Listen     the one name for the listen address; "" means DefaultListen
+//	s.Serve(l)        serves a listener the caller made; blocks
+//	s.Start()         listens on Config.Listen and serves in the background
+//	Start(cfg)        New then s.Start, as httptest.NewServer (the simulators)
+//	s.Addr(), s.URL() where it listens
+//	s.Shutdown(ctx)   stops accepting and waits for the work in hand
+//	s.Close()         stops at once
+//	ErrServerClosed   what Serve returns once Shutdown or Close has run
+//
+// Package lifecycletest checks a server against this contract.
 package lifecycle
 
 import (
