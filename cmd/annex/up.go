@@ -17,10 +17,10 @@ import (
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
-	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/smtp"
+	"github.com/annexlab/annex/world"
 )
 
 // Default addresses of `annex up` (the README's CLI reference).

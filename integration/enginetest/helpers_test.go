@@ -16,9 +16,9 @@ import (
 	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/ncip"
-	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/journal"
+	"github.com/annexlab/annex/world"
 )
 
 // The demo facility's ALMA profile is the one under test; its institution
