@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
+	"github.com/annexlab/annex/world"
 )
 
 // demoLoop shows a newcomer the whole flow, over and over: every round the

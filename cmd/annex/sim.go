@@ -88,7 +88,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "annex sim sftp: %v\n", err)
 			return exitTrouble
 		}
-		cfg.Addr = *listen
+		cfg.Listen = *listen
 		cfg.Logger = log
 		cfg.OnUpload = func(u sftpd.Upload) {
 			log.Info("upload", "account", u.Account, "path", u.Path, "size", u.Size, "remote", u.RemoteAddr)

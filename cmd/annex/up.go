@@ -17,10 +17,10 @@ import (
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
-	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/smtp"
+	"github.com/annexlab/annex/world"
 )
 
 // Default addresses of `annex up` (the README's CLI reference).
@@ -91,7 +91,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	started := time.Now()
 	gate := &startGate{}
 	log := slog.New(gate.handler(slog.NewTextHandler(stderr, nil)))
-	opts := world.Options{EngineAddr: *engineAddr, SFTPAddr: *sftpAddr, Logger: log, Reinit: *reinit}
+	opts := world.Options{EngineListen: *engineAddr, SFTPListen: *sftpAddr, Logger: log, Reinit: *reinit}
 	engineFlag := "--engine"
 	if *config != "" {
 		fac, profs, err := profile.LoadFacility(*config)
@@ -101,9 +101,9 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if fac.Listen != "" && !isSet(fs, "engine") {
 			engineFlag = "--engine, or listen: in " + *config
-			opts.EngineAddr = fac.Listen
+			opts.EngineListen = fac.Listen
 			if *bind != "" {
-				opts.EngineAddr = rebind(fac.Listen, *bind)
+				opts.EngineListen = rebind(fac.Listen, *bind)
 			}
 		}
 		opts.Facility, opts.Profiles = fac, profs

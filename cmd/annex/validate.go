@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/integration/profile"
-	"github.com/annexlab/annex/scenarios/conformance"
+	"github.com/annexlab/annex/scenarios/libcheck"
 	"github.com/annexlab/annex/scenarios/runner"
 )
 
@@ -81,9 +81,9 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 
-	var libs []conformance.Library
+	var libs []libcheck.Library
 	for _, path := range libraries {
-		lib, err := conformance.LoadLibrary(path)
+		lib, err := libcheck.LoadLibrary(path)
 		if err != nil {
 			fmt.Fprintf(stderr, "annex validate: %v\n", err)
 			return exitTrouble
@@ -94,26 +94,26 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		}
 		libs = append(libs, lib)
 	}
-	opts := conformance.Options{Libraries: libs}
+	opts := libcheck.Options{Libraries: libs}
 	if *facility != "" {
 		opts.Facility = &fac
 	}
 	start := time.Now()
-	var all []conformance.Result
+	var all []libcheck.Result
 	for _, p := range held {
 		fmt.Fprintf(stdout, "conformance scenarios of %s (%s): not run, fix its errors above first\n", p.Name, p.File)
 	}
 	for _, p := range runnable {
-		results, against := conformance.Run(context.Background(), p, opts)
+		results, against := libcheck.Run(context.Background(), p, opts)
 		fmt.Fprintf(stdout, "conformance scenarios of %s (%s) against %s:\n", p.Name, p.File, against)
 		// What an ambiguous failure leads to under this profile (issue 11): not a static problem, but a support person must know it.
 		if note := p.DeliveryNote(); note != "" {
 			fmt.Fprintf(stdout, "  delivery: %s\n", note)
 		}
-		var prev *conformance.Result
+		var prev *libcheck.Result
 		for i, r := range results {
 			fmt.Fprintln(stdout, "  "+r.LineAfter(prev))
-			if r.Status == conformance.Failed {
+			if r.Status == libcheck.Failed {
 				prev = &results[i]
 			}
 		}
@@ -122,9 +122,9 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	passed, failed, skipped := 0, 0, 0
 	for _, r := range all {
 		switch r.Status {
-		case conformance.Passed:
+		case libcheck.Passed:
 			passed++
-		case conformance.Failed:
+		case libcheck.Failed:
 			failed++
 		default:
 			skipped++
@@ -172,7 +172,7 @@ func splitByErrors(profiles []profile.Profile, problems profile.Problems, facili
 // libraryUsed refuses a --library file no profile can use: one for the
 // other system would otherwise be ignored, and the profiles checked against
 // mocks derived from themselves, which pass by construction.
-func libraryUsed(path string, lib conformance.Library, profiles []profile.Profile) error {
+func libraryUsed(path string, lib libcheck.Library, profiles []profile.Profile) error {
 	sys := lib.System()
 	var others []string
 	for _, p := range profiles {
@@ -188,18 +188,18 @@ func libraryUsed(path string, lib conformance.Library, profiles []profile.Profil
 // junitResults turns the conformance results into the runner's, so the
 // JUnit file has the shape `annex run` writes: one testcase per scenario,
 // classname the profile file.
-func junitResults(all []conformance.Result) []runner.Result {
+func junitResults(all []libcheck.Result) []runner.Result {
 	out := make([]runner.Result, 0, len(all))
 	for i, r := range all {
 		rr := runner.Result{File: r.File, Name: r.Profile + ": " + r.Name, Duration: r.Duration, Status: runner.Passed}
 		switch r.Status {
-		case conformance.Failed:
+		case libcheck.Failed:
 			rr.Status = runner.Failed
 			rr.Failure = &runner.Failure{Step: i + 1, Kind: "conformance", Where: r.Where, Msg: r.Line(), ClosestMiss: r.Why}
 			if rr.Failure.Where == "" {
 				rr.Failure.Where = r.File
 			}
-		case conformance.Skipped:
+		case libcheck.Skipped:
 			rr.Status = runner.Skipped
 		}
 		out = append(out, rr)

@@ -69,7 +69,7 @@ func newCaiaWorld(t testing.TB, mut func(*engine.Config)) *caiaWorld {
 		srv.Close()
 		eng.Close()
 	})
-	if err := eng.Start(context.Background()); err != nil {
+	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}
 	return &caiaWorld{alma: as, aleph: ls, eng: eng, url: srv.URL, facilityKey: fac.APIKey, alephKey: profs[1].Intake.APIKey}

@@ -44,6 +44,7 @@ import (
 	"github.com/annexlab/annex/integration/outbox"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/lifecycle"
 
 	"github.com/annexlab/annex/formats/caiasoft"
 )
@@ -54,6 +55,8 @@ const RescanEvery = 3 * time.Second
 
 // Config configures an Engine.
 type Config struct {
+	// Listen is the REST API's address for Start; "" means lifecycle.DefaultListen.
+	Listen string
 	// Facility and Profiles are already loaded and validated.
 	Facility profile.Facility
 	Profiles []profile.Profile
@@ -114,7 +117,13 @@ type Engine struct {
 	held     map[string]store.Alert
 	heldOwed []string
 
-	startOnce sync.Once
+	gate lifecycle.Gate
+	http *http.Server
+	bg   sync.WaitGroup // the goroutine Start serves in
+	// runMu orders run and stop, which Serve and Close may call at once:
+	// the workers start at most once and never after stop.
+	runMu     sync.Mutex
+	stopped   bool
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -124,7 +133,7 @@ type Engine struct {
 
 // Open opens (or creates) the store under cfg.DataDir, seeds the inventory
 // on first start, creates the intake directories and resumes files left
-// claimed by a previous run. It does not listen or send: see Handler and Start.
+// claimed by a previous run. It does not listen or send: see Serve and Start.
 func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("open engine: data dir is required")
@@ -196,6 +205,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 	}
 	e.handler = api.New(api.Config{Backend: e, FacilityKey: cfg.Facility.APIKey, ProfileKeys: keys, Profiles: e.order, Logger: e.log})
+	e.http = cfg.Facility.HTTPTimeouts.Server(e.handler)
+	e.http.ErrorLog = slog.NewLogLogger(e.log.Handler(), slog.LevelDebug)
 	for _, name := range e.order {
 		if err := e.resume(ctx, e.profiles[name]); err != nil {
 			st.Close()
@@ -267,25 +278,29 @@ func (e *Engine) InboxDir(profileName string) string {
 	return e.dirs[profileName].Inbox
 }
 
-// Handler serves the REST API under /api/… and /healthz.
+// Handler serves the REST API under /api/… and /healthz, for a caller
+// that serves it itself; Serve and Start serve it and run the workers.
 func (e *Engine) Handler() http.Handler { return e.handler }
 
-// Start starts the outbox sender and the inbox rescan. They stop on Close
-// (or when ctx ends).
-func (e *Engine) Start(ctx context.Context) error {
-	e.startOnce.Do(func() {
-		ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
-		e.sender.Start(ctx)
-		if e.mailer != nil {
-			e.mailer.Start(ctx)
-		}
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			e.rescanLoop(ctx)
-		}()
-	})
-	return nil
+// run starts the outbox sender, the mailer and the inbox rescan, once.
+// They stop on Shutdown or Close.
+func (e *Engine) run() {
+	e.runMu.Lock()
+	defer e.runMu.Unlock()
+	if e.stopped || e.cancel != nil {
+		return
+	}
+	var ctx context.Context
+	ctx, e.cancel = context.WithCancel(context.Background())
+	e.sender.Start(ctx)
+	if e.mailer != nil {
+		e.mailer.Start(ctx)
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.rescanLoop(ctx)
+	}()
 }
 
 func (e *Engine) rescanLoop(ctx context.Context) {
@@ -305,12 +320,24 @@ func (e *Engine) rescanLoop(ctx context.Context) {
 	}
 }
 
-// Close stops the workers, waits for them and closes the store.
+// Close stops serving at once, stops the workers, waits for them and
+// closes the store.
 func (e *Engine) Close() error {
+	e.gate.Shut()
+	herr := lifecycle.Closed(e.http.Close())
+	e.bg.Wait()
+	return errors.Join(herr, e.stop())
+}
+
+// stop ends the workers, waits for them and closes the store, once.
+func (e *Engine) stop() error {
 	e.closeOnce.Do(func() {
+		e.runMu.Lock()
+		e.stopped = true
 		if e.cancel != nil {
 			e.cancel()
 		}
+		e.runMu.Unlock()
 		e.sender.Close()
 		if e.mailer != nil {
 			e.mailer.Close()

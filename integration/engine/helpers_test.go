@@ -107,7 +107,7 @@ func newALMAWorld(t *testing.T, mut func(*engine.Config, *alma.Config)) *almaWor
 	}
 	w.eng = eng
 	t.Cleanup(func() { w.eng.Close() })
-	if err := eng.Start(context.Background()); err != nil {
+	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
@@ -141,7 +141,7 @@ func (w *almaWorld) restart(t *testing.T, start bool) {
 	}
 	w.eng = eng
 	if start {
-		eng.Start(context.Background())
+		eng.Start()
 	}
 }
 
@@ -250,7 +250,7 @@ func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile
 		srv.Close()
 		eng.Close()
 	})
-	eng.Start(context.Background())
+	eng.Start()
 	return w
 }
 

@@ -16,9 +16,9 @@ import (
 	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/ncip"
-	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/journal"
+	"github.com/annexlab/annex/world"
 )
 
 // The demo facility's ALMA profile is the one under test; its institution
@@ -89,7 +89,7 @@ func startWorld(tb testing.TB, n int, acfg *alma.Config, retry profile.Retry) (*
 		acfg.Logger = logger()
 	}
 	w, err := world.Start(context.Background(), world.Options{Facility: fac, Profiles: []profile.Profile{p}, ALMA: acfg,
-		DataDir: tb.TempDir(), EngineAddr: "127.0.0.1:0", SFTPAddr: "127.0.0.1:0", Logger: logger()})
+		DataDir: tb.TempDir(), Logger: logger()})
 	if err != nil {
 		tb.Fatal(err)
 	}

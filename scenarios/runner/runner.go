@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/scenarios/scenario"
-	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/journal"
+	"github.com/annexlab/annex/world"
 )
 
 // Clock is the fixed time of every world, so the engine's and the mocks'

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/integration/profile"
-	"github.com/annexlab/annex/scenarios/world"
+	"github.com/annexlab/annex/world"
 )
 
 // Env is what a step runs against: the scenario's world and the run's

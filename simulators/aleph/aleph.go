@@ -17,6 +17,7 @@
 package aleph
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/internal/httpserve"
+	"github.com/annexlab/annex/internal/lifecycle"
 	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
@@ -37,10 +39,8 @@ import (
 	"github.com/annexlab/annex/simulators/simapi"
 )
 
-// Defaults applied by Start.
+// Defaults applied by New.
 const (
-	// DefaultListen is where a listener binds when its address is empty.
-	DefaultListen = "127.0.0.1:0"
 	// DefaultLoanPeriod is the loan-policy period used when a CheckOutItem has no DesiredDateDue.
 	DefaultLoanPeriod = 14 * 24 * time.Hour
 	// DefaultReadTimeout bounds how long a raw NCIP port waits for a message.
@@ -236,19 +236,21 @@ type Server struct {
 	state   *store
 	client  *http.Client
 
-	httpLn  net.Listener
+	gate    lifecycle.Gate // the HTTP listeners and the raw ports
 	httpSrv *http.Server
 	ports   []*rawPort
 
-	ctx    context.Context // ends on Close, releasing held (no-answer) connections
+	ctx    context.Context // ends on Shutdown and Close, releasing held (no-answer) connections
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-// Start validates cfg, binds the HTTP listener and every raw port, and
-// serves them in the background. It returns once everything is listening,
-// so a caller can connect at once.
-func Start(cfg Config) (*Server, error) {
+// ErrServerClosed is what Serve returns after Shutdown or Close.
+var ErrServerClosed = lifecycle.ErrServerClosed
+
+// New validates cfg and builds a mock ALEPH without listening: see Serve
+// and Start.
+func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("start aleph: %w", err)
 	}
@@ -274,23 +276,6 @@ func Start(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-
-	ln, err := net.Listen("tcp", orDefault(cfg.Listen))
-	if err != nil {
-		s.cancel()
-		return nil, fmt.Errorf("start aleph: listen http: %w", err)
-	}
-	s.httpLn = ln
-	for i, pc := range cfg.Ports {
-		pl, err := net.Listen("tcp", orDefault(pc.Listen))
-		if err != nil {
-			s.closeListeners()
-			s.cancel()
-			return nil, fmt.Errorf("start aleph: listen port %d (%s): %w", i, orDefault(pc.Listen), err)
-		}
-		s.ports = append(s.ports, &rawPort{index: i, cfg: pc, ln: pl})
-	}
-
 	mux := routes.New()
 	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register("mock ALEPH", mux)
 	mux.HandleFunc("POST /ncip", s.serveNCIP)
@@ -299,32 +284,71 @@ func Start(cfg Config) (*Server, error) {
 	s.httpSrv = cfg.HTTPTimeouts.Server(mux)
 	s.httpSrv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
 	s.httpSrv.BaseContext = func(net.Listener) context.Context { return s.ctx }
-	s.wg.Add(1)
+	return s, nil
+}
+
+// Start is New followed by Server.Start: a mock ALEPH listening on every
+// configured address when it returns, so a caller can connect at once.
+func Start(cfg Config) (*Server, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start binds the HTTP listener (Config.Listen) and every raw port
+// (Config.Ports) and serves them in the background.
+func (s *Server) Start() error {
+	ln, err := lifecycle.Listen(s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("start aleph: listen http: %w", err)
+	}
+	if err := s.gate.Enter(ln); err != nil {
+		return fmt.Errorf("start aleph: %w", err)
+	}
+	for i, pc := range s.cfg.Ports {
+		pl, err := lifecycle.Listen(pc.Listen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("start aleph: listen port %d (%s): %w", i, cmp.Or(pc.Listen, lifecycle.DefaultListen), err)
+		}
+		if err := s.gate.Enter(pl); err != nil {
+			return fmt.Errorf("start aleph: %w", err)
+		}
+		s.ports = append(s.ports, &rawPort{index: i, cfg: pc, ln: pl})
+	}
+	s.wg.Add(1 + len(s.ports))
 	go func() {
 		defer s.wg.Done()
-		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.Serve(ln); !errors.Is(err, ErrServerClosed) {
 			s.log.Error("aleph http server stopped", "err", err)
 		}
 	}()
 	for _, p := range s.ports {
-		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			s.acceptLoop(p)
 		}()
 	}
-	return s, nil
+	return nil
 }
 
-func orDefault(addr string) string {
-	if addr == "" {
-		return DefaultListen
-	}
-	return addr
+// Serve answers /ncip and /_sim/ on l until Shutdown or Close, and then
+// returns ErrServerClosed; it closes l. The raw ports are Start's.
+func (s *Server) Serve(l net.Listener) error {
+	return s.gate.Serve(l, s.httpSrv.Serve)
 }
+
+// Addr is the HTTP listener's address, such as 127.0.0.1:7702.
+func (s *Server) Addr() string { return s.gate.Addr() }
 
 // URL returns the HTTP base URL, "http://127.0.0.1:port".
-func (s *Server) URL() string { return "http://" + s.httpLn.Addr().String() }
+func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // PortAddrs returns the raw NCIP ports' bound addresses, in Config.Ports order.
 func (s *Server) PortAddrs() []string {
@@ -341,26 +365,33 @@ func (s *Server) Journal() *journal.Journal { return s.journal }
 // Faults returns the active fault set, for in-process callers that do not go through /_sim/faults.
 func (s *Server) Faults() *faults.Set { return s.faults }
 
+// Shutdown stops every listener, waits for the exchanges in hand (until ctx
+// ends), then ends held connections and waits for the serving goroutines.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.gate.Shut()
+	err := lifecycle.Closed(s.httpSrv.Shutdown(ctx))
+	if err == nil {
+		err = lifecycle.Wait(ctx, &s.wg)
+	}
+	s.cancel()
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("shut down aleph: %w", err)
+	}
+	return nil
+}
+
 // Close stops every listener, ends held connections and waits for the
 // serving goroutines.
 func (s *Server) Close() error {
+	s.gate.Shut()
 	s.cancel()
-	err := s.httpSrv.Close()
-	s.closeListeners()
+	err := lifecycle.Closed(s.httpSrv.Close())
 	s.wg.Wait()
 	if err != nil {
 		return fmt.Errorf("close aleph: %w", err)
 	}
 	return nil
-}
-
-func (s *Server) closeListeners() {
-	if s.httpLn != nil {
-		s.httpLn.Close()
-	}
-	for _, p := range s.ports {
-		p.ln.Close()
-	}
 }
 
 // httpPort is the port whose settings the HTTP endpoints use: the first one.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -46,7 +47,7 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 		status, sent, err = faults.WriteHTTP(r.Context(), w, replyContentType, res.reply, res.fault)
 	}
 	e := journal.Exchange{Time: s.now(), Simulator: "aleph", Transport: transport, Direction: "in",
-		RemoteAddr: r.RemoteAddr, LocalAddr: s.httpLn.Addr().String(), Method: r.Method, URL: r.URL.String(),
+		RemoteAddr: r.RemoteAddr, LocalAddr: localAddr(r), Method: r.Method, URL: r.URL.String(),
 		RequestHeaders: r.Header.Clone(), Request: raw, Status: status, ResponseHeaders: w.Header().Clone(),
 		Response: sent, Duration: time.Since(start)}
 	res.fill(&e)
@@ -134,4 +135,12 @@ func isToken(b []byte) bool {
 		}
 	}
 	return len(b) > 0
+}
+
+// localAddr is the address the request came in on (Serve may run on several listeners).
+func localAddr(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return a.String()
+	}
+	return ""
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/internal/httpserve"
+	"github.com/annexlab/annex/internal/lifecycle"
 	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
@@ -183,7 +184,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	clock   func() time.Time
-	ln      net.Listener
+	gate    lifecycle.Gate
 	srv     *http.Server
 	journal *journal.Journal
 	faults  *faults.Set
@@ -197,15 +198,18 @@ type Server struct {
 	exportMu sync.Mutex // one export at a time, as ALMA runs one job per profile
 	exportN  int
 
-	stop     context.CancelFunc
-	ctx      context.Context
-	wg       sync.WaitGroup
-	closeErr error
-	closed   sync.Once
+	stop context.CancelFunc
+	ctx  context.Context
+	wg   sync.WaitGroup
 }
 
-// Start listens, then serves in the background.
-func Start(cfg Config) (*Server, error) {
+// ErrServerClosed is what Serve returns after Shutdown or Close.
+var ErrServerClosed = lifecycle.ErrServerClosed
+
+// New builds a mock ALMA from cfg without listening: see Serve and Start.
+// The export schedule (Config.Export.Every) runs from here until Shutdown
+// or Close.
+func New(cfg Config) (*Server, error) {
 	cfg.State.normalise()
 	if err := cfg.State.validate(nil); err != nil {
 		return nil, fmt.Errorf("start alma: invalid state: %w", err)
@@ -231,11 +235,6 @@ func Start(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("start alma: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", cmp.Or(cfg.Listen, "127.0.0.1:0"))
-	if err != nil {
-		return nil, fmt.Errorf("start alma: %w", err)
-	}
-	s.ln = ln
 	mux := routes.New()
 	mux.HandleFunc("POST "+NCIPPath, s.serveNCIP)
 	mux.HandleFunc("POST /_sim/export", s.serveExport)
@@ -246,13 +245,6 @@ func Start(cfg Config) (*Server, error) {
 	s.srv = cfg.HTTPTimeouts.Server(mux)
 	s.srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
 	s.srv.BaseContext = func(net.Listener) context.Context { return s.ctx }
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("serve", "err", err)
-		}
-	}()
 	if every := cfg.Export.Every; every > 0 {
 		s.wg.Add(1)
 		go s.exportLoop(every)
@@ -260,8 +252,51 @@ func Start(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Start is New followed by Server.Start: a mock ALMA listening on
+// cfg.Listen when it returns.
+func Start(cfg Config) (*Server, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start listens on Config.Listen (lifecycle.DefaultListen when empty) and
+// serves in the background; a client may connect once it returns.
+func (s *Server) Start() error {
+	ln, err := lifecycle.Listen(s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("start alma: %w", err)
+	}
+	if err := s.gate.Enter(ln); err != nil {
+		return fmt.Errorf("start alma: %w", err)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.Serve(ln); !errors.Is(err, ErrServerClosed) {
+			s.log.Error("serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Serve answers NCIP and /_sim/ on l until Shutdown or Close, and then
+// returns ErrServerClosed; it closes l.
+func (s *Server) Serve(l net.Listener) error {
+	return s.gate.Serve(l, s.srv.Serve)
+}
+
+// Addr is the address of the first listener served, such as 127.0.0.1:7701.
+func (s *Server) Addr() string { return s.gate.Addr() }
+
 // URL is the server's base URL, such as http://127.0.0.1:7701.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // NCIPURL is the NCIP endpoint the facility is configured with.
 func (s *Server) NCIPURL() string { return s.URL() + NCIPPath }
@@ -272,15 +307,31 @@ func (s *Server) Journal() *journal.Journal { return s.journal }
 // Handler is the server's HTTP handler, for in-process use without a socket.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close stops serving, ends waiting requests (a no-answer fault) and the
-// export schedule, and waits for them.
+// Shutdown stops listening, waits for the requests in hand (until ctx
+// ends), then ends waiting requests (a no-answer fault) and the export
+// schedule.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.gate.Shut()
+	err := lifecycle.Closed(s.srv.Shutdown(ctx))
+	s.stop()
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("shut down alma: %w", err)
+	}
+	return nil
+}
+
+// Close stops serving at once, ends waiting requests (a no-answer fault)
+// and the export schedule, and waits for them.
 func (s *Server) Close() error {
-	s.closed.Do(func() {
-		s.stop()
-		s.closeErr = s.srv.Close()
-		s.wg.Wait()
-	})
-	return s.closeErr
+	s.gate.Shut()
+	s.stop()
+	err := lifecycle.Closed(s.srv.Close())
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("close alma: %w", err)
+	}
+	return nil
 }
 
 // Snapshot returns a copy of the state (simapi.Simulator).

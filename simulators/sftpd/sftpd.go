@@ -3,9 +3,10 @@
 // allowed networks, jails every account in its own directory, refuses shells,
 // commands and forwarding, and reports every finished upload as an event.
 //
-// It is shaped like net/http/httptest: Start listens before it returns, so a
-// client may connect at once, and Close stops everything and waits for the
-// handlers.
+// It is shaped like net/http.Server and httptest (package lifecycle): New
+// builds, Serve serves a listener, Start listens on Config.Listen before it
+// returns, so a client may connect at once, Shutdown waits for the sessions
+// in hand and Close stops everything and waits for the handlers.
 //
 // Uploads are written to a hidden temporary name (".name.partial-<random>")
 // next to their final name and renamed when the client closes the handle, so
@@ -18,16 +19,20 @@ package sftpd
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gliderssh "github.com/gliderlabs/ssh"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/annexlab/annex/internal/lifecycle"
 )
 
 // DefaultMaxFileSize is the size cap of one uploaded file when
@@ -58,7 +63,7 @@ type Account struct {
 
 // Config configures a Server. Only Accounts is required.
 type Config struct {
-	Addr        string    // listen address; "" means "127.0.0.1:0"
+	Listen      string    // listen address; "" means lifecycle.DefaultListen
 	HostKeyFile string    // PEM private key; generated (ed25519) and written there once if missing; "" = ephemeral key
 	Accounts    []Account // at least one
 	// OnUpload is called once for every file closed after writing, after it
@@ -100,9 +105,13 @@ type Server struct {
 	accounts   map[string]*account
 	limit      *limiter
 	signer     gossh.Signer
-	ln         net.Listener
+	gate       lifecycle.Gate
+	listen     string
 	ssh        *gliderssh.Server
 	done       chan struct{} // closed by Close
+
+	doneOnce   sync.Once
+	closedOnce atomic.Bool // the "closed" log line is written once
 
 	mu     sync.Mutex
 	closed bool
@@ -110,24 +119,47 @@ type Server struct {
 	// announcing holds, per local path, a channel closed when the last
 	// upload to take that name has been announced (OnUpload returned).
 	announcing map[string]chan struct{}
-	// wg counts the accept loop and every connection until the connection
+	// wg counts the accept loops and every connection until the connection
 	// and all its sessions have finished; Add happens only under mu while
 	// !closed, so Close can Wait safely.
 	wg sync.WaitGroup
+	// bg counts the goroutine Start serves in.
+	bg sync.WaitGroup
 
 	audit auditLog
 }
 
-// Start validates cfg, listens on cfg.Addr and serves in the background.
-// The server is accepting connections when Start returns.
+// ErrServerClosed is what Serve returns after Shutdown or Close.
+var ErrServerClosed = lifecycle.ErrServerClosed
+
+// New validates cfg and builds a server without listening: see Serve and Start.
+func New(cfg Config) (*Server, error) {
+	return newServer(cfg, loginGraceTime)
+}
+
+// Start is New followed by Server.Start: a server accepting connections on
+// cfg.Listen when it returns.
 func Start(cfg Config) (*Server, error) {
 	return start(cfg, loginGraceTime)
 }
 
 func start(cfg Config, loginGrace time.Duration) (*Server, error) {
+	s, err := newServer(cfg, loginGrace)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func newServer(cfg Config, loginGrace time.Duration) (*Server, error) {
 	s := &Server{
 		loginGrace: loginGrace,
 		log:        cfg.Logger,
+		listen:     cfg.Listen,
 		onUpload:   cfg.OnUpload,
 		maxSize:    cfg.MaxFileSize,
 		maxName:    cmp.Or(cfg.MaxNameLength, DefaultMaxNameLength),
@@ -155,23 +187,47 @@ func start(cfg Config, loginGrace time.Duration) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sftpd: %w", err)
 	}
-	addr := cfg.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	s.ln, err = net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("sftpd: listen: %w", err)
-	}
 	s.ssh = s.newSSHServer()
-	s.wg.Add(1)
-	go s.acceptLoop()
-	s.log.Info("sftp server listening", "addr", s.Addr(), "accounts", len(s.accounts))
 	return s, nil
 }
 
-// Addr returns the host:port the server is bound to.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+// Start listens on Config.Listen and serves in the background.
+func (s *Server) Start() error {
+	ln, err := lifecycle.Listen(s.listen)
+	if err != nil {
+		return fmt.Errorf("sftpd: listen: %w", err)
+	}
+	if err := s.gate.Enter(ln); err != nil {
+		return fmt.Errorf("sftpd: %w", err)
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		if err := s.Serve(ln); !errors.Is(err, ErrServerClosed) {
+			s.log.Error("sftp serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Serve accepts SSH connections on l until Shutdown or Close, and then
+// returns ErrServerClosed; it closes l.
+func (s *Server) Serve(l net.Listener) error {
+	return s.gate.Serve(l, func(l net.Listener) error {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return ErrServerClosed
+		}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		s.log.Info("sftp server listening", "addr", l.Addr().String(), "accounts", len(s.accounts))
+		return s.acceptLoop(l)
+	})
+}
+
+// Addr returns the host:port of the first listener served.
+func (s *Server) Addr() string { return s.gate.Addr() }
 
 // HostKey returns the server's public host key, for clients' known_hosts
 // (e.g. ssh.FixedHostKey(s.HostKey())).
@@ -181,53 +237,60 @@ func (s *Server) HostKey() gossh.PublicKey { return s.signer.PublicKey() }
 // last 10,000 entries.
 func (s *Server) Audit() []AuditEntry { return s.audit.entries() }
 
+// Shutdown stops listening and waits for the connections in hand to end
+// (an SFTP client holds its connection until it logs out); when ctx ends
+// first, it closes them as Close does and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.gate.Shut()
+	err := lifecycle.Wait(ctx, &s.wg)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sftpd: shut down: %w", err)
+	}
+	return nil
+}
+
 // Close stops listening, closes every connection (aborting uploads in
 // progress, whose partial files are removed) and waits for all handlers,
 // including OnUpload calls in progress, to return. It is safe to call more
 // than once.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	first := !s.closed
 	s.closed = true
 	conns := make([]*trackedConn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
-
-	var err error
-	if first {
-		close(s.done)
-		if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
-			err = fmt.Errorf("sftpd: close listener: %w", cerr)
-		}
-	}
+	s.gate.Shut()
+	s.doneOnce.Do(func() { close(s.done) })
 	for _, c := range conns {
 		_ = c.Close()
 	}
 	s.wg.Wait()
-	if first {
+	s.bg.Wait()
+	if s.closedOnce.CompareAndSwap(false, true) {
 		s.log.Info("sftp server closed", "addr", s.Addr())
 	}
-	return err
+	return nil
 }
 
 // acceptLoop hands every accepted connection to gliderlabs' HandleConn; it
 // runs its own loop (rather than gliderssh.Server.Serve) so every connection
 // is tracked from the moment it is accepted and Close can wait for it.
-func (s *Server) acceptLoop() {
+func (s *Server) acceptLoop(l net.Listener) error {
 	defer s.wg.Done()
 	var backoff time.Duration
 	for {
-		c, err := s.ln.Accept()
+		c, err := l.Accept()
 		if err != nil {
-			select {
-			case <-s.done:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
+			if errors.Is(err, net.ErrClosed) || s.gate.IsShut() {
+				return fmt.Errorf("sftpd: accept: %w", err)
 			}
 			// Out of file descriptors and the like: back off instead of
 			// spinning, but stay interruptible by Close.
@@ -237,7 +300,7 @@ func (s *Server) acceptLoop() {
 			select {
 			case <-s.done:
 				t.Stop()
-				return
+				return ErrServerClosed
 			case <-t.C:
 			}
 			continue
@@ -255,7 +318,7 @@ func (s *Server) acceptLoop() {
 		if !s.track(tc) {
 			tc.st.grace.Stop()
 			_ = c.Close()
-			return
+			return ErrServerClosed
 		}
 		go func() {
 			defer tc.st.release()

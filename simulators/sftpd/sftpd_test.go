@@ -555,7 +555,7 @@ func TestStartValidation(t *testing.T) {
 		{"no root", Config{Accounts: []Account{{Name: "a", Password: "p"}}}, "no root"},
 		{"bad network", Config{Accounts: []Account{{Name: "a", Password: "p", Root: dir, AllowedNetworks: []netip.Prefix{{}}}}}, "allowed network"},
 		{"negative size", Config{Accounts: []Account{good}, MaxFileSize: -1}, "negative"},
-		{"bad address", Config{Accounts: []Account{good}, Addr: "127.0.0.1:99999"}, "listen"},
+		{"bad address", Config{Accounts: []Account{good}, Listen: "127.0.0.1:99999"}, "listen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Start(tc.cfg)

@@ -7,8 +7,10 @@
 // (raw or as parsed parts) and deletes messages, and injects faults: a 4xx
 // or 5xx reply, a dropped connection, a delay (see Fault).
 //
-// Like httptest, Start listens on both addresses (127.0.0.1:0 by default)
-// before it returns.
+// Its lifecycle is net/http.Server's and httptest's (package lifecycle):
+// New builds, Serve and ServeAPI serve listeners the caller made, Start
+// listens on both configured addresses (127.0.0.1:0 by default) before it
+// returns, Shutdown waits for the sessions in hand, Close stops at once.
 package smtp
 
 import (
@@ -31,6 +33,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +41,7 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/annexlab/annex/internal/httpserve"
+	"github.com/annexlab/annex/internal/lifecycle"
 )
 
 // Defaults.
@@ -85,19 +89,23 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	smtp    *gosmtp.Server
-	smtpLn  net.Listener
+	smtpG   lifecycle.Gate // the SMTP listeners
 	http    *http.Server
-	apiLn   net.Listener
+	apiG    lifecycle.Gate // the inspection API's listeners
 	journal *journal
 	faults  *faultSet
-	done    chan error
+	bg      sync.WaitGroup // the goroutines Start serves in
 
 	// counters, for /_sim/state
 	accepted, refused, dropped atomic.Int64
 }
 
-// Start listens on both addresses and serves.
-func Start(cfg Config) (*Server, error) {
+// ErrServerClosed is what Serve and ServeAPI return after Shutdown or Close.
+var ErrServerClosed = lifecycle.ErrServerClosed
+
+// New validates cfg and builds a catcher without listening: see Serve,
+// ServeAPI and Start.
+func New(cfg Config) (*Server, error) {
 	cfg.MaxMessageBytes = cmp.Or(cfg.MaxMessageBytes, DefaultMaxMessageBytes)
 	cfg.JournalMax = cmp.Or(cfg.JournalMax, DefaultJournalMax)
 	cfg.JournalMaxBytes = cmp.Or(cfg.JournalMaxBytes, DefaultJournalMaxBytes)
@@ -107,7 +115,7 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
-		journal: newJournal(cfg.JournalMax, cfg.JournalMaxBytes, cfg.IgnoreDuplicateIDs), faults: newFaultSet(cfg.FaultSeed), done: make(chan error, 2)}
+		journal: newJournal(cfg.JournalMax, cfg.JournalMaxBytes, cfg.IgnoreDuplicateIDs), faults: newFaultSet(cfg.FaultSeed)}
 	for _, f := range cfg.Faults {
 		s.faults.add(f)
 	}
@@ -129,35 +137,103 @@ func Start(cfg Config) (*Server, error) {
 		srv.AllowInsecureAuth = true
 	}
 	s.smtp = srv
-	var err error
-	if s.smtpLn, err = net.Listen("tcp", cmp.Or(cfg.Listen, "127.0.0.1:0")); err != nil {
-		return nil, fmt.Errorf("start smtp: %w", err)
-	}
-	if s.apiLn, err = net.Listen("tcp", cmp.Or(cfg.APIListen, "127.0.0.1:0")); err != nil {
-		s.smtpLn.Close()
-		return nil, fmt.Errorf("start smtp: api: %w", err)
-	}
 	s.http = cfg.HTTPTimeouts.Server(s.Handler())
-	go func() { s.done <- srv.Serve(s.smtpLn) }()
-	go func() { s.done <- s.http.Serve(s.apiLn) }()
 	return s, nil
 }
 
-// Addr is the SMTP address (host:port).
-func (s *Server) Addr() string { return s.smtpLn.Addr().String() }
+// Start is New followed by Server.Start: a catcher listening on both
+// configured addresses when it returns.
+func Start(cfg Config) (*Server, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start listens on Config.Listen (SMTP) and Config.APIListen (the
+// inspection API) and serves both in the background.
+func (s *Server) Start() error {
+	ln, err := lifecycle.Listen(s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("start smtp: %w", err)
+	}
+	api, err := lifecycle.Listen(s.cfg.APIListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("start smtp: api: %w", err)
+	}
+	if err := errors.Join(s.smtpG.Enter(ln), s.apiG.Enter(api)); err != nil {
+		return fmt.Errorf("start smtp: %w", err)
+	}
+	s.bg.Add(2)
+	for _, serve := range []func() error{func() error { return s.Serve(ln) }, func() error { return s.ServeAPI(api) }} {
+		go func() {
+			defer s.bg.Done()
+			if err := serve(); !errors.Is(err, ErrServerClosed) {
+				s.log.Error("smtp serve", "err", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// Serve accepts SMTP on l until Shutdown or Close, and then returns
+// ErrServerClosed; it closes l.
+func (s *Server) Serve(l net.Listener) error {
+	return s.smtpG.Serve(l, s.smtp.Serve)
+}
+
+// ServeAPI serves the inspection API on l until Shutdown or Close, and
+// then returns ErrServerClosed; it closes l.
+func (s *Server) ServeAPI(l net.Listener) error {
+	return s.apiG.Serve(l, s.http.Serve)
+}
+
+// Addr is the SMTP address (host:port) of the first listener served.
+func (s *Server) Addr() string { return s.smtpG.Addr() }
 
 // URL is the inspection API's base URL.
-func (s *Server) URL() string { return "http://" + s.apiLn.Addr().String() }
+func (s *Server) URL() string { return "http://" + s.apiG.Addr() }
 
-// Close stops both listeners.
-func (s *Server) Close() error {
-	errs := []error{s.smtp.Close(), s.http.Close()}
-	for range 2 {
-		if err := <-s.done; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, gosmtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			errs = append(errs, err)
-		}
+// Shutdown stops both listeners and waits for the SMTP sessions and API
+// requests in hand, until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.smtpG.Shut()
+	s.apiG.Shut()
+	err := errors.Join(ignoreClosed(s.smtp.Shutdown(ctx)), lifecycle.Closed(s.http.Shutdown(ctx)))
+	if err == nil {
+		err = lifecycle.Wait(ctx, &s.bg)
 	}
-	return errors.Join(errs...)
+	if err != nil {
+		return fmt.Errorf("shut down smtp: %w", err)
+	}
+	return nil
+}
+
+// Close stops both listeners and every connection at once.
+func (s *Server) Close() error {
+	s.smtpG.Shut()
+	s.apiG.Shut()
+	err := errors.Join(ignoreClosed(s.smtp.Close()), lifecycle.Closed(s.http.Close()))
+	s.bg.Wait()
+	if err != nil {
+		return fmt.Errorf("close smtp: %w", err)
+	}
+	return nil
+}
+
+// ignoreClosed drops go-smtp's "already closed" and the close errors of
+// listeners the gate closed first.
+func ignoreClosed(err error) error {
+	if errors.Is(err, gosmtp.ErrServerClosed) {
+		return nil
+	}
+	return lifecycle.Closed(err)
 }
 
 // Messages lists up to limit messages after id after that match f, oldest first.

@@ -1,4 +1,4 @@
-package conformance
+package libcheck
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/ncip"
-	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/journal"
+	"github.com/annexlab/annex/world"
 )
 
 // deriveALMA builds the ALMA a profile expects: its institution, partner

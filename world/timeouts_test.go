@@ -8,7 +8,7 @@ import (
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/internal/httpserve"
 	"github.com/annexlab/annex/internal/httpserve/httpservetest"
-	"github.com/annexlab/annex/scenarios/world"
+	"github.com/annexlab/annex/world"
 )
 
 // TestEngineHTTPTimeouts: the engine's REST API listener takes the

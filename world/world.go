@@ -17,16 +17,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/internal/lifecycle"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/sftpd"
@@ -43,11 +44,12 @@ type Options struct {
 	ALEPH *aleph.Config
 	// DataDir holds the engine's store and intake directories and the SFTP accounts' roots.
 	DataDir string
-	// EngineAddr and SFTPAddr are where the facility listens; the mocks' addresses are in their configs.
-	EngineAddr string
-	SFTPAddr   string
-	Clock      func() time.Time
-	Logger     *slog.Logger
+	// EngineListen and SFTPListen are where the facility listens; the
+	// mocks' addresses are their configs' Listen.
+	EngineListen string
+	SFTPListen   string
+	Clock        func() time.Time
+	Logger       *slog.Logger
 	// Ephemeral: the data directory is thrown away after the run, so the
 	// engine's commits are not fsynced (see engine.Config.Ephemeral).
 	Ephemeral bool
@@ -70,10 +72,10 @@ type World struct {
 	// Mail is the mail catcher the engine's alert emails go to (nil when none runs).
 	Mail *smtp.Server
 
-	log      *slog.Logger
-	http     *http.Server
-	serveErr chan error
-	engine   atomic.Pointer[engine.Engine]
+	log *slog.Logger
+	// serving counts the goroutines engines serve in.
+	serving sync.WaitGroup
+	engine  atomic.Pointer[engine.Engine]
 	// engineCfg is what the engine was opened with, so RestartEngine can open it again.
 	engineCfg engine.Config
 }
@@ -84,7 +86,7 @@ func Start(ctx context.Context, o Options) (*World, error) {
 	if o.DataDir == "" {
 		return nil, errors.New("start world: data dir is required")
 	}
-	w := &World{log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler)), serveErr: make(chan error, 1)}
+	w := &World{log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler))}
 	started := false
 	defer func() {
 		// A named result would be nil here after `return nil, err`; the
@@ -96,13 +98,12 @@ func Start(ctx context.Context, o Options) (*World, error) {
 			}
 		}
 	}()
-	engineAddr := cmp.Or(o.EngineAddr, "127.0.0.1:0")
-	ln, err := net.Listen("tcp", engineAddr)
+	// The engine's address is told to the others before the engine opens.
+	ln, err := lifecycle.Listen(o.EngineListen)
 	if err != nil {
-		return nil, fmt.Errorf("start world: %w", listenError(PartyEngine, err, engineAddr))
+		return nil, fmt.Errorf("start world: %w", listenError(PartyEngine, err, o.EngineListen))
 	}
 	w.EngineURL = "http://" + ln.Addr().String()
-	w.http = o.Facility.HTTPTimeouts.Server(nil) // the handler is set once the engine is open
 	defer func() {
 		if w.Engine == nil {
 			ln.Close()
@@ -173,19 +174,22 @@ func Start(ctx context.Context, o Options) (*World, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start world: %w", err)
 	}
-	w.Engine = eng
-	w.engine.Store(eng)
-	// The handler is looked up per request, so RestartEngine can swap the
-	// engine under a listener that keeps its address.
-	w.http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w.engine.Load().Handler().ServeHTTP(rw, r)
-	})
-	go func() { w.serveErr <- w.http.Serve(ln) }()
-	if err := eng.Start(ctx); err != nil {
-		return nil, fmt.Errorf("start world: %w", err)
-	}
+	w.serve(eng, ln)
 	started = true
 	return w, nil
+}
+
+// serve makes eng the world's engine, serving on ln.
+func (w *World) serve(eng *engine.Engine, ln net.Listener) {
+	w.Engine = eng
+	w.engine.Store(eng)
+	w.serving.Add(1)
+	go func() {
+		defer w.serving.Done()
+		if err := eng.Serve(ln); !errors.Is(err, engine.ErrServerClosed) {
+			w.log.Error("engine stopped serving", "err", err)
+		}
+	}()
 }
 
 // startSFTP opens one account per SFTP profile, rooted where the engine
@@ -215,7 +219,7 @@ func (w *World) startSFTP(o Options) (*sftpd.Server, error) {
 	// clock would never let it pass.
 	b := o.Facility.SFTPLoginBackoff
 	srv, err := sftpd.Start(sftpd.Config{
-		Addr:        o.SFTPAddr,
+		Listen:      o.SFTPListen,
 		HostKeyFile: filepath.Join(o.DataDir, "ssh_host_ed25519_key"),
 		Accounts:    accounts,
 		Logger:      o.Logger,
@@ -232,30 +236,32 @@ func (w *World) startSFTP(o Options) (*sftpd.Server, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("start world: sftp: %w", listenError(PartySFTP, err, o.SFTPAddr))
+		return nil, fmt.Errorf("start world: sftp: %w", listenError(PartySFTP, err, o.SFTPListen))
 	}
 	return srv, nil
 }
 
 // RestartEngine closes the engine and opens it again on the same data
 // directory, as an operator restarting the facility's service would: the
-// listeners keep their addresses, and what the store holds (pending NCIP
-// messages, requests, files left claimed) is resumed by the new engine.
+// new engine listens on the old one's address, and what the store holds
+// (pending NCIP messages, requests, files left claimed) is resumed by it.
 // The caller must not use the old World.Engine after it returns.
 func (w *World) RestartEngine(ctx context.Context) error {
 	old := w.engine.Load()
+	addr := old.Addr()
 	if err := old.Close(); err != nil {
+		return fmt.Errorf("restart engine: %w", err)
+	}
+	ln, err := lifecycle.Listen(addr)
+	if err != nil {
 		return fmt.Errorf("restart engine: %w", err)
 	}
 	eng, err := engine.Open(ctx, w.engineCfg)
 	if err != nil {
+		ln.Close()
 		return fmt.Errorf("restart engine: %w", err)
 	}
-	w.Engine = eng
-	w.engine.Store(eng)
-	if err := eng.Start(ctx); err != nil {
-		return fmt.Errorf("restart engine: %w", err)
-	}
+	w.serve(eng, ln)
 	return nil
 }
 
@@ -266,11 +272,8 @@ func (w *World) Close() error {
 		errs = append(errs, w.SFTP.Close())
 	}
 	if w.Engine != nil {
-		errs = append(errs, w.http.Close())
-		if err := <-w.serveErr; !errors.Is(err, http.ErrServerClosed) {
-			errs = append(errs, err)
-		}
 		errs = append(errs, w.Engine.Close())
+		w.serving.Wait()
 	}
 	if w.ALMA != nil {
 		errs = append(errs, w.ALMA.Close())
@@ -322,7 +325,7 @@ func listenError(party string, err error, addrs ...string) error {
 		cause = sys.Err // "address already in use" rather than "bind: address already in use"
 	}
 	for _, a := range addrs {
-		a = cmp.Or(a, "127.0.0.1:0")
+		a = cmp.Or(a, lifecycle.DefaultListen)
 		// A host that does not resolve leaves op.Addr nil: only a party
 		// with one address can own that failure.
 		if op.Addr == nil && len(addrs) == 1 {

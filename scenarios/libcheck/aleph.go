@@ -1,4 +1,4 @@
-package conformance
+package libcheck
 
 import (
 	"cmp"
@@ -14,9 +14,9 @@ import (
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/ncip"
-	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/journal"
+	"github.com/annexlab/annex/world"
 )
 
 // deriveALEPH builds the ALEPH a profile expects: one NCIP server

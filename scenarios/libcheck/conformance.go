@@ -1,4 +1,4 @@
-// Package conformance holds the built-in conformance scenarios `annex
+// Package libcheck holds the built-in conformance scenarios `annex
 // validate` runs after its static checks (the README's CLI reference): for one library
 // profile, a fresh world (engine, SFTP server and the mock of the profile's
 // system, on ephemeral ports and a temp directory) drives the standard flow
@@ -18,7 +18,7 @@
 // parameterised by the profile (its collections, desks and stops decide
 // how many items and requests there are), and their failures are mapped to
 // profile fields, which a generic expectation cannot do.
-package conformance
+package libcheck
 
 import (
 	"cmp"
@@ -31,10 +31,10 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/integration/profile"
-	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/journal"
+	"github.com/annexlab/annex/world"
 )
 
 // Status of a scenario.
