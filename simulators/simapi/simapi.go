@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/internal/paging"
-	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/internal/routes"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 )
