@@ -18,9 +18,10 @@ run: build
 deps:
 	@scripts/install-test-deps.sh
 
-## test: vet, the whole test suite, the scenario suite again across two Ginkgo processes, then the testcontainers module against a fresh annex:dev
+## test: vet, staticcheck, the whole test suite, the scenario suite again across two Ginkgo processes, then the testcontainers module against a fresh annex:dev
 test: deps
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	$(GO) test -count=1 ./...
 	$(GO) run github.com/onsi/ginkgo/v2/ginkgo --procs 2 ./scenarios
 	@# The testcontainers module runs annex:dev; without a Docker engine its container test skips.
