@@ -410,6 +410,34 @@ func (c *checker) given(sc *Scenario, raw *rawScenario, doc *yaml.Node) {
 		}
 	}
 	g := field(doc, "given")
+	c.givenFacility(sc, raw, doc, g)
+	if n := &raw.Given.ALMA; n.Kind != 0 && n.Tag != "!!null" {
+		if !hasALMA {
+			c.errorf(n, "given.alma: no ALMA profile is configured")
+		}
+		c.check(n, reflect.TypeFor[ALMAGiven]())
+	}
+	if n := &raw.Given.ALEPH; n.Kind != 0 && n.Tag != "!!null" {
+		if !hasALEPH {
+			c.errorf(n, "given.aleph: no ALEPH profile is configured")
+		}
+		c.check(n, reflect.TypeFor[ALEPHGiven]())
+	}
+	if len(c.errs) > 0 {
+		return
+	}
+	if hasALMA && !c.givenALMA(sc, raw, almaProfile) {
+		return
+	}
+	if hasALEPH && !c.givenALEPH(sc, raw) {
+		return
+	}
+	c.mail(sc, raw, g)
+}
+
+// givenFacility applies given.facility to the inventory and stops, and
+// checks that every item belongs to a configured profile.
+func (c *checker) givenFacility(sc *Scenario, raw *rawScenario, doc, g *yaml.Node) {
 	if f := raw.Given.Facility; f != nil {
 		if f.Items != nil {
 			sc.Facility.Inventory = nil
@@ -429,95 +457,89 @@ func (c *checker) given(sc *Scenario, raw *rawScenario, doc *yaml.Node) {
 			c.errorf(cmpNode(field(field(g, "facility"), "items"), doc), "facility item %s belongs to profile %q, which the scenario does not configure", it.Barcode, it.Profile)
 		}
 	}
-	if n := &raw.Given.ALMA; n.Kind != 0 && n.Tag != "!!null" {
-		if !hasALMA {
-			c.errorf(n, "given.alma: no ALMA profile is configured")
-		}
-		c.check(n, reflect.TypeFor[ALMAGiven]())
+}
+
+// givenALMA builds mock ALMA's configuration from the demo one, the first
+// ALMA profile and given.alma. It reports false when given.alma does not
+// decode, after which nothing further is checked.
+func (c *checker) givenALMA(sc *Scenario, raw *rawScenario, almaProfile *profile.Profile) bool {
+	cfg := alma.DemoConfig()
+	if s := almaProfile.Intake.SFTP; s != nil {
+		cfg.Export.User, cfg.Export.Password, cfg.Export.Dir = s.Account, s.Password, s.Directory
 	}
-	if n := &raw.Given.ALEPH; n.Kind != 0 && n.Tag != "!!null" {
-		if !hasALEPH {
-			c.errorf(n, "given.aleph: no ALEPH profile is configured")
+	cfg.Facility.AgencyId = almaProfile.ALMA.FromAgency
+	ag := ALMAGiven{State: cfg.State, Agencies: cfg.Agencies}
+	if n := &raw.Given.ALMA; n.Kind == yaml.MappingNode {
+		if err := n.Decode(&ag); err != nil {
+			c.errs = append(c.errs, yamlError(c.file, err))
+			return false
 		}
-		c.check(n, reflect.TypeFor[ALEPHGiven]())
+		if out, err := yaml.Marshal(ag.State); err != nil {
+			c.errorf(n, "given.alma: %v", err)
+		} else if _, err := alma.ParseState(out); err != nil {
+			c.errorf(n, "given.alma: invalid state: %v", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
 	}
-	if len(c.errs) > 0 {
-		return
+	cfg.State, cfg.Agencies, cfg.Strict = ag.State, ag.Agencies, ag.Strict
+	if e := ag.Export; e != nil {
+		cfg.Export.Profile = cmpStr(e.Profile, cfg.Export.Profile)
+		cfg.Export.User = cmpStr(e.User, cfg.Export.User)
+		cfg.Export.Password = cmpStr(e.Password, cfg.Export.Password)
+		cfg.Export.SourceAddr = cmpStr(e.SourceAddr, cfg.Export.SourceAddr)
+		cfg.Export.Dir = cmpStr(e.Dir, cfg.Export.Dir)
+		cfg.Export.Shape, cfg.Export.InstitutionCode = e.Shape, e.InstitutionCode
 	}
-	if hasALMA {
-		cfg := alma.DemoConfig()
-		if s := almaProfile.Intake.SFTP; s != nil {
-			cfg.Export.User, cfg.Export.Password, cfg.Export.Dir = s.Account, s.Password, s.Directory
-		}
-		cfg.Facility.AgencyId = almaProfile.ALMA.FromAgency
-		ag := ALMAGiven{State: cfg.State, Agencies: cfg.Agencies}
-		if n := &raw.Given.ALMA; n.Kind == yaml.MappingNode {
-			if err := n.Decode(&ag); err != nil {
-				c.errs = append(c.errs, yamlError(c.file, err))
-				return
+	for i, f := range ag.Faults {
+		rule, err := f.Fault(0, false)
+		if err != nil {
+			at := &raw.Given.ALMA
+			if l := field(at, "faults"); l != nil && l.Kind == yaml.SequenceNode && i < len(l.Content) {
+				at = l.Content[i]
 			}
-			if out, err := yaml.Marshal(ag.State); err != nil {
-				c.errorf(n, "given.alma: %v", err)
-			} else if _, err := alma.ParseState(out); err != nil {
-				c.errorf(n, "given.alma: invalid state: %v", strings.ReplaceAll(err.Error(), "\n", "; "))
-			}
+			c.errorf(at, "given.alma.faults[%d]: %v", i, err)
+			continue
 		}
-		cfg.State, cfg.Agencies, cfg.Strict = ag.State, ag.Agencies, ag.Strict
-		if e := ag.Export; e != nil {
-			cfg.Export.Profile = cmpStr(e.Profile, cfg.Export.Profile)
-			cfg.Export.User = cmpStr(e.User, cfg.Export.User)
-			cfg.Export.Password = cmpStr(e.Password, cfg.Export.Password)
-			cfg.Export.SourceAddr = cmpStr(e.SourceAddr, cfg.Export.SourceAddr)
-			cfg.Export.Dir = cmpStr(e.Dir, cfg.Export.Dir)
-			cfg.Export.Shape, cfg.Export.InstitutionCode = e.Shape, e.InstitutionCode
-		}
-		for i, f := range ag.Faults {
-			rule, err := f.Fault(0, false)
-			if err != nil {
-				at := &raw.Given.ALMA
-				if l := field(at, "faults"); l != nil && l.Kind == yaml.SequenceNode && i < len(l.Content) {
-					at = l.Content[i]
-				}
-				c.errorf(at, "given.alma.faults[%d]: %v", i, err)
-				continue
-			}
-			cfg.Faults = append(cfg.Faults, rule)
-		}
-		cfg.Export.Timeout = 5 * time.Second
-		cfg.Facility.Timeout = 5 * time.Second
-		sc.ALMA = &cfg
+		cfg.Faults = append(cfg.Faults, rule)
 	}
-	if hasALEPH {
-		cfg := aleph.DemoConfig()
-		ag := ALEPHGiven{State: cfg.State, Ports: cfg.Ports}
-		if n := &raw.Given.ALEPH; n.Kind == yaml.MappingNode {
-			if err := n.Decode(&ag); err != nil {
-				c.errs = append(c.errs, yamlError(c.file, err))
-				return
-			}
+	cfg.Export.Timeout = 5 * time.Second
+	cfg.Facility.Timeout = 5 * time.Second
+	sc.ALMA = &cfg
+	return true
+}
+
+// givenALEPH builds mock ALEPH's configuration from the demo one, the first
+// ALEPH profile with an API key and given.aleph. It reports false when
+// given.aleph does not decode, after which nothing further is checked.
+func (c *checker) givenALEPH(sc *Scenario, raw *rawScenario) bool {
+	cfg := aleph.DemoConfig()
+	ag := ALEPHGiven{State: cfg.State, Ports: cfg.Ports}
+	if n := &raw.Given.ALEPH; n.Kind == yaml.MappingNode {
+		if err := n.Decode(&ag); err != nil {
+			c.errs = append(c.errs, yamlError(c.file, err))
+			return false
 		}
-		cfg.State, cfg.Ports = ag.State, ag.Ports
-		for _, p := range sc.Profiles {
-			if p.System == profile.SystemALEPH && p.Intake.APIKey != "" {
-				cfg.Poster.APIKey = p.Intake.APIKey
-				if p.Intake.Format == profile.FormatALEPHText {
-					cfg.Poster.Format = "text"
-				}
-				break
-			}
-		}
-		if p := ag.Poster; p != nil {
-			cfg.Poster.APIKey = cmpStr(p.APIKey, cfg.Poster.APIKey)
-			cfg.Poster.Format = cmpStr(p.Format, cfg.Poster.Format)
-			cfg.Poster.ContentType = cmpStr(p.ContentType, cfg.Poster.ContentType)
-			if p.Text != nil {
-				cfg.Poster.Text = *p.Text
-			}
-		}
-		cfg.ReadTimeout = 5 * time.Second
-		sc.ALEPH = &cfg
 	}
-	c.mail(sc, raw, g)
+	cfg.State, cfg.Ports = ag.State, ag.Ports
+	for _, p := range sc.Profiles {
+		if p.System == profile.SystemALEPH && p.Intake.APIKey != "" {
+			cfg.Poster.APIKey = p.Intake.APIKey
+			if p.Intake.Format == profile.FormatALEPHText {
+				cfg.Poster.Format = "text"
+			}
+			break
+		}
+	}
+	if p := ag.Poster; p != nil {
+		cfg.Poster.APIKey = cmpStr(p.APIKey, cfg.Poster.APIKey)
+		cfg.Poster.Format = cmpStr(p.Format, cfg.Poster.Format)
+		cfg.Poster.ContentType = cmpStr(p.ContentType, cfg.Poster.ContentType)
+		if p.Text != nil {
+			cfg.Poster.Text = *p.Text
+		}
+	}
+	cfg.ReadTimeout = 5 * time.Second
+	sc.ALEPH = &cfg
+	return true
 }
 
 // mail starts a catcher when a profile emails its alerts, with the

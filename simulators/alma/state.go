@@ -297,100 +297,142 @@ func (st *State) normalise() {
 // typo in a library or location code fails at load time with its line
 // rather than as a puzzling Problem later.
 func (st *State) validate(doc *strict.Doc) error {
-	var errs []error
-	fail := func(path []any, format string, args ...any) {
-		errs = append(errs, doc.Errorf(path, format, args...))
-	}
+	v := &stateCheck{st: st, doc: doc, libs: map[string]*Library{}}
 	if st.Institution == "" {
-		fail([]any{"institution"}, "the institution code is required, e.g. 01PRI_INST")
+		v.fail([]any{"institution"}, "the institution code is required, e.g. 01PRI_INST")
 	}
-	libs := map[string]*Library{}
-	for i := range st.Libraries {
-		l := &st.Libraries[i]
+	v.libraries()
+	v.profiles()
+	users := v.users()
+	items := v.items(users)
+	v.requests(items)
+	if len(v.errs) > 0 {
+		return errors.Join(v.errs...)
+	}
+	return nil
+}
+
+// stateCheck gathers validate's errors and the libraries it has seen, so
+// each part of the state is checked by a method of its own.
+type stateCheck struct {
+	st   *State
+	doc  *strict.Doc
+	errs []error
+	libs map[string]*Library
+}
+
+// fail records an error at the field the path names.
+func (v *stateCheck) fail(path []any, format string, args ...any) {
+	v.errs = append(v.errs, v.doc.Errorf(path, format, args...))
+}
+
+// hasDesk reports whether a configured library has that desk.
+func (v *stateCheck) hasDesk(lib, desk string) bool {
+	if l := v.libs[lib]; l != nil {
+		return l.desk(desk) != nil
+	}
+	return false
+}
+
+// location finds a library's location; the bool reports whether the
+// library itself is configured.
+func (v *stateCheck) location(lib, loc string) (*Location, bool) {
+	l := v.libs[lib]
+	if l == nil {
+		return nil, false
+	}
+	for k := range l.Locations {
+		if l.Locations[k].Code == loc {
+			return &l.Locations[k], true
+		}
+	}
+	return nil, true
+}
+
+// libraries checks library, location and desk codes and records the libraries.
+func (v *stateCheck) libraries() {
+	for i := range v.st.Libraries {
+		l := &v.st.Libraries[i]
 		p := []any{"libraries", i, "code"}
 		if l.Code == "" {
-			fail(p, "a library needs a code")
-		} else if libs[l.Code] != nil {
-			fail(p, "library %q is configured twice", l.Code)
+			v.fail(p, "a library needs a code")
+		} else if v.libs[l.Code] != nil {
+			v.fail(p, "library %q is configured twice", l.Code)
 		}
-		libs[l.Code] = l
+		v.libs[l.Code] = l
 		seen := map[string]bool{}
 		for j, loc := range l.Locations {
 			if loc.Code == "" || seen[loc.Code] {
-				fail([]any{"libraries", i, "locations", j}, "location code %q is empty or repeated", loc.Code)
+				v.fail([]any{"libraries", i, "locations", j}, "location code %q is empty or repeated", loc.Code)
 			}
 			seen[loc.Code] = true
 		}
 		desks := map[string]bool{}
 		for j, d := range l.Desks {
 			if d.Code == "" || desks[d.Code] {
-				fail([]any{"libraries", i, "desks", j}, "desk code %q is empty or repeated", d.Code)
+				v.fail([]any{"libraries", i, "desks", j}, "desk code %q is empty or repeated", d.Code)
 			}
 			desks[d.Code] = true
 		}
 	}
-	hasDesk := func(lib, desk string) bool {
-		if l := libs[lib]; l != nil {
-			return l.desk(desk) != nil
-		}
-		return false
-	}
-	location := func(lib, loc string) (*Location, bool) {
-		l := libs[lib]
-		if l == nil {
-			return nil, false
-		}
-		for k := range l.Locations {
-			if l.Locations[k].Code == loc {
-				return &l.Locations[k], true
-			}
-		}
-		return nil, true
-	}
+}
+
+// profiles checks that each profile's locations exist and are remote storage.
+func (v *stateCheck) profiles() {
 	codes := map[string]bool{}
-	for i, p := range st.Profiles {
+	for i, p := range v.st.Profiles {
 		if p.Code == "" || codes[p.Code] {
-			fail([]any{"profiles", i, "code"}, "profile code %q is empty or repeated", p.Code)
+			v.fail([]any{"profiles", i, "code"}, "profile code %q is empty or repeated", p.Code)
 		}
 		codes[p.Code] = true
 		for j, ref := range p.Locations {
-			loc, libOK := location(ref.Library, ref.Location)
+			loc, libOK := v.location(ref.Library, ref.Location)
 			switch {
 			case !libOK:
-				fail([]any{"profiles", i, "locations", j, "library"}, "library %q is not configured", ref.Library)
+				v.fail([]any{"profiles", i, "locations", j, "library"}, "library %q is not configured", ref.Library)
 			case loc == nil:
-				fail([]any{"profiles", i, "locations", j, "location"}, "library %s has no location %q", ref.Library, ref.Location)
+				v.fail([]any{"profiles", i, "locations", j, "location"}, "library %s has no location %q", ref.Library, ref.Location)
 			case !loc.RemoteStorage:
-				fail([]any{"profiles", i, "locations", j, "location"}, "location %s.%s is not marked remote_storage: true", ref.Library, ref.Location)
+				v.fail([]any{"profiles", i, "locations", j, "location"}, "location %s.%s is not marked remote_storage: true", ref.Library, ref.Location)
 			}
 		}
 	}
+}
+
+// users checks user ids and returns the set of them.
+func (v *stateCheck) users() map[string]bool {
 	users := map[string]bool{}
-	for i, u := range st.Users {
+	for i, u := range v.st.Users {
 		if u.ID == "" || users[u.ID] {
-			fail([]any{"users", i, "id"}, "user id %q is empty or repeated", u.ID)
+			v.fail([]any{"users", i, "id"}, "user id %q is empty or repeated", u.ID)
 		}
 		users[u.ID] = true
 	}
+	return users
+}
+
+// items checks each item's barcode, place, status and loan, and returns
+// the set of barcodes.
+func (v *stateCheck) items(users map[string]bool) map[string]bool {
 	items := map[string]bool{}
-	for i, it := range st.Items {
+	for i, it := range v.st.Items {
 		p := func(f string) []any { return []any{"items", i, f} }
 		if it.Barcode == "" || items[it.Barcode] {
-			fail(p("barcode"), "barcode %q is empty or repeated", it.Barcode)
+			v.fail(p("barcode"), "barcode %q is empty or repeated", it.Barcode)
 		}
 		items[it.Barcode] = true
-		loc, libOK := location(it.Library, it.Location)
+		loc, libOK := v.location(it.Library, it.Location)
 		switch {
 		case !libOK:
-			fail(p("library"), "library %q is not configured", it.Library)
+			v.fail(p("library"), "library %q is not configured", it.Library)
 		case loc == nil:
-			fail(p("location"), "library %s has no location %q", it.Library, it.Location)
+			v.fail(p("location"), "library %s has no location %q", it.Library, it.Location)
 		}
 		if !slices.Contains(ItemStatuses(), it.Status) {
-			fail(p("status"), "status %q is not one of %s", it.Status, strings.Join(ItemStatuses(), ", "))
+			v.fail(p("status"), "status %q is not one of %s", it.Status, strings.Join(ItemStatuses(), ", "))
 		}
 		if it.Loan != nil && !users[it.Loan.User] {
-			fail([]any{"items", i, "loan", "user"}, "user %q is not configured", it.Loan.User)
+			v.fail([]any{"items", i, "loan", "user"}, "user %q is not configured", it.Loan.User)
 		}
 		for _, ref := range []struct {
 			name string
@@ -399,53 +441,54 @@ func (st *State) validate(doc *strict.Doc) error {
 			if ref.r == nil {
 				continue
 			}
-			loc, libOK := location(ref.r.Library, ref.r.Location)
+			loc, libOK := v.location(ref.r.Library, ref.r.Location)
 			// An item in transit may be going to a pickup desk, or to a library as a whole.
-			transitOK := ref.name == "transit_to" && libOK && (ref.r.Location == "" || hasDesk(ref.r.Library, ref.r.Location))
+			transitOK := ref.name == "transit_to" && libOK && (ref.r.Location == "" || v.hasDesk(ref.r.Library, ref.r.Location))
 			if (!libOK || loc == nil) && !transitOK {
-				fail([]any{"items", i, ref.name}, "location %s.%s is not configured", ref.r.Library, ref.r.Location)
+				v.fail([]any{"items", i, ref.name}, "location %s.%s is not configured", ref.r.Library, ref.r.Location)
 			}
 		}
 	}
+	return items
+}
+
+// requests checks each request's id, item or citation, pickup place and step.
+func (v *stateCheck) requests(items map[string]bool) {
 	reqs := map[string]bool{}
-	for i, r := range st.Requests {
+	for i, r := range v.st.Requests {
 		p := func(f string) []any { return []any{"requests", i, f} }
 		if r.ID == "" || reqs[r.ID] {
-			fail(p("id"), "request id %q is empty or repeated", r.ID)
+			v.fail(p("id"), "request id %q is empty or repeated", r.ID)
 		}
 		reqs[r.ID] = true
 		if r.Barcode != "" && !items[r.Barcode] {
-			fail(p("barcode"), "no item has barcode %q", r.Barcode)
+			v.fail(p("barcode"), "no item has barcode %q", r.Barcode)
 		}
 		if r.Barcode == "" && r.MMSID == "" {
-			fail(p("barcode"), "a request needs a barcode or, title-level, an mms_id")
+			v.fail(p("barcode"), "a request needs a barcode or, title-level, an mms_id")
 		}
 		switch {
 		case r.Citation != "" && r.Barcode != "":
-			fail(p("citation"), "only a title-level request (no barcode) carries a citation")
+			v.fail(p("citation"), "only a title-level request (no barcode) carries a citation")
 		case r.Citation != "" && !strings.ContainsFunc(r.Citation, unicode.IsSpace):
 			// Consumers tell a citation from a barcode by its spaces.
-			fail(p("citation"), "citation %q has no space, so it would read as a barcode", r.Citation)
+			v.fail(p("citation"), "citation %q has no space, so it would read as a barcode", r.Citation)
 		}
-		if r.PickupLibrary != "" && libs[r.PickupLibrary] == nil {
-			fail(p("pickup_library"), "library %q is not configured", r.PickupLibrary)
+		if r.PickupLibrary != "" && v.libs[r.PickupLibrary] == nil {
+			v.fail(p("pickup_library"), "library %q is not configured", r.PickupLibrary)
 		}
 		if d := r.PickupDesk; d != "" {
 			switch {
-			case r.PickupLibrary != "" && libs[r.PickupLibrary] != nil && !hasDesk(r.PickupLibrary, d):
-				fail(p("pickup_desk"), "library %s has no desk %q", r.PickupLibrary, d)
-			case r.PickupLibrary == "" && !slices.ContainsFunc(st.Libraries, func(l Library) bool { return l.desk(d) != nil }):
-				fail(p("pickup_desk"), "no library has desk %q", d)
+			case r.PickupLibrary != "" && v.libs[r.PickupLibrary] != nil && !v.hasDesk(r.PickupLibrary, d):
+				v.fail(p("pickup_desk"), "library %s has no desk %q", r.PickupLibrary, d)
+			case r.PickupLibrary == "" && !slices.ContainsFunc(v.st.Libraries, func(l Library) bool { return l.desk(d) != nil }):
+				v.fail(p("pickup_desk"), "no library has desk %q", d)
 			}
 		}
 		if !slices.Contains(RequestSteps(), r.Step) {
-			fail(p("step"), "step %q is not one of %s", r.Step, strings.Join(RequestSteps(), ", "))
+			v.fail(p("step"), "step %q is not one of %s", r.Step, strings.Join(RequestSteps(), ", "))
 		}
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	return nil
 }
 
 // desk returns the library's desk with that code, or nil.
