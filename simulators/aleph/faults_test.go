@@ -79,138 +79,170 @@ func rawDo(t *testing.T, s *Server, payload []byte, timeout time.Duration, frame
 }
 
 func TestFaults(t *testing.T) {
-	const long = 10 * time.Second
-	checkout := func(t *testing.T) []byte { return checkOutXML(t, "000000001", msgOpts{}) }
-	loaned := func(t *testing.T, s *Server) bool {
-		return itemOf(getState(t, s), "000000001").Status == StatusOnLoan
+	cases := []struct {
+		name string
+		run  func(*testing.T, transport)
+	}{
+		{"latency", testFaultLatency},
+		{"no-answer", testFaultNoAnswer},
+		{"reset", testFaultReset},
+		{"reset after processing", testFaultResetAfterProcessing},
+		{"status", testFaultStatus},
+		{"malformed", testFaultMalformed},
+		{"truncated", testFaultTruncated},
+		{"problem targeted by service and count", testFaultProblemTargeted},
+		{"wrong-charset", testFaultWrongCharset},
 	}
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
-			t.Run("latency", func(t *testing.T) {
-				s := start(t, nil)
-				addFault(t, s, `{"kind":"latency","latency":"80ms","count":1}`)
-				t0 := time.Now()
-				r := tr.send(t, s, checkout(t), long)
-				if el := time.Since(t0); el < 80*time.Millisecond {
-					t.Fatalf("answered after %v, want ≥ 80ms", el)
-				}
-				if r.err != nil || len(problemsOf(t, r.body)) != 0 || !loaned(t, s) {
-					t.Fatalf("a slow library still does the work: %+v", r)
-				}
-			})
-			t.Run("no-answer", func(t *testing.T) {
-				s := start(t, nil)
-				addFault(t, s, `{"kind":"no-answer"}`)
-				r := tr.send(t, s, checkout(t), 150*time.Millisecond)
-				var ne net.Error
-				if !errors.As(r.err, &ne) || !ne.Timeout() || len(r.body) != 0 {
-					t.Fatalf("want a client timeout and nothing, got %+v", r)
-				}
-				waitJournal(t, s, func(e journal.Exchange) bool { return e.Fault == "no-answer" })
-				if loaned(t, s) {
-					t.Fatal("no-answer changed the state")
-				}
-			})
-			t.Run("reset", func(t *testing.T) {
-				s := start(t, nil)
-				addFault(t, s, `{"kind":"reset","count":1}`)
-				r := tr.send(t, s, checkout(t), long)
-				if len(r.body) != 0 || (tr.name == "http" && r.err == nil) {
-					t.Fatalf("want a reset without a reply, got %+v", r)
-				}
-				if loaned(t, s) {
-					t.Fatal("reset without after_processing changed the state")
-				}
-				// The next message is answered normally: count 1.
-				r = tr.send(t, s, checkout(t), long)
-				if r.err != nil || len(problemsOf(t, r.body)) != 0 || !loaned(t, s) {
-					t.Fatalf("after the fault: %+v", r)
-				}
-			})
-			t.Run("reset after processing", func(t *testing.T) {
-				s := start(t, nil)
-				addFault(t, s, `{"kind":"reset","after_processing":true}`)
-				tr.send(t, s, checkout(t), long)
-				if !loaned(t, s) {
-					t.Fatal("after_processing: the library should have done the work")
-				}
-			})
-			t.Run("status", func(t *testing.T) {
-				s := start(t, nil)
-				addFault(t, s, `{"kind":"status","status":503,"body":"busy"}`)
-				r := tr.send(t, s, checkout(t), long)
-				if tr.name == "raw-bare" {
-					// A bare client gets the HTTP status line it did not ask for.
-					if !bytes.HasPrefix(r.body, []byte("HTTP/1.0 503")) {
-						t.Fatalf("%q", r.body)
-					}
-				} else if r.status != 503 || string(r.body) != "busy" {
-					t.Fatalf("want 503 busy, got %+v", r)
-				}
-				if loaned(t, s) {
-					t.Fatal("status changed the state")
-				}
-			})
-			t.Run("malformed", func(t *testing.T) {
-				s := start(t, nil)
-				addFault(t, s, `{"kind":"malformed","count":1}`)
-				r := tr.send(t, s, checkout(t), long)
-				if _, err := ncip.Parse(r.body, ncip.ParseOptions{}); err == nil || !bytes.Contains(r.body, []byte("<</broken")) {
-					t.Fatalf("want a malformed reply, got %q", r.body)
-				}
-				if loaned(t, s) {
-					t.Fatal("malformed without after_processing changed the state")
-				}
-			})
-			t.Run("truncated", func(t *testing.T) {
-				s := start(t, nil)
-				addFault(t, s, `{"kind":"truncated","count":1}`)
-				r := tr.send(t, s, checkout(t), long)
-				if tr.name == "raw-bare" {
-					if _, err := ncip.Parse(r.body, ncip.ParseOptions{}); err == nil || len(r.body) == 0 {
-						t.Fatalf("want half a reply, got %q", r.body)
-					}
-				} else if r.err == nil || r.length <= len(r.body) {
-					t.Fatalf("want fewer bytes than announced and an error, got %+v", r)
-				}
-			})
-			t.Run("problem targeted by service and count", func(t *testing.T) {
-				s := start(t, nil)
-				addFault(t, s, `{"kind":"problem","service":"CheckInItem","count":1,"problem_type":"Item Not Checked Out","problem_detail":"lost"}`)
-				r := tr.send(t, s, checkout(t), long)
-				if len(problemsOf(t, r.body)) != 0 || !loaned(t, s) {
-					t.Fatalf("CheckOutItem is not targeted: %s", r.body)
-				}
-				r = tr.send(t, s, checkInXML(t, "000000001", msgOpts{}), long)
-				p := problemOf(t, r.body)
-				if p.ProblemType.Value != "Item Not Checked Out" || p.ProblemType.Scheme != SchemeCheckInError || p.ProblemValue != "lost" {
-					t.Fatalf("%s", r.body)
-				}
-				if !loaned(t, s) {
-					t.Fatal("an injected Problem changed the state")
-				}
-				r = tr.send(t, s, checkInXML(t, "000000001", msgOpts{}), long)
-				if len(problemsOf(t, r.body)) != 0 || loaned(t, s) {
-					t.Fatalf("count 1: the second CheckInItem is answered normally: %s", r.body)
-				}
-			})
-			t.Run("wrong-charset", func(t *testing.T) {
-				s := start(t, func(c *Config) {
-					c.State.Items[0].Barcode = "00000000ü"
-				})
-				addFault(t, s, `{"kind":"wrong-charset","count":1}`)
-				r := tr.send(t, s, checkOutXML(t, "00000000ü", msgOpts{}), long)
-				mustContain(t, r.body, `encoding="ISO-8859-1"`)
-				mustContain(t, r.body, "00000000ü") // the bytes are still UTF-8
-				if tr.name == "http" {
-					mustContain(t, r.body, "<!--iso-header-->")
-				}
-				// The reply is readable, so the library did the work (as mock ALMA has it).
-				if itemOf(getState(t, s), "00000000ü").Status != StatusOnLoan {
-					t.Error("wrong-charset: the work was not done")
-				}
-			})
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) { c.run(t, tr) })
+			}
 		})
+	}
+}
+
+// replyWait is how long a client waits for a reply the fault does not withhold.
+const replyWait = 10 * time.Second
+
+// checkoutFirst is a CheckOutItem of the first item.
+func checkoutFirst(t *testing.T) []byte { return checkOutXML(t, "000000001", msgOpts{}) }
+
+// firstLoaned reports whether the library has the first item on loan.
+func firstLoaned(t *testing.T, s *Server) bool {
+	return itemOf(getState(t, s), "000000001").Status == StatusOnLoan
+}
+
+func testFaultLatency(t *testing.T, tr transport) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"latency","latency":"80ms","count":1}`)
+	t0 := time.Now()
+	r := tr.send(t, s, checkoutFirst(t), replyWait)
+	if el := time.Since(t0); el < 80*time.Millisecond {
+		t.Fatalf("answered after %v, want ≥ 80ms", el)
+	}
+	if r.err != nil || len(problemsOf(t, r.body)) != 0 || !firstLoaned(t, s) {
+		t.Fatalf("a slow library still does the work: %+v", r)
+	}
+}
+
+func testFaultNoAnswer(t *testing.T, tr transport) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"no-answer"}`)
+	r := tr.send(t, s, checkoutFirst(t), 150*time.Millisecond)
+	var ne net.Error
+	if !errors.As(r.err, &ne) || !ne.Timeout() || len(r.body) != 0 {
+		t.Fatalf("want a client timeout and nothing, got %+v", r)
+	}
+	waitJournal(t, s, func(e journal.Exchange) bool { return e.Fault == "no-answer" })
+	if firstLoaned(t, s) {
+		t.Fatal("no-answer changed the state")
+	}
+}
+
+func testFaultReset(t *testing.T, tr transport) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"reset","count":1}`)
+	r := tr.send(t, s, checkoutFirst(t), replyWait)
+	if len(r.body) != 0 || (tr.name == "http" && r.err == nil) {
+		t.Fatalf("want a reset without a reply, got %+v", r)
+	}
+	if firstLoaned(t, s) {
+		t.Fatal("reset without after_processing changed the state")
+	}
+	// The next message is answered normally: count 1.
+	r = tr.send(t, s, checkoutFirst(t), replyWait)
+	if r.err != nil || len(problemsOf(t, r.body)) != 0 || !firstLoaned(t, s) {
+		t.Fatalf("after the fault: %+v", r)
+	}
+}
+
+func testFaultResetAfterProcessing(t *testing.T, tr transport) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"reset","after_processing":true}`)
+	tr.send(t, s, checkoutFirst(t), replyWait)
+	if !firstLoaned(t, s) {
+		t.Fatal("after_processing: the library should have done the work")
+	}
+}
+
+func testFaultStatus(t *testing.T, tr transport) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"status","status":503,"body":"busy"}`)
+	r := tr.send(t, s, checkoutFirst(t), replyWait)
+	if tr.name == "raw-bare" {
+		// A bare client gets the HTTP status line it did not ask for.
+		if !bytes.HasPrefix(r.body, []byte("HTTP/1.0 503")) {
+			t.Fatalf("%q", r.body)
+		}
+	} else if r.status != 503 || string(r.body) != "busy" {
+		t.Fatalf("want 503 busy, got %+v", r)
+	}
+	if firstLoaned(t, s) {
+		t.Fatal("status changed the state")
+	}
+}
+
+func testFaultMalformed(t *testing.T, tr transport) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"malformed","count":1}`)
+	r := tr.send(t, s, checkoutFirst(t), replyWait)
+	if _, err := ncip.Parse(r.body, ncip.ParseOptions{}); err == nil || !bytes.Contains(r.body, []byte("<</broken")) {
+		t.Fatalf("want a malformed reply, got %q", r.body)
+	}
+	if firstLoaned(t, s) {
+		t.Fatal("malformed without after_processing changed the state")
+	}
+}
+
+func testFaultTruncated(t *testing.T, tr transport) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"truncated","count":1}`)
+	r := tr.send(t, s, checkoutFirst(t), replyWait)
+	if tr.name == "raw-bare" {
+		if _, err := ncip.Parse(r.body, ncip.ParseOptions{}); err == nil || len(r.body) == 0 {
+			t.Fatalf("want half a reply, got %q", r.body)
+		}
+	} else if r.err == nil || r.length <= len(r.body) {
+		t.Fatalf("want fewer bytes than announced and an error, got %+v", r)
+	}
+}
+
+func testFaultProblemTargeted(t *testing.T, tr transport) {
+	s := start(t, nil)
+	addFault(t, s, `{"kind":"problem","service":"CheckInItem","count":1,"problem_type":"Item Not Checked Out","problem_detail":"lost"}`)
+	r := tr.send(t, s, checkoutFirst(t), replyWait)
+	if len(problemsOf(t, r.body)) != 0 || !firstLoaned(t, s) {
+		t.Fatalf("CheckOutItem is not targeted: %s", r.body)
+	}
+	r = tr.send(t, s, checkInXML(t, "000000001", msgOpts{}), replyWait)
+	p := problemOf(t, r.body)
+	if p.ProblemType.Value != "Item Not Checked Out" || p.ProblemType.Scheme != SchemeCheckInError || p.ProblemValue != "lost" {
+		t.Fatalf("%s", r.body)
+	}
+	if !firstLoaned(t, s) {
+		t.Fatal("an injected Problem changed the state")
+	}
+	r = tr.send(t, s, checkInXML(t, "000000001", msgOpts{}), replyWait)
+	if len(problemsOf(t, r.body)) != 0 || firstLoaned(t, s) {
+		t.Fatalf("count 1: the second CheckInItem is answered normally: %s", r.body)
+	}
+}
+
+func testFaultWrongCharset(t *testing.T, tr transport) {
+	s := start(t, func(c *Config) {
+		c.State.Items[0].Barcode = "00000000ü"
+	})
+	addFault(t, s, `{"kind":"wrong-charset","count":1}`)
+	r := tr.send(t, s, checkOutXML(t, "00000000ü", msgOpts{}), replyWait)
+	mustContain(t, r.body, `encoding="ISO-8859-1"`)
+	mustContain(t, r.body, "00000000ü") // the bytes are still UTF-8
+	if tr.name == "http" {
+		mustContain(t, r.body, "<!--iso-header-->")
+	}
+	// The reply is readable, so the library did the work (as mock ALMA has it).
+	if itemOf(getState(t, s), "00000000ü").Status != StatusOnLoan {
+		t.Error("wrong-charset: the work was not done")
 	}
 }
 
