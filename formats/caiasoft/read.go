@@ -1,0 +1,202 @@
+package caiasoft
+
+// The read side's reply shapes (DESIGN §1.3): item, itemloc,
+// itemsbybarcode, itemloclist, the date-range lists, bibmissing, the
+// union_* searches, circstoplist and circstopout. Field names are
+// CaiaSoft's as public clients read them; where the public record is silent
+// (noted per field) the shape is assumed.
+
+// Item is one item of item/v1, itemsbybarcode/v1, accessioninfo,
+// deaccessioninfo, retrievalinfo and the union_* searches. A field the
+// facility keeps no value for is "".
+type Item struct {
+	Barcode    string `json:"barcode"`
+	Status     string `json:"status"`
+	Title      string `json:"title"`
+	Author     string `json:"author"`
+	Volume     string `json:"volume"`
+	CallNumber string `json:"call_number"`
+	ISBN       string `json:"isbn"`
+	ISSN       string `json:"issn"`
+	LCCN       string `json:"lccn"`
+	OCLC       string `json:"oclc"`
+	Collection string `json:"collection"`
+	Material   string `json:"material"`
+	// Container is the tray the item is shelved in.
+	Container string `json:"container"`
+	// AccessionDate is YYYY-MM-DD, "" before the item's accession (assumed format).
+	AccessionDate string `json:"accession_date"`
+	// LastStatusUpdate is an RFC 3339 stamp (assumed format).
+	LastStatusUpdate string `json:"last_status_update"`
+	// Request is the item's latest request, null when it has none. Not in
+	// CaiaSoft's public record: annex shows what the library sent (issue 10).
+	Request *ItemRequest `json:"request"`
+}
+
+// ItemRequest is the latest request for an item, as the library sent it.
+type ItemRequest struct {
+	RequestID string `json:"request_id"`
+	// RequestType is the facility job: PYR, ERT, DEA or SHP.
+	RequestType string `json:"request_type"`
+	// Type is the library's own request type (PATRON_PHYSICAL, hold, …).
+	Type          string `json:"type"`
+	Status        string `json:"status"`
+	Reason        string `json:"reason"`
+	Stop          string `json:"stop"`
+	Pickup        string `json:"pickup"`
+	PickupLibrary string `json:"pickup_library"`
+	PickupDesk    string `json:"pickup_desk"`
+	PatronID      string `json:"patron_id"`
+	Title         string `json:"title"`
+	Author        string `json:"author"`
+	CallNumber    string `json:"call_number"`
+	Description   string `json:"description"`
+	// Received is when the facility received the request (RFC 3339).
+	Received string `json:"received"`
+}
+
+// ItemLoc is one item of itemloc/v1 and itemloclist/v1. The two keys with
+// spaces are CaiaSoft's own spelling. annex keeps one shelf position per
+// item, its tray: it answers container and location with it; address,
+// footprint and container_type are "".
+type ItemLoc struct {
+	Barcode          string `json:"barcode"`
+	Status           string `json:"status"`
+	Container        string `json:"container"`
+	Address          string `json:"address"`
+	Location         string `json:"location"`
+	Footprint        string `json:"footprint"`
+	ContainerType    string `json:"container_type"`
+	Collection       string `json:"collection"`
+	Material         string `json:"material"`
+	AccessionDate    string `json:"accession date"`
+	LastStatusUpdate string `json:"last status update"`
+}
+
+// Unlisted is what item, itemloc and their batch forms answer for a barcode
+// the caller may not see: Status is StatusNotFound for a barcode the
+// facility does not hold, StatusRestricted for another library's item.
+type Unlisted struct {
+	Barcode string `json:"barcode"`
+	Status  string `json:"status"`
+}
+
+// StopEntry is one circulation stop of circstoplist/v1 (entry fields assumed).
+type StopEntry struct {
+	Code   string `json:"stop_code"`
+	Name   string `json:"stop_name"`
+	Active string `json:"active"`
+}
+
+// ItemOut is one item of circstopout/v1: out of the facility for a request
+// delivered to a circulation stop.
+type ItemOut struct {
+	Barcode    string `json:"barcode"`
+	Status     string `json:"status"`
+	Title      string `json:"title"`
+	Author     string `json:"author"`
+	Volume     string `json:"volume"`
+	CallNumber string `json:"call_number"`
+	Collection string `json:"collection"`
+	RequestID  string `json:"request_id"`
+	// Retrieved is YYYY-MM-DD, the facility's day of the retrieval (assumed format).
+	Retrieved string `json:"retrieved"`
+	// CirculationStop is "CODE - Description", as clients split it.
+	CirculationStop string `json:"circulation_stop"`
+}
+
+// CirculationStop formats a stop as circstopout names it. A stop without a
+// name is described by its code.
+func CirculationStop(code, name string) string {
+	if name == "" {
+		name = code
+	}
+	return code + " - " + name
+}
+
+// MaxBatch is the most barcodes itemsbybarcode, itemloclist and
+// itemstatuslist take in one call, as CaiaSoft's clients split them.
+const MaxBatch = 500
+
+// Bibliographic fields bibmissing asks about (the path's last part).
+const (
+	BibNone       = "none"
+	BibTitle      = "title"
+	BibAuthor     = "author"
+	BibCallNumber = "callnumber"
+	BibItemID     = "itemid"
+	BibAll        = "all"
+)
+
+// BibFields lists bibmissing's fields in the order an error names them.
+var BibFields = []string{BibNone, BibTitle, BibAuthor, BibCallNumber, BibItemID, BibAll}
+
+// CollectionAll is the collection parameter that means every collection.
+const CollectionAll = "ALL"
+
+// DateLayout is the layout of the date-range lists' dates (YYYYMMDD).
+const DateLayout = "20060102"
+
+// DateList is one of CaiaSoft's date-range lists:
+// GET /api/<Name>/v1/{from}/{to}/{collection}[/{Y|N}].
+type DateList struct {
+	Name string
+	// Event is the item event the list reads (an item_events kind).
+	Event string
+	// Active leaves out items deaccessioned since.
+	Active bool
+	// Info answers items (count, items) instead of barcodes (count, barcodes).
+	Info bool
+	// Reaccession takes a last path part Y|N: include items accessioned
+	// again since (default N: only items still deaccessioned).
+	Reaccession bool
+}
+
+// DateLists are the date-range lists, in the order the API documents them.
+var DateLists = []DateList{
+	{Name: "accessionedlist", Event: EventAccession},
+	{Name: "accessioned_active", Event: EventAccession, Active: true},
+	{Name: "accessioninfo", Event: EventAccession, Info: true},
+	{Name: "accessioninfo_active", Event: EventAccession, Active: true, Info: true},
+	{Name: "deaccessionedlist", Event: EventDeaccession, Reaccession: true},
+	{Name: "deaccessioninfo", Event: EventDeaccession, Info: true, Reaccession: true},
+	{Name: "refiledlist", Event: EventRefile},
+	{Name: "retrievedlist", Event: EventRetrieval},
+	{Name: "retrievalinfo", Event: EventRetrieval, Info: true},
+}
+
+// Search is one of the union_* searches: GET /api/<Endpoint>/v1/{value}.
+type Search struct {
+	Endpoint string
+	// Field is the item field searched (caiasoft.Item's JSON name).
+	Field string
+	Match Match
+}
+
+// Match is how a search value matches a field.
+type Match int
+
+// Matches: title and author contain the value (any case), a call number
+// starts with it (any case), ISBN, ISSN and LCCN equal it, an OCLC number
+// equals it once leading zeros and an ocm/ocn/on/(OCoLC) prefix are
+// dropped from both.
+const (
+	Contains Match = iota
+	Prefix
+	Exact
+	OCLCNumber
+)
+
+// Searches are the union_* searches.
+var Searches = []Search{
+	{"union_title", "title", Contains},
+	{"union_author", "author", Contains},
+	{"union_callnumber", "call_number", Prefix},
+	{"union_isbn", "isbn", Exact},
+	{"union_issn", "issn", Exact},
+	{"union_lccn", "lccn", Exact},
+	{"union_oclc", "oclc", OCLCNumber},
+}
+
+// MaxSearch caps a union_* search's items (assumed: CaiaSoft's cap is not public).
+const MaxSearch = 1000
