@@ -11,6 +11,8 @@ import (
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
+
+	"github.com/annexlab/annex/formats/caiasoft"
 )
 
 type envelope struct {
@@ -74,7 +76,7 @@ func TestAPI(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, base+"/api/itemstatus/v1/39015000000003", nil)
 		req.Header.Set("X-API-Key", key)
 		do(t, req, http.StatusOK, &st)
-		if st["status"] != store.ItemInStorage {
+		if st["status"] != caiasoft.StatusAtRest {
 			t.Errorf("itemstatus: %v", st)
 		}
 		req, _ = http.NewRequest(http.MethodGet, base+"/api/itemstatus/v1/nope", nil)

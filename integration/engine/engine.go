@@ -43,6 +43,8 @@ import (
 	"github.com/annexlab/annex/integration/outbox"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+
+	"github.com/annexlab/annex/formats/caiasoft"
 )
 
 // RescanEvery is how often the inboxes are rescanned. The rescan is only a
@@ -220,7 +222,7 @@ func (e *Engine) seed(ctx context.Context) error {
 				return fmt.Errorf("seed inventory: item %s: %w %q", it.Barcode, ErrUnknownProfile, it.Profile)
 			}
 			err := tx.PutItem(store.Item{Barcode: it.Barcode, Profile: it.Profile, Collection: it.Collection,
-				Material: it.Material, Tray: it.Tray, Library: libraryOf(p, it.Collection), Status: store.ItemInStorage, Updated: now})
+				Material: it.Material, Tray: it.Tray, Library: libraryOf(p, it.Collection), Status: caiasoft.StatusAtRest, Updated: now})
 			if err != nil {
 				return fmt.Errorf("seed inventory: %w", err)
 			}

@@ -16,6 +16,8 @@ import (
 	"github.com/annexlab/annex/integration/requestfile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/ncip"
+
+	"github.com/annexlab/annex/formats/caiasoft"
 )
 
 // istatus values of the REST replies (CaiaSoft's "Item Requested" and
@@ -146,7 +148,7 @@ func (e *Engine) decide(tx *store.Tx, p *profile.Profile, r *requestfile.Request
 		return item, &denial{StatusNotInStorage, fmt.Sprintf("item %s is not in the facility's inventory", r.Barcode)}, true, nil
 	case err != nil:
 		return item, nil, false, err
-	case item.Status != store.ItemInStorage:
+	case item.Status != caiasoft.StatusAtRest:
 		return item, &denial{StatusNotAvailable, fmt.Sprintf("item %s is %s", r.Barcode, item.Status)}, false, nil
 	}
 	stop, d := e.translateStop(p, r, directStop)
@@ -301,7 +303,7 @@ func (e *Engine) RetrieveMany(ctx context.Context, barcodes []string) ([]error, 
 // retrieveItem is the retrieval of one item inside a floor transaction.
 func (e *Engine) retrieveItem(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (*ncip.Message, string, error) {
 	barcode := item.Barcode
-	if item.Status != store.ItemInStorage {
+	if item.Status != caiasoft.StatusAtRest {
 		return nil, "", fmt.Errorf("item %s is %s, not in storage: %w", barcode, item.Status, ErrConflict)
 	}
 	q, err := tx.OldestRequest(barcode, store.RequestAccepted)
@@ -315,7 +317,7 @@ func (e *Engine) retrieveItem(tx *store.Tx, p *profile.Profile, item *store.Item
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, "", err
 	}
-	item.Status = store.ItemOut
+	item.Status = caiasoft.StatusOutPhysical
 	id := ""
 	if req != nil {
 		id = req.ID
@@ -342,7 +344,7 @@ func reportsJob(p *profile.Profile, job string) bool {
 // tells the library with CheckInItem.
 func (e *Engine) Refile(ctx context.Context, barcode string) error {
 	return e.floor(ctx, "refile", barcode, func(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (*ncip.Message, string, error) {
-		if item.Status == store.ItemInStorage {
+		if item.Status == caiasoft.StatusAtRest {
 			return nil, "", fmt.Errorf("item %s is already in storage: %w", barcode, ErrConflict)
 		}
 		id := ""
@@ -356,7 +358,7 @@ func (e *Engine) Refile(ctx context.Context, barcode string) error {
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, "", err
 		}
-		item.Status = store.ItemInStorage
+		item.Status = caiasoft.StatusAtRest
 		if id != "" && !reportsJob(p, q.Job) {
 			return nil, id, nil
 		}
@@ -368,10 +370,10 @@ func (e *Engine) Refile(ctx context.Context, barcode string) error {
 // ALMA is told with CancelRequestItem.
 func (e *Engine) MarkMissing(ctx context.Context, barcode string) error {
 	return e.floor(ctx, "mark missing", barcode, func(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (*ncip.Message, string, error) {
-		if item.Status == store.ItemMissing {
+		if item.Status == caiasoft.StatusNotFound {
 			return nil, "", fmt.Errorf("item %s is already missing: %w", barcode, ErrConflict)
 		}
-		item.Status = store.ItemMissing
+		item.Status = caiasoft.StatusNotFound
 		q, err := tx.OldestRequest(barcode, store.RequestAccepted)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, "", nil
@@ -463,7 +465,7 @@ func (e *Engine) Accession(ctx context.Context, it profile.InventoryItem) error 
 			return err
 		}
 		item := store.Item{Barcode: it.Barcode, Profile: p.Name, Collection: it.Collection, Material: it.Material,
-			Tray: it.Tray, Library: libraryOf(p, it.Collection), Status: store.ItemInStorage, Updated: now}
+			Tray: it.Tray, Library: libraryOf(p, it.Collection), Status: caiasoft.StatusAtRest, Updated: now}
 		if err := tx.PutItem(item); err != nil {
 			return err
 		}

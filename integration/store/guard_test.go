@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/annexlab/annex/formats/caiasoft"
 )
 
 // TestStoreIsGuarded (issue 11, item 4): a database file that is not a
@@ -31,7 +33,7 @@ func TestStoreIsGuarded(t *testing.T) {
 		now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 		err = s.Tx(t.Context(), func(tx *Tx) error {
 			for i := range 2000 {
-				it := Item{Barcode: fmt.Sprintf("3901501%07d", i), Profile: "p", Collection: "MAIN-ANNEX", Status: ItemInStorage, Updated: now}
+				it := Item{Barcode: fmt.Sprintf("3901501%07d", i), Profile: "p", Collection: "MAIN-ANNEX", Status: caiasoft.StatusAtRest, Updated: now}
 				if err := tx.PutItem(it); err != nil {
 					return err
 				}

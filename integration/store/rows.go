@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/annexlab/annex/formats/caiasoft"
 )
 
 // Item is an item of the facility's inventory.
@@ -18,9 +21,39 @@ type Item struct {
 	Tray       string `json:"tray,omitempty"`
 	// Library is the library's own code for the item's home (ALMA library,
 	// ALEPH sublibrary): it chooses the ALMA circulation desk.
-	Library string    `json:"library,omitempty"`
-	Status  string    `json:"status"`
-	Updated time.Time `json:"updated"`
+	Library string `json:"library,omitempty"`
+	// Status is one of caiasoft.StoredStatuses.
+	Status string `json:"status"`
+	// Bibliographic data, from incomingitems and itemupdates.
+	Title      string `json:"title,omitempty"`
+	Author     string `json:"author,omitempty"`
+	Volume     string `json:"volume,omitempty"`
+	CallNumber string `json:"call_number,omitempty"`
+	ISBN       string `json:"isbn,omitempty"`
+	ISSN       string `json:"issn,omitempty"`
+	LCCN       string `json:"lccn,omitempty"`
+	OCLC       string `json:"oclc,omitempty"`
+	// Accessioned is when the item came to rest in storage for the first
+	// time; zero while it waits on the accession stream (and for items
+	// seeded from the facility's inventory before issue 12).
+	Accessioned time.Time `json:"accessioned,omitzero"`
+	Updated     time.Time `json:"updated"`
+}
+
+// Event is one status change of an item (item_events): kind says what
+// happened (caiasoft.Event*), Status is the item's status after it.
+type Event struct {
+	ID         int64     `json:"id"`
+	Barcode    string    `json:"barcode"`
+	Profile    string    `json:"profile"`
+	Collection string    `json:"collection"`
+	Kind       string    `json:"kind"`
+	Status     string    `json:"status"`
+	Job        string    `json:"job,omitempty"`
+	RequestID  string    `json:"request_id,omitempty"`
+	Stop       string    `json:"stop,omitempty"`
+	Day        string    `json:"day"` // YYYYMMDD in the facility's clock
+	Time       time.Time `json:"time"`
 }
 
 // Request is a library request the facility received.
@@ -105,13 +138,15 @@ type scanner interface{ Scan(...any) error }
 
 // ---- items
 
-const itemCols = `barcode, profile, collection, material, tray, library, status, updated`
+const itemCols = `barcode, profile, collection, material, tray, library, status, title, author, volume, call_number,
+	isbn, issn, lccn, oclc, accessioned, updated`
 
 func scanItem(r scanner) (Item, error) {
 	var it Item
-	var upd string
-	err := r.Scan(&it.Barcode, &it.Profile, &it.Collection, &it.Material, &it.Tray, &it.Library, &it.Status, &upd)
-	it.Updated = parseStamp(upd)
+	var acc, upd string
+	err := r.Scan(&it.Barcode, &it.Profile, &it.Collection, &it.Material, &it.Tray, &it.Library, &it.Status,
+		&it.Title, &it.Author, &it.Volume, &it.CallNumber, &it.ISBN, &it.ISSN, &it.LCCN, &it.OCLC, &acc, &upd)
+	it.Accessioned, it.Updated = parseStamp(acc), parseStamp(upd)
 	return it, err
 }
 
@@ -127,26 +162,68 @@ func (t *Tx) Item(barcode string) (Item, error) {
 	return it, nil
 }
 
-// PutItem inserts or replaces an item.
+// stampOrBlank is Stamp, with ” for the zero time.
+func stampOrBlank(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return Stamp(t)
+}
+
+// PutItem inserts or replaces an item. Its status must be one of
+// caiasoft.StoredStatuses.
 func (t *Tx) PutItem(it Item) error {
-	_, err := t.exec(`INSERT INTO items (`+itemCols+`) VALUES (?,?,?,?,?,?,?,?)
+	if !caiasoft.IsStored(it.Status) {
+		return fmt.Errorf("put item %s: status %q is not one of CaiaSoft's item statuses", it.Barcode, it.Status)
+	}
+	_, err := t.exec(`INSERT INTO items (`+itemCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (barcode) DO UPDATE SET profile=excluded.profile, collection=excluded.collection,
-		material=excluded.material, tray=excluded.tray, library=excluded.library, status=excluded.status, updated=excluded.updated`,
-		it.Barcode, it.Profile, it.Collection, it.Material, it.Tray, it.Library, it.Status, Stamp(it.Updated))
+		material=excluded.material, tray=excluded.tray, library=excluded.library, status=excluded.status,
+		title=excluded.title, author=excluded.author, volume=excluded.volume, call_number=excluded.call_number,
+		isbn=excluded.isbn, issn=excluded.issn, lccn=excluded.lccn, oclc=excluded.oclc, accessioned=excluded.accessioned,
+		updated=excluded.updated`,
+		it.Barcode, it.Profile, it.Collection, it.Material, it.Tray, it.Library, it.Status,
+		it.Title, it.Author, it.Volume, it.CallNumber, it.ISBN, it.ISSN, it.LCCN, it.OCLC, stampOrBlank(it.Accessioned), Stamp(it.Updated))
 	if err != nil {
 		return fmt.Errorf("put item %s: %w", it.Barcode, err)
 	}
 	return nil
 }
 
-// SetItemStatus changes an existing item's status.
+// SetItemStatus changes an existing item's status; accessioned is stamped
+// the first time the item comes to rest.
 func (t *Tx) SetItemStatus(barcode, status string, now time.Time) error {
-	res, err := t.exec(`UPDATE items SET status = ?, updated = ? WHERE barcode = ?`, status, Stamp(now), barcode)
+	if !caiasoft.IsStored(status) {
+		return fmt.Errorf("set item %s: status %q is not one of CaiaSoft's item statuses", barcode, status)
+	}
+	acc := ""
+	if status == caiasoft.StatusAtRest {
+		acc = Stamp(now)
+	}
+	res, err := t.exec(`UPDATE items SET status = ?, updated = ?, accessioned = CASE WHEN accessioned = '' THEN ? ELSE accessioned END
+		WHERE barcode = ?`, status, Stamp(now), acc, barcode)
 	if err != nil {
 		return fmt.Errorf("set item %s %s: %w", barcode, status, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("set item %s %s: %w", barcode, status, ErrNotFound)
+	}
+	return nil
+}
+
+// AddEvent records one status change of an item; Day is filled from Time
+// when empty. Call it in the transaction that changes the status.
+func (t *Tx) AddEvent(ev Event) error {
+	if !slices.Contains(caiasoft.EventKinds, ev.Kind) {
+		return fmt.Errorf("add event %s: unknown kind %q", ev.Barcode, ev.Kind)
+	}
+	if ev.Day == "" {
+		ev.Day = ev.Time.Format("20060102")
+	}
+	_, err := t.exec(`INSERT INTO item_events (barcode, profile, collection, kind, status, job, request_id, stop, day, time)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, ev.Barcode, ev.Profile, ev.Collection, ev.Kind, ev.Status, ev.Job, ev.RequestID, ev.Stop, ev.Day, Stamp(ev.Time))
+	if err != nil {
+		return fmt.Errorf("add event %s %s: %w", ev.Barcode, ev.Kind, err)
 	}
 	return nil
 }

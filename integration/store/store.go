@@ -24,13 +24,6 @@ import (
 	"github.com/annexlab/annex/internal/chanbatch"
 )
 
-// Item statuses.
-const (
-	ItemInStorage = "in_storage"
-	ItemOut       = "out"
-	ItemMissing   = "missing"
-)
-
 // Request statuses.
 const (
 	RequestReceived  = "received"
@@ -379,6 +372,54 @@ var migrations = []string{
 	// reconciled: delivered because the library showed the effect in place.
 	`ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE outbox ADD COLUMN reconciled INTEGER NOT NULL DEFAULT 0;`,
+	// Issue 12: an item's status is one of CaiaSoft's strings
+	// (formats/caiasoft, checked in Go: the list is a fact of that package,
+	// not of the schema), and it carries its bibliographic data. The old
+	// statuses map to CaiaSoft's: in_storage → at rest, out → out on
+	// physical retrieval, missing → "Item not Found" (see
+	// caiasoft.StoredStatuses). item_events has one row per status change,
+	// written in the transaction that makes it; day is YYYYMMDD in the
+	// facility's clock, for the date-range lists.
+	`CREATE TABLE items_v2 (
+		barcode     TEXT PRIMARY KEY,
+		profile     TEXT NOT NULL,
+		collection  TEXT NOT NULL DEFAULT '',
+		material    TEXT NOT NULL DEFAULT '',
+		tray        TEXT NOT NULL DEFAULT '',
+		library     TEXT NOT NULL DEFAULT '',
+		status      TEXT NOT NULL,
+		title       TEXT NOT NULL DEFAULT '',
+		author      TEXT NOT NULL DEFAULT '',
+		volume      TEXT NOT NULL DEFAULT '',
+		call_number TEXT NOT NULL DEFAULT '',
+		isbn        TEXT NOT NULL DEFAULT '',
+		issn        TEXT NOT NULL DEFAULT '',
+		lccn        TEXT NOT NULL DEFAULT '',
+		oclc        TEXT NOT NULL DEFAULT '',
+		accessioned TEXT NOT NULL DEFAULT '',
+		updated     TEXT NOT NULL
+	);
+	INSERT INTO items_v2 (barcode, profile, collection, material, tray, library, status, updated)
+		SELECT barcode, profile, collection, material, tray, library,
+			CASE status WHEN 'in_storage' THEN 'Item In at Rest' WHEN 'out' THEN 'Out on Physical Retrieval' ELSE 'Item not Found' END,
+			updated FROM items;
+	DROP TABLE items;
+	ALTER TABLE items_v2 RENAME TO items;
+	CREATE TABLE item_events (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		barcode    TEXT NOT NULL,
+		profile    TEXT NOT NULL DEFAULT '',
+		collection TEXT NOT NULL DEFAULT '',
+		kind       TEXT NOT NULL,
+		status     TEXT NOT NULL DEFAULT '',
+		job        TEXT NOT NULL DEFAULT '',
+		request_id TEXT NOT NULL DEFAULT '',
+		stop       TEXT NOT NULL DEFAULT '',
+		day        TEXT NOT NULL,
+		time       TEXT NOT NULL
+	);
+	CREATE INDEX item_events_kind_day ON item_events (kind, day);
+	CREATE INDEX item_events_barcode ON item_events (barcode, id);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/annexlab/annex/formats/caiasoft"
 )
 
 func openTemp(t *testing.T) *Store {
@@ -25,7 +27,7 @@ func TestGroupSurvivesACancelledCaller(t *testing.T) {
 	s := openTemp(t)
 	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 	item := func(barcode string) Item {
-		return Item{Barcode: barcode, Profile: "p", Status: ItemInStorage, Updated: now}
+		return Item{Barcode: barcode, Profile: "p", Status: caiasoft.StatusAtRest, Updated: now}
 	}
 	// The statement is prepared already, as it is in a running engine.
 	if err := s.Tx(t.Context(), func(tx *Tx) error { return tx.PutItem(item("0")) }); err != nil {
