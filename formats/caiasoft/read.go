@@ -114,10 +114,6 @@ func CirculationStop(code, name string) string {
 	return code + " - " + name
 }
 
-// MaxBatch is the most barcodes itemsbybarcode, itemloclist and
-// itemstatuslist take in one call, as CaiaSoft's clients split them.
-const MaxBatch = 500
-
 // Bibliographic fields bibmissing asks about (the path's last part).
 const (
 	BibNone       = "none"

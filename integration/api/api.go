@@ -11,7 +11,7 @@
 //	POST /api/requestfile/v1[?profile=P][&format=F]  a request file (raw body or multipart "file"); processed at once, one result per request
 //	POST /api/circrequests/v1[?profile=P]     {"requests":[{"barcode","request_type","stop","request_id","patron_id","title","author","call_number"}]}
 //	GET  /api/itemstatus/v1/{barcode}
-//	GET  /api/circstoplist/v1/{ACTIVE|ALL}
+//	GET  /api/item/v1/…, /api/circstoplist/v1/…, …  the inventory's read side: see inventory.go
 //	POST /api/floor/v1/retrieve|refile|missing  {"barcode":"…"}
 //	POST /api/floor/v1/accession              {"barcode","collection","material","tray","profile"}
 //	POST /api/floor/v1/picklist               {"barcodes":["…",…]}: retrieve them all in one transaction; one result each
@@ -96,7 +96,6 @@ type Backend interface {
 	SubmitFile(ctx context.Context, profile, format, name string, body io.Reader) (FileResult, error)
 	CircRequests(ctx context.Context, profile string, reqs []CircRequest) ([]Result, error)
 	ItemStatus(ctx context.Context, barcode string) (store.Item, error)
-	Stops(all bool) []profile.Stop
 	Retrieve(ctx context.Context, barcode string) error
 	// RetrieveMany retrieves a pick list in one transaction; see engine.RetrieveMany.
 	RetrieveMany(ctx context.Context, barcodes []string) ([]error, error)
@@ -110,6 +109,7 @@ type Backend interface {
 	OutboxPage(ctx context.Context, after int64, limit int) ([]store.Message, error)
 	// ServeNCIP answers one NCIP message (DeleteItem) with NCIP.
 	ServeNCIP(ctx context.Context, body []byte) []byte
+	Inventory
 }
 
 // Config configures the handler.
@@ -135,12 +135,11 @@ func New(cfg Config) http.Handler {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	mux := http.NewServeMux()
+	mux := newRouteMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("POST /api/requestfile/v1", s.requestFile)
 	mux.HandleFunc("POST /api/circrequests/v1", s.circRequests)
 	mux.HandleFunc("GET /api/itemstatus/v1/{barcode}", s.facility(s.itemStatus))
-	mux.HandleFunc("GET /api/circstoplist/v1/{which}", s.facility(s.stopList))
 	mux.HandleFunc("POST /api/floor/v1/picklist", s.facility(s.pickList))
 	mux.HandleFunc("POST /api/floor/v1/{op}", s.facility(s.floor))
 	mux.HandleFunc("GET /api/alerts/v1", s.facility(listing("alerts", s.cfg.Backend.AlertsPage,
@@ -150,6 +149,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /api/outbox/v1", s.facility(listing("messages", s.cfg.Backend.OutboxPage,
 		func(m store.Message) int64 { return m.ID })))
 	mux.HandleFunc("POST /api/ncip", s.ncip)
+	s.routesInventory(mux)
 	return mux
 }
 
@@ -342,28 +342,6 @@ func (s *server) itemStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "barcode": it.Barcode, "status": it.Status,
 		"collection": it.Collection, "material": it.Material, "tray": it.Tray, "profile": it.Profile})
-}
-
-func (s *server) stopList(w http.ResponseWriter, r *http.Request) {
-	which := strings.ToUpper(r.PathValue("which"))
-	if which != "ACTIVE" && which != "ALL" {
-		fail(w, http.StatusNotFound, errors.New("want /circstoplist/v1/ACTIVE or /ALL"))
-		return
-	}
-	type stop struct {
-		Code   string `json:"stop_code"`
-		Name   string `json:"stop_name"`
-		Active string `json:"active"`
-	}
-	out := []stop{}
-	for _, st := range s.cfg.Backend.Stops(which == "ALL") {
-		a := "N"
-		if st.Active {
-			a = "Y"
-		}
-		out = append(out, stop{st.Code, st.Name, a})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "stop_count": strconv.Itoa(len(out)), "stops": out})
 }
 
 func (s *server) floor(w http.ResponseWriter, r *http.Request) {

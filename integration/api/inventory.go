@@ -49,13 +49,13 @@ type DateQuery struct {
 	Reaccessioned bool
 }
 
-// Inventory is what the read endpoints ask of the engine. Items and
-// ItemLocs answer one entry per barcode, in the order asked; a barcode the
+// Inventory is what the read endpoints ask of the engine. ItemInfos and
+// ItemLocations answer one entry per barcode, in the order asked; a barcode the
 // scope may not see comes back with only its barcode and the status
-// caiasoft.StatusNotFound or caiasoft.StatusRestricted.
+// caiasoft.StatusNotFound or caiasoft.StatusRestrictedFromKey.
 type Inventory interface {
-	Items(ctx context.Context, sc Scope, barcodes []string) ([]caiasoft.Item, error)
-	ItemLocs(ctx context.Context, sc Scope, barcodes []string) ([]caiasoft.ItemLoc, error)
+	ItemInfos(ctx context.Context, sc Scope, barcodes []string) ([]caiasoft.Item, error)
+	ItemLocations(ctx context.Context, sc Scope, barcodes []string) ([]caiasoft.ItemLoc, error)
 	// DateList answers a date-range list: barcodes, or items for an info list.
 	DateList(ctx context.Context, sc Scope, q DateQuery) ([]string, []caiasoft.Item, error)
 	BibMissing(ctx context.Context, sc Scope, collection, field string) ([]string, error)
@@ -159,7 +159,7 @@ func listed[T any](items []T, status func(T) (string, string)) []any {
 	out := make([]any, len(items))
 	for i, it := range items {
 		barcode, st := status(it)
-		if st == caiasoft.StatusNotFound || st == caiasoft.StatusRestricted {
+		if st == caiasoft.StatusNotFound || st == caiasoft.StatusRestrictedFromKey {
 			out[i] = caiasoft.Unlisted{Barcode: barcode, Status: st}
 		} else {
 			out[i] = it
@@ -172,7 +172,7 @@ func itemKey(it caiasoft.Item) (string, string)       { return it.Barcode, it.St
 func itemLocKey(it caiasoft.ItemLoc) (string, string) { return it.Barcode, it.Status }
 
 func (s *server) item(w http.ResponseWriter, r *http.Request, sc Scope) {
-	items, err := s.cfg.Backend.Items(r.Context(), sc, []string{r.PathValue("barcode")})
+	items, err := s.cfg.Backend.ItemInfos(r.Context(), sc, []string{r.PathValue("barcode")})
 	if err != nil {
 		failRead(w, statusOf(err), err)
 		return
@@ -181,7 +181,7 @@ func (s *server) item(w http.ResponseWriter, r *http.Request, sc Scope) {
 }
 
 func (s *server) itemLoc(w http.ResponseWriter, r *http.Request, sc Scope) {
-	items, err := s.cfg.Backend.ItemLocs(r.Context(), sc, []string{r.PathValue("barcode")})
+	items, err := s.cfg.Backend.ItemLocations(r.Context(), sc, []string{r.PathValue("barcode")})
 	if err != nil {
 		failRead(w, statusOf(err), err)
 		return
@@ -195,7 +195,7 @@ func (s *server) itemsByBarcode(w http.ResponseWriter, r *http.Request, sc Scope
 		failRead(w, http.StatusBadRequest, err)
 		return
 	}
-	items, err := s.cfg.Backend.Items(r.Context(), sc, barcodes)
+	items, err := s.cfg.Backend.ItemInfos(r.Context(), sc, barcodes)
 	if err != nil {
 		failRead(w, statusOf(err), err)
 		return
@@ -209,7 +209,7 @@ func (s *server) itemLocList(w http.ResponseWriter, r *http.Request, sc Scope) {
 		failRead(w, http.StatusBadRequest, err)
 		return
 	}
-	items, err := s.cfg.Backend.ItemLocs(r.Context(), sc, barcodes)
+	items, err := s.cfg.Backend.ItemLocations(r.Context(), sc, barcodes)
 	if err != nil {
 		failRead(w, statusOf(err), err)
 		return

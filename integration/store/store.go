@@ -420,6 +420,8 @@ var migrations = []string{
 	);
 	CREATE INDEX item_events_kind_day ON item_events (kind, day);
 	CREATE INDEX item_events_barcode ON item_events (barcode, id);`,
+	// The read side's search indexes (see inventory.go).
+	inventoryMigration,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -1,0 +1,275 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/annexlab/annex/formats/caiasoft"
+)
+
+// The inventory's read queries (the CaiaSoft-shaped item, list and search
+// endpoints). Each reads through an index: the migration "read side"
+// below adds those the searches need.
+
+// inventoryMigration indexes what the read side searches: a trigram
+// full-text index of title and author (external content, kept by
+// triggers: SQLite's trigram tokenizer answers "contains" through the
+// index for values of three characters or more), the call number's
+// ASCII upper case for prefix searches, the exact identifiers, the OCLC
+// number without its prefix and leading zeros, and the status (circstopout
+// lists what is out). Status changes touch none of these but the status
+// index; only title and author edits reindex the text.
+const inventoryMigration = `CREATE VIRTUAL TABLE items_text USING fts5(title, author, content='items', content_rowid='rowid', tokenize='trigram');
+	INSERT INTO items_text (items_text) VALUES ('rebuild');
+	CREATE TRIGGER items_text_insert AFTER INSERT ON items BEGIN
+		INSERT INTO items_text (rowid, title, author) VALUES (new.rowid, new.title, new.author);
+	END;
+	CREATE TRIGGER items_text_delete AFTER DELETE ON items BEGIN
+		INSERT INTO items_text (items_text, rowid, title, author) VALUES ('delete', old.rowid, old.title, old.author);
+	END;
+	CREATE TRIGGER items_text_update AFTER UPDATE OF title, author ON items BEGIN
+		INSERT INTO items_text (items_text, rowid, title, author) VALUES ('delete', old.rowid, old.title, old.author);
+		INSERT INTO items_text (rowid, title, author) VALUES (new.rowid, new.title, new.author);
+	END;
+	CREATE INDEX items_call_number ON items (upper(call_number));
+	CREATE INDEX items_isbn ON items (isbn);
+	CREATE INDEX items_issn ON items (issn);
+	CREATE INDEX items_lccn ON items (lccn);
+	CREATE INDEX items_oclc ON items (` + oclcExpr + `);
+	CREATE INDEX items_status ON items (status);`
+
+// oclcExpr is an OCLC number without its prefix ((OCoLC), ocm, ocn, on)
+// and leading zeros; the same expression indexes the column and reads
+// the searched value, so the index answers the search.
+const oclcExpr = `ltrim(oclc, '(OCoLC)ocmn 0')`
+
+// ItemsByBarcode returns the items of the barcodes that exist (at most
+// caiasoft.MaxBatch of them make one query), by barcode.
+func (s *Store) ItemsByBarcode(ctx context.Context, barcodes []string) (map[string]Item, error) {
+	list, err := jsonList(barcodes)
+	if err != nil {
+		return nil, err
+	}
+	items, err := listCached(ctx, s, `SELECT `+itemCols+` FROM items WHERE barcode IN (SELECT value FROM json_each(?))`, []any{list}, scanItem)
+	if err != nil {
+		return nil, fmt.Errorf("items by barcode: %w", err)
+	}
+	out := make(map[string]Item, len(items))
+	for _, it := range items {
+		out[it.Barcode] = it
+	}
+	return out, nil
+}
+
+// LatestRequests returns, for each barcode that has one, its item's
+// profile's latest request for it.
+func (s *Store) LatestRequests(ctx context.Context, barcodes []string) (map[string]Request, error) {
+	list, err := jsonList(barcodes)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := listCached(ctx, s, `SELECT `+requestCols+` FROM (SELECT r.*, row_number() OVER (PARTITION BY r.barcode ORDER BY r.rowid DESC) AS n
+		FROM requests r JOIN items i ON i.barcode = r.barcode AND i.profile = r.profile
+		WHERE r.barcode IN (SELECT value FROM json_each(?))) WHERE n = 1`, []any{list}, scanRequest)
+	if err != nil {
+		return nil, fmt.Errorf("latest requests: %w", err)
+	}
+	out := make(map[string]Request, len(rows))
+	for _, q := range rows {
+		out[q.Barcode] = q
+	}
+	return out, nil
+}
+
+// EventQuery selects items by their events: those with an event of Kind
+// on a day from From to To (YYYYMMDD, both included), in Collection and
+// Profile ("" for any).
+type EventQuery struct {
+	Kind, From, To      string
+	Collection, Profile string
+	// Status, when set, keeps only items whose status now is Status;
+	// NotStatus leaves out items whose status now is NotStatus. Items
+	// deleted since (ALMA's DeleteItem) have no status and pass NotStatus.
+	Status, NotStatus string
+}
+
+func (q EventQuery) where() (string, []any) {
+	return `e.kind = ? AND e.day BETWEEN ? AND ? AND (? = '' OR e.collection = ?) AND (? = '' OR e.profile = ?)
+		AND (? = '' OR i.status = ?) AND (? = '' OR i.status IS NULL OR i.status <> ?)`,
+		[]any{q.Kind, q.From, q.To, q.Collection, q.Collection, q.Profile, q.Profile, q.Status, q.Status, q.NotStatus, q.NotStatus}
+}
+
+// EventBarcodes lists, by barcode, the items q selects.
+func (s *Store) EventBarcodes(ctx context.Context, q EventQuery) ([]string, error) {
+	where, args := q.where()
+	out, err := listCached(ctx, s, `SELECT DISTINCT e.barcode FROM item_events e LEFT JOIN items i ON i.barcode = e.barcode
+		WHERE `+where+` ORDER BY e.barcode`, args, scanString)
+	if err != nil {
+		return nil, fmt.Errorf("event barcodes: %w", err)
+	}
+	return out, nil
+}
+
+// EventItems lists, by barcode, the items q selects that are still in
+// the inventory.
+func (s *Store) EventItems(ctx context.Context, q EventQuery) ([]Item, error) {
+	where, args := q.where()
+	out, err := listCached(ctx, s, `SELECT `+prefixed("i.", itemCols)+` FROM items i WHERE i.barcode IN
+		(SELECT e.barcode FROM item_events e LEFT JOIN items i ON i.barcode = e.barcode WHERE `+where+`) ORDER BY i.barcode`, args, scanItem)
+	if err != nil {
+		return nil, fmt.Errorf("event items: %w", err)
+	}
+	return out, nil
+}
+
+// BibMissing lists, by barcode, the items of profile and collection ("" for
+// any) whose bibliographic fields are all blank.
+func (s *Store) BibMissing(ctx context.Context, profile, collection string, fields []string) ([]string, error) {
+	var blank strings.Builder
+	for _, f := range fields {
+		switch f {
+		case "title", "author", "volume", "call_number", "isbn", "issn", "lccn", "oclc":
+			fmt.Fprintf(&blank, " AND %s = ''", f)
+		default:
+			return nil, fmt.Errorf("bib missing: unknown field %q", f)
+		}
+	}
+	out, err := listCached(ctx, s, `SELECT barcode FROM items WHERE (? = '' OR profile = ?) AND (? = '' OR collection = ?)`+blank.String()+
+		` ORDER BY barcode`, []any{profile, profile, collection, collection}, scanString)
+	if err != nil {
+		return nil, fmt.Errorf("bib missing: %w", err)
+	}
+	return out, nil
+}
+
+// Search lists, by barcode, up to limit items of profile ("" for any)
+// whose field matches value as sr says (see caiasoft.Match).
+func (s *Store) Search(ctx context.Context, profile string, sr caiasoft.Search, value string, limit int) ([]Item, error) {
+	var cond string
+	var args []any
+	switch {
+	case sr.Match == caiasoft.Contains && (sr.Field == "title" || sr.Field == "author"):
+		if len([]rune(value)) >= 3 {
+			// A trigram phrase matches where the field contains it, any case.
+			cond = `rowid IN (SELECT rowid FROM items_text WHERE items_text MATCH ?)`
+			args = []any{sr.Field + ` : "` + strings.ReplaceAll(value, `"`, `""`) + `"`}
+		} else {
+			// Too short for a trigram: a scan, of at most the table.
+			cond = `instr(lower(` + sr.Field + `), lower(?)) > 0`
+			args = []any{value}
+		}
+	case sr.Match == caiasoft.Prefix && sr.Field == "call_number":
+		lo := asciiUpper(value)
+		cond, args = `upper(call_number) >= ? AND upper(call_number) < ?`, []any{lo, lo + "\U0010FFFF"}
+	case sr.Match == caiasoft.Exact && (sr.Field == "isbn" || sr.Field == "issn" || sr.Field == "lccn"):
+		cond, args = sr.Field+` = ?`, []any{value}
+	case sr.Match == caiasoft.OCLCNumber && sr.Field == "oclc":
+		cond, args = oclcExpr+` = ltrim(?, '(OCoLC)ocmn 0') AND `+oclcExpr+` <> ''`, []any{value}
+	default:
+		return nil, fmt.Errorf("search %s: no such search", sr.Endpoint)
+	}
+	args = append(args, profile, profile, limit)
+	out, err := listCached(ctx, s, `SELECT `+itemCols+` FROM items WHERE `+cond+` AND (? = '' OR profile = ?) ORDER BY barcode LIMIT ?`, args, scanItem)
+	if err != nil {
+		return nil, fmt.Errorf("search %s: %w", sr.Endpoint, err)
+	}
+	return out, nil
+}
+
+// OutItem is an item out of the facility with the retrieval that took it out.
+type OutItem struct {
+	Item
+	// Retrieval is the event that took the item out (its stop, request and day).
+	Retrieval Event
+}
+
+// ItemsOut lists the items out for a request delivered to a stop: out on
+// physical retrieval or SH-I-P service, of profile and stop ("" for any),
+// by stop and barcode.
+func (s *Store) ItemsOut(ctx context.Context, profile, stop string) ([]OutItem, error) {
+	out, err := listCached(ctx, s, `SELECT `+prefixed("i.", itemCols)+`, e.id, e.kind, e.stop, e.request_id, e.job, e.day, e.time
+		FROM items i JOIN item_events e ON e.id = (SELECT max(id) FROM item_events WHERE barcode = i.barcode AND kind IN (?, ?))
+		WHERE i.status IN (?, ?) AND (? = '' OR i.profile = ?) AND (? = '' OR e.stop = ?) ORDER BY e.stop, i.barcode`,
+		[]any{caiasoft.EventRetrieval, caiasoft.EventSHPOut, caiasoft.StatusOutPhysical, caiasoft.StatusOutSHIP, profile, profile, stop, stop},
+		func(r scanner) (OutItem, error) {
+			var o OutItem
+			var t string
+			var err error
+			o.Item, err = scanItem(extraScanner{r, []any{&o.Retrieval.ID, &o.Retrieval.Kind, &o.Retrieval.Stop, &o.Retrieval.RequestID,
+				&o.Retrieval.Job, &o.Retrieval.Day, &t}})
+			o.Retrieval.Time = parseStamp(t)
+			o.Retrieval.Barcode = o.Barcode
+			return o, err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("items out: %w", err)
+	}
+	return out, nil
+}
+
+// extraScanner reads columns after those its caller scans.
+type extraScanner struct {
+	scanner
+	extra []any
+}
+
+func (s extraScanner) Scan(dest ...any) error { return s.scanner.Scan(append(dest, s.extra...)...) }
+
+// listCached is list through the statement cache.
+func listCached[T any](ctx context.Context, s *Store, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func scanString(r scanner) (string, error) {
+	var v string
+	err := r.Scan(&v)
+	return v, err
+}
+
+// jsonList encodes barcodes for json_each: one statement for any batch.
+func jsonList(barcodes []string) (string, error) {
+	if barcodes == nil {
+		barcodes = []string{}
+	}
+	b, err := json.Marshal(barcodes)
+	if err != nil {
+		return "", fmt.Errorf("encode barcodes: %w", err)
+	}
+	return string(b), nil
+}
+
+// prefixed qualifies each column of a column list with a table alias.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// asciiUpper upper-cases ASCII letters only, as SQLite's upper() does,
+// so a prefix computed here matches the indexed upper(call_number).
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
