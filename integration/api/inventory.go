@@ -121,7 +121,10 @@ func (s *server) reader(h func(http.ResponseWriter, *http.Request, Scope)) http.
 
 // failRead answers a read endpoint's failure: the envelope alone.
 func failRead(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]any{"success": false, "error": err.Error()})
+	writeJSON(w, status, struct {
+		Success bool   `json:"success"`
+		Error   string `json:"error"`
+	}{false, err.Error()})
 }
 
 // ok answers a read endpoint's success: the envelope and fields, in the

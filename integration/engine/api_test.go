@@ -83,7 +83,7 @@ func TestAPI(t *testing.T) {
 		req.Header.Set("X-API-Key", key)
 		do(t, req, http.StatusNotFound, nil)
 		var stops struct {
-			Count string `json:"stop_count"`
+			Count string `json:"count"`
 		}
 		req, _ = http.NewRequest(http.MethodGet, base+"/api/circstoplist/v1/ACTIVE", nil)
 		req.Header.Set("X-API-Key", key)

@@ -158,7 +158,7 @@ func (e *Engine) StopsOut(ctx context.Context, sc api.Scope, stop string) ([]cai
 			}
 		}
 		if code == "" {
-			return nil, fmt.Errorf("circstopout: %s %q (%w)", caiasoft.DenyInvalidStop, stop, api.ErrNotFound)
+			return nil, fmt.Errorf("circstopout: %s: %q is not a stop's code or name (%w)", caiasoft.DenyInvalidStop, stop, api.ErrNotFound)
 		}
 	}
 	rows, err := e.store.ItemsOut(ctx, sc.Profile, code)

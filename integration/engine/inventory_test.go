@@ -1,0 +1,321 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/annexlab/annex/formats/caiasoft"
+	"github.com/annexlab/annex/integration/engine"
+	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/integration/requestfile"
+	"github.com/annexlab/annex/integration/store"
+)
+
+// inventoryWorld is an engine over a facility with five days of history
+// (10–14 March 2025), both demo profiles, serving its API over HTTP.
+type inventoryWorld struct {
+	eng      *engine.Engine
+	base     string
+	key      string // the facility's key
+	alephKey string // aleph-demo's intake key: reads aleph-demo's items only
+}
+
+// historyItem is one item of the seeded history and what happened to it.
+type historyItem struct {
+	item   store.Item
+	events []store.Event
+	reqs   []store.Request
+}
+
+func day(d int) time.Time { return time.Date(2025, 3, d, 14, 30, 0, 0, time.UTC) }
+
+func ev(kind string, d int, stop, req string) store.Event {
+	return store.Event{Kind: kind, Time: day(d), Stop: stop, RequestID: req}
+}
+
+func rawRequest(t testing.TB, r requestfile.Request) json.RawMessage {
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// history is the facility's past: accessions, retrievals, refiles,
+// deaccessions on several days, requests with what the library sent.
+func history(t testing.TB) []historyItem {
+	alma, aleph := "alma-demo", "aleph-demo"
+	return []historyItem{
+		{item: store.Item{Barcode: "39015000000101", Profile: alma, Collection: "MAIN-ANNEX", Material: "BOOK", Tray: "R01-S01-T01",
+			Status: caiasoft.StatusAtRest, Title: "The Great Gatsby", Author: "Fitzgerald, F. Scott", Volume: "",
+			CallNumber: "PS3511.I9 G7 1925", ISBN: "9780743273565", OCLC: "(OCoLC)0004567", Accessioned: day(10), Updated: day(12)},
+			events: []store.Event{ev(caiasoft.EventAccession, 10, "", ""), ev(caiasoft.EventRetrieval, 11, "MAIN-CIRC", "R-1"),
+				ev(caiasoft.EventReturn, 12, "", "R-1"), ev(caiasoft.EventRefile, 12, "", "R-1")},
+			reqs: []store.Request{{ID: "R-1", Stop: "MAIN-CIRC", Job: caiasoft.JobPhysical, Status: store.RequestRefiled, Created: day(11),
+				Raw: rawRequest(t, requestfile.Request{ID: "R-1", Type: "PATRON_PHYSICAL", Barcode: "39015000000101", PickupLibrary: "Main Library",
+					Title: "The Great Gatsby", PatronID: "P-12"})}}},
+		{item: store.Item{Barcode: "39015000000102", Profile: alma, Collection: "LAW-ANNEX", Material: "BOOK", Tray: "R01-S03-T01",
+			Status: caiasoft.StatusOutPhysical, Title: "Gatsby and the Jazz Age: essays", Author: "Bruccoli, Matthew J.",
+			CallNumber: "PS3511.I9 Z58", LCCN: "2002012345", Accessioned: day(10), Updated: day(13)},
+			events: []store.Event{ev(caiasoft.EventAccession, 10, "", ""), ev(caiasoft.EventRetrieval, 13, "LAW-CIRC", "R-2")},
+			reqs: []store.Request{{ID: "R-2", Stop: "LAW-CIRC", Library: "LAW", Job: caiasoft.JobPhysical, Status: store.RequestRetrieved, Created: day(13),
+				Raw: rawRequest(t, requestfile.Request{ID: "R-2", Type: "PATRON_PHYSICAL", Barcode: "39015000000102", PickupLibrary: "Law Library",
+					Library: "LAW", Title: "Gatsby and the Jazz Age: essays", Author: "Bruccoli, Matthew J.", CallNumber: "PS3511.I9 Z58",
+					PatronID: "P-77", Description: "v. 2"})}}},
+		{item: store.Item{Barcode: "39015000000103", Profile: alma, Collection: "MAIN-ANNEX", Material: "BOOK", Tray: "R01-S01-T02",
+			Status: caiasoft.StatusAtRest, Accessioned: day(11), Updated: day(11)},
+			events: []store.Event{ev(caiasoft.EventAccession, 11, "", "")}},
+		{item: store.Item{Barcode: "39015000000104", Profile: alma, Collection: "MAIN-ANNEX", Material: "BOOK", Tray: "R01-S01-T03",
+			Status: caiasoft.StatusDeaccessioned, Title: "Obsolete manual", Author: "Anon.", Accessioned: day(10), Updated: day(12)},
+			events: []store.Event{ev(caiasoft.EventAccession, 10, "", ""), ev(caiasoft.EventDeaccession, 12, "", "D-1")}},
+		{item: store.Item{Barcode: "39015000000105", Profile: alma, Collection: "MAIN-ANNEX", Material: "SERIAL", Tray: "R01-S01-T04",
+			Status: caiasoft.StatusAtRest, Title: "Annual report 1999", ISSN: "1234-5679", Accessioned: day(10), Updated: day(13)},
+			events: []store.Event{ev(caiasoft.EventAccession, 10, "", ""), ev(caiasoft.EventDeaccession, 11, "", "D-2"),
+				ev(caiasoft.EventAccession, 13, "", "")}},
+		{item: store.Item{Barcode: "000000101", Profile: aleph, Collection: "ALEPH-MAIN", Material: "BOOK", Tray: "R02-S01-T01",
+			Status: caiasoft.StatusOutSHIP, Title: "Der Zauberberg", Author: "Mann, Thomas", CallNumber: "PT2625.A44 Z3",
+			Accessioned: day(10), Updated: day(14)},
+			events: []store.Event{ev(caiasoft.EventAccession, 10, "", ""), ev(caiasoft.EventSHPOut, 14, "SCI-CIRC", "A-9")},
+			reqs: []store.Request{{ID: "A-9", Stop: "SCI-CIRC", Job: caiasoft.JobSHIP, Status: store.RequestRetrieved, Created: day(14),
+				Raw: rawRequest(t, requestfile.Request{ID: "A-9", Type: "hold", Barcode: "000000101", Pickup: "SCI", Title: "Der Zauberberg"})}}},
+		// Accessioned, then deleted by the library (ALMA's DeleteItem): only its events remain.
+		{item: store.Item{Barcode: "39015000000199", Profile: alma, Collection: "MAIN-ANNEX"},
+			events: []store.Event{ev(caiasoft.EventAccession, 10, "", "")}},
+	}
+}
+
+// newInventoryWorld seeds a store with history, then opens the engine on it.
+func newInventoryWorld(t testing.TB) *inventoryWorld {
+	t.Helper()
+	dir := t.TempDir()
+	seedHistory(t, dir, history(t))
+	return openInventoryWorld(t, dir)
+}
+
+func seedHistory(t testing.TB, dir string, items []historyItem) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "annex.db"), store.Options{Ephemeral: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Tx(ctx, func(tx *store.Tx) error {
+		for _, h := range items {
+			if h.item.Status != "" {
+				if err := tx.PutItem(h.item); err != nil {
+					return err
+				}
+			}
+			for _, e := range h.events {
+				e.Barcode, e.Profile, e.Collection = h.item.Barcode, h.item.Profile, h.item.Collection
+				if err := tx.AddEvent(e); err != nil {
+					return err
+				}
+			}
+			for _, q := range h.reqs {
+				q.Profile, q.Barcode, q.Updated = h.item.Profile, h.item.Barcode, q.Created
+				if _, err := tx.InsertRequest(q); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openInventoryWorld(t testing.TB, dir string) *inventoryWorld {
+	t.Helper()
+	fac, profs := profile.DemoFacility()
+	eng, err := engine.Open(context.Background(), engine.Config{Facility: fac, Profiles: profs, DataDir: dir, Clock: clock,
+		Logger: slog.New(slog.DiscardHandler), Ephemeral: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: eng.Handler()}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		srv.Close()
+		eng.Close()
+	})
+	w := &inventoryWorld{eng: eng, base: "http://" + ln.Addr().String(), key: fac.APIKey}
+	for _, p := range profs {
+		if p.Name == "aleph-demo" {
+			w.alephKey = p.Intake.APIKey
+		}
+	}
+	return w
+}
+
+// call makes one request with a key (facility unless key says otherwise)
+// and returns the HTTP status and body.
+func (w *inventoryWorld) call(t *testing.T, method, path, key, body string) (int, []byte) {
+	t.Helper()
+	var rd io.Reader = http.NoBody
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, w.base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// inventoryCase is one call of the read side and its golden reply
+// (testdata/golden/inventory/<name>.json).
+type inventoryCase struct {
+	name, method, path, body string
+	aleph                    bool // with aleph-demo's key instead of the facility's
+	status                   int
+}
+
+func inventoryCases() []inventoryCase {
+	get := func(name, path string) inventoryCase { return inventoryCase{name: name, method: "GET", path: path, status: 200} }
+	bad := func(name, path string) inventoryCase { return inventoryCase{name: name, method: "GET", path: path, status: 400} }
+	post := func(name, path, body string, status int) inventoryCase {
+		return inventoryCase{name: name, method: "POST", path: path, body: body, status: status}
+	}
+	aleph := func(c inventoryCase) inventoryCase { c.aleph = true; return c }
+	many := make([]string, 501)
+	for i := range many {
+		many[i] = fmt.Sprintf("%q", fmt.Sprint(39015000100000+i))
+	}
+	return []inventoryCase{
+		get("item", "/api/item/v1/39015000000102"),
+		get("item-no-request", "/api/item/v1/39015000000103"),
+		get("item-unknown", "/api/item/v1/39015099999999"),
+		aleph(get("item-restricted", "/api/item/v1/39015000000101")),
+		aleph(get("item-own-profile", "/api/item/v1/000000101")),
+		get("itemloc", "/api/itemloc/v1/39015000000101"),
+		get("itemloc-unknown", "/api/itemloc/v1/NOPE"),
+		post("itemsbybarcode", "/api/itemsbybarcode/v1",
+			`{"barcodes":["39015000000101",null,39015000000103,"NOPE","000000101"],"client":"ignored"}`, 200),
+		post("itemsbybarcode-too-many", "/api/itemsbybarcode/v1", `{"barcodes":[`+strings.Join(many, ",")+`]}`, 400),
+		post("itemsbybarcode-not-a-list", "/api/itemsbybarcode/v1", `{"barcodes":"39015000000101"}`, 400),
+		post("itemsbybarcode-missing", "/api/itemsbybarcode/v1", `{"items":["39015000000101"]}`, 400),
+		post("itemloclist", "/api/itemloclist/v1", `{"items":[39015000000101,
+			39015000000102, "000000101", "NOPE"]}`, 200),
+		get("accessionedlist", "/api/accessionedlist/v1/20250310/20250314/ALL"),
+		get("accessionedlist-one-day", "/api/accessionedlist/v1/20250311/20250311/ALL"),
+		aleph(get("accessionedlist-profile-key", "/api/accessionedlist/v1/20250301/20250331/all")),
+		get("accessioned_active", "/api/accessioned_active/v1/20250310/20250314/ALL"),
+		get("accessioninfo", "/api/accessioninfo/v1/20250310/20250310/MAIN-ANNEX"),
+		get("accessioninfo_active", "/api/accessioninfo_active/v1/20250310/20250310/MAIN-ANNEX"),
+		get("deaccessionedlist", "/api/deaccessionedlist/v1/20250310/20250314/ALL"),
+		get("deaccessionedlist-reaccessioned", "/api/deaccessionedlist/v1/20250310/20250314/ALL/Y"),
+		get("deaccessioninfo", "/api/deaccessioninfo/v1/20250310/20250314/ALL/N"),
+		get("refiledlist", "/api/refiledlist/v1/20250310/20250314/ALL"),
+		get("retrievedlist", "/api/retrievedlist/v1/20250310/20250314/ALL"),
+		get("retrievedlist-collection", "/api/retrievedlist/v1/20250310/20250314/LAW-ANNEX"),
+		get("retrievalinfo", "/api/retrievalinfo/v1/20250313/20250313/ALL"),
+		bad("date-short", "/api/retrievedlist/v1/2025031/20250314/ALL"),
+		bad("date-not-a-day", "/api/accessionedlist/v1/20250310/20250230/ALL"),
+		bad("date-reversed", "/api/refiledlist/v1/20250314/20250310/ALL"),
+		bad("reaccessioned-bad", "/api/deaccessionedlist/v1/20250310/20250314/ALL/maybe"),
+		get("bibmissing-none", "/api/bibmissing/v1/ALL/none"),
+		get("bibmissing-title", "/api/bibmissing/v1/MAIN-ANNEX/title"),
+		get("bibmissing-callnumber", "/api/bibmissing/v1/ALL/callnumber"),
+		bad("bibmissing-bad-field", "/api/bibmissing/v1/ALL/isbn"),
+		get("union_title", "/api/union_title/v1/gatsby"),
+		get("union_title-short", "/api/union_title/v1/Ga"),
+		get("union_title-none", "/api/union_title/v1/Moby%20Dick"),
+		get("union_author", "/api/union_author/v1/BRUCCOLI"),
+		get("union_callnumber", "/api/union_callnumber/v1/ps3511.i9%20g"),
+		get("union_isbn", "/api/union_isbn/v1/9780743273565"),
+		get("union_issn", "/api/union_issn/v1/1234-5679"),
+		get("union_lccn", "/api/union_lccn/v1/2002012345"),
+		get("union_oclc", "/api/union_oclc/v1/ocm00004567"),
+		aleph(get("union_title-profile-key", "/api/union_title/v1/berg")),
+		get("circstoplist", "/api/circstoplist/v1/ACTIVE"),
+		get("circstoplist-all", "/api/circstoplist/v1/ALL"),
+		bad("circstoplist-bad", "/api/circstoplist/v1/SOME"),
+		get("circstopout", "/api/circstopout/v1/ALL"),
+		get("circstopout-code", "/api/circstopout/v1/LAW-CIRC"),
+		get("circstopout-name", "/api/circstopout/v1/science%20library%20circulation%20desk"),
+		{name: "circstopout-unknown", method: "GET", path: "/api/circstopout/v1/NOWHERE", status: 404},
+		{name: "no-key", method: "GET", path: "/api/item/v1/39015000000101", status: 401},
+	}
+}
+
+// TestInventoryAPI calls every read endpoint of the CaiaSoft-shaped API
+// over HTTP and compares each reply, byte for byte once indented, with
+// its golden file: the exact field names and JSON types, nulls, unknown
+// barcodes, restricted items, bad dates and parameters.
+func TestInventoryAPI(t *testing.T) {
+	w := newInventoryWorld(t)
+	for _, c := range inventoryCases() {
+		t.Run(c.name, func(t *testing.T) {
+			key := w.key
+			switch {
+			case c.aleph:
+				key = w.alephKey
+			case c.status == http.StatusUnauthorized:
+				key = "wrong"
+			}
+			status, body := w.call(t, c.method, c.path, key, c.body)
+			if status != c.status {
+				t.Fatalf("%s %s: status %d, want %d: %s", c.method, c.path, status, c.status, body)
+			}
+			goldenJSON(t, filepath.Join("testdata", "golden", "inventory", c.name+".json"), body)
+		})
+	}
+}
+
+// goldenJSON compares a JSON reply, indented, with a golden file (-update rewrites it).
+func goldenJSON(t *testing.T, path string, body []byte) {
+	t.Helper()
+	var got bytes.Buffer
+	if err := json.Indent(&got, body, "", "  "); err != nil {
+		t.Fatalf("reply is not JSON: %v: %s", err, body)
+	}
+	got.WriteByte('\n')
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("reply differs from %s:\n got: %s\nwant: %s", path, got.Bytes(), want)
+	}
+}
