@@ -169,7 +169,7 @@ func openInventoryWorld(t testing.TB, dir string) *inventoryWorld {
 
 // call makes one request with a key (facility unless key says otherwise)
 // and returns the HTTP status and body.
-func (w *inventoryWorld) call(t *testing.T, method, path, key, body string) (int, []byte) {
+func (w *inventoryWorld) call(t testing.TB, method, path, key, body string) (int, []byte) {
 	t.Helper()
 	var rd io.Reader = http.NoBody
 	if body != "" {
