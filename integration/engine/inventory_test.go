@@ -203,8 +203,12 @@ type inventoryCase struct {
 }
 
 func inventoryCases() []inventoryCase {
-	get := func(name, path string) inventoryCase { return inventoryCase{name: name, method: "GET", path: path, status: 200} }
-	bad := func(name, path string) inventoryCase { return inventoryCase{name: name, method: "GET", path: path, status: 400} }
+	get := func(name, path string) inventoryCase {
+		return inventoryCase{name: name, method: "GET", path: path, status: 200}
+	}
+	bad := func(name, path string) inventoryCase {
+		return inventoryCase{name: name, method: "GET", path: path, status: 400}
+	}
 	post := func(name, path, body string, status int) inventoryCase {
 		return inventoryCase{name: name, method: "POST", path: path, body: body, status: status}
 	}
