@@ -38,7 +38,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/formats/caiasoft"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/internal/paging"
 )
@@ -60,12 +60,11 @@ var (
 	ErrBadRequest = errors.New("bad request")
 )
 
-// Result is one request's outcome, as CaiaSoft answers it.
+// Result is one request's outcome, as CaiaSoft answers it, with what the
+// engine knows of it besides.
 type Result struct {
-	Item      string `json:"item"`
-	Deny      string `json:"deny"`
-	IStatus   string `json:"istatus"`
-	RequestID string `json:"request_id,omitempty"`
+	caiasoft.Result
+	RequestID string `json:"-"`
 	// Reason is the full reason of a denial; Skipped marks a duplicate request id.
 	Reason  string `json:"-"`
 	Skipped bool   `json:"-"`
@@ -79,29 +78,10 @@ type FileResult struct {
 	Results  []Result
 }
 
-// CircRequest is one request of POST /api/circrequests/v1.
-type CircRequest struct {
-	Barcode     string `json:"barcode"`
-	RequestType string `json:"request_type"`
-	Stop        string `json:"stop"`
-	RequestID   string `json:"request_id"`
-	PatronID    string `json:"patron_id"`
-	Title       string `json:"title"`
-	Author      string `json:"author"`
-	CallNumber  string `json:"call_number"`
-}
-
 // Backend is what the API serves: the engine.
 type Backend interface {
+	Circulation
 	SubmitFile(ctx context.Context, profile, format, name string, body io.Reader) (FileResult, error)
-	CircRequests(ctx context.Context, profile string, reqs []CircRequest) ([]Result, error)
-	ItemStatus(ctx context.Context, barcode string) (store.Item, error)
-	Retrieve(ctx context.Context, barcode string) error
-	// RetrieveMany retrieves a pick list in one transaction; see engine.RetrieveMany.
-	RetrieveMany(ctx context.Context, barcodes []string) ([]error, error)
-	Refile(ctx context.Context, barcode string) error
-	MarkMissing(ctx context.Context, barcode string) error
-	Accession(ctx context.Context, item profile.InventoryItem) error
 	// AlertsPage, RequestsPage and OutboxPage list up to limit rows whose
 	// cursor (an alert's or message's id, a request's seq) is greater than after.
 	AlertsPage(ctx context.Context, after int64, limit int) ([]store.Alert, error)
@@ -138,10 +118,7 @@ func New(cfg Config) http.Handler {
 	mux := newRouteMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("POST /api/requestfile/v1", s.requestFile)
-	mux.HandleFunc("POST /api/circrequests/v1", s.circRequests)
-	mux.HandleFunc("GET /api/itemstatus/v1/{barcode}", s.facility(s.itemStatus))
-	mux.HandleFunc("POST /api/floor/v1/picklist", s.facility(s.pickList))
-	mux.HandleFunc("POST /api/floor/v1/{op}", s.facility(s.floor))
+	s.routesCirculation(mux)
 	mux.HandleFunc("GET /api/alerts/v1", s.facility(listing("alerts", s.cfg.Backend.AlertsPage,
 		func(a store.Alert) int64 { return a.ID })))
 	mux.HandleFunc("GET /api/requests/v1", s.facility(listing("requests", s.cfg.Backend.RequestsPage,
@@ -199,16 +176,20 @@ func (s *server) isFacility(r *http.Request) bool {
 func (s *server) facility(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.isFacility(r) {
-			fail(w, http.StatusUnauthorized, errors.New("invalid or missing X-API-Key"))
+			fail(w, http.StatusUnauthorized, errUnauthorized)
 			return
 		}
 		h(w, r)
 	}
 }
 
-// poster resolves the profile of a post: the one whose intake key was
-// given, or with the facility key the ?profile= one (or the only one).
-func (s *server) poster(r *http.Request) (string, int, error) {
+// poster resolves the profile a post is for: the key identifies the
+// connection. A profile's intake key posts for its own profile (a
+// ?profile= naming another is refused). The facility key may name one with
+// ?profile=; without it, the only profile, or "" where byContent says the
+// posted entries decide (circrequests: the stop; incomingitems: the
+// collection).
+func (s *server) poster(r *http.Request, byContent bool) (string, int, error) {
 	key := r.Header.Get("X-API-Key")
 	want := r.URL.Query().Get("profile")
 	// Every key is compared, so the time taken does not tell which one matched.
@@ -222,19 +203,21 @@ func (s *server) poster(r *http.Request) (string, int, error) {
 		return matched, 0, nil
 	}
 	if !s.isFacility(r) {
-		return "", http.StatusUnauthorized, errors.New("invalid or missing X-API-Key")
+		return "", http.StatusUnauthorized, errUnauthorized
 	}
-	if want != "" {
+	switch {
+	case want != "":
 		return want, 0, nil
-	}
-	if len(s.cfg.Profiles) == 1 {
+	case len(s.cfg.Profiles) == 1:
 		return s.cfg.Profiles[0], 0, nil
+	case byContent:
+		return "", 0, nil
 	}
 	return "", http.StatusBadRequest, errors.New("which profile? add ?profile=NAME")
 }
 
 func (s *server) requestFile(w http.ResponseWriter, r *http.Request) {
-	prof, status, err := s.poster(r)
+	prof, status, err := s.poster(r, false)
 	if err != nil {
 		fail(w, status, err)
 		return
@@ -272,8 +255,8 @@ func (s *server) requestFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Rejected {
-		writeJSON(w, http.StatusUnprocessableEntity, envelope{Success: false, Error: "request file rejected: " + oneLine(res.Reason),
-			RequestCount: "0", Results: []Result{}})
+		writeJSON(w, http.StatusUnprocessableEntity, caiasoft.CircReply{Error: "request file rejected: " + oneLine(res.Reason),
+			RequestCount: "0", Results: []caiasoft.Result{}})
 		return
 	}
 	answer(w, res.Results)
@@ -281,101 +264,13 @@ func (s *server) requestFile(w http.ResponseWriter, r *http.Request) {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-type envelope struct {
-	Success      bool     `json:"success"`
-	Error        string   `json:"error"`
-	RequestCount string   `json:"request_count"`
-	Results      []Result `json:"results"`
-}
-
+// answer writes CaiaSoft's circrequests reply, which requestfile shares.
 func answer(w http.ResponseWriter, results []Result) {
-	if results == nil {
-		results = []Result{}
+	out := make([]caiasoft.Result, len(results))
+	for i, r := range results {
+		out[i] = r.Result
 	}
-	writeJSON(w, http.StatusOK, envelope{Success: true, RequestCount: strconv.Itoa(len(results)), Results: results})
-}
-
-// DecodeCircRequests reads a circrequests body. Unknown fields are allowed
-// (CaiaSoft's clients send more than the facility reads); a body that is
-// not one JSON object with a "requests" array is an error.
-func DecodeCircRequests(r io.Reader) ([]CircRequest, error) {
-	var body struct {
-		Requests *[]CircRequest `json:"requests"`
-	}
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&body); err != nil {
-		return nil, fmt.Errorf("decode circrequests: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("decode circrequests: data after the JSON object")
-	}
-	if body.Requests == nil {
-		return nil, errors.New(`decode circrequests: "requests" is missing`)
-	}
-	return *body.Requests, nil
-}
-
-func (s *server) circRequests(w http.ResponseWriter, r *http.Request) {
-	prof, status, err := s.poster(r)
-	if err != nil {
-		fail(w, status, err)
-		return
-	}
-	reqs, err := DecodeCircRequests(http.MaxBytesReader(w, r.Body, MaxJSON))
-	if err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	res, err := s.cfg.Backend.CircRequests(r.Context(), prof, reqs)
-	if err != nil {
-		fail(w, statusOf(err), err)
-		return
-	}
-	answer(w, res)
-}
-
-func (s *server) itemStatus(w http.ResponseWriter, r *http.Request) {
-	it, err := s.cfg.Backend.ItemStatus(r.Context(), r.PathValue("barcode"))
-	if err != nil {
-		fail(w, statusOf(err), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "barcode": it.Barcode, "status": it.Status,
-		"collection": it.Collection, "material": it.Material, "tray": it.Tray, "profile": it.Profile})
-}
-
-func (s *server) floor(w http.ResponseWriter, r *http.Request) {
-	var it profile.InventoryItem
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxJSON))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&it); err != nil {
-		fail(w, http.StatusBadRequest, fmt.Errorf("decode body: %w", err))
-		return
-	}
-	if it.Barcode == "" {
-		fail(w, http.StatusBadRequest, errors.New(`"barcode" is required`))
-		return
-	}
-	ctx, b := r.Context(), s.cfg.Backend
-	var err error
-	switch op := r.PathValue("op"); op {
-	case "retrieve":
-		err = b.Retrieve(ctx, it.Barcode)
-	case "refile":
-		err = b.Refile(ctx, it.Barcode)
-	case "missing":
-		err = b.MarkMissing(ctx, it.Barcode)
-	case "accession":
-		err = b.Accession(ctx, it)
-	default:
-		fail(w, http.StatusNotFound, fmt.Errorf("unknown floor operation %q: want retrieve, refile, missing or accession", op))
-		return
-	}
-	if err != nil {
-		fail(w, statusOf(err), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "barcode": it.Barcode})
+	writeJSON(w, http.StatusOK, caiasoft.CircReply{Success: true, RequestCount: strconv.Itoa(len(out)), Results: out})
 }
 
 // maxPickList bounds one pick list, so one request cannot hold the store's
@@ -441,7 +336,7 @@ func statusOf(err error) int {
 }
 
 func fail(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, envelope{Success: false, Error: err.Error(), RequestCount: "0", Results: []Result{}})
+	writeJSON(w, status, caiasoft.CircReply{Error: err.Error(), RequestCount: "0", Results: []caiasoft.Result{}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -23,7 +23,6 @@ type envelope struct {
 		Item      string `json:"item"`
 		Deny      string `json:"deny"`
 		IStatus   string `json:"istatus"`
-		RequestID string `json:"request_id"`
 	} `json:"results"`
 }
 
@@ -52,7 +51,7 @@ func TestAPI(t *testing.T) {
 	t.Run("circrequests", func(t *testing.T) {
 		body := map[string]any{"requests": []map[string]string{
 			{"barcode": "39015000000003", "request_type": "PYR", "stop": "MAIN-CIRC", "request_id": "CR-1", "patron_id": "P1"},
-			{"barcode": "39015000000003", "request_type": "PYR", "stop": "NOPE", "request_id": "CR-2"},
+			{"barcode": "39015000000011", "request_type": "PYR", "stop": "NOPE", "request_id": "CR-2"},
 		}}
 		var env envelope
 		raw := postJSON(t, base+"/api/circrequests/v1", key, body, http.StatusOK, &env)
@@ -65,7 +64,7 @@ func TestAPI(t *testing.T) {
 			t.Errorf("envelope types: %s", raw)
 		}
 		postJSON(t, base+"/api/circrequests/v1", key, body, http.StatusOK, &env)
-		if env.Results[0].IStatus != engine.StatusDuplicateSkip {
+		if env.Results[0].IStatus != caiasoft.IStatusDuplicateSkip {
 			t.Errorf("duplicate: %+v", env.Results)
 		}
 		postJSON(t, base+"/api/circrequests/v1", key, map[string]any{"nope": 1}, http.StatusBadRequest, nil)
@@ -76,12 +75,9 @@ func TestAPI(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, base+"/api/itemstatus/v1/39015000000003", nil)
 		req.Header.Set("X-API-Key", key)
 		do(t, req, http.StatusOK, &st)
-		if st["status"] != caiasoft.StatusAtRest {
+		if st["status"] != caiasoft.StatusQueuePhysical {
 			t.Errorf("itemstatus: %v", st)
 		}
-		req, _ = http.NewRequest(http.MethodGet, base+"/api/itemstatus/v1/nope", nil)
-		req.Header.Set("X-API-Key", key)
-		do(t, req, http.StatusNotFound, nil)
 		var stops struct {
 			Count string `json:"count"`
 		}

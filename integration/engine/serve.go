@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/annexlab/annex/formats/caiasoft"
 	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/requestfile"
@@ -15,33 +18,74 @@ import (
 
 // CircRequests decides requests posted as JSON (CaiaSoft's
 // /circrequests/v1), in one transaction, like the records of one file. The
-// stop is the facility's own code, not a pickup to translate.
-func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []api.CircRequest) ([]api.Result, error) {
-	p := e.profiles[profileName]
-	if p == nil {
-		return nil, fmt.Errorf("circrequests: %w %q", ErrUnknownProfile, profileName)
+// stop is the facility's own, by code or name, not a pickup to translate.
+// With profileName "" each request's stop picks the profile: the one whose
+// translation or stop list owns it; an unknown or ambiguous stop is a
+// denial ("Invalid Stop Code"), recorded under no profile.
+func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []caiasoft.Entry[caiasoft.CircRequest]) ([]api.Result, error) {
+	var fixed *profile.Profile
+	if profileName != "" {
+		if fixed = e.profiles[profileName]; fixed == nil {
+			return nil, fmt.Errorf("circrequests: %w %q", ErrUnknownProfile, profileName)
+		}
 	}
 	var out []api.Result
-	owed := false
+	owed := map[string]bool{}
 	err := e.store.Tx(ctx, func(tx *store.Tx) error {
-		out, owed = out[:0], false
+		out = out[:0]
+		clear(owed)
 		now := e.clock()
-		for i, c := range reqs {
+		for i, entry := range reqs {
+			c := entry.Value
+			job := cmp.Or(strings.ToUpper(strings.TrimSpace(c.RequestType)), caiasoft.JobPhysical)
 			r := &requestfile.Request{Line: i + 1, ID: c.RequestID, Type: c.RequestType, Barcode: c.Barcode,
-				PatronID: c.PatronID, Title: c.Title, Author: c.Author, CallNumber: c.CallNumber,
-				Digitization: strings.EqualFold(c.RequestType, JobERetrieval)}
-			in := incoming{rec: requestfile.Record{Request: r}, stop: c.Stop}
-			if c.Stop == "" {
-				in.rec = requestfile.Record{Err: &requestfile.RecordError{File: "circrequests", Line: i + 1, Field: "stop", ID: c.RequestID, Msg: "stop is required"}}
+				PatronID: c.PatronID, PatronName: c.Requestor, Title: cmp.Or(c.ArticleTitle, c.Title), Author: cmp.Or(c.ArticleAuthor, c.Author),
+				CallNumber: c.CallNumber, Pages: c.ArticlePages, Note: c.Details, Description: c.Volume,
+				Digitization: job == caiasoft.JobERetrieval}
+			in := incoming{rec: requestfile.Record{Request: r}, stop: c.Stop, job: job, raw: entry.Raw, unknown: entry.Unknown}
+			fail := func(field, msg string) {
+				in.rec = requestfile.Record{Err: &requestfile.RecordError{File: "circrequests", Line: i + 1, Field: field, ID: c.RequestID, Msg: msg}}
+			}
+			switch {
+			case !caiasoft.IsJob(job):
+				fail("request_type", fmt.Sprintf("request_type %q is not one of %s", c.RequestType, strings.Join(caiasoft.Jobs, ", ")))
+			case c.Stop == "":
+				fail("stop", "stop is required")
+			}
+			p := fixed
+			if p == nil && in.rec.Err == nil {
+				var why string
+				if p, why = e.profileOfStop(c.Stop); p == nil {
+					res, err := e.denyUnrouted(tx, c, in, why, now)
+					if err != nil {
+						return err
+					}
+					out = append(out, res)
+					continue
+				}
+			}
+			if p == nil {
+				// An unreadable request with no profile to file it under.
+				res, err := e.denyUnrouted(tx, c, in, in.rec.Err.Error(), now)
+				if err != nil {
+					return err
+				}
+				out = append(out, res)
+				continue
 			}
 			res, o, err := e.applyRecord(tx, p, "api:circrequests", in, now)
 			if err != nil {
 				return err
 			}
 			if in.rec.Err != nil {
-				res.Item, res.IStatus = c.Barcode, StatusInvalidStop
+				res.Item = c.Barcode
+				if in.rec.Err.Field == "stop" {
+					res.IStatus = caiasoft.DenyInvalidStop
+				}
 			}
-			owed = owed || o
+			if o {
+				owed[p.Name] = true
+			}
 			out = append(out, res)
 		}
 		return nil
@@ -49,10 +93,112 @@ func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []ap
 	if err != nil {
 		return nil, fmt.Errorf("circrequests: %w", err)
 	}
-	if owed {
-		e.sender.Wake(p.Name)
+	for name := range owed {
+		e.sender.Wake(name)
 	}
 	return out, nil
+}
+
+// denyUnrouted records a posted request no profile can be found for, under
+// profile "", and denies it with "Invalid Stop Code" (or "Invalid Request"
+// when the request itself is unreadable).
+func (e *Engine) denyUnrouted(tx *store.Tx, c caiasoft.CircRequest, in incoming, why string, now time.Time) (api.Result, error) {
+	code := caiasoft.DenyInvalidStop
+	if in.rec.Err != nil && in.rec.Err.Field != "stop" {
+		code = caiasoft.DenyInvalid
+	}
+	q := store.Request{ID: c.RequestID, Barcode: c.Barcode, Stop: c.Stop, Job: in.job, Status: store.RequestDenied,
+		Reason: code + ": " + why, File: "api:circrequests", Line: in.line(), Raw: in.raw, Created: now, Updated: now}
+	for _, f := range in.unknown {
+		q.Warnings = append(q.Warnings, fmt.Sprintf("unknown field %q ignored", f))
+	}
+	if q.ID == "" {
+		q.ID = fmt.Sprintf("%s:%d", q.File, q.Line)
+	}
+	res := api.Result{Result: caiasoft.Result{Item: c.Barcode}, RequestID: q.ID}
+	inserted, err := tx.InsertRequest(q)
+	if err != nil {
+		return res, err
+	}
+	if !inserted {
+		res.Deny, res.IStatus, res.Skipped = "N", caiasoft.IStatusDuplicateSkip, true
+		return res, nil
+	}
+	res.Deny, res.IStatus, res.Reason = "Y", code, q.Reason
+	_, err = tx.AddAlert(store.Alert{Time: now, Kind: store.AlertDenial, RequestID: q.ID, Barcode: q.Barcode,
+		Message: fmt.Sprintf("request %s denied: %s", q.ID, q.Reason)})
+	return res, err
+}
+
+// line is the place of a posted request in its batch.
+func (in incoming) line() int {
+	if in.rec.Request != nil {
+		return in.rec.Request.Line
+	}
+	if in.rec.Err != nil {
+		return in.rec.Err.Line
+	}
+	return 0
+}
+
+// stopCode finds a facility stop by code, then by code or name in any
+// case (CaiaSoft matches a posted stop against both); "" when none does.
+// With no stops configured, the given value is the code.
+func (e *Engine) stopCode(given string) string {
+	stops := e.cfg.Facility.Stops
+	if len(stops) == 0 {
+		return given
+	}
+	for _, s := range stops {
+		if s.Code == given {
+			return s.Code
+		}
+	}
+	g := strings.TrimSpace(given)
+	for _, s := range stops {
+		if strings.EqualFold(s.Code, g) || (s.Name != "" && strings.EqualFold(s.Name, g)) {
+			return s.Code
+		}
+	}
+	return ""
+}
+
+// profileOfStop is the one profile that owns a stop (given by code or
+// name): its translation maps some pickup to it, or its ALEPH stop list
+// (aleph.users) names it. why says what went wrong when there is none.
+func (e *Engine) profileOfStop(given string) (*profile.Profile, string) {
+	code := e.stopCode(given)
+	if code == "" {
+		return nil, fmt.Sprintf("%q is not a circulation stop of the facility", given)
+	}
+	var owners []string
+	for _, name := range e.order {
+		if ownsStop(e.profiles[name], code) {
+			owners = append(owners, name)
+		}
+	}
+	switch len(owners) {
+	case 1:
+		return e.profiles[owners[0]], ""
+	case 0:
+		return nil, fmt.Sprintf("no library connection serves stop %q; name one with ?profile=", code)
+	}
+	return nil, fmt.Sprintf("stop %q is served by %s; name one with ?profile=", code, strings.Join(owners, " and "))
+}
+
+// ownsStop reports whether a profile's translation or stop list has a stop.
+func ownsStop(p *profile.Profile, code string) bool {
+	if p.System == profile.SystemALEPH && p.ALEPH.Users[code] != "" {
+		return true
+	}
+	for _, t := range p.Translation.Stops.Tables() {
+		for _, v := range t.Table {
+			if v == code {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ItemStatus returns an item of the inventory.
@@ -62,6 +208,28 @@ func (e *Engine) ItemStatus(ctx context.Context, barcode string) (store.Item, er
 		return it, fmt.Errorf("item status %s: %w", barcode, ErrUnknownItem)
 	}
 	return it, err
+}
+
+// ItemStatuses answers each barcode's status as viewer may see it: "Item
+// not Found" for an unknown one, "Item Restricted from this API Key" for
+// another profile's item when viewer is a profile ("" is the facility).
+func (e *Engine) ItemStatuses(ctx context.Context, viewer string, barcodes []string) ([]caiasoft.ItemStatus, error) {
+	found, err := e.store.ItemStatuses(ctx, barcodes)
+	if err != nil {
+		return nil, fmt.Errorf("item statuses: %w", err)
+	}
+	out := make([]caiasoft.ItemStatus, len(barcodes))
+	for i, b := range barcodes {
+		out[i] = caiasoft.ItemStatus{Barcode: b, Status: caiasoft.StatusNotFound}
+		switch it, ok := found[b]; {
+		case !ok:
+		case viewer != "" && it.Profile != viewer:
+			out[i].Status = caiasoft.StatusRestrictedFromKey
+		default:
+			out[i].Status = it.Status
+		}
+	}
+	return out, nil
 }
 
 // Stops lists the facility's circulation stops, the active ones unless all.

@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"context"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,30 +20,12 @@ import (
 	"github.com/annexlab/annex/formats/caiasoft"
 )
 
-// istatus values of the REST replies (CaiaSoft's "Item Requested" and
-// "Invalid Stop Code" are public; the others are ASSUMED wordings).
-const (
-	StatusRequested     = "Item Requested"
-	StatusInvalidStop   = "Invalid Stop Code"
-	StatusNotInStorage  = "Item Not In Storage"
-	StatusNotAvailable  = "Item Not Available"
-	StatusTitleLevel    = "Title Level Request Without Barcode"
-	StatusInvalid       = "Invalid Request"
-	StatusDuplicateSkip = "Duplicate Request Skipped"
-)
-
-// Facility jobs a request asks for (CaiaSoft's request_type codes).
-const (
-	JobPhysical   = "PYR" // physical retrieval: the item goes out to a stop
-	JobERetrieval = "ERT" // e-retrieval: the item is pulled, scanned and refiled
-)
-
-// jobOf is the facility job of a request read from a file or posted.
+// jobOf is the facility job of a request read from a file.
 func jobOf(r *requestfile.Request) string {
 	if r.Digitization {
-		return JobERetrieval
+		return caiasoft.JobERetrieval
 	}
-	return JobPhysical
+	return caiasoft.JobPhysical
 }
 
 // incoming is one request to decide: a parsed record, and for the JSON
@@ -51,6 +33,13 @@ func jobOf(r *requestfile.Request) string {
 type incoming struct {
 	rec  requestfile.Record
 	stop string
+	// job is the posted request_type ("" for a file's records: see jobOf).
+	job string
+	// raw is the posted entry as it came, unknown fields and all, recorded
+	// on the request in place of the parsed record.
+	raw json.RawMessage
+	// unknown are the posted entry's fields annex does not read.
+	unknown []string
 }
 
 // denial is why a request is denied: Code is the istatus, Detail the rest.
@@ -68,16 +57,21 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 	case in.rec.Err != nil:
 		re := in.rec.Err
 		q.ID, q.Line = re.ID, re.Line
-		d = &denial{StatusInvalid, re.Error()}
+		d = &denial{caiasoft.DenyInvalid, re.Error()}
 	case in.rec.Request != nil:
 		r = in.rec.Request
 		q.ID, q.Line, q.Barcode = r.ID, r.Line, r.Barcode
 		if r.TitleLevel {
 			q.Barcode = "" // not an item barcode: never sent as an ItemId
 		}
-		q.Library, q.Job = r.Library, jobOf(r)
+		q.Library, q.Job = r.Library, cmp.Or(in.job, jobOf(r))
 		q.Warnings = slices.Clone(r.Warnings)
-		if raw, err := json.Marshal(r); err == nil {
+		for _, f := range in.unknown {
+			q.Warnings = append(q.Warnings, fmt.Sprintf("unknown field %q ignored", f))
+		}
+		if in.raw != nil {
+			q.Raw = in.raw
+		} else if raw, err := json.Marshal(r); err == nil {
 			q.Raw = raw
 		}
 	default:
@@ -87,10 +81,10 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 		// A request without an id cannot be deduplicated; it is kept under its place in the file.
 		q.ID = fmt.Sprintf("%s:%d", file, q.Line)
 		if d == nil {
-			d = &denial{StatusInvalid, "the request has no request id"}
+			d = &denial{caiasoft.DenyInvalid, "the request has no request id"}
 		}
 	}
-	res = api.Result{Item: q.Barcode, RequestID: q.ID}
+	res = api.Result{Result: caiasoft.Result{Item: q.Barcode}, RequestID: q.ID}
 	var item store.Item
 	cancelItem := false // ALMA is owed a CancelRequestItem
 	if d == nil {
@@ -109,7 +103,7 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 		return res, false, err
 	}
 	if !inserted {
-		res.Deny, res.IStatus, res.Skipped = "N", StatusDuplicateSkip, true
+		res.Deny, res.IStatus, res.Skipped = "N", caiasoft.IStatusDuplicateSkip, true
 		return res, false, nil
 	}
 	if d == nil {
@@ -119,7 +113,12 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 				return res, false, err
 			}
 		}
-		res.Deny, res.IStatus = "N", StatusRequested
+		// The item waits in the job's queue until the floor acts on it.
+		ch := change{kind: caiasoft.EventQueued, status: caiasoft.QueueStatus(q.Job), job: q.Job, requestID: q.ID, stop: q.Stop}
+		if err := setStatus(tx, &item, ch, now); err != nil {
+			return res, false, err
+		}
+		res.Deny, res.IStatus = "N", caiasoft.IStatusRequested
 		return res, false, nil
 	}
 	res.Deny, res.IStatus, res.Reason = "Y", d.Code, q.Reason
@@ -145,11 +144,13 @@ func (e *Engine) decide(tx *store.Tx, p *profile.Profile, r *requestfile.Request
 	item, err := tx.Item(r.Barcode)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && item.Profile != p.Name):
-		return item, &denial{StatusNotInStorage, fmt.Sprintf("item %s is not in the facility's inventory", r.Barcode)}, true, nil
+		return item, &denial{caiasoft.DenyNotInStorage, fmt.Sprintf("item %s is not in the facility's inventory", r.Barcode)}, true, nil
 	case err != nil:
 		return item, nil, false, err
+	case caiasoft.IsOut(item.Status):
+		return item, &denial{caiasoft.DenyOut, fmt.Sprintf("item %s is %q", r.Barcode, item.Status)}, false, nil
 	case item.Status != caiasoft.StatusAtRest:
-		return item, &denial{StatusNotAvailable, fmt.Sprintf("item %s is %s", r.Barcode, item.Status)}, false, nil
+		return item, &denial{caiasoft.DenyNotAvailable, fmt.Sprintf("item %s is %q", r.Barcode, item.Status)}, false, nil
 	}
 	stop, d := e.translateStop(p, r, directStop)
 	if d != nil {
@@ -166,11 +167,11 @@ func (e *Engine) decide(tx *store.Tx, p *profile.Profile, r *requestfile.Request
 func titleLevelDenial(r *requestfile.Request) *denial {
 	switch {
 	case r.Citation != "":
-		return &denial{StatusTitleLevel, fmt.Sprintf("title-level request for %q: the file has no item barcode, only this citation, and storage is searched by barcode", r.Citation)}
+		return &denial{caiasoft.DenyTitleLevel, fmt.Sprintf("title-level request for %q: the file has no item barcode, only this citation, and storage is searched by barcode", r.Citation)}
 	case r.MMSID != "":
-		return &denial{StatusTitleLevel, fmt.Sprintf("title-level request for MMS id %s without an item barcode cannot be filled from storage", r.MMSID)}
+		return &denial{caiasoft.DenyTitleLevel, fmt.Sprintf("title-level request for MMS id %s without an item barcode cannot be filled from storage", r.MMSID)}
 	}
-	return &denial{StatusTitleLevel, "a title-level request without an item barcode cannot be filled from storage"}
+	return &denial{caiasoft.DenyTitleLevel, "a title-level request without an item barcode cannot be filled from storage"}
 }
 
 // stopKeys are the values a request is looked up by in each stop table, in
@@ -186,7 +187,12 @@ func stopKeys(r *requestfile.Request) map[string]string {
 // ALEPH stop needs its CAIAUSER.
 func (e *Engine) translateStop(p *profile.Profile, r *requestfile.Request, direct string) (string, *denial) {
 	stop := direct
-	if stop == "" {
+	if direct != "" {
+		// A posted stop is the facility's own, by code or name.
+		if stop = e.stopCode(direct); stop == "" {
+			return "", &denial{caiasoft.DenyInvalidStop, fmt.Sprintf("%q is not a circulation stop of the facility", direct)}
+		}
+	} else {
 		keys := stopKeys(r)
 		var tried, absent []string
 		for _, t := range p.Translation.Stops.Tables() {
@@ -212,17 +218,17 @@ func (e *Engine) translateStop(p *profile.Profile, r *requestfile.Request, direc
 			if len(absent) > 0 {
 				msg += "; the request gives no key for " + strings.Join(absent, ", ")
 			}
-			return "", &denial{StatusInvalidStop, msg}
+			return "", &denial{caiasoft.DenyInvalidStop, msg}
 		}
 	}
 	if stops := e.cfg.Facility.Stops; len(stops) > 0 {
 		i := slices.IndexFunc(stops, func(s profile.Stop) bool { return s.Code == stop })
 		if i < 0 || !stops[i].Active {
-			return "", &denial{StatusInvalidStop, fmt.Sprintf("%q is not an active circulation stop of the facility", stop)}
+			return "", &denial{caiasoft.DenyInvalidStop, fmt.Sprintf("%q is not an active circulation stop of the facility", stop)}
 		}
 	}
 	if p.System == profile.SystemALEPH && p.ALEPH.Users[stop] == "" {
-		return "", &denial{StatusInvalidStop, fmt.Sprintf("stop %q has no ALEPH user (aleph.users)", stop)}
+		return "", &denial{caiasoft.DenyInvalidStop, fmt.Sprintf("stop %q has no ALEPH user (aleph.users)", stop)}
 	}
 	return stop, nil
 }
@@ -258,224 +264,6 @@ func translateCollection(p *profile.Profile, r *requestfile.Request, warnings []
 		warnings = append(warnings, w)
 	}
 	return "", warnings
-}
-
-// Retrieve takes an item out of storage for its oldest accepted request
-// and tells the library with CheckOutItem.
-func (e *Engine) Retrieve(ctx context.Context, barcode string) error {
-	return e.floor(ctx, "retrieve", barcode, e.retrieveItem)
-}
-
-// RetrieveMany retrieves a pick list: each barcode as Retrieve would, all in
-// one transaction, so a list costs one commit instead of one per item. A
-// barcode that cannot be retrieved (unknown, not in storage) gets its error
-// in the result without stopping the others; any other error aborts the list.
-func (e *Engine) RetrieveMany(ctx context.Context, barcodes []string) ([]error, error) {
-	results := make([]error, len(barcodes))
-	owed := map[string]bool{}
-	err := e.store.Tx(ctx, func(tx *store.Tx) error {
-		clear(owed)
-		for i, barcode := range barcodes {
-			prof, err := e.floorIn(tx, barcode, e.retrieveItem)
-			switch {
-			case err == nil:
-				if prof != "" {
-					owed[prof] = true
-				}
-			case errors.Is(err, ErrUnknownItem), errors.Is(err, ErrConflict), errors.Is(err, ErrUnknownProfile):
-				// Checked before anything is written, so the others can go on.
-				results[i] = fmt.Errorf("retrieve: %w", err)
-			default:
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("retrieve pick list: %w", err)
-	}
-	for prof := range owed {
-		e.sender.Wake(prof)
-	}
-	return results, nil
-}
-
-// retrieveItem is the retrieval of one item inside a floor transaction.
-func (e *Engine) retrieveItem(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (*ncip.Message, string, error) {
-	barcode := item.Barcode
-	if item.Status != caiasoft.StatusAtRest {
-		return nil, "", fmt.Errorf("item %s is %s, not in storage: %w", barcode, item.Status, ErrConflict)
-	}
-	q, err := tx.OldestRequest(barcode, store.RequestAccepted)
-	var req *store.Request
-	switch {
-	case err == nil:
-		req = &q
-		if err := tx.SetRequest(p.Name, q.ID, store.RequestRetrieved, q.Reason, now); err != nil {
-			return nil, "", err
-		}
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, "", err
-	}
-	item.Status = caiasoft.StatusOutPhysical
-	id := ""
-	if req != nil {
-		id = req.ID
-		if !reportsJob(p, req.Job) {
-			return nil, id, nil
-		}
-	}
-	msg, err := checkOut(p, *item, req)
-	if err != nil {
-		return nil, "", err
-	}
-	return msg, id, nil
-}
-
-// reportsJob reports whether the library is told of a job by NCIP. An
-// e-retrieval is reported to ALMA only when the profile says so
-// (alma.e_retrieval_ncip, assumed false); ALEPH hears of its photocopy
-// requests' retrievals like any other.
-func reportsJob(p *profile.Profile, job string) bool {
-	return job != JobERetrieval || p.System != profile.SystemALMA || p.ALMA.ERetrievalNCIP
-}
-
-// Refile puts an item back in storage, closes its retrieved request and
-// tells the library with CheckInItem.
-func (e *Engine) Refile(ctx context.Context, barcode string) error {
-	return e.floor(ctx, "refile", barcode, func(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (*ncip.Message, string, error) {
-		if item.Status == caiasoft.StatusAtRest {
-			return nil, "", fmt.Errorf("item %s is already in storage: %w", barcode, ErrConflict)
-		}
-		id := ""
-		q, err := tx.OldestRequest(barcode, store.RequestRetrieved)
-		switch {
-		case err == nil:
-			id = q.ID
-			if err := tx.SetRequest(p.Name, q.ID, store.RequestRefiled, q.Reason, now); err != nil {
-				return nil, "", err
-			}
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, "", err
-		}
-		item.Status = caiasoft.StatusAtRest
-		if id != "" && !reportsJob(p, q.Job) {
-			return nil, id, nil
-		}
-		return checkIn(p, *item), id, nil
-	})
-}
-
-// MarkMissing marks an item missing; its open request is cancelled, and
-// ALMA is told with CancelRequestItem.
-func (e *Engine) MarkMissing(ctx context.Context, barcode string) error {
-	return e.floor(ctx, "mark missing", barcode, func(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (*ncip.Message, string, error) {
-		if item.Status == caiasoft.StatusNotFound {
-			return nil, "", fmt.Errorf("item %s is already missing: %w", barcode, ErrConflict)
-		}
-		item.Status = caiasoft.StatusNotFound
-		q, err := tx.OldestRequest(barcode, store.RequestAccepted)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, "", nil
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		reason := StatusNotAvailable + ": item " + barcode + " is missing in storage"
-		if err := tx.SetRequest(p.Name, q.ID, store.RequestCancelled, reason, now); err != nil {
-			return nil, "", err
-		}
-		if _, err := tx.AddAlert(store.Alert{Time: now, Kind: store.AlertDenial, Profile: p.Name, RequestID: q.ID, Barcode: barcode,
-			Message: fmt.Sprintf("request %s cancelled: %s", q.ID, reason)}); err != nil {
-			return nil, "", err
-		}
-		if p.System != profile.SystemALMA {
-			return nil, q.ID, nil
-		}
-		return cancelRequest(p, q), q.ID, nil
-	})
-}
-
-// floor runs one floor operation on an item in a transaction and enqueues
-// the message it owes in that same transaction.
-func (e *Engine) floor(ctx context.Context, op, barcode string, fn floorFunc) error {
-	var prof string
-	err := e.store.Tx(ctx, func(tx *store.Tx) error {
-		var err error
-		prof, err = e.floorIn(tx, barcode, fn)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if prof != "" {
-		e.sender.Wake(prof)
-	}
-	return nil
-}
-
-// floorFunc is one floor operation on one item, inside a transaction: it
-// sets the item's new status and returns the NCIP message owed (nil for
-// none) and the request it concerns.
-type floorFunc func(*store.Tx, *profile.Profile, *store.Item, time.Time) (*ncip.Message, string, error)
-
-// floorIn applies fn to one item in tx and enqueues what it owes; it returns
-// the profile to wake when a message was enqueued.
-func (e *Engine) floorIn(tx *store.Tx, barcode string, fn floorFunc) (string, error) {
-	now := e.clock()
-	item, err := tx.Item(barcode)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", fmt.Errorf("item %s: %w", barcode, ErrUnknownItem)
-	}
-	if err != nil {
-		return "", err
-	}
-	p := e.profiles[item.Profile]
-	if p == nil {
-		return "", fmt.Errorf("item %s belongs to %w %q", barcode, ErrUnknownProfile, item.Profile)
-	}
-	msg, reqID, err := fn(tx, p, &item, now)
-	if err != nil {
-		return "", err
-	}
-	// A floor operation changes the item's status only.
-	if err := tx.SetItemStatus(barcode, item.Status, now); err != nil {
-		return "", err
-	}
-	if msg == nil {
-		return "", nil
-	}
-	return p.Name, e.enqueue(tx, p, msg, reqID, barcode, now)
-}
-
-// Accession adds a new item to storage and tells the library with CheckInItem.
-func (e *Engine) Accession(ctx context.Context, it profile.InventoryItem) error {
-	p := e.profiles[it.Profile]
-	if p == nil {
-		return fmt.Errorf("accession: %w %q", ErrUnknownProfile, it.Profile)
-	}
-	if it.Barcode == "" {
-		return fmt.Errorf("accession: barcode is required: %w", ErrConflict)
-	}
-	err := e.store.Tx(ctx, func(tx *store.Tx) error {
-		now := e.clock()
-		if _, err := tx.Item(it.Barcode); err == nil {
-			return fmt.Errorf("item %s is already in the inventory: %w", it.Barcode, ErrConflict)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		item := store.Item{Barcode: it.Barcode, Profile: p.Name, Collection: it.Collection, Material: it.Material,
-			Tray: it.Tray, Library: libraryOf(p, it.Collection), Status: caiasoft.StatusAtRest, Updated: now}
-		if err := tx.PutItem(item); err != nil {
-			return err
-		}
-		return e.enqueue(tx, p, checkIn(p, item), "", it.Barcode, now)
-	})
-	if err != nil {
-		return fmt.Errorf("accession: %w", err)
-	}
-	e.sender.Wake(p.Name)
-	return nil
 }
 
 // enqueue renders a message in the profile's style and stores it for the outbox.

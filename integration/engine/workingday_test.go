@@ -16,6 +16,8 @@ import (
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
+
+	"github.com/annexlab/annex/formats/caiasoft"
 )
 
 // workingDay is fixtures/requests/alma-working-day.xml: a day of ALMA's
@@ -90,11 +92,11 @@ func TestWorkingDayALMAFile(t *testing.T) {
 	sftpPut(t, w, w.cfg.Profiles[0], "ANNEX-20261207_070000.xml", workingDay(t))
 	rows := apiRequests(t, w)
 	accepted := map[string]struct{ stop, job string }{
-		"2410000010001": {"MAIN-CIRC", engine.JobPhysical}, "2410000010002": {"LAW-CIRC", engine.JobPhysical},
-		"2410000010003": {"MAIN-CIRC", engine.JobPhysical}, "2410000010004": {"MAIL", engine.JobPhysical},
-		"2410000010005": {"SCAN", engine.JobERetrieval}, "2410000010006": {"SCAN", engine.JobERetrieval},
-		"2410000010007": {"SCAN", engine.JobERetrieval}, "2410000010011": {"MAIN-CIRC", engine.JobPhysical},
-		"2410000010012": {"LAW-CIRC", engine.JobPhysical},
+		"2410000010001": {"MAIN-CIRC", caiasoft.JobPhysical}, "2410000010002": {"LAW-CIRC", caiasoft.JobPhysical},
+		"2410000010003": {"MAIN-CIRC", caiasoft.JobPhysical}, "2410000010004": {"MAIL", caiasoft.JobPhysical},
+		"2410000010005": {"SCAN", caiasoft.JobERetrieval}, "2410000010006": {"SCAN", caiasoft.JobERetrieval},
+		"2410000010007": {"SCAN", caiasoft.JobERetrieval}, "2410000010011": {"MAIN-CIRC", caiasoft.JobPhysical},
+		"2410000010012": {"LAW-CIRC", caiasoft.JobPhysical},
 	}
 	for id, want := range accepted {
 		r := rows[id]
@@ -106,11 +108,11 @@ func TestWorkingDayALMAFile(t *testing.T) {
 		}
 	}
 	for id, citation := range map[string]string{"2410000010008": "Volume 96; Issue 4; Publication Date 1989", "2410000010013": "The economics of remote storage: a review"} {
-		if r := rows[id]; r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, engine.StatusTitleLevel) || !strings.Contains(r.Reason, `"`+citation+`"`) {
+		if r := rows[id]; r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, caiasoft.DenyTitleLevel) || !strings.Contains(r.Reason, `"`+citation+`"`) {
 			t.Errorf("%s: %s %q, want denied quoting %q", id, r.Status, r.Reason, citation)
 		}
 	}
-	if r := rows["2410000010010"]; r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, engine.StatusNotInStorage) {
+	if r := rows["2410000010010"]; r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, caiasoft.DenyNotInStorage) {
 		t.Errorf("item not in storage: %+v", r)
 	}
 	if len(rows) != 12 {
@@ -183,8 +185,8 @@ func TestWorkingDayCodesOnlyProfile(t *testing.T) {
 		"2410000010007": {`desks "Digitization Department For Institution"`, `pickup_libraries "Annex University"`},
 	} {
 		r := rows[id]
-		if r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, engine.StatusInvalidStop) {
-			t.Errorf("%s: %s %q, want denied %s", id, r.Status, r.Reason, engine.StatusInvalidStop)
+		if r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, caiasoft.DenyInvalidStop) {
+			t.Errorf("%s: %s %q, want denied %s", id, r.Status, r.Reason, caiasoft.DenyInvalidStop)
 			continue
 		}
 		for _, k := range append(keys, "translation.stops", "libraries") {
@@ -238,7 +240,7 @@ func TestERetrievalNCIP(t *testing.T) {
 		if len(count) != len(want) {
 			t.Errorf("e_retrieval_ncip=%v: outbox %v, want %v", reports, count, want)
 		}
-		if r := requestByID(t, w.eng, "2410000010005"); r.Status != store.RequestRefiled || r.Job != engine.JobERetrieval {
+		if r := requestByID(t, w.eng, "2410000010005"); r.Status != store.RequestRefiled || r.Job != caiasoft.JobERetrieval {
 			t.Errorf("e_retrieval_ncip=%v: scan request %+v, want refiled ERT", reports, r)
 		}
 	}

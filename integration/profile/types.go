@@ -43,6 +43,11 @@ type Profile struct {
 	Style Style `yaml:"style" json:"style"`
 	// Retry is the outbox's delivery policy for this profile's messages.
 	Retry Retry `yaml:"retry" json:"retry"`
+	// ReportAccessions says whether an accession (an item coming to rest in
+	// storage for the first time) is reported to the library with
+	// CheckInItem, as Ex Libris' remote-storage profile describes; nil means
+	// true. See Profile.ReportsAccessions.
+	ReportAccessions *bool `yaml:"report_accessions,omitempty" json:"report_accessions,omitempty"`
 
 	// File is the file the profile was loaded from (not in YAML).
 	File string `yaml:"-" json:"file,omitempty"`
@@ -311,3 +316,7 @@ type InventoryItem struct {
 	// Profile is the library connection that owns the item.
 	Profile string `yaml:"profile" json:"profile"`
 }
+
+// ReportsAccessions reports whether accessions are reported to the library
+// with CheckInItem (report_accessions, default true).
+func (p *Profile) ReportsAccessions() bool { return p.ReportAccessions == nil || *p.ReportAccessions }

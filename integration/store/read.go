@@ -173,3 +173,38 @@ func list[T any](ctx context.Context, db *sql.DB, query string, args []any, scan
 	}
 	return out, nil
 }
+
+// StatusRow is an item's owner and status, what itemstatus answers from.
+type StatusRow struct {
+	Profile, Status string
+}
+
+// ItemStatuses reads the owner and status of each barcode found, in one
+// query (itemstatuslist asks for up to 500 at a time).
+func (s *Store) ItemStatuses(ctx context.Context, barcodes []string) (map[string]StatusRow, error) {
+	out := make(map[string]StatusRow, len(barcodes))
+	if len(barcodes) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(barcodes))
+	for i, b := range barcodes {
+		args[i] = b
+	}
+	rows, err := s.query(ctx, `SELECT barcode, profile, status FROM items WHERE barcode IN (`+placeholders(len(barcodes))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("item statuses: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b string
+		var r StatusRow
+		if err := rows.Scan(&b, &r.Profile, &r.Status); err != nil {
+			return nil, fmt.Errorf("item statuses: %w", err)
+		}
+		out[b] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("item statuses: %w", err)
+	}
+	return out, nil
+}

@@ -133,15 +133,9 @@ func (f *Floor) Validate() error {
 // Run implements scenario.Action.
 func (f *Floor) Run(ctx context.Context, env *scenario.Env) error {
 	eng := env.World.Engine
-	var err error
-	switch f.op {
-	case "retrieve":
-		err = eng.Retrieve(ctx, f.Barcode)
-	case "refile":
-		err = eng.Refile(ctx, f.Barcode)
-	default:
-		err = eng.MarkMissing(ctx, f.Barcode)
-	}
+	op := map[string]func(context.Context, string) error{"retrieve": eng.Retrieve, "refile": eng.Refile, "missing": eng.MarkMissing,
+		"scan_done": eng.ScanDone, "return": eng.Return, "deaccession": eng.Deaccession, "receive": eng.Receive}[f.op]
+	err := op(ctx, f.Barcode)
 	return checkErr("facility."+f.op+" "+f.Barcode, err, f.ExpectError)
 }
 

@@ -16,6 +16,8 @@ import (
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/journal"
+
+	"github.com/annexlab/annex/formats/caiasoft"
 )
 
 // idle waits for the outbox to drain, so what an expectation reads is settled.
@@ -458,7 +460,10 @@ func (x *ExpectFacilityItem) Validate() error {
 		return errors.New("barcode is required")
 	}
 	if x.Status != "" {
-		return oneOf("status", x.Status, "in_storage", "out", "missing")
+		return oneOf("status", x.Status, caiasoft.StatusAtRest, caiasoft.StatusOutPhysical, caiasoft.StatusPulledERetrieval,
+			caiasoft.StatusOutSHIP, caiasoft.StatusQueueRefile, caiasoft.StatusQueuePhysical, caiasoft.StatusQueueERetrieval,
+			caiasoft.StatusQueueSHIP, caiasoft.StatusQueueDeaccession, caiasoft.StatusDeaccessioned, caiasoft.StatusWaitingAccession,
+			caiasoft.StatusInAccession, caiasoft.StatusCommitted, caiasoft.StatusNotFound)
 	}
 	return nil
 }
