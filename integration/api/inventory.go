@@ -97,25 +97,15 @@ func (s *server) routesInventory(mux *routeMux) {
 }
 
 // reader guards a read endpoint: the facility key reads everything, a
-// profile's intake key its own profile's items.
+// profile's intake key its own profile's items (see viewer).
 func (s *server) reader(h func(http.ResponseWriter, *http.Request, Scope)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.isFacility(r) {
-			h(w, r, Scope{})
+		viewer, ok := s.viewer(r)
+		if !ok {
+			failRead(w, http.StatusUnauthorized, errUnauthorized)
 			return
 		}
-		key, matched := r.Header.Get("X-API-Key"), ""
-		// Every key is compared, so the time taken does not tell which one matched.
-		for name, k := range s.cfg.ProfileKeys {
-			if keyMatches(key, k) {
-				matched = name
-			}
-		}
-		if matched == "" {
-			failRead(w, http.StatusUnauthorized, errors.New("invalid or missing X-API-Key"))
-			return
-		}
-		h(w, r, Scope{Profile: matched})
+		h(w, r, Scope{Profile: viewer})
 	}
 }
 
@@ -195,7 +185,7 @@ func (s *server) itemLoc(w http.ResponseWriter, r *http.Request, sc Scope) {
 func (s *server) itemsByBarcode(w http.ResponseWriter, r *http.Request, sc Scope) {
 	barcodes, err := DecodeBarcodes(http.MaxBytesReader(w, r.Body, MaxJSON), "barcodes")
 	if err != nil {
-		failRead(w, http.StatusBadRequest, err)
+		failRead(w, batchStatus(err), err)
 		return
 	}
 	items, err := s.cfg.Backend.ItemInfos(r.Context(), sc, barcodes)
@@ -209,7 +199,7 @@ func (s *server) itemsByBarcode(w http.ResponseWriter, r *http.Request, sc Scope
 func (s *server) itemLocList(w http.ResponseWriter, r *http.Request, sc Scope) {
 	barcodes, err := DecodeBarcodes(http.MaxBytesReader(w, r.Body, MaxJSON), "items")
 	if err != nil {
-		failRead(w, http.StatusBadRequest, err)
+		failRead(w, batchStatus(err), err)
 		return
 	}
 	items, err := s.cfg.Backend.ItemLocations(r.Context(), sc, barcodes)
@@ -241,7 +231,7 @@ func DecodeBarcodes(r io.Reader, key string) ([]string, error) {
 		return nil, fmt.Errorf("decode body: %q: want an array of barcodes", key)
 	}
 	if len(vals) > caiasoft.MaxBatch {
-		return nil, fmt.Errorf("%q lists %d barcodes: at most %d per call", key, len(vals), caiasoft.MaxBatch)
+		return nil, fmt.Errorf("decode body: %q lists %d barcodes, at most %d per call: %w", key, len(vals), caiasoft.MaxBatch, caiasoft.ErrBatch)
 	}
 	out := make([]string, 0, len(vals))
 	for i, v := range vals {

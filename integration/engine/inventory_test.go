@@ -227,7 +227,7 @@ func inventoryCases() []inventoryCase {
 		get("itemloc-unknown", "/api/itemloc/v1/NOPE"),
 		post("itemsbybarcode", "/api/itemsbybarcode/v1",
 			`{"barcodes":["39015000000101",null,39015000000103,"NOPE","000000101"],"client":"ignored"}`, 200),
-		post("itemsbybarcode-too-many", "/api/itemsbybarcode/v1", `{"barcodes":[`+strings.Join(many, ",")+`]}`, 400),
+		post("itemsbybarcode-too-many", "/api/itemsbybarcode/v1", `{"barcodes":[`+strings.Join(many, ",")+`]}`, 413),
 		post("itemsbybarcode-not-a-list", "/api/itemsbybarcode/v1", `{"barcodes":"39015000000101"}`, 400),
 		post("itemsbybarcode-missing", "/api/itemsbybarcode/v1", `{"items":["39015000000101"]}`, 400),
 		post("itemloclist", "/api/itemloclist/v1", `{"items":[39015000000101,
