@@ -323,3 +323,107 @@ func goldenJSON(t *testing.T, path string, body []byte) {
 		t.Errorf("reply differs from %s:\n got: %s\nwant: %s", path, got.Bytes(), want)
 	}
 }
+
+// TestInventoryFollowsTheWorkflow reads the read side while the real
+// workflow moves an item: announced by incomingitems, received and
+// accessioned on the floor, its title changed by itemupdates, requested by
+// circrequests, retrieved, returned and refiled. Each step shows in the
+// searches, the date-range lists (today is the engine's clock's day),
+// circstopout and the item's request fields.
+func TestInventoryFollowsTheWorkflow(t *testing.T) {
+	w := openInventoryWorld(t, t.TempDir())
+	const bc = "39015000000900"
+	today := clock().Format(caiasoft.DateLayout)
+	step := func(method, path, body string) []byte {
+		t.Helper()
+		status, reply := w.call(t, method, path, w.key, body)
+		if status != http.StatusOK || !bytes.Contains(reply, []byte(`"success":true`)) {
+			t.Fatalf("%s %s: %d %s", method, path, status, reply)
+		}
+		return reply
+	}
+	type items struct {
+		Count    string          `json:"item_count"`
+		Items    []caiasoft.Item `json:"items"`
+		Barcodes []string        `json:"barcodes"`
+		Out      []caiasoft.ItemOut
+	}
+	read := func(path string) items {
+		t.Helper()
+		var v struct {
+			items
+			Out []caiasoft.ItemOut `json:"items_out"`
+		}
+		if err := json.Unmarshal(step("GET", path, ""), &v); err != nil {
+			t.Fatal(err)
+		}
+		v.items.Out = v.Out
+		return v.items
+	}
+	barcodes := func(got items) string { return strings.Join(got.Barcodes, ",") }
+	found := func(got items) string {
+		var s []string
+		for _, it := range got.Items {
+			s = append(s, it.Barcode+" "+it.Status+" "+it.Title)
+		}
+		return strings.Join(s, "; ")
+	}
+
+	step("POST", "/api/incomingitems/v1?profile=alma-demo", `{"incoming":[{"barcode":"`+bc+`","collection":"MAIN-ANNEX",
+		"material":"BOOK","tray":"R09-S01-T01","title":"A history of remote storage","author":"Keeper, Ann",
+		"call_number":"Z675.S7 K44","oclc":"00012345","isbn":null}]}`)
+	if got := found(read("/api/union_title/v1/remote%20storage")); got != bc+" "+caiasoft.StatusWaitingAccession+" A history of remote storage" {
+		t.Errorf("union_title after incomingitems: %q", got)
+	}
+	step("POST", "/api/floor/v1/receive", `{"barcode":"`+bc+`"}`)
+	step("POST", "/api/floor/v1/accession", `{"barcode":"`+bc+`","collection":"MAIN-ANNEX","profile":"alma-demo"}`)
+	if got := barcodes(read("/api/accessionedlist/v1/" + today + "/" + today + "/MAIN-ANNEX")); got != bc {
+		t.Errorf("accessionedlist today: %q, want %s", got, bc)
+	}
+
+	step("POST", "/api/itemupdates/v1", `{"items":[{"barcode":"`+bc+`","title":"Remote storage: a history","author":""}]}`)
+	if got := found(read("/api/union_title/v1/a%20history%20of")); got != "" {
+		t.Errorf("the old title is still found: %q", got)
+	}
+	if got := found(read("/api/union_title/v1/storage:%20a")); got != bc+" "+caiasoft.StatusAtRest+" Remote storage: a history" {
+		t.Errorf("union_title after itemupdates: %q", got)
+	}
+	if got := found(read("/api/union_author/v1/keeper")); !strings.HasPrefix(got, bc) {
+		t.Errorf("a blank author overwrote the author: %q", got)
+	}
+	if got := found(read("/api/union_oclc/v1/ocm12345")); !strings.HasPrefix(got, bc) {
+		t.Errorf("union_oclc: %q", got)
+	}
+
+	step("POST", "/api/circrequests/v1?profile=alma-demo", `{"requests":[{"barcode":"`+bc+`","request_type":"PYR",
+		"stop":"MAIN-CIRC","request_id":"LC-1","patron_id":"P-1","title":"Remote storage","volume":null}]}`)
+	it := read("/api/item/v1/" + bc)
+	if len(it.Items) != 1 || it.Items[0].Request == nil || it.Items[0].Request.RequestID != "LC-1" ||
+		it.Items[0].Request.Stop != "MAIN-CIRC" || it.Items[0].Request.RequestType != caiasoft.JobPhysical ||
+		it.Items[0].Status != caiasoft.StatusQueuePhysical {
+		t.Errorf("item after circrequests: %+v", it.Items)
+	}
+
+	step("POST", "/api/floor/v1/retrieve", `{"barcode":"`+bc+`"}`)
+	out := read("/api/circstopout/v1/main%20library%20circulation%20desk").Out
+	if len(out) != 1 || out[0].Barcode != bc || out[0].RequestID != "LC-1" ||
+		out[0].CirculationStop != "MAIN-CIRC - Main Library circulation desk" || out[0].Retrieved != clock().Format(time.DateOnly) {
+		t.Errorf("circstopout after retrieve: %+v", out)
+	}
+	if got := barcodes(read("/api/retrievedlist/v1/" + today + "/" + today + "/ALL")); got != bc {
+		t.Errorf("retrievedlist today: %q", got)
+	}
+
+	step("POST", "/api/floor/v1/return", `{"barcode":"`+bc+`"}`)
+	step("POST", "/api/floor/v1/refile", `{"barcode":"`+bc+`"}`)
+	if out := read("/api/circstopout/v1/ALL").Out; len(out) != 0 {
+		t.Errorf("circstopout after refile: %+v", out)
+	}
+	if got := barcodes(read("/api/refiledlist/v1/" + today + "/" + today + "/ALL")); got != bc {
+		t.Errorf("refiledlist today: %q", got)
+	}
+	it = read("/api/item/v1/" + bc)
+	if it.Items[0].Status != caiasoft.StatusAtRest || it.Items[0].Request.Status != store.RequestRefiled {
+		t.Errorf("item after refile: %+v", it.Items)
+	}
+}
