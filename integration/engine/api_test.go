@@ -20,9 +20,9 @@ type envelope struct {
 	Error        string `json:"error"`
 	RequestCount string `json:"request_count"`
 	Results      []struct {
-		Item      string `json:"item"`
-		Deny      string `json:"deny"`
-		IStatus   string `json:"istatus"`
+		Item    string `json:"item"`
+		Deny    string `json:"deny"`
+		IStatus string `json:"istatus"`
 	} `json:"results"`
 }
 
