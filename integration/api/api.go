@@ -1,27 +1,37 @@
 // Package api is the facility engine's REST API, in CaiaSoft's public shape
-// (DESIGN §1.2): JSON under /api/<endpoint>/v1, the key in X-API-Key,
+// (DESIGN §1.3): JSON under /api/<endpoint>/v1, the key in X-API-Key,
 // answers in CaiaSoft's envelope
 //
 //	{"success":true,"error":"","request_count":"1","results":[{"item":"…","deny":"N","istatus":"Item Requested"}]}
 //
 // (success a JSON boolean, counts strings; a denial is "deny":"Y" with the
-// reason in istatus). Paths:
+// reason in istatus). The shapes and status strings are formats/caiasoft's.
+// Paths:
 //
 //	GET  /healthz                             "ok", no key
 //	POST /api/requestfile/v1[?profile=P][&format=F]  a request file (raw body or multipart "file"); processed at once, one result per request
-//	POST /api/circrequests/v1[?profile=P]     {"requests":[{"barcode","request_type","stop","request_id","patron_id","title","author","call_number"}]}
-//	GET  /api/itemstatus/v1/{barcode}
+//	POST /api/circrequests/v1[?profile=P]     {"requests":[{"barcode","request_type","stop","request_id",…}]} (up to 500)
+//	GET  /api/itemstatus/v1/{barcode}         {"barcode","status"}
+//	POST /api/itemstatuslist/v1               {"barcodes":[…]} → item_count, items (up to 500)
+//	POST /api/incomingitems/v1[?profile=P]    {"incoming":[{barcode, collection, title, …}]} → incoming_count, rejected_count, rejects, warnings
+//	POST /api/itemupdates/v1                  {"items":[{barcode, title, …}]} → total_count, updated_count, errors, warnings
 //	GET  /api/item/v1/…, /api/circstoplist/v1/…, …  the inventory's read side: see inventory.go
-//	POST /api/floor/v1/retrieve|refile|missing  {"barcode":"…"}
+//	POST /api/floor/v1/retrieve|scan-done|return|refile|deaccession|missing|receive  {"barcode":"…"}
 //	POST /api/floor/v1/accession              {"barcode","collection","material","tray","profile"}
 //	POST /api/floor/v1/picklist               {"barcodes":["…",…]}: retrieve them all in one transaction; one result each
 //	GET  /api/alerts/v1, /api/requests/v1, /api/outbox/v1 [?limit=N][&after=CURSOR]  one page, oldest first (see listing)
 //	POST /api/ncip                            NCIP 2 DeleteItem responder (ALMA → facility); no key, ALMA
 //	                                          is checked by its agencies; always HTTP 200 with NCIP
 //
-// The key is compared in constant time against the facility's key (every
-// endpoint) or a profile's intake key (that profile's requestfile and
-// circrequests posts only). Request bodies are capped.
+// The key identifies the connection. It is compared in constant time
+// against the facility's key (every endpoint) and the profiles' intake keys:
+// a profile's key posts requestfile, circrequests and incomingitems for its
+// own profile, and reads and updates its own items only (another
+// connection's item is "Item Restricted from this API Key"). With the
+// facility key and no ?profile=, a posted request's stop picks its profile
+// and an incoming item's collection does. CaiaSoft's endpoints ignore
+// unknown JSON fields and report them (on the request, or in warnings);
+// annex's own (floor) refuse them. Request bodies are capped.
 package api
 
 import (

@@ -99,12 +99,12 @@ func (s *server) viewer(r *http.Request) (string, bool) {
 }
 
 func (s *server) itemStatus(w http.ResponseWriter, r *http.Request) {
+	barcode := r.PathValue("barcode")
 	viewer, ok := s.viewer(r)
 	if !ok {
-		writeJSON(w, http.StatusUnauthorized, caiasoft.ItemStatusReply{Error: errUnauthorized.Error()})
+		writeJSON(w, http.StatusUnauthorized, caiasoft.ItemStatusReply{Error: errUnauthorized.Error(), Barcode: barcode})
 		return
 	}
-	barcode := r.PathValue("barcode")
 	st, err := s.cfg.Backend.ItemStatuses(r.Context(), viewer, []string{barcode})
 	if err != nil {
 		writeJSON(w, statusOf(err), caiasoft.ItemStatusReply{Error: err.Error(), Barcode: barcode})

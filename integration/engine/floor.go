@@ -359,3 +359,8 @@ func (e *Engine) Accession(ctx context.Context, it profile.InventoryItem) error 
 	}
 	return nil
 }
+
+// EventsOf lists an item's status changes (item_events), oldest first.
+func (e *Engine) EventsOf(ctx context.Context, barcode string) ([]store.Event, error) {
+	return e.store.EventsOf(ctx, barcode)
+}

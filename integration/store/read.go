@@ -208,3 +208,15 @@ func (s *Store) ItemStatuses(ctx context.Context, barcodes []string) (map[string
 	}
 	return out, nil
 }
+
+// EventsOf lists an item's events (item_events), oldest first.
+func (s *Store) EventsOf(ctx context.Context, barcode string) ([]Event, error) {
+	return list(ctx, s.db, `SELECT id, barcode, profile, collection, kind, status, job, request_id, stop, day, time
+		FROM item_events WHERE barcode = ? ORDER BY id`, []any{barcode}, func(r scanner) (Event, error) {
+		var ev Event
+		var t string
+		err := r.Scan(&ev.ID, &ev.Barcode, &ev.Profile, &ev.Collection, &ev.Kind, &ev.Status, &ev.Job, &ev.RequestID, &ev.Stop, &ev.Day, &t)
+		ev.Time = parseStamp(t)
+		return ev, err
+	})
+}
