@@ -137,8 +137,8 @@ const DateLayout = "20060102"
 // GET /api/<Name>/v1/{from}/{to}/{collection}[/{Y|N}].
 type DateList struct {
 	Name string
-	// Event is the item event the list reads (an item_events kind).
-	Event string
+	// Events are the item events the list reads (item_events kinds).
+	Events []string
 	// Active leaves out items deaccessioned since.
 	Active bool
 	// Info answers items (count, items) instead of barcodes (count, barcodes).
@@ -148,17 +148,28 @@ type DateList struct {
 	Reaccession bool
 }
 
+// The events of the date-range lists. A retrieval is any pull from the
+// shelf: out on physical retrieval, pulled for e-retrieval, out on SH-I-P
+// service (assumed: CaiaSoft's public record does not say which jobs its
+// retrieved list counts).
+var (
+	accessionEvents   = []string{EventAccession}
+	deaccessionEvents = []string{EventDeaccession}
+	refileEvents      = []string{EventRefile}
+	retrievalEvents   = []string{EventRetrieval, EventERetrieval, EventSHPOut}
+)
+
 // DateLists are the date-range lists, in the order the API documents them.
 var DateLists = []DateList{
-	{Name: "accessionedlist", Event: EventAccession},
-	{Name: "accessioned_active", Event: EventAccession, Active: true},
-	{Name: "accessioninfo", Event: EventAccession, Info: true},
-	{Name: "accessioninfo_active", Event: EventAccession, Active: true, Info: true},
-	{Name: "deaccessionedlist", Event: EventDeaccession, Reaccession: true},
-	{Name: "deaccessioninfo", Event: EventDeaccession, Info: true, Reaccession: true},
-	{Name: "refiledlist", Event: EventRefile},
-	{Name: "retrievedlist", Event: EventRetrieval},
-	{Name: "retrievalinfo", Event: EventRetrieval, Info: true},
+	{Name: "accessionedlist", Events: accessionEvents},
+	{Name: "accessioned_active", Events: accessionEvents, Active: true},
+	{Name: "accessioninfo", Events: accessionEvents, Info: true},
+	{Name: "accessioninfo_active", Events: accessionEvents, Active: true, Info: true},
+	{Name: "deaccessionedlist", Events: deaccessionEvents, Reaccession: true},
+	{Name: "deaccessioninfo", Events: deaccessionEvents, Info: true, Reaccession: true},
+	{Name: "refiledlist", Events: refileEvents},
+	{Name: "retrievedlist", Events: retrievalEvents},
+	{Name: "retrievalinfo", Events: retrievalEvents, Info: true},
 }
 
 // Search is one of the union_* searches: GET /api/<Endpoint>/v1/{value}.

@@ -74,7 +74,7 @@ func visible(sc api.Scope, it store.Item, found bool) string {
 
 // DateList answers the date-range lists from the items' events.
 func (e *Engine) DateList(ctx context.Context, sc api.Scope, q api.DateQuery) ([]string, []caiasoft.Item, error) {
-	eq := store.EventQuery{Kind: q.List.Event, From: q.From, To: q.To, Collection: q.Collection, Profile: sc.Profile}
+	eq := store.EventQuery{Kinds: q.List.Events, From: q.From, To: q.To, Collection: q.Collection, Profile: sc.Profile}
 	if q.List.Active {
 		eq.NotStatus = caiasoft.StatusDeaccessioned
 	}

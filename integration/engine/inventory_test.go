@@ -74,7 +74,9 @@ func history(t testing.TB) []historyItem {
 					PatronID: "P-77", Description: "v. 2"})}}},
 		{item: store.Item{Barcode: "39015000000103", Profile: alma, Collection: "MAIN-ANNEX", Material: "BOOK", Tray: "R01-S01-T02",
 			Status: caiasoft.StatusAtRest, Accessioned: day(11), Updated: day(11)},
-			events: []store.Event{ev(caiasoft.EventAccession, 11, "", "")}},
+			// Pulled for scanning and refiled the next day: an e-retrieval is a retrieval too.
+			events: []store.Event{ev(caiasoft.EventAccession, 11, "", ""), ev(caiasoft.EventERetrieval, 12, "SCAN", "E-1"),
+				ev(caiasoft.EventScanDone, 12, "", "E-1"), ev(caiasoft.EventRefile, 13, "", "E-1")}},
 		{item: store.Item{Barcode: "39015000000104", Profile: alma, Collection: "MAIN-ANNEX", Material: "BOOK", Tray: "R01-S01-T03",
 			Status: caiasoft.StatusDeaccessioned, Title: "Obsolete manual", Author: "Anon.", Accessioned: day(10), Updated: day(12)},
 			events: []store.Event{ev(caiasoft.EventAccession, 10, "", ""), ev(caiasoft.EventDeaccession, 12, "", "D-1")}},

@@ -83,11 +83,12 @@ func (s *Store) LatestRequests(ctx context.Context, barcodes []string) (map[stri
 	return out, nil
 }
 
-// EventQuery selects items by their events: those with an event of Kind
-// on a day from From to To (YYYYMMDD, both included), in Collection and
-// Profile ("" for any).
+// EventQuery selects items by their events: those with an event of one
+// of Kinds on a day from From to To (YYYYMMDD, both included), in
+// Collection and Profile ("" for any).
 type EventQuery struct {
-	Kind, From, To      string
+	Kinds               []string
+	From, To            string
 	Collection, Profile string
 	// Status, when set, keeps only items whose status now is Status;
 	// NotStatus leaves out items whose status now is NotStatus. Items
@@ -96,9 +97,13 @@ type EventQuery struct {
 }
 
 func (q EventQuery) where() (string, []any) {
-	return `e.kind = ? AND e.day BETWEEN ? AND ? AND (? = '' OR e.collection = ?) AND (? = '' OR e.profile = ?)
-		AND (? = '' OR i.status = ?) AND (? = '' OR i.status IS NULL OR i.status <> ?)`,
-		[]any{q.Kind, q.From, q.To, q.Collection, q.Collection, q.Profile, q.Profile, q.Status, q.Status, q.NotStatus, q.NotStatus}
+	args := make([]any, 0, len(q.Kinds)+10)
+	for _, k := range q.Kinds {
+		args = append(args, k)
+	}
+	return `e.kind IN (` + placeholders(len(q.Kinds)) + `) AND e.day BETWEEN ? AND ? AND (? = '' OR e.collection = ?)
+		AND (? = '' OR e.profile = ?) AND (? = '' OR i.status = ?) AND (? = '' OR i.status IS NULL OR i.status <> ?)`,
+		append(args, q.From, q.To, q.Collection, q.Collection, q.Profile, q.Profile, q.Status, q.Status, q.NotStatus, q.NotStatus)
 }
 
 // EventBarcodes lists, by barcode, the items q selects.
