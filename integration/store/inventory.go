@@ -19,19 +19,24 @@ import (
 // index for values of three characters or more), the call number's
 // ASCII upper case for prefix searches, the exact identifiers, the OCLC
 // number without its prefix and leading zeros, and the status (circstopout
-// lists what is out). Status changes touch none of these but the status
-// index; only title and author edits reindex the text.
+// lists what is out). The text index holds only items with a title or an
+// author, and is touched only when they change: an upsert that rewrites
+// every column (PutItem) with the same title and author leaves it alone,
+// and status changes never reach it.
 const inventoryMigration = `CREATE VIRTUAL TABLE items_text USING fts5(title, author, content='items', content_rowid='rowid', tokenize='trigram');
-	INSERT INTO items_text (items_text) VALUES ('rebuild');
-	CREATE TRIGGER items_text_insert AFTER INSERT ON items BEGIN
+	INSERT INTO items_text (rowid, title, author) SELECT rowid, title, author FROM items WHERE title <> '' OR author <> '';
+	CREATE TRIGGER items_text_insert AFTER INSERT ON items WHEN new.title <> '' OR new.author <> '' BEGIN
 		INSERT INTO items_text (rowid, title, author) VALUES (new.rowid, new.title, new.author);
 	END;
-	CREATE TRIGGER items_text_delete AFTER DELETE ON items BEGIN
+	CREATE TRIGGER items_text_delete AFTER DELETE ON items WHEN old.title <> '' OR old.author <> '' BEGIN
 		INSERT INTO items_text (items_text, rowid, title, author) VALUES ('delete', old.rowid, old.title, old.author);
 	END;
-	CREATE TRIGGER items_text_update AFTER UPDATE OF title, author ON items BEGIN
-		INSERT INTO items_text (items_text, rowid, title, author) VALUES ('delete', old.rowid, old.title, old.author);
-		INSERT INTO items_text (rowid, title, author) VALUES (new.rowid, new.title, new.author);
+	CREATE TRIGGER items_text_update AFTER UPDATE OF title, author ON items
+		WHEN old.title <> new.title OR old.author <> new.author BEGIN
+		INSERT INTO items_text (items_text, rowid, title, author)
+			SELECT 'delete', old.rowid, old.title, old.author WHERE old.title <> '' OR old.author <> '';
+		INSERT INTO items_text (rowid, title, author)
+			SELECT new.rowid, new.title, new.author WHERE new.title <> '' OR new.author <> '';
 	END;
 	CREATE INDEX items_call_number ON items (upper(call_number));
 	CREATE INDEX items_isbn ON items (isbn);

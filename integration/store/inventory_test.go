@@ -1,0 +1,65 @@
+package store
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/annexlab/annex/formats/caiasoft"
+)
+
+// TestSearchIndexFollowsItems: the trigram index of titles and authors
+// follows the items through inserts, upserts, title changes, clearing,
+// status changes and deletes: FTS5's integrity check passes after each
+// step (the index holds only items with a title or author, so the check of
+// the index alone), and the searches find exactly the items whose text
+// matches now.
+func TestSearchIndexFollowsItems(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	now := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+	put := func(it Item) {
+		t.Helper()
+		it.Profile, it.Status, it.Updated = "p", caiasoft.StatusAtRest, now
+		if err := s.Tx(ctx, func(tx *Tx) error { return tx.PutItem(it) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	title := caiasoft.Search{Endpoint: "union_title", Field: "title", Match: caiasoft.Contains}
+	author := caiasoft.Search{Endpoint: "union_author", Field: "author", Match: caiasoft.Contains}
+	check := func(sr caiasoft.Search, value string, want ...string) {
+		t.Helper()
+		var integrity string
+		if err := s.db.QueryRowContext(ctx, `INSERT INTO items_text (items_text, rank) VALUES ('integrity-check', 0) RETURNING 'ok'`).Scan(&integrity); err != nil {
+			t.Fatalf("index integrity: %v", err)
+		}
+		items, err := s.Search(ctx, "", sr, value, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, it := range items {
+			got = append(got, it.Barcode)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s %q: %v, want %v", sr.Endpoint, value, got, want)
+		}
+	}
+	put(Item{Barcode: "1", Title: "Moby Dick", Author: "Melville, Herman"})
+	put(Item{Barcode: "2"}) // nothing to index
+	put(Item{Barcode: "3", Title: "Dick Whittington"})
+	check(title, "dick", "1", "3")
+	put(Item{Barcode: "1", Title: "Moby Dick", Author: "Melville, Herman", Tray: "T1"}) // same text, other columns
+	put(Item{Barcode: "2", Title: "Bartleby", Author: "Melville, H."})                   // indexed now
+	check(author, "melville", "1", "2")
+	put(Item{Barcode: "3"}) // cleared
+	check(title, "dick", "1")
+	if err := s.Tx(ctx, func(tx *Tx) error { return tx.SetItemStatus("1", caiasoft.StatusOutPhysical, now) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Tx(ctx, func(tx *Tx) error { _, err := tx.DeleteItem("2"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	check(author, "melville", "1")
+	check(title, "by", "1") // two characters: a scan, not the index
+}
