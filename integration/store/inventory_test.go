@@ -50,7 +50,7 @@ func TestSearchIndexFollowsItems(t *testing.T) {
 	put(Item{Barcode: "3", Title: "Dick Whittington"})
 	check(title, "dick", "1", "3")
 	put(Item{Barcode: "1", Title: "Moby Dick", Author: "Melville, Herman", Tray: "T1"}) // same text, other columns
-	put(Item{Barcode: "2", Title: "Bartleby", Author: "Melville, H."})                   // indexed now
+	put(Item{Barcode: "2", Title: "Bartleby", Author: "Melville, H."})                  // indexed now
 	check(author, "melville", "1", "2")
 	put(Item{Barcode: "3"}) // cleared
 	check(title, "dick", "1")
