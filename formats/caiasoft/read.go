@@ -205,5 +205,6 @@ var Searches = []Search{
 	{"union_oclc", "oclc", OCLCNumber},
 }
 
-// MaxSearch caps a union_* search's items (assumed: CaiaSoft's cap is not public).
+// MaxSearch caps a union_* search's items, the first that entered the
+// inventory (assumed: CaiaSoft's cap is not public).
 const MaxSearch = 1000

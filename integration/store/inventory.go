@@ -154,8 +154,10 @@ func (s *Store) BibMissing(ctx context.Context, profile, collection string, fiel
 	return out, nil
 }
 
-// Search lists, by barcode, up to limit items of profile ("" for any)
-// whose field matches value as sr says (see caiasoft.Match).
+// Search lists up to limit items of profile ("" for any) whose field
+// matches value as sr says (see caiasoft.Match), in the order they entered
+// the inventory, so a search stops at its limit instead of sorting every
+// match.
 func (s *Store) Search(ctx context.Context, profile string, sr caiasoft.Search, value string, limit int) ([]Item, error) {
 	var cond string
 	var args []any
@@ -181,7 +183,7 @@ func (s *Store) Search(ctx context.Context, profile string, sr caiasoft.Search, 
 		return nil, fmt.Errorf("search %s: no such search", sr.Endpoint)
 	}
 	args = append(args, profile, profile, limit)
-	out, err := listCached(ctx, s, `SELECT `+itemCols+` FROM items WHERE `+cond+` AND (? = '' OR profile = ?) ORDER BY barcode LIMIT ?`, args, scanItem)
+	out, err := listCached(ctx, s, `SELECT `+itemCols+` FROM items WHERE `+cond+` AND (? = '' OR profile = ?) ORDER BY rowid LIMIT ?`, args, scanItem)
 	if err != nil {
 		return nil, fmt.Errorf("search %s: %w", sr.Endpoint, err)
 	}
