@@ -39,9 +39,6 @@ var Statuses = []string{StatusAtRest, StatusOutPhysical, StatusPulledERetrieval,
 // choice: the public list has no separate "missing").
 var StoredStatuses = slices.DeleteFunc(slices.Clone(Statuses), func(s string) bool { return s == StatusRestrictedFromKey })
 
-// IsStatus reports whether s is one of CaiaSoft's status strings.
-func IsStatus(s string) bool { return slices.Contains(Statuses, s) }
-
 // IsStored reports whether an inventory item may have status s.
 func IsStored(s string) bool { return slices.Contains(StoredStatuses, s) }
 
@@ -142,7 +139,7 @@ const (
 
 // EventKinds lists the event kinds.
 var EventKinds = []string{EventIncoming, EventReceive, EventAccession, EventQueued, EventCancel, EventRetrieval,
-	EventERetrieval, EventScanDone, EventSHPOut, EventReturn, EventRefile, EventDeaccession, EventMissing, EventUpdate}
+	EventERetrieval, EventScanDone, EventSHPOut, EventReturn, EventRefile, EventDeaccession, EventMissing}
 
 // MaxBatch is the most entries one call of a list endpoint (circrequests,
 // itemstatuslist, incomingitems, itemupdates) may carry.

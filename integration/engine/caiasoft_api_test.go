@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -188,4 +190,21 @@ func TestItemUpdatesAPI(t *testing.T) {
 	}
 	w.expect(t, "itemupdates-batch-limit", http.MethodPost, "/api/itemupdates/v1", w.facilityKey,
 		map[string]any{"items": overLimit(func(i int) any { return map[string]string{"barcode": fmt.Sprint(i)} })}, http.StatusRequestEntityTooLarge)
+}
+
+// TestRequestFileAPI: POST /api/requestfile/v1 answers in circrequests'
+// shape; a profile's key posts for its own profile with no parameter, and
+// the facility key names one (a file has no stop to pick it by).
+func TestRequestFileAPI(t *testing.T) {
+	w := newCaiaWorld(t, nil)
+	slips, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "requests", "aleph-slips.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.expect(t, "requestfile-profile-key", http.MethodPost, "/api/requestfile/v1", w.alephKey, string(slips), http.StatusOK)
+	if got := w.status(t, "000000001"); got != caiasoft.StatusQueuePhysical {
+		t.Errorf("000000001 is %q", got)
+	}
+	w.expect(t, "requestfile-which-profile", http.MethodPost, "/api/requestfile/v1", w.facilityKey, string(slips), http.StatusBadRequest)
+	w.expect(t, "requestfile-facility-key", http.MethodPost, "/api/requestfile/v1?profile=aleph-demo", w.facilityKey, string(slips), http.StatusOK)
 }

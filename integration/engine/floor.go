@@ -171,7 +171,7 @@ func openRequest(tx *store.Tx, barcode, status string) string {
 func (e *Engine) Refile(ctx context.Context, barcode string) error {
 	return e.floor(ctx, "refile", barcode, func(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (step, error) {
 		if item.Status == caiasoft.StatusAtRest {
-			return step{}, conflict(item, "already in storage")
+			return step{}, fmt.Errorf("item %s is already in storage: %w", item.Barcode, ErrConflict)
 		}
 		if item.Status != caiasoft.StatusQueueRefile && !caiasoft.IsOut(item.Status) {
 			return step{}, conflict(item, "only an item out or in the queue for refile is refiled")

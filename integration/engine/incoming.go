@@ -163,11 +163,14 @@ func setBib(it *store.Item, b caiasoft.Bib, asUpdate bool) {
 	}
 }
 
+// unknownField is the warning for a posted field annex does not read.
+func unknownField(name string) string { return fmt.Sprintf("unknown field %q ignored", name) }
+
 // unknownNotes are warnings for the fields of an entry annex does not read.
 func unknownNotes(barcode string, unknown []string) []caiasoft.Note {
 	var out []caiasoft.Note
 	for _, f := range unknown {
-		out = append(out, caiasoft.Note{Barcode: barcode, Message: fmt.Sprintf("unknown field %q ignored", f)})
+		out = append(out, caiasoft.Note{Barcode: barcode, Message: unknownField(f)})
 	}
 	return out
 }

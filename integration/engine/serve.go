@@ -110,7 +110,7 @@ func (e *Engine) denyUnrouted(tx *store.Tx, c caiasoft.CircRequest, in incoming,
 	q := store.Request{ID: c.RequestID, Barcode: c.Barcode, Stop: c.Stop, Job: in.job, Status: store.RequestDenied,
 		Reason: code + ": " + why, File: "api:circrequests", Line: in.line(), Raw: in.raw, Created: now, Updated: now}
 	for _, f := range in.unknown {
-		q.Warnings = append(q.Warnings, fmt.Sprintf("unknown field %q ignored", f))
+		q.Warnings = append(q.Warnings, unknownField(f))
 	}
 	if q.ID == "" {
 		q.ID = fmt.Sprintf("%s:%d", q.File, q.Line)

@@ -67,7 +67,7 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 		q.Library, q.Job = r.Library, cmp.Or(in.job, jobOf(r))
 		q.Warnings = slices.Clone(r.Warnings)
 		for _, f := range in.unknown {
-			q.Warnings = append(q.Warnings, fmt.Sprintf("unknown field %q ignored", f))
+			q.Warnings = append(q.Warnings, unknownField(f))
 		}
 		if in.raw != nil {
 			q.Raw = in.raw
