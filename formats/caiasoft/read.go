@@ -1,5 +1,14 @@
 package caiasoft
 
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
 // The read side's reply shapes (DESIGN §1.3): item, itemloc,
 // itemsbybarcode, itemloclist, the date-range lists, bibmissing, the
 // union_* searches, circstoplist and circstopout. Field names are
@@ -172,10 +181,14 @@ var DateLists = []DateList{
 	{Name: "retrievalinfo", Events: retrievalEvents, Info: true},
 }
 
-// Search is one of the union_* searches: GET /api/<Endpoint>/v1/{value}.
+// Search is one of the union_* searches: POST /api/<Endpoint>/v1 with
+// {"<Key>": "…"} (union_title also takes "volume"; every search takes an
+// optional "collection").
 type Search struct {
 	Endpoint string
-	// Field is the item field searched (caiasoft.Item's JSON name).
+	// Key is the body's field holding the value searched for.
+	Key string
+	// Field is the item field searched (the store's column).
 	Field string
 	Match Match
 }
@@ -186,7 +199,7 @@ type Match int
 // Matches: title and author contain the value (any case), a call number
 // starts with it (any case), ISBN, ISSN and LCCN equal it, an OCLC number
 // equals it once leading zeros and an ocm/ocn/on/(OCoLC) prefix are
-// dropped from both.
+// dropped from both (CaiaSoft left-pads OCLC numbers with zeros).
 const (
 	Contains Match = iota
 	Prefix
@@ -196,13 +209,71 @@ const (
 
 // Searches are the union_* searches.
 var Searches = []Search{
-	{"union_title", "title", Contains},
-	{"union_author", "author", Contains},
-	{"union_callnumber", "call_number", Prefix},
-	{"union_isbn", "isbn", Exact},
-	{"union_issn", "issn", Exact},
-	{"union_lccn", "lccn", Exact},
-	{"union_oclc", "oclc", OCLCNumber},
+	{"union_title", "title", "title", Contains},
+	{"union_author", "author", "author", Contains},
+	{"union_callnumber", "callnumber", "call_number", Prefix},
+	{"union_isbn", "isbn", "isbn", Exact},
+	{"union_issn", "issn", "issn", Exact},
+	{"union_lccn", "lccn", "lccn", Exact},
+	{"union_oclc", "oclc", "oclc", OCLCNumber},
+}
+
+// SearchQuery is a union_* search's body: the value, and the optional
+// volume (union_title: the volume contains it) and collection.
+type SearchQuery struct {
+	Value, Volume, Collection string
+}
+
+// DecodeSearch reads a union_* search body, e.g. {"title":"…","volume":null}.
+// Values may be strings or numbers (an OCLC number or an ISBN sent
+// unquoted) or null; other fields are ignored. The value is required.
+func DecodeSearch(r io.Reader, s Search) (SearchQuery, error) {
+	var top map[string]json.RawMessage
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&top); err != nil {
+		return SearchQuery{}, fmt.Errorf("decode: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return SearchQuery{}, errors.New("decode: data after the JSON object")
+	}
+	field := func(name string) (string, error) {
+		raw := bytes.TrimSpace(top[name])
+		var v string
+		switch {
+		case len(raw) == 0 || string(raw) == "null":
+			return "", nil
+		case raw[0] == '"':
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return "", fmt.Errorf("decode: %q: %w", name, err)
+			}
+		case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
+			var n json.Number
+			if err := json.Unmarshal(raw, &n); err != nil {
+				return "", fmt.Errorf("decode: %q: %w", name, err)
+			}
+			v = n.String()
+		default:
+			return "", fmt.Errorf("decode: %q: want a string, not %s", name, raw)
+		}
+		return strings.TrimSpace(v), nil
+	}
+	var q SearchQuery
+	var err error
+	if q.Value, err = field(s.Key); err != nil {
+		return q, err
+	}
+	if q.Value == "" {
+		return q, fmt.Errorf("decode: %q is missing or blank: want {%q:\"…\"}", s.Key, s.Key)
+	}
+	if s.Endpoint == "union_title" {
+		if q.Volume, err = field("volume"); err != nil {
+			return q, err
+		}
+	}
+	if q.Collection, err = field("collection"); err != nil {
+		return q, err
+	}
+	return q, nil
 }
 
 // MaxSearch caps a union_* search's items, the first that entered the

@@ -29,7 +29,8 @@ import (
 //	POST /api/itemloclist/v1    {"items":[…]}          item
 //	GET  /api/<date list>/v1/{from}/{to}/{collection}[/{Y|N}]  count, barcodes | items
 //	GET  /api/bibmissing/v1/{collection}/{field}       count, barcodes
-//	GET  /api/union_<field>/v1/{value}                 item_count, items
+//	GET  /api/bibmissing_bydate/v1/{from}/{to}/{collection}/{field}
+//	POST /api/union_<field>/v1 {"<field>":"…"}         item_count, items
 //	GET  /api/circstoplist/v1/{ACTIVE|ALL}             count, stoplist
 //	GET  /api/circstopout/v1/{stop|ALL}                count, items_out
 //	GET  /api/openapi.json                             this API's OpenAPI 3.1 description, no key
@@ -59,8 +60,11 @@ type Inventory interface {
 	// DateList answers a date-range list: barcodes, or items for an info list.
 	DateList(ctx context.Context, sc Scope, q DateQuery) ([]string, []caiasoft.Item, error)
 	BibMissing(ctx context.Context, sc Scope, collection, field string) ([]string, error)
-	// Search answers a union_* search: field is a caiasoft.Search's Field.
-	Search(ctx context.Context, sc Scope, s caiasoft.Search, value string) ([]caiasoft.Item, error)
+	// BibMissingByDate is BibMissing for the items accessioned on a day from
+	// from to to (YYYYMMDD).
+	BibMissingByDate(ctx context.Context, sc Scope, from, to, collection, field string) ([]string, error)
+	// Search answers a union_* search.
+	Search(ctx context.Context, sc Scope, s caiasoft.Search, q caiasoft.SearchQuery) ([]caiasoft.Item, error)
 	Stops(all bool) []profile.Stop
 	// StopsOut lists the items out for requests to stop (a code or a name; "" for every stop).
 	StopsOut(ctx context.Context, sc Scope, stop string) ([]caiasoft.ItemOut, error)
@@ -89,8 +93,9 @@ func (s *server) routesInventory(mux *routeMux) {
 		}
 	}
 	mux.HandleFunc("GET /api/bibmissing/v1/{collection}/{field}", s.reader(s.bibMissing))
+	mux.HandleFunc("GET /api/bibmissing_bydate/v1/{from}/{to}/{collection}/{field}", s.reader(s.bibMissing))
 	for _, sr := range caiasoft.Searches {
-		mux.HandleFunc("GET /api/"+sr.Endpoint+"/v1/{value}", s.reader(s.search(sr)))
+		mux.HandleFunc("POST /api/"+sr.Endpoint+"/v1", s.reader(s.search(sr)))
 	}
 	mux.HandleFunc("GET /api/circstoplist/v1/{which}", s.reader(s.stopList))
 	mux.HandleFunc("GET /api/circstopout/v1/{stop}", s.reader(s.stopOut))
@@ -256,10 +261,15 @@ func DecodeBarcodes(r io.Reader, key string) ([]string, error) {
 	return out, nil
 }
 
-// day checks a date-range list's date parameter.
-func day(name, v string) error {
-	if _, err := time.Parse(caiasoft.DateLayout, v); err != nil || len(v) != len(caiasoft.DateLayout) {
-		return fmt.Errorf("%s %q is not a date: want YYYYMMDD, e.g. 20250314", name, v)
+// dateRange checks a list's from and to dates (YYYYMMDD, from not after to).
+func dateRange(list, from, to string) error {
+	for _, p := range []struct{ name, v string }{{"from", from}, {"to", to}} {
+		if _, err := time.Parse(caiasoft.DateLayout, p.v); err != nil || len(p.v) != len(caiasoft.DateLayout) {
+			return fmt.Errorf("%s: %s date %q is not a date: want YYYYMMDD, e.g. 20250314", list, p.name, p.v)
+		}
+	}
+	if from > to {
+		return fmt.Errorf("%s: from date %s is after to date %s", list, from, to)
 	}
 	return nil
 }
@@ -275,14 +285,8 @@ func collection(v string) string {
 func (s *server) dateList(l caiasoft.DateList) func(http.ResponseWriter, *http.Request, Scope) {
 	return func(w http.ResponseWriter, r *http.Request, sc Scope) {
 		q := DateQuery{List: l, From: r.PathValue("from"), To: r.PathValue("to"), Collection: collection(r.PathValue("collection"))}
-		for _, p := range []struct{ name, v string }{{"from", q.From}, {"to", q.To}} {
-			if err := day(l.Name+": "+p.name+" date", p.v); err != nil {
-				failRead(w, http.StatusBadRequest, err)
-				return
-			}
-		}
-		if q.From > q.To {
-			failRead(w, http.StatusBadRequest, fmt.Errorf("%s: from date %s is after to date %s", l.Name, q.From, q.To))
+		if err := dateRange(l.Name, q.From, q.To); err != nil {
+			failRead(w, http.StatusBadRequest, err)
 			return
 		}
 		switch re := strings.ToUpper(r.PathValue("reaccessioned")); re {
@@ -322,7 +326,18 @@ func (s *server) bibMissing(w http.ResponseWriter, r *http.Request, sc Scope) {
 		failRead(w, http.StatusBadRequest, fmt.Errorf("bibmissing: field %q: want one of %s", r.PathValue("field"), strings.Join(caiasoft.BibFields, ", ")))
 		return
 	}
-	barcodes, err := s.cfg.Backend.BibMissing(r.Context(), sc, collection(r.PathValue("collection")), field)
+	coll := collection(r.PathValue("collection"))
+	var barcodes []string
+	var err error
+	if from, to := r.PathValue("from"), r.PathValue("to"); from != "" {
+		if err := dateRange("bibmissing_bydate", from, to); err != nil {
+			failRead(w, http.StatusBadRequest, err)
+			return
+		}
+		barcodes, err = s.cfg.Backend.BibMissingByDate(r.Context(), sc, from, to, coll, field)
+	} else {
+		barcodes, err = s.cfg.Backend.BibMissing(r.Context(), sc, coll, field)
+	}
 	if err != nil {
 		failRead(w, statusOf(err), err)
 		return
@@ -335,12 +350,13 @@ func (s *server) bibMissing(w http.ResponseWriter, r *http.Request, sc Scope) {
 
 func (s *server) search(sr caiasoft.Search) func(http.ResponseWriter, *http.Request, Scope) {
 	return func(w http.ResponseWriter, r *http.Request, sc Scope) {
-		v := strings.TrimSpace(r.PathValue("value"))
-		if v == "" {
-			failRead(w, http.StatusBadRequest, fmt.Errorf("%s: the search value is empty", sr.Endpoint))
+		q, err := caiasoft.DecodeSearch(http.MaxBytesReader(w, r.Body, MaxJSON), sr)
+		if err != nil {
+			failRead(w, http.StatusBadRequest, fmt.Errorf("%s: %w", sr.Endpoint, err))
 			return
 		}
-		items, err := s.cfg.Backend.Search(r.Context(), sc, sr, v)
+		q.Collection = collection(q.Collection)
+		items, err := s.cfg.Backend.Search(r.Context(), sc, sr, q)
 		if err != nil {
 			failRead(w, statusOf(err), err)
 			return
@@ -393,6 +409,19 @@ type routeMux struct {
 }
 
 func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux()} }
+
+// ServeHTTP serves r, with a trailing slash dropped from an API path:
+// CaiaSoft's clients write some paths with one (…/itemstatuslist/v1/).
+func (m *routeMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; len(p) > len("/api/") && strings.HasPrefix(p, "/api/") && strings.HasSuffix(p, "/") {
+		r2 := *r
+		u := *r.URL
+		u.Path, u.RawPath = strings.TrimSuffix(p, "/"), ""
+		r2.URL = &u
+		r = &r2
+	}
+	m.ServeMux.ServeHTTP(w, r)
+}
 
 // HandleFunc registers h for pattern and records the pattern.
 func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {

@@ -130,16 +130,22 @@ var bibColumns = map[string][]string{
 
 // BibMissing answers bibmissing/v1.
 func (e *Engine) BibMissing(ctx context.Context, sc api.Scope, collection, field string) ([]string, error) {
+	return e.BibMissingByDate(ctx, sc, "", "", collection, field)
+}
+
+// BibMissingByDate answers bibmissing_bydate/v1: bibmissing for the items
+// accessioned on a day from from to to ("" for any day).
+func (e *Engine) BibMissingByDate(ctx context.Context, sc api.Scope, from, to, collection, field string) ([]string, error) {
 	cols, ok := bibColumns[field]
 	if !ok {
 		return nil, fmt.Errorf("bibmissing: field %q (%w)", field, api.ErrBadRequest)
 	}
-	return e.store.BibMissing(ctx, sc.Profile, collection, cols)
+	return e.store.BibMissing(ctx, store.BibQuery{Profile: sc.Profile, Collection: collection, From: from, To: to, Blank: cols})
 }
 
 // Search answers the union_* searches.
-func (e *Engine) Search(ctx context.Context, sc api.Scope, s caiasoft.Search, value string) ([]caiasoft.Item, error) {
-	items, err := e.store.Search(ctx, sc.Profile, s, value, caiasoft.MaxSearch)
+func (e *Engine) Search(ctx context.Context, sc api.Scope, s caiasoft.Search, q caiasoft.SearchQuery) ([]caiasoft.Item, error) {
+	items, err := e.store.Search(ctx, sc.Profile, s, q, caiasoft.MaxSearch)
 	if err != nil {
 		return nil, err
 	}

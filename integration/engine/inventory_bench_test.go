@@ -61,10 +61,10 @@ func BenchmarkInventoryAPI(b *testing.B) {
 		name, method, path, body string
 		minItems                 int
 	}{
-		{"union_title/rare", "GET", "/api/union_title/v1/ology%20handbook%20mountain", "", 1},
-		{"union_title/common", "GET", "/api/union_title/v1/history", "", caiasoft.MaxSearch},
-		{"union_author", "GET", "/api/union_author/v1/martinez,%20q", "", 1},
-		{"union_callnumber", "GET", "/api/union_callnumber/v1/qa12%20.b", "", 1},
+		{"union_title/rare", "POST", "/api/union_title/v1", `{"title":"ology handbook mountain"}`, 1},
+		{"union_title/common", "POST", "/api/union_title/v1", `{"title":"history"}`, caiasoft.MaxSearch},
+		{"union_author", "POST", "/api/union_author/v1", `{"author":"martinez, q"}`, 1},
+		{"union_callnumber", "POST", "/api/union_callnumber/v1", `{"callnumber":"qa12 .b"}`, 1},
 		{"itemsbybarcode/500", "POST", "/api/itemsbybarcode/v1", string(batch), caiasoft.MaxBatch},
 	} {
 		b.Run(c.name, func(b *testing.B) {

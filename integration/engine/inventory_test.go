@@ -81,7 +81,7 @@ func history(t testing.TB) []historyItem {
 			Status: caiasoft.StatusDeaccessioned, Title: "Obsolete manual", Author: "Anon.", Accessioned: day(10), Updated: day(12)},
 			events: []store.Event{ev(caiasoft.EventAccession, 10, "", ""), ev(caiasoft.EventDeaccession, 12, "", "D-1")}},
 		{item: store.Item{Barcode: "39015000000105", Profile: alma, Collection: "MAIN-ANNEX", Material: "SERIAL", Tray: "R01-S01-T04",
-			Status: caiasoft.StatusAtRest, Title: "Annual report 1999", ISSN: "1234-5679", Accessioned: day(10), Updated: day(13)},
+			Status: caiasoft.StatusAtRest, Title: "Annual report 1999", Volume: "v. 2", ISSN: "1234-5679", Accessioned: day(10), Updated: day(13)},
 			events: []store.Event{ev(caiasoft.EventAccession, 10, "", ""), ev(caiasoft.EventDeaccession, 11, "", "D-2"),
 				ev(caiasoft.EventAccession, 13, "", "")}},
 		{item: store.Item{Barcode: "000000101", Profile: aleph, Collection: "ALEPH-MAIN", Material: "BOOK", Tray: "R02-S01-T01",
@@ -254,16 +254,23 @@ func inventoryCases() []inventoryCase {
 		get("bibmissing-title", "/api/bibmissing/v1/MAIN-ANNEX/title"),
 		get("bibmissing-callnumber", "/api/bibmissing/v1/ALL/callnumber"),
 		bad("bibmissing-bad-field", "/api/bibmissing/v1/ALL/isbn"),
-		get("union_title", "/api/union_title/v1/gatsby"),
-		get("union_title-short", "/api/union_title/v1/Ga"),
-		get("union_title-none", "/api/union_title/v1/Moby%20Dick"),
-		get("union_author", "/api/union_author/v1/BRUCCOLI"),
-		get("union_callnumber", "/api/union_callnumber/v1/ps3511.i9%20g"),
-		get("union_isbn", "/api/union_isbn/v1/9780743273565"),
-		get("union_issn", "/api/union_issn/v1/1234-5679"),
-		get("union_lccn", "/api/union_lccn/v1/2002012345"),
-		get("union_oclc", "/api/union_oclc/v1/ocm00004567"),
-		aleph(get("union_title-profile-key", "/api/union_title/v1/berg")),
+		get("bibmissing_bydate", "/api/bibmissing_bydate/v1/20250311/20250314/ALL/none"),
+		get("bibmissing_bydate-nothing", "/api/bibmissing_bydate/v1/20250312/20250314/ALL/none"),
+		bad("bibmissing_bydate-bad-date", "/api/bibmissing_bydate/v1/20250311/2025-03-14/ALL/none"),
+		post("union_title", "/api/union_title/v1", `{"title":"gatsby","volume":null}`, 200),
+		post("union_title-short", "/api/union_title/v1", `{"title":"Ga"}`, 200),
+		post("union_title-none", "/api/union_title/v1", `{"title":"Moby Dick"}`, 200),
+		post("union_title-collection", "/api/union_title/v1", `{"title":"gatsby","collection":"LAW-ANNEX"}`, 200),
+		post("union_title-volume", "/api/union_title/v1", `{"title":"report","volume":"v. 2"}`, 200),
+		post("union_title-missing", "/api/union_title/v1", `{"author":"Fitzgerald"}`, 400),
+		post("union_author", "/api/union_author/v1", `{"author":"BRUCCOLI"}`, 200),
+		post("union_callnumber", "/api/union_callnumber/v1", `{"callnumber":"ps3511.i9 g"}`, 200),
+		post("union_isbn", "/api/union_isbn/v1", `{"isbn":9780743273565}`, 200),
+		post("union_issn", "/api/union_issn/v1", `{"issn":"1234-5679"}`, 200),
+		post("union_lccn", "/api/union_lccn/v1", `{"lccn":"2002012345"}`, 200),
+		post("union_oclc", "/api/union_oclc/v1", `{"oclc":"ocm00004567"}`, 200),
+		aleph(post("union_title-profile-key", "/api/union_title/v1", `{"title":"berg"}`, 200)),
+		get("itemloc-trailing-slash", "/api/itemloc/v1/39015000000101/"),
 		get("circstoplist", "/api/circstoplist/v1/ACTIVE"),
 		get("circstoplist-all", "/api/circstoplist/v1/ALL"),
 		bad("circstoplist-bad", "/api/circstoplist/v1/SOME"),
@@ -323,17 +330,23 @@ func TestInventoryFollowsTheWorkflow(t *testing.T) {
 		Barcodes []string        `json:"barcodes"`
 		Out      []caiasoft.ItemOut
 	}
-	read := func(path string) items {
+	decode := func(reply []byte) items {
 		t.Helper()
 		var v struct {
 			items
 			Out []caiasoft.ItemOut `json:"items_out"`
 		}
-		if err := json.Unmarshal(step("GET", path, ""), &v); err != nil {
+		if err := json.Unmarshal(reply, &v); err != nil {
 			t.Fatal(err)
 		}
 		v.items.Out = v.Out
 		return v.items
+	}
+	read := func(path string) items { t.Helper(); return decode(step("GET", path, "")) }
+	search := func(endpoint, key, value string) items {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{key: value})
+		return decode(step("POST", "/api/"+endpoint+"/v1", string(body)))
 	}
 	barcodes := func(got items) string { return strings.Join(got.Barcodes, ",") }
 	found := func(got items) string {
@@ -347,7 +360,7 @@ func TestInventoryFollowsTheWorkflow(t *testing.T) {
 	step("POST", "/api/incomingitems/v1?profile=alma-demo", `{"incoming":[{"barcode":"`+bc+`","collection":"MAIN-ANNEX",
 		"material":"BOOK","tray":"R09-S01-T01","title":"A history of remote storage","author":"Keeper, Ann",
 		"call_number":"Z675.S7 K44","oclc":"00012345","isbn":null}]}`)
-	if got := found(read("/api/union_title/v1/remote%20storage")); got != bc+" "+caiasoft.StatusWaitingAccession+" A history of remote storage" {
+	if got := found(search("union_title", "title", "remote storage")); got != bc+" "+caiasoft.StatusWaitingAccession+" A history of remote storage" {
 		t.Errorf("union_title after incomingitems: %q", got)
 	}
 	step("POST", "/api/floor/v1/receive", `{"barcode":"`+bc+`"}`)
@@ -357,16 +370,16 @@ func TestInventoryFollowsTheWorkflow(t *testing.T) {
 	}
 
 	step("POST", "/api/itemupdates/v1", `{"items":[{"barcode":"`+bc+`","title":"Remote storage: a history","author":""}]}`)
-	if got := found(read("/api/union_title/v1/a%20history%20of")); got != "" {
+	if got := found(search("union_title", "title", "a history of")); got != "" {
 		t.Errorf("the old title is still found: %q", got)
 	}
-	if got := found(read("/api/union_title/v1/storage:%20a")); got != bc+" "+caiasoft.StatusAtRest+" Remote storage: a history" {
+	if got := found(search("union_title", "title", "storage: a")); got != bc+" "+caiasoft.StatusAtRest+" Remote storage: a history" {
 		t.Errorf("union_title after itemupdates: %q", got)
 	}
-	if got := found(read("/api/union_author/v1/keeper")); !strings.HasPrefix(got, bc) {
+	if got := found(search("union_author", "author", "keeper")); !strings.HasPrefix(got, bc) {
 		t.Errorf("a blank author overwrote the author: %q", got)
 	}
-	if got := found(read("/api/union_oclc/v1/ocm12345")); !strings.HasPrefix(got, bc) {
+	if got := found(search("union_oclc", "oclc", "ocm12345")); !strings.HasPrefix(got, bc) {
 		t.Errorf("union_oclc: %q", got)
 	}
 

@@ -117,6 +117,7 @@ func TestOpenAPIDescribesReplies(t *testing.T) {
 // a literal segment beats a parameter.
 func matchPath(doc openAPIDoc, method, path string) string {
 	path, _, _ = strings.Cut(path, "?")
+	path = strings.TrimSuffix(path, "/") // the server drops it too
 	segs := strings.Split(path, "/")
 	best, bestLiterals := "", -1
 	for tmpl, ops := range doc.Paths {

@@ -134,20 +134,32 @@ func (s *Store) EventItems(ctx context.Context, q EventQuery) ([]Item, error) {
 	return out, nil
 }
 
-// BibMissing lists, by barcode, the items of profile and collection ("" for
-// any) whose bibliographic fields are all blank.
-func (s *Store) BibMissing(ctx context.Context, profile, collection string, fields []string) ([]string, error) {
-	var blank strings.Builder
-	for _, f := range fields {
+// BibQuery asks for the items of Profile and Collection ("" for any)
+// whose Blank columns are all blank, accessioned on a day from From to To
+// (YYYYMMDD; "" for any day).
+type BibQuery struct {
+	Profile, Collection, From, To string
+	Blank                         []string
+}
+
+// BibMissing lists, by barcode, the items q selects.
+func (s *Store) BibMissing(ctx context.Context, q BibQuery) ([]string, error) {
+	var cond strings.Builder
+	for _, f := range q.Blank {
 		switch f {
 		case "title", "author", "volume", "call_number", "isbn", "issn", "lccn", "oclc":
-			fmt.Fprintf(&blank, " AND %s = ''", f)
+			fmt.Fprintf(&cond, " AND i.%s = ''", f)
 		default:
 			return nil, fmt.Errorf("bib missing: unknown field %q", f)
 		}
 	}
-	out, err := listCached(ctx, s, `SELECT barcode FROM items WHERE (? = '' OR profile = ?) AND (? = '' OR collection = ?)`+blank.String()+
-		` ORDER BY barcode`, []any{profile, profile, collection, collection}, scanString)
+	args := []any{q.Profile, q.Profile, q.Collection, q.Collection}
+	if q.From != "" {
+		cond.WriteString(` AND i.barcode IN (SELECT barcode FROM item_events WHERE kind = ? AND day BETWEEN ? AND ?)`)
+		args = append(args, caiasoft.EventAccession, q.From, q.To)
+	}
+	out, err := listCached(ctx, s, `SELECT i.barcode FROM items i WHERE (? = '' OR i.profile = ?) AND (? = '' OR i.collection = ?)`+
+		cond.String()+` ORDER BY i.barcode`, args, scanString)
 	if err != nil {
 		return nil, fmt.Errorf("bib missing: %w", err)
 	}
@@ -158,9 +170,10 @@ func (s *Store) BibMissing(ctx context.Context, profile, collection string, fiel
 // matches value as sr says (see caiasoft.Match), in the order they entered
 // the inventory, so a search stops at its limit instead of sorting every
 // match.
-func (s *Store) Search(ctx context.Context, profile string, sr caiasoft.Search, value string, limit int) ([]Item, error) {
+func (s *Store) Search(ctx context.Context, profile string, sr caiasoft.Search, q caiasoft.SearchQuery, limit int) ([]Item, error) {
 	var cond string
 	var args []any
+	value := q.Value
 	switch {
 	case sr.Match == caiasoft.Contains && (sr.Field == "title" || sr.Field == "author"):
 		if len([]rune(value)) >= 3 {
@@ -182,8 +195,9 @@ func (s *Store) Search(ctx context.Context, profile string, sr caiasoft.Search, 
 	default:
 		return nil, fmt.Errorf("search %s: no such search", sr.Endpoint)
 	}
-	args = append(args, profile, profile, limit)
-	out, err := listCached(ctx, s, `SELECT `+itemCols+` FROM items WHERE `+cond+` AND (? = '' OR profile = ?) ORDER BY rowid LIMIT ?`, args, scanItem)
+	args = append(args, q.Volume, q.Volume, q.Collection, q.Collection, profile, profile, limit)
+	out, err := listCached(ctx, s, `SELECT `+itemCols+` FROM items WHERE `+cond+` AND (? = '' OR instr(lower(volume), lower(?)) > 0)
+		AND (? = '' OR collection = ?) AND (? = '' OR profile = ?) ORDER BY rowid LIMIT ?`, args, scanItem)
 	if err != nil {
 		return nil, fmt.Errorf("search %s: %w", sr.Endpoint, err)
 	}

@@ -33,7 +33,7 @@ func TestSearchIndexFollowsItems(t *testing.T) {
 		if err := s.db.QueryRowContext(ctx, `INSERT INTO items_text (items_text, rank) VALUES ('integrity-check', 0) RETURNING 'ok'`).Scan(&integrity); err != nil {
 			t.Fatalf("index integrity: %v", err)
 		}
-		items, err := s.Search(ctx, "", sr, value, 10)
+		items, err := s.Search(ctx, "", sr, caiasoft.SearchQuery{Value: value}, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
