@@ -39,9 +39,9 @@ import (
 // library's when Profile is "".
 type Scope struct{ Profile string }
 
-// DateQuery asks a date-range list for the items whose event (its list's
-// kind) happened on a day from From to To (YYYYMMDD, both included), in
-// Collection ("" for every collection).
+// DateQuery asks a date-range list for the items with one of its list's
+// events on a day from From to To (YYYYMMDD, both included), in Collection
+// ("" for every collection).
 type DateQuery struct {
 	List       caiasoft.DateList
 	From, To   string
@@ -122,9 +122,9 @@ func failRead(w http.ResponseWriter, status int, err error) {
 	}{false, err.Error()})
 }
 
-// ok answers a read endpoint's success: the envelope and fields, in the
+// answerRead answers a read endpoint's success: the envelope and fields, in the
 // order given (key, value, key, value, …).
-func ok(w http.ResponseWriter, kv ...any) {
+func answerRead(w http.ResponseWriter, kv ...any) {
 	var b bytes.Buffer
 	b.WriteString(`{"success":true,"error":""`)
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -175,7 +175,7 @@ func (s *server) item(w http.ResponseWriter, r *http.Request, sc Scope) {
 		failRead(w, statusOf(err), err)
 		return
 	}
-	ok(w, "items", listed(items, itemKey))
+	answerRead(w, "items", listed(items, itemKey))
 }
 
 func (s *server) itemLoc(w http.ResponseWriter, r *http.Request, sc Scope) {
@@ -184,7 +184,7 @@ func (s *server) itemLoc(w http.ResponseWriter, r *http.Request, sc Scope) {
 		failRead(w, statusOf(err), err)
 		return
 	}
-	ok(w, "item", listed(items, itemLocKey))
+	answerRead(w, "item", listed(items, itemLocKey))
 }
 
 func (s *server) itemsByBarcode(w http.ResponseWriter, r *http.Request, sc Scope) {
@@ -198,7 +198,7 @@ func (s *server) itemsByBarcode(w http.ResponseWriter, r *http.Request, sc Scope
 		failRead(w, statusOf(err), err)
 		return
 	}
-	ok(w, "item_count", strconv.Itoa(len(items)), "items", listed(items, itemKey))
+	answerRead(w, "item_count", strconv.Itoa(len(items)), "items", listed(items, itemKey))
 }
 
 func (s *server) itemLocList(w http.ResponseWriter, r *http.Request, sc Scope) {
@@ -212,7 +212,7 @@ func (s *server) itemLocList(w http.ResponseWriter, r *http.Request, sc Scope) {
 		failRead(w, statusOf(err), err)
 		return
 	}
-	ok(w, "item", listed(items, itemLocKey))
+	answerRead(w, "item", listed(items, itemLocKey))
 }
 
 // DecodeBarcodes reads a batch body {"<key>":[…]}: barcodes as strings or
@@ -306,13 +306,13 @@ func (s *server) dateList(l caiasoft.DateList) func(http.ResponseWriter, *http.R
 			if items == nil {
 				items = []caiasoft.Item{}
 			}
-			ok(w, "count", strconv.Itoa(len(items)), "items", items)
+			answerRead(w, "count", strconv.Itoa(len(items)), "items", items)
 			return
 		}
 		if barcodes == nil {
 			barcodes = []string{}
 		}
-		ok(w, "count", strconv.Itoa(len(barcodes)), "barcodes", barcodes)
+		answerRead(w, "count", strconv.Itoa(len(barcodes)), "barcodes", barcodes)
 	}
 }
 
@@ -345,7 +345,7 @@ func (s *server) bibMissing(w http.ResponseWriter, r *http.Request, sc Scope) {
 	if barcodes == nil {
 		barcodes = []string{}
 	}
-	ok(w, "count", strconv.Itoa(len(barcodes)), "barcodes", barcodes)
+	answerRead(w, "count", strconv.Itoa(len(barcodes)), "barcodes", barcodes)
 }
 
 func (s *server) search(sr caiasoft.Search) func(http.ResponseWriter, *http.Request, Scope) {
@@ -364,7 +364,7 @@ func (s *server) search(sr caiasoft.Search) func(http.ResponseWriter, *http.Requ
 		if items == nil {
 			items = []caiasoft.Item{}
 		}
-		ok(w, "item_count", strconv.Itoa(len(items)), "items", items)
+		answerRead(w, "item_count", strconv.Itoa(len(items)), "items", items)
 	}
 }
 
@@ -382,7 +382,7 @@ func (s *server) stopList(w http.ResponseWriter, r *http.Request, _ Scope) {
 		}
 		out = append(out, caiasoft.StopEntry{Code: st.Code, Name: st.Name, Active: a})
 	}
-	ok(w, "count", strconv.Itoa(len(out)), "stoplist", out)
+	answerRead(w, "count", strconv.Itoa(len(out)), "stoplist", out)
 }
 
 func (s *server) stopOut(w http.ResponseWriter, r *http.Request, sc Scope) {
@@ -398,7 +398,7 @@ func (s *server) stopOut(w http.ResponseWriter, r *http.Request, sc Scope) {
 	if out == nil {
 		out = []caiasoft.ItemOut{}
 	}
-	ok(w, "count", strconv.Itoa(len(out)), "items_out", out)
+	answerRead(w, "count", strconv.Itoa(len(out)), "items_out", out)
 }
 
 // routeMux is a ServeMux that remembers its patterns, so a test can hold
