@@ -43,7 +43,13 @@ const inventoryMigration = `CREATE VIRTUAL TABLE items_text USING fts5(title, au
 	CREATE INDEX items_issn ON items (issn);
 	CREATE INDEX items_lccn ON items (lccn);
 	CREATE INDEX items_oclc ON items (` + oclcExpr + `);
-	CREATE INDEX items_status ON items (status);`
+	CREATE INDEX items_status ON items (status);
+	CREATE INDEX item_events_out ON item_events (barcode, id) WHERE kind IN ` + outKinds + `;`
+
+// outKinds are the events that take an item out to a stop, as an SQL list
+// of literals: a partial index is used only where the query's condition
+// names the same values, and only these events pay for the index.
+const outKinds = `('` + caiasoft.EventRetrieval + `', '` + caiasoft.EventSHPOut + `')`
 
 // oclcExpr is an OCLC number without its prefix ((OCoLC), ocm, ocn, on)
 // and leading zeros; the same expression indexes the column and reads
@@ -216,9 +222,9 @@ type OutItem struct {
 // by stop and barcode.
 func (s *Store) ItemsOut(ctx context.Context, profile, stop string) ([]OutItem, error) {
 	out, err := listCached(ctx, s, `SELECT `+prefixed("i.", itemCols)+`, e.id, e.kind, e.stop, e.request_id, e.job, e.day, e.time
-		FROM items i JOIN item_events e ON e.id = (SELECT max(id) FROM item_events WHERE barcode = i.barcode AND kind IN (?, ?))
+		FROM items i JOIN item_events e ON e.id = (SELECT max(id) FROM item_events WHERE barcode = i.barcode AND kind IN `+outKinds+`)
 		WHERE i.status IN (?, ?) AND (? = '' OR i.profile = ?) AND (? = '' OR e.stop = ?) ORDER BY e.stop, i.barcode`,
-		[]any{caiasoft.EventRetrieval, caiasoft.EventSHPOut, caiasoft.StatusOutPhysical, caiasoft.StatusOutSHIP, profile, profile, stop, stop},
+		[]any{caiasoft.StatusOutPhysical, caiasoft.StatusOutSHIP, profile, profile, stop, stop},
 		func(r scanner) (OutItem, error) {
 			var o OutItem
 			var t string

@@ -379,7 +379,10 @@ var migrations = []string{
 	// physical retrieval, missing → "Item not Found" (see
 	// caiasoft.StoredStatuses). item_events has one row per status change,
 	// written in the transaction that makes it; day is YYYYMMDD in the
-	// facility's clock, for the date-range lists.
+	// facility's clock, for the date-range lists. Events are never deleted,
+	// so a plain INTEGER PRIMARY KEY numbers them in order without
+	// AUTOINCREMENT's extra write per row; one index only (kind, day): every
+	// accepted request and floor operation pays for each index.
 	`CREATE TABLE items_v2 (
 		barcode     TEXT PRIMARY KEY,
 		profile     TEXT NOT NULL,
@@ -406,7 +409,7 @@ var migrations = []string{
 	DROP TABLE items;
 	ALTER TABLE items_v2 RENAME TO items;
 	CREATE TABLE item_events (
-		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		id         INTEGER PRIMARY KEY,
 		barcode    TEXT NOT NULL,
 		profile    TEXT NOT NULL DEFAULT '',
 		collection TEXT NOT NULL DEFAULT '',
@@ -418,8 +421,7 @@ var migrations = []string{
 		day        TEXT NOT NULL,
 		time       TEXT NOT NULL
 	);
-	CREATE INDEX item_events_kind_day ON item_events (kind, day);
-	CREATE INDEX item_events_barcode ON item_events (barcode, id);`,
+	CREATE INDEX item_events_kind_day ON item_events (kind, day);`,
 	// The read side's search indexes (see inventory.go).
 	inventoryMigration,
 }
