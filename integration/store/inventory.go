@@ -177,6 +177,19 @@ func (s *Store) BibMissing(ctx context.Context, q BibQuery) ([]string, error) {
 // the inventory, so a search stops at its limit instead of sorting every
 // match.
 func (s *Store) Search(ctx context.Context, profile string, sr caiasoft.Search, q caiasoft.SearchQuery, limit int) ([]Item, error) {
+	query, args, err := searchQuery(profile, sr, q, limit)
+	if err != nil {
+		return nil, err
+	}
+	out, err := listCached(ctx, s, query, args, scanItem)
+	if err != nil {
+		return nil, fmt.Errorf("search %s: %w", sr.Endpoint, err)
+	}
+	return out, nil
+}
+
+// searchQuery is the statement of a search, each match through an index.
+func searchQuery(profile string, sr caiasoft.Search, q caiasoft.SearchQuery, limit int) (string, []any, error) {
 	var cond string
 	var args []any
 	value := q.Value
@@ -199,15 +212,11 @@ func (s *Store) Search(ctx context.Context, profile string, sr caiasoft.Search, 
 	case sr.Match == caiasoft.OCLCNumber && sr.Field == "oclc":
 		cond, args = oclcExpr+` = ltrim(?, '(OCoLC)ocmn 0') AND `+oclcExpr+` <> ''`, []any{value}
 	default:
-		return nil, fmt.Errorf("search %s: no such search", sr.Endpoint)
+		return "", nil, fmt.Errorf("search %s: no such search", sr.Endpoint)
 	}
 	args = append(args, q.Volume, q.Volume, q.Collection, q.Collection, profile, profile, limit)
-	out, err := listCached(ctx, s, `SELECT `+itemCols+` FROM items WHERE `+cond+` AND (? = '' OR instr(lower(volume), lower(?)) > 0)
-		AND (? = '' OR collection = ?) AND (? = '' OR profile = ?) ORDER BY rowid LIMIT ?`, args, scanItem)
-	if err != nil {
-		return nil, fmt.Errorf("search %s: %w", sr.Endpoint, err)
-	}
-	return out, nil
+	return `SELECT ` + itemCols + ` FROM items WHERE ` + cond + ` AND (? = '' OR instr(lower(volume), lower(?)) > 0)
+		AND (? = '' OR collection = ?) AND (? = '' OR profile = ?) ORDER BY rowid LIMIT ?`, args, nil
 }
 
 // OutItem is an item out of the facility with the retrieval that took it out.
@@ -221,10 +230,7 @@ type OutItem struct {
 // physical retrieval or SH-I-P service, of profile and stop ("" for any),
 // by stop and barcode.
 func (s *Store) ItemsOut(ctx context.Context, profile, stop string) ([]OutItem, error) {
-	out, err := listCached(ctx, s, `SELECT `+prefixed("i.", itemCols)+`, e.id, e.kind, e.stop, e.request_id, e.job, e.day, e.time
-		FROM items i JOIN item_events e ON e.id = (SELECT max(id) FROM item_events WHERE barcode = i.barcode AND kind IN `+outKinds+`)
-		WHERE i.status IN (?, ?) AND (? = '' OR i.profile = ?) AND (? = '' OR e.stop = ?) ORDER BY e.stop, i.barcode`,
-		[]any{caiasoft.StatusOutPhysical, caiasoft.StatusOutSHIP, profile, profile, stop, stop},
+	out, err := listCached(ctx, s, itemsOutQuery, []any{caiasoft.StatusOutPhysical, caiasoft.StatusOutSHIP, profile, profile, stop, stop},
 		func(r scanner) (OutItem, error) {
 			var o OutItem
 			var t string
@@ -240,6 +246,12 @@ func (s *Store) ItemsOut(ctx context.Context, profile, stop string) ([]OutItem, 
 	}
 	return out, nil
 }
+
+// itemsOutQuery finds out items by status and each one's last out event
+// through the partial index of out events.
+var itemsOutQuery = `SELECT ` + prefixed("i.", itemCols) + `, e.id, e.kind, e.stop, e.request_id, e.job, e.day, e.time
+	FROM items i JOIN item_events e ON e.id = (SELECT max(id) FROM item_events WHERE barcode = i.barcode AND kind IN ` + outKinds + `)
+	WHERE i.status IN (?, ?) AND (? = '' OR i.profile = ?) AND (? = '' OR e.stop = ?) ORDER BY e.stop, i.barcode`
 
 // extraScanner reads columns after those its caller scans.
 type extraScanner struct {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,4 +63,52 @@ func TestSearchIndexFollowsItems(t *testing.T) {
 	}
 	check(author, "melville", "1")
 	check(title, "by", "1") // two characters: a scan, not the index
+}
+
+// TestReadQueriesUseIndexes: every search but the two-character one, the
+// date-range lists and circstopout find their rows through an index, so
+// their cost follows what they find, not the inventory's size.
+func TestReadQueriesUseIndexes(t *testing.T) {
+	s := openTemp(t)
+	type stmt struct {
+		name  string
+		query string
+		args  []any
+	}
+	var stmts []stmt
+	for _, sr := range caiasoft.Searches {
+		q, args, err := searchQuery("", sr, caiasoft.SearchQuery{Value: "history"}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, stmt{sr.Endpoint, q, args})
+	}
+	where, args := EventQuery{Kinds: []string{caiasoft.EventRetrieval}, From: "20250101", To: "20250131"}.where()
+	stmts = append(stmts, stmt{"date list", `SELECT DISTINCT e.barcode FROM item_events e LEFT JOIN items i ON i.barcode = e.barcode WHERE ` + where, args},
+		stmt{"circstopout", itemsOutQuery, []any{caiasoft.StatusOutPhysical, caiasoft.StatusOutSHIP, "", "", "", ""}})
+	for _, st := range stmts {
+		rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+st.query, st.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if st.name == "circstopout" && !strings.Contains(strings.Join(plan, "; "), "item_events_out") {
+			t.Errorf("circstopout does not find the out events through their index: %s", strings.Join(plan, "; "))
+		}
+		for _, p := range plan {
+			// A SCAN reads a whole table or index; the text index's MATCH is a search.
+			if strings.HasPrefix(p, "SCAN ") && !strings.Contains(p, "VIRTUAL TABLE INDEX") {
+				t.Errorf("%s scans a table: %s", st.name, strings.Join(plan, "; "))
+			}
+		}
+	}
 }
