@@ -10,8 +10,8 @@ import (
 )
 
 // The inventory's read queries (the CaiaSoft-shaped item, list and search
-// endpoints). Each reads through an index: the migration "read side"
-// below adds those the searches need.
+// endpoints). Each reads through an index: inventoryMigration adds those
+// the searches need, and TestReadQueriesUseIndexes holds the plans to them.
 
 // inventoryMigration indexes what the read side searches: a trigram
 // full-text index of title and author (external content, kept by
