@@ -38,18 +38,25 @@ const inventoryMigration = `CREATE VIRTUAL TABLE items_text USING fts5(title, au
 		INSERT INTO items_text (rowid, title, author)
 			SELECT new.rowid, new.title, new.author WHERE new.title <> '' OR new.author <> '';
 	END;
-	CREATE INDEX items_call_number ON items (upper(call_number));
-	CREATE INDEX items_isbn ON items (isbn);
-	CREATE INDEX items_issn ON items (issn);
-	CREATE INDEX items_lccn ON items (lccn);
-	CREATE INDEX items_oclc ON items (` + oclcExpr + `);
-	CREATE INDEX items_status ON items (status);
+	CREATE INDEX items_call_number ON items (upper(call_number)) WHERE call_number <> '';
+	CREATE INDEX items_isbn ON items (isbn) WHERE isbn <> '';
+	CREATE INDEX items_issn ON items (issn) WHERE issn <> '';
+	CREATE INDEX items_lccn ON items (lccn) WHERE lccn <> '';
+	CREATE INDEX items_oclc ON items (` + oclcExpr + `) WHERE ` + oclcExpr + ` <> '';
+	CREATE INDEX items_out ON items (status) WHERE status IN ` + outStatuses + `;
 	CREATE INDEX item_events_out ON item_events (barcode, id) WHERE kind IN ` + outKinds + `;`
 
-// outKinds are the events that take an item out to a stop, as an SQL list
-// of literals: a partial index is used only where the query's condition
-// names the same values, and only these events pay for the index.
-const outKinds = `('` + caiasoft.EventRetrieval + `', '` + caiasoft.EventSHPOut + `')`
+// outKinds are the events that take an item out to a stop and
+// outStatuses the statuses of an item out at a stop, as SQL lists of
+// literals: a partial index is used only where the query's condition
+// names the same values, and only these rows pay for the index. (Every
+// index here is partial: an item without an ISBN costs the ISBN index
+// nothing, and a status change costs the status index only when the item
+// goes out or comes back.)
+const (
+	outKinds    = `('` + caiasoft.EventRetrieval + `', '` + caiasoft.EventSHPOut + `')`
+	outStatuses = `('` + caiasoft.StatusOutPhysical + `', '` + caiasoft.StatusOutSHIP + `')`
+)
 
 // oclcExpr is an OCLC number without its prefix ((OCoLC), ocm, ocn, on)
 // and leading zeros; the same expression indexes the column and reads
@@ -206,9 +213,9 @@ func searchQuery(profile string, sr caiasoft.Search, q caiasoft.SearchQuery, lim
 		}
 	case sr.Match == caiasoft.Prefix && sr.Field == "call_number":
 		lo := asciiUpper(value)
-		cond, args = `upper(call_number) >= ? AND upper(call_number) < ?`, []any{lo, lo + "\U0010FFFF"}
+		cond, args = `call_number <> '' AND upper(call_number) >= ? AND upper(call_number) < ?`, []any{lo, lo + "\U0010FFFF"}
 	case sr.Match == caiasoft.Exact && (sr.Field == "isbn" || sr.Field == "issn" || sr.Field == "lccn"):
-		cond, args = sr.Field+` = ?`, []any{value}
+		cond, args = sr.Field+` <> '' AND `+sr.Field+` = ?`, []any{value}
 	case sr.Match == caiasoft.OCLCNumber && sr.Field == "oclc":
 		cond, args = oclcExpr+` = ltrim(?, '(OCoLC)ocmn 0') AND `+oclcExpr+` <> ''`, []any{value}
 	default:
@@ -230,7 +237,7 @@ type OutItem struct {
 // physical retrieval or SH-I-P service, of profile and stop ("" for any),
 // by stop and barcode.
 func (s *Store) ItemsOut(ctx context.Context, profile, stop string) ([]OutItem, error) {
-	out, err := listCached(ctx, s, itemsOutQuery, []any{caiasoft.StatusOutPhysical, caiasoft.StatusOutSHIP, profile, profile, stop, stop},
+	out, err := listCached(ctx, s, itemsOutQuery, []any{profile, profile, stop, stop},
 		func(r scanner) (OutItem, error) {
 			var o OutItem
 			var t string
@@ -251,7 +258,7 @@ func (s *Store) ItemsOut(ctx context.Context, profile, stop string) ([]OutItem, 
 // through the partial index of out events.
 var itemsOutQuery = `SELECT ` + prefixed("i.", itemCols) + `, e.id, e.kind, e.stop, e.request_id, e.job, e.day, e.time
 	FROM items i JOIN item_events e ON e.id = (SELECT max(id) FROM item_events WHERE barcode = i.barcode AND kind IN ` + outKinds + `)
-	WHERE i.status IN (?, ?) AND (? = '' OR i.profile = ?) AND (? = '' OR e.stop = ?) ORDER BY e.stop, i.barcode`
+	WHERE i.status IN ` + outStatuses + ` AND (? = '' OR i.profile = ?) AND (? = '' OR e.stop = ?) ORDER BY e.stop, i.barcode`
 
 // extraScanner reads columns after those its caller scans.
 type extraScanner struct {

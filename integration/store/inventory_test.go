@@ -85,7 +85,7 @@ func TestReadQueriesUseIndexes(t *testing.T) {
 	}
 	where, args := EventQuery{Kinds: []string{caiasoft.EventRetrieval}, From: "20250101", To: "20250131"}.where()
 	stmts = append(stmts, stmt{"date list", `SELECT DISTINCT e.barcode FROM item_events e LEFT JOIN items i ON i.barcode = e.barcode WHERE ` + where, args},
-		stmt{"circstopout", itemsOutQuery, []any{caiasoft.StatusOutPhysical, caiasoft.StatusOutSHIP, "", "", "", ""}})
+		stmt{"circstopout", itemsOutQuery, []any{"", "", "", ""}})
 	for _, st := range stmts {
 		rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+st.query, st.args...)
 		if err != nil {
@@ -101,7 +101,8 @@ func TestReadQueriesUseIndexes(t *testing.T) {
 			plan = append(plan, detail)
 		}
 		rows.Close()
-		if st.name == "circstopout" && !strings.Contains(strings.Join(plan, "; "), "item_events_out") {
+		if st.name == "circstopout" && !strings.Contains(strings.Join(plan, "; "), "items_out") ||
+			st.name == "circstopout" && !strings.Contains(strings.Join(plan, "; "), "item_events_out") {
 			t.Errorf("circstopout does not find the out events through their index: %s", strings.Join(plan, "; "))
 		}
 		for _, p := range plan {
