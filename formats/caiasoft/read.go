@@ -9,11 +9,13 @@ import (
 	"strings"
 )
 
-// The read side's reply shapes (DESIGN §1.3): item, itemloc,
-// itemsbybarcode, itemloclist, the date-range lists, bibmissing, the
-// union_* searches, circstoplist and circstopout. Field names are
-// CaiaSoft's as public clients read them; where the public record is silent
-// (noted per field) the shape is assumed.
+// The read side's shapes (DESIGN §1.3): item, itemloc, itemsbybarcode,
+// itemloclist, the date-range lists, bibmissing(_bydate), the union_*
+// searches, circstoplist and circstopout. Paths, body fields and reply
+// keys are those public clients use (kstatelibraries/caiasoft-sdk-python's
+// caiasoft/base.py; IU's CaiaSoft itemloc helper for itemloc's keys);
+// where the public record is silent (noted per field) the shape is
+// assumed.
 
 // Item is one item of item/v1, itemsbybarcode/v1, accessioninfo,
 // deaccessioninfo, retrievalinfo and the union_* searches. A field the
@@ -84,7 +86,7 @@ type ItemLoc struct {
 
 // Unlisted is what item, itemloc and their batch forms answer for a barcode
 // the caller may not see: Status is StatusNotFound for a barcode the
-// facility does not hold, StatusRestricted for another library's item.
+// facility does not hold, StatusRestrictedFromKey for another library's item.
 type Unlisted struct {
 	Barcode string `json:"barcode"`
 	Status  string `json:"status"`
