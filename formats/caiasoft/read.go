@@ -281,3 +281,49 @@ func DecodeSearch(r io.Reader, s Search) (SearchQuery, error) {
 // MaxSearch caps a union_* search's items, the first that entered the
 // inventory (assumed: CaiaSoft's cap is not public).
 const MaxSearch = 1000
+
+// DecodeBarcodes reads a batch body {"<key>":[…]}: barcodes as strings or
+// as numbers (some clients send numeric barcodes unquoted); null entries
+// are skipped, as are unknown fields. At most MaxBatch barcodes.
+func DecodeBarcodes(r io.Reader, key string) ([]string, error) {
+	var body map[string]json.RawMessage
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&body); err != nil {
+		return nil, fmt.Errorf("decode body: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("decode body: data after the JSON object")
+	}
+	raw, found := body[key]
+	if !found || string(raw) == "null" {
+		return nil, fmt.Errorf("decode body: %q is missing: want {%q:[barcode, …]}", key, key)
+	}
+	var vals []json.RawMessage
+	if err := json.Unmarshal(raw, &vals); err != nil {
+		return nil, fmt.Errorf("decode body: %q: want an array of barcodes", key)
+	}
+	if len(vals) > MaxBatch {
+		return nil, fmt.Errorf("decode body: %q lists %d barcodes, at most %d per call: %w", key, len(vals), MaxBatch, ErrBatch)
+	}
+	out := make([]string, 0, len(vals))
+	for i, v := range vals {
+		var sv string
+		switch {
+		case string(v) == "null":
+			continue
+		case json.Unmarshal(v, &sv) == nil:
+		default:
+			var n json.Number
+			d := json.NewDecoder(bytes.NewReader(v))
+			d.UseNumber()
+			if err := d.Decode(&n); err != nil || strings.ContainsAny(n.String(), ".eE-+") {
+				return nil, fmt.Errorf("decode body: %s[%d] is %s: want a barcode (a string or a whole number)", key, i, v)
+			}
+			sv = n.String()
+		}
+		if sv = strings.TrimSpace(sv); sv != "" {
+			out = append(out, sv)
+		}
+	}
+	return out, nil
+}

@@ -5,9 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -188,7 +186,7 @@ func (s *server) itemLoc(w http.ResponseWriter, r *http.Request, sc Scope) {
 }
 
 func (s *server) itemsByBarcode(w http.ResponseWriter, r *http.Request, sc Scope) {
-	barcodes, err := DecodeBarcodes(http.MaxBytesReader(w, r.Body, MaxJSON), "barcodes")
+	barcodes, err := caiasoft.DecodeBarcodes(http.MaxBytesReader(w, r.Body, MaxJSON), "barcodes")
 	if err != nil {
 		failRead(w, batchStatus(err), err)
 		return
@@ -202,7 +200,7 @@ func (s *server) itemsByBarcode(w http.ResponseWriter, r *http.Request, sc Scope
 }
 
 func (s *server) itemLocList(w http.ResponseWriter, r *http.Request, sc Scope) {
-	barcodes, err := DecodeBarcodes(http.MaxBytesReader(w, r.Body, MaxJSON), "items")
+	barcodes, err := caiasoft.DecodeBarcodes(http.MaxBytesReader(w, r.Body, MaxJSON), "items")
 	if err != nil {
 		failRead(w, batchStatus(err), err)
 		return
@@ -213,52 +211,6 @@ func (s *server) itemLocList(w http.ResponseWriter, r *http.Request, sc Scope) {
 		return
 	}
 	answerRead(w, "item", listed(items, itemLocKey))
-}
-
-// DecodeBarcodes reads a batch body {"<key>":[…]}: barcodes as strings or
-// as numbers (some clients send numeric barcodes unquoted); null entries
-// are skipped, as are unknown fields. At most caiasoft.MaxBatch barcodes.
-func DecodeBarcodes(r io.Reader, key string) ([]string, error) {
-	var body map[string]json.RawMessage
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&body); err != nil {
-		return nil, fmt.Errorf("decode body: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("decode body: data after the JSON object")
-	}
-	raw, found := body[key]
-	if !found || string(raw) == "null" {
-		return nil, fmt.Errorf("decode body: %q is missing: want {%q:[barcode, …]}", key, key)
-	}
-	var vals []json.RawMessage
-	if err := json.Unmarshal(raw, &vals); err != nil {
-		return nil, fmt.Errorf("decode body: %q: want an array of barcodes", key)
-	}
-	if len(vals) > caiasoft.MaxBatch {
-		return nil, fmt.Errorf("decode body: %q lists %d barcodes, at most %d per call: %w", key, len(vals), caiasoft.MaxBatch, caiasoft.ErrBatch)
-	}
-	out := make([]string, 0, len(vals))
-	for i, v := range vals {
-		var sv string
-		switch {
-		case string(v) == "null":
-			continue
-		case json.Unmarshal(v, &sv) == nil:
-		default:
-			var n json.Number
-			d := json.NewDecoder(bytes.NewReader(v))
-			d.UseNumber()
-			if err := d.Decode(&n); err != nil || strings.ContainsAny(n.String(), ".eE-+") {
-				return nil, fmt.Errorf("decode body: %s[%d] is %s: want a barcode (a string or a whole number)", key, i, v)
-			}
-			sv = n.String()
-		}
-		if sv = strings.TrimSpace(sv); sv != "" {
-			out = append(out, sv)
-		}
-	}
-	return out, nil
 }
 
 // dateRange checks a list's from and to dates (YYYYMMDD, from not after to).

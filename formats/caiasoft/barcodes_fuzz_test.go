@@ -1,4 +1,4 @@
-package api
+package caiasoft
 
 import (
 	"bytes"
@@ -6,12 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/annexlab/annex/formats/caiasoft"
 )
 
 // FuzzDecodeBarcodes: no body makes the batch decoder panic; what it
-// accepts is at most caiasoft.MaxBatch non-blank barcodes, and survives a
+// accepts is at most MaxBatch non-blank barcodes, and survives a
 // round trip unchanged.
 func FuzzDecodeBarcodes(f *testing.F) {
 	for _, s := range []string{
@@ -33,7 +31,7 @@ func FuzzDecodeBarcodes(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(got) > caiasoft.MaxBatch {
+		if len(got) > MaxBatch {
 			t.Fatalf("accepted %d barcodes", len(got))
 		}
 		for _, b := range got {
