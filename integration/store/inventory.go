@@ -199,12 +199,16 @@ func (s *Store) Search(ctx context.Context, profile string, sr caiasoft.Search, 
 func searchQuery(profile string, sr caiasoft.Search, q caiasoft.SearchQuery, limit int) (string, []any, error) {
 	var cond string
 	var args []any
+	from, order := `items`, `items.rowid`
 	value := q.Value
 	switch {
 	case sr.Match == caiasoft.Contains && (sr.Field == "title" || sr.Field == "author"):
 		if len([]rune(value)) >= 3 {
-			// A trigram phrase matches where the field contains it, any case.
-			cond = `rowid IN (SELECT rowid FROM items_text WHERE items_text MATCH ?)`
+			// A trigram phrase matches where the field contains it, any
+			// case. The text index drives the join, in rowid order, so the
+			// search stops at its limit instead of collecting every match.
+			from, order = `items_text JOIN items ON items.rowid = items_text.rowid`, `items_text.rowid`
+			cond = `items_text MATCH ?`
 			args = []any{sr.Field + ` : "` + strings.ReplaceAll(value, `"`, `""`) + `"`}
 		} else {
 			// Too short for a trigram: a scan, of at most the table.
@@ -222,8 +226,8 @@ func searchQuery(profile string, sr caiasoft.Search, q caiasoft.SearchQuery, lim
 		return "", nil, fmt.Errorf("search %s: no such search", sr.Endpoint)
 	}
 	args = append(args, q.Volume, q.Volume, q.Collection, q.Collection, profile, profile, limit)
-	return `SELECT ` + itemCols + ` FROM items WHERE ` + cond + ` AND (? = '' OR instr(lower(volume), lower(?)) > 0)
-		AND (? = '' OR collection = ?) AND (? = '' OR profile = ?) ORDER BY rowid LIMIT ?`, args, nil
+	return `SELECT ` + prefixed("items.", itemCols) + ` FROM ` + from + ` WHERE ` + cond + ` AND (? = '' OR instr(lower(items.volume), lower(?)) > 0)
+		AND (? = '' OR items.collection = ?) AND (? = '' OR items.profile = ?) ORDER BY ` + order + ` LIMIT ?`, args, nil
 }
 
 // OutItem is an item out of the facility with the retrieval that took it out.
