@@ -271,6 +271,8 @@ func inventoryCases() []inventoryCase {
 		post("union_oclc", "/api/union_oclc/v1", `{"oclc":"ocm00004567"}`, 200),
 		aleph(post("union_title-profile-key", "/api/union_title/v1", `{"title":"berg"}`, 200)),
 		get("itemloc-trailing-slash", "/api/itemloc/v1/39015000000101/"),
+		// The Python SDK posts itemstatuslist to this path.
+		post("itemstatuslist-trailing-slash", "/api/itemstatuslist/v1/", `{"barcodes":["39015000000101","NOPE"]}`, 200),
 		get("circstoplist", "/api/circstoplist/v1/ACTIVE"),
 		get("circstoplist-all", "/api/circstoplist/v1/ALL"),
 		bad("circstoplist-bad", "/api/circstoplist/v1/SOME"),
