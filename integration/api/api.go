@@ -15,7 +15,7 @@
 //	POST /api/itemstatuslist/v1               {"barcodes":[…]} → item_count, items (up to 500)
 //	POST /api/incomingitems/v1[?profile=P]    {"incoming":[{barcode, collection, title, …}]} → incoming_count, rejected_count, rejects, warnings
 //	POST /api/itemupdates/v1                  {"items":[{barcode, title, …}]} → total_count, updated_count, errors, warnings
-//	GET  /api/circstoplist/v1/{ACTIVE|ALL}
+//	GET  /api/item/v1/…, /api/circstoplist/v1/…, …  the inventory's read side: see inventory.go
 //	POST /api/floor/v1/retrieve|scan-done|return|refile|deaccession|missing|receive  {"barcode":"…"}
 //	POST /api/floor/v1/accession              {"barcode","collection","material","tray","profile"}
 //	POST /api/floor/v1/picklist               {"barcodes":["…",…]}: retrieve them all in one transaction; one result each
@@ -51,7 +51,6 @@ import (
 	"strings"
 
 	"github.com/annexlab/annex/formats/caiasoft"
-	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/internal/paging"
 	"github.com/annexlab/annex/internal/routes"
@@ -97,7 +96,6 @@ type FileResult struct {
 type Backend interface {
 	Circulation
 	SubmitFile(ctx context.Context, profile, format, name string, body io.Reader) (FileResult, error)
-	Stops(all bool) []profile.Stop
 	// AlertsPage and RequestsPage list up to limit rows whose cursor (an
 	// alert's id, a request's seq) is greater than after.
 	AlertsPage(ctx context.Context, after int64, limit int) ([]store.Alert, error)
@@ -106,6 +104,7 @@ type Backend interface {
 	OutboxBackend
 	// ServeNCIP answers one NCIP message (DeleteItem) with NCIP.
 	ServeNCIP(ctx context.Context, body []byte) []byte
+	Inventory
 }
 
 // Config configures the handler.
@@ -137,14 +136,39 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("POST /api/requestfile/v1", s.requestFile)
 	s.routesCirculation(mux)
-	mux.HandleFunc("GET /api/circstoplist/v1/{which}", s.facility(s.stopList))
 	mux.HandleFunc("GET /api/alerts/v1", s.facility(listing("alerts", s.cfg.Backend.AlertsPage,
 		func(a store.Alert) int64 { return a.ID })))
 	mux.HandleFunc("GET /api/requests/v1", s.facility(listing("requests", s.cfg.Backend.RequestsPage,
 		func(q store.SeqRequest) int64 { return q.Seq })))
 	s.registerOutbox(mux)
 	mux.HandleFunc("POST /api/ncip", s.ncip)
-	return mux
+	s.routesInventory(mux)
+	return handler{mux}
+}
+
+// handler is the API's routes, with a trailing slash dropped from an API
+// path: CaiaSoft's clients write some paths with one (…/itemstatuslist/v1/).
+type handler struct{ *routes.Mux }
+
+func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; len(p) > len("/api/") && strings.HasPrefix(p, "/api/") && strings.HasSuffix(p, "/") {
+		r2 := *r
+		u := *r.URL
+		u.Path, u.RawPath = strings.TrimSuffix(p, "/"), ""
+		r2.URL = &u
+		r = &r2
+	}
+	h.Mux.ServeHTTP(w, r)
+}
+
+// Routes lists the handler's patterns ("GET /api/item/v1/{barcode}", …),
+// so a test can hold the OpenAPI description to them.
+func (h handler) Routes() []string {
+	var out []string
+	for _, r := range h.Mux.Routes("") {
+		out = append(out, strings.TrimSpace(r.Method+" "+r.Path))
+	}
+	return out
 }
 
 // listing serves one page of a list endpoint:
@@ -288,28 +312,6 @@ func answer(w http.ResponseWriter, results []Result) {
 		out[i] = r.Result
 	}
 	writeJSON(w, http.StatusOK, caiasoft.CircReply{Success: true, RequestCount: strconv.Itoa(len(out)), Results: out})
-}
-
-func (s *server) stopList(w http.ResponseWriter, r *http.Request) {
-	which := strings.ToUpper(r.PathValue("which"))
-	if which != "ACTIVE" && which != "ALL" {
-		fail(w, http.StatusNotFound, errors.New("want /circstoplist/v1/ACTIVE or /ALL"))
-		return
-	}
-	type stop struct {
-		Code   string `json:"stop_code"`
-		Name   string `json:"stop_name"`
-		Active string `json:"active"`
-	}
-	out := []stop{}
-	for _, st := range s.cfg.Backend.Stops(which == "ALL") {
-		a := "N"
-		if st.Active {
-			a = "Y"
-		}
-		out = append(out, stop{st.Code, st.Name, a})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "error": "", "stop_count": strconv.Itoa(len(out)), "stops": out})
 }
 
 // maxPickList bounds one pick list, so one request cannot hold the store's

@@ -79,7 +79,7 @@ func TestAPI(t *testing.T) {
 			t.Errorf("itemstatus: %v", st)
 		}
 		var stops struct {
-			Count string `json:"stop_count"`
+			Count string `json:"count"`
 		}
 		req, _ = http.NewRequest(http.MethodGet, base+"/api/circstoplist/v1/ACTIVE", nil)
 		req.Header.Set("X-API-Key", key)

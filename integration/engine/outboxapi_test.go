@@ -170,6 +170,14 @@ func TestOutboxAPI(t *testing.T) {
 			return "refile"
 		case "id":
 			return fmt.Sprint(m.ID)
+		case "from", "to":
+			return "20250314"
+		case "collection", "stop":
+			return "ALL"
+		case "field":
+			return "itemid"
+		case "reaccessioned":
+			return "N"
 		}
 		t.Fatalf("%s: no value for {%s}", r.Path, name)
 		return ""

@@ -19,7 +19,7 @@ func TestMailMigrationKeepsAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := len(migrations) - 1 // the mail migration is the last
+	before := migrationIndex(t, "CREATE TABLE mail (")
 	for i, m := range migrations[:before] {
 		if _, err := db.Exec(m); err != nil {
 			t.Fatalf("migration %d: %v", i+1, err)

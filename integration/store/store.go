@@ -545,6 +545,8 @@ var migrations = []string{
 		barcode TEXT PRIMARY KEY,
 		batch   TEXT NOT NULL
 	);`,
+	// The read side's search indexes (see inventory.go).
+	inventoryMigration,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -1,0 +1,225 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/annexlab/annex/formats/caiasoft"
+	"github.com/annexlab/annex/integration/api"
+	"github.com/annexlab/annex/integration/requestfile"
+	"github.com/annexlab/annex/integration/store"
+)
+
+// The read side of the inventory (api.Inventory): CaiaSoft's item, list
+// and search endpoints over the store's read queries.
+
+// ItemInfos answers item/v1 and itemsbybarcode/v1: one item per barcode, in
+// the order asked, with its latest request.
+func (e *Engine) ItemInfos(ctx context.Context, sc api.Scope, barcodes []string) ([]caiasoft.Item, error) {
+	found, err := e.store.ItemsByBarcode(ctx, barcodes)
+	if err != nil {
+		return nil, fmt.Errorf("items: %w", err)
+	}
+	reqs, err := e.store.LatestRequests(ctx, barcodes)
+	if err != nil {
+		return nil, fmt.Errorf("items: %w", err)
+	}
+	out := make([]caiasoft.Item, len(barcodes))
+	for i, bc := range barcodes {
+		it, ok := found[bc]
+		if st := visible(sc, it, ok); st != "" {
+			out[i] = caiasoft.Item{Barcode: bc, Status: st}
+			continue
+		}
+		out[i] = itemInfo(it)
+		if q, ok := reqs[bc]; ok {
+			out[i].Request = requestInfo(q)
+		}
+	}
+	return out, nil
+}
+
+// ItemLocations answers itemloc/v1 and itemloclist/v1.
+func (e *Engine) ItemLocations(ctx context.Context, sc api.Scope, barcodes []string) ([]caiasoft.ItemLoc, error) {
+	found, err := e.store.ItemsByBarcode(ctx, barcodes)
+	if err != nil {
+		return nil, fmt.Errorf("item locations: %w", err)
+	}
+	out := make([]caiasoft.ItemLoc, len(barcodes))
+	for i, bc := range barcodes {
+		it, ok := found[bc]
+		if st := visible(sc, it, ok); st != "" {
+			out[i] = caiasoft.ItemLoc{Barcode: bc, Status: st}
+			continue
+		}
+		out[i] = caiasoft.ItemLoc{Barcode: it.Barcode, Status: it.Status, Container: it.Tray, Location: it.Tray,
+			Collection: it.Collection, Material: it.Material, AccessionDate: date(it.Accessioned), LastStatusUpdate: stamp(it.Updated)}
+	}
+	return out, nil
+}
+
+// visible is "" when the scope may see the item, else the status to answer.
+func visible(sc api.Scope, it store.Item, found bool) string {
+	switch {
+	case !found:
+		return caiasoft.StatusNotFound
+	case sc.Profile != "" && it.Profile != sc.Profile:
+		return caiasoft.StatusRestrictedFromKey
+	}
+	return ""
+}
+
+// DateList answers the date-range lists from the items' events.
+func (e *Engine) DateList(ctx context.Context, sc api.Scope, q api.DateQuery) ([]string, []caiasoft.Item, error) {
+	eq := store.EventQuery{Kinds: q.List.Events, From: q.From, To: q.To, Collection: q.Collection, Profile: sc.Profile}
+	if q.List.Active {
+		eq.NotStatus = caiasoft.StatusDeaccessioned
+	}
+	if q.List.Reaccession && !q.Reaccessioned {
+		eq.Status = caiasoft.StatusDeaccessioned
+	}
+	if !q.List.Info {
+		bcs, err := e.store.EventBarcodes(ctx, eq)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", q.List.Name, err)
+		}
+		return bcs, nil, nil
+	}
+	items, err := e.store.EventItems(ctx, eq)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", q.List.Name, err)
+	}
+	return nil, e.infos(ctx, items), nil
+}
+
+// infos shows items with their latest requests; a failure to read the
+// requests leaves them null rather than failing the list.
+func (e *Engine) infos(ctx context.Context, items []store.Item) []caiasoft.Item {
+	bcs := make([]string, len(items))
+	for i, it := range items {
+		bcs[i] = it.Barcode
+	}
+	reqs, err := e.store.LatestRequests(ctx, bcs)
+	if err != nil {
+		e.log.Warn("item list: latest requests", "err", err)
+	}
+	out := make([]caiasoft.Item, len(items))
+	for i, it := range items {
+		out[i] = itemInfo(it)
+		if q, ok := reqs[it.Barcode]; ok {
+			out[i].Request = requestInfo(q)
+		}
+	}
+	return out
+}
+
+// bibColumns are the store columns each bibmissing field asks to be blank.
+// annex keeps no bibliographic item id, so "itemid" asks nothing more:
+// every item lacks one.
+var bibColumns = map[string][]string{
+	caiasoft.BibNone:       {"title", "author", "volume", "call_number", "isbn", "issn", "lccn", "oclc"},
+	caiasoft.BibTitle:      {"title"},
+	caiasoft.BibAuthor:     {"author"},
+	caiasoft.BibCallNumber: {"call_number"},
+	caiasoft.BibItemID:     nil,
+	caiasoft.BibAll:        {"title", "author", "call_number"},
+}
+
+// BibMissing answers bibmissing/v1.
+func (e *Engine) BibMissing(ctx context.Context, sc api.Scope, collection, field string) ([]string, error) {
+	return e.BibMissingByDate(ctx, sc, "", "", collection, field)
+}
+
+// BibMissingByDate answers bibmissing_bydate/v1: bibmissing for the items
+// accessioned on a day from from to to ("" for any day).
+func (e *Engine) BibMissingByDate(ctx context.Context, sc api.Scope, from, to, collection, field string) ([]string, error) {
+	cols, ok := bibColumns[field]
+	if !ok {
+		return nil, fmt.Errorf("bibmissing: field %q (%w)", field, api.ErrBadRequest)
+	}
+	return e.store.BibMissing(ctx, store.BibQuery{Profile: sc.Profile, Collection: collection, From: from, To: to, Blank: cols})
+}
+
+// Search answers the union_* searches.
+func (e *Engine) Search(ctx context.Context, sc api.Scope, s caiasoft.Search, q caiasoft.SearchQuery) ([]caiasoft.Item, error) {
+	items, err := e.store.Search(ctx, sc.Profile, s, q, caiasoft.MaxSearch)
+	if err != nil {
+		return nil, err
+	}
+	return e.infos(ctx, items), nil
+}
+
+// StopsOut answers circstopout/v1: stop is a stop's code or name (any
+// case), "" for every stop.
+func (e *Engine) StopsOut(ctx context.Context, sc api.Scope, stop string) ([]caiasoft.ItemOut, error) {
+	code := ""
+	if stop != "" {
+		for _, s := range e.cfg.Facility.Stops {
+			if strings.EqualFold(s.Code, stop) || (s.Name != "" && strings.EqualFold(s.Name, stop)) {
+				code = s.Code
+				break
+			}
+		}
+		if code == "" {
+			return nil, fmt.Errorf("circstopout: %s: %q is not a stop's code or name (%w)", caiasoft.DenyInvalidStop, stop, api.ErrNotFound)
+		}
+	}
+	rows, err := e.store.ItemsOut(ctx, sc.Profile, code)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, s := range e.cfg.Facility.Stops {
+		names[s.Code] = s.Name
+	}
+	out := make([]caiasoft.ItemOut, len(rows))
+	for i, r := range rows {
+		out[i] = caiasoft.ItemOut{Barcode: r.Barcode, Status: r.Status, Title: r.Title, Author: r.Author, Volume: r.Volume,
+			CallNumber: r.CallNumber, Collection: r.Collection, RequestID: r.Retrieval.RequestID, Retrieved: dashedDay(r.Retrieval.Day),
+			CirculationStop: caiasoft.CirculationStop(r.Retrieval.Stop, names[r.Retrieval.Stop])}
+	}
+	return out, nil
+}
+
+func itemInfo(it store.Item) caiasoft.Item {
+	return caiasoft.Item{Barcode: it.Barcode, Status: it.Status, Title: it.Title, Author: it.Author, Volume: it.Volume,
+		CallNumber: it.CallNumber, ISBN: it.ISBN, ISSN: it.ISSN, LCCN: it.LCCN, OCLC: it.OCLC, Collection: it.Collection,
+		Material: it.Material, Container: it.Tray, AccessionDate: date(it.Accessioned), LastStatusUpdate: stamp(it.Updated)}
+}
+
+// requestInfo shows a request with what the library sent in it.
+func requestInfo(q store.Request) *caiasoft.ItemRequest {
+	var r requestfile.Request
+	// A request the engine could not keep whole still shows its own columns.
+	_ = json.Unmarshal(q.Raw, &r)
+	return &caiasoft.ItemRequest{RequestID: q.ID, RequestType: q.Job, Type: r.Type, Status: q.Status, Reason: q.Reason,
+		Stop: q.Stop, Pickup: r.Pickup, PickupLibrary: r.PickupLibrary, PickupDesk: r.PickupDesk, PatronID: r.PatronID,
+		Title: r.Title, Author: r.Author, CallNumber: r.CallNumber, Description: r.Description, Received: stamp(q.Created)}
+}
+
+// date is YYYY-MM-DD, "" for the zero time.
+func date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// dashedDay writes an event's YYYYMMDD day as YYYY-MM-DD.
+func dashedDay(d string) string {
+	t, err := time.Parse(caiasoft.DateLayout, d)
+	if err != nil {
+		return d
+	}
+	return t.Format(time.DateOnly)
+}
