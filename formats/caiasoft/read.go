@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// The read side's shapes (DESIGN §1.3): item, itemloc, itemsbybarcode,
+// The read side's shapes (docs/libraries.md, "REST API"): item, itemloc, itemsbybarcode,
 // itemloclist, the date-range lists, bibmissing(_bydate), the union_*
 // searches, circstoplist and circstopout. Paths, body fields and reply
 // keys are those public clients use (kstatelibraries/caiasoft-sdk-python's
