@@ -21,7 +21,8 @@
 //	intake/<profile>/claimed|processed|rejected
 //
 // The engine never imports a simulator: it meets them over the wire only.
-// Its REST API (package api) is served by Handler; see that package for paths.
+// Nor does it import its REST API: package api serves an Engine (api.ForEngine)
+// and maps the engine's errors to HTTP statuses.
 package engine
 
 import (
@@ -38,7 +39,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/intake"
 	"github.com/annexlab/annex/integration/outbox"
 	"github.com/annexlab/annex/integration/profile"
@@ -80,15 +80,20 @@ type (
 	Item       = store.Item
 )
 
-// Errors of the floor operations. They wrap the API's errors, which choose
-// the HTTP status.
+// The engine's errors. Each error a caller could have avoided wraps one of
+// ErrNotFound, ErrConflict and ErrInvalid; a transport maps those (the REST
+// API to HTTP statuses), the engine knows nothing of transports.
 var (
-	// ErrUnknownItem: the barcode is not in the inventory.
-	ErrUnknownItem = fmt.Errorf("unknown item (%w)", api.ErrNotFound)
+	// ErrNotFound: what the caller names does not exist.
+	ErrNotFound = errors.New("not found")
 	// ErrConflict: the item is not in a state the operation applies to.
-	ErrConflict = fmt.Errorf("not possible now (%w)", api.ErrConflict)
+	ErrConflict = errors.New("not possible now (conflict)")
+	// ErrInvalid: the caller's input is wrong (a profile, a format, a name).
+	ErrInvalid = errors.New("bad request")
+	// ErrUnknownItem: the barcode is not in the inventory.
+	ErrUnknownItem = fmt.Errorf("unknown item (%w)", ErrNotFound)
 	// ErrUnknownProfile: no profile of that name.
-	ErrUnknownProfile = fmt.Errorf("unknown profile (%w)", api.ErrBadRequest)
+	ErrUnknownProfile = fmt.Errorf("unknown profile (%w)", ErrInvalid)
 	// ErrClosed: the engine is closed.
 	ErrClosed = errors.New("engine closed")
 )
@@ -104,7 +109,6 @@ type Engine struct {
 	dirs     map[string]intake.Dirs
 	locks    map[string]*sync.Mutex // one file at a time per profile
 	sender   *outbox.Sender
-	handler  http.Handler
 
 	startOnce sync.Once
 	cancel    context.CancelFunc
@@ -116,7 +120,7 @@ type Engine struct {
 
 // Open opens (or creates) the store under cfg.DataDir, seeds the inventory
 // on first start, creates the intake directories and resumes files left
-// claimed by a previous run. It does not listen or send: see Handler and Start.
+// claimed by a previous run. It does not listen or send: see Start, and package api.
 func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("open engine: data dir is required")
@@ -177,13 +181,6 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e.sender = outbox.New(outbox.Config{Store: st, Lanes: lanes, Client: client, Clock: e.clock, Logger: e.log,
 		OnOutcome: e.onOutcome})
-	keys := map[string]string{}
-	for _, name := range e.order {
-		if k := e.profiles[name].Intake.APIKey; k != "" {
-			keys[name] = k
-		}
-	}
-	e.handler = api.New(api.Config{Backend: e, FacilityKey: cfg.Facility.APIKey, ProfileKeys: keys, Profiles: e.order, Logger: e.log})
 	for _, name := range e.order {
 		if err := e.resume(ctx, e.profiles[name]); err != nil {
 			st.Close()
@@ -255,8 +252,21 @@ func (e *Engine) InboxDir(profileName string) string {
 	return e.dirs[profileName].Inbox
 }
 
-// Handler serves the REST API under /api/… and /healthz.
-func (e *Engine) Handler() http.Handler { return e.handler }
+// Keys are the API keys the facility's REST API accepts: the facility's,
+// and each profile's intake key (profile → key; a profile without one is
+// left out).
+func (e *Engine) Keys() (facility string, profiles map[string]string) {
+	profiles = map[string]string{}
+	for _, name := range e.order {
+		if k := e.profiles[name].Intake.APIKey; k != "" {
+			profiles[name] = k
+		}
+	}
+	return e.cfg.Facility.APIKey, profiles
+}
+
+// ProfileNames lists the profiles in configuration order.
+func (e *Engine) ProfileNames() []string { return slices.Clone(e.order) }
 
 // Start starts the outbox sender and the inbox rescan. They stop on Close
 // (or when ctx ends).

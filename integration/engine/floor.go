@@ -233,8 +233,8 @@ func (e *Engine) MarkMissing(ctx context.Context, barcode string) error {
 			return step{}, err
 		}
 		st.requestID, st.job = q.ID, q.Job
-		reason := caiasoft.DenyNotAvailable + ": item " + item.Barcode + " is missing in storage"
-		if err := tx.SetRequest(p.Name, q.ID, store.RequestCancelled, reason, now); err != nil {
+		reason := caiasoft.DenialMissing.Reason("item " + item.Barcode + " is missing in storage")
+		if err := tx.CancelRequest(p.Name, q.ID, caiasoft.DenialMissing, reason, now); err != nil {
 			return step{}, err
 		}
 		if _, err := tx.AddAlert(store.Alert{Time: now, Kind: store.AlertDenial, Profile: p.Name, RequestID: q.ID, Barcode: item.Barcode,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
@@ -50,7 +51,7 @@ func apiRequests(t *testing.T, w *almaWorld) map[string]engine.RequestRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: w.eng.Handler()}
+	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
 	go srv.Serve(ln)
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/api/requests/v1", nil)

@@ -444,6 +444,9 @@ var migrations = []string{
 	INSERT INTO files_v2 SELECT name, profile, original, sha256, status, reason, accepted, denied, skipped, received, updated FROM files;
 	DROP TABLE files;
 	ALTER TABLE files_v2 RENAME TO files;`,
+	// Issue 14: a denied (or cancelled) request records its cause as a code
+	// (caiasoft.DenialCode); the reason stays its prose.
+	`ALTER TABLE requests ADD COLUMN code TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/simulators/aleph"
@@ -67,6 +68,8 @@ type World struct {
 	http     *http.Server
 	serveErr chan error
 	engine   atomic.Pointer[engine.Engine]
+	// api is the REST API of the engine in engine, swapped with it.
+	api atomic.Pointer[http.Handler]
 	// engineCfg is what the engine was opened with, so RestartEngine can open it again.
 	engineCfg engine.Config
 }
@@ -161,12 +164,11 @@ func Start(ctx context.Context, o Options) (*World, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start world: %w", err)
 	}
-	w.Engine = eng
-	w.engine.Store(eng)
+	w.setEngine(eng)
 	// The handler is looked up per request, so RestartEngine can swap the
 	// engine under a listener that keeps its address.
 	w.http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w.engine.Load().Handler().ServeHTTP(rw, r)
+		(*w.api.Load()).ServeHTTP(rw, r)
 	})
 	go func() { w.serveErr <- w.http.Serve(ln) }()
 	if err := eng.Start(ctx); err != nil {
@@ -239,12 +241,19 @@ func (w *World) RestartEngine(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("restart engine: %w", err)
 	}
-	w.Engine = eng
-	w.engine.Store(eng)
+	w.setEngine(eng)
 	if err := eng.Start(ctx); err != nil {
 		return fmt.Errorf("restart engine: %w", err)
 	}
 	return nil
+}
+
+// setEngine makes eng the world's engine, served by its REST API.
+func (w *World) setEngine(eng *engine.Engine) {
+	h := api.ForEngine(eng, w.log)
+	w.Engine = eng
+	w.api.Store(&h)
+	w.engine.Store(eng)
 }
 
 // Close stops every party, the facility's front doors first.
