@@ -179,7 +179,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		tr.MaxIdleConnsPerHost = max(maxConc, 2)
 		client = &http.Client{Transport: tr}
 	}
-	e.sender = outbox.New(outbox.Config{Store: st, Lanes: lanes, Client: client, Clock: e.clock, Logger: e.log,
+	e.sender = outbox.New(outbox.Config{Store: st, Lanes: lanes, Client: client, Clock: running(cfg.Clock), Logger: e.log,
 		OnOutcome: e.onOutcome})
 	for _, name := range e.order {
 		if err := e.resume(ctx, e.profiles[name]); err != nil {
@@ -188,6 +188,18 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+// running is the clock the outbox stamps and schedules by: the injected
+// clock plus the real time elapsed since the engine opened. A test's or a
+// scenario's clock is frozen (every date in messages fixed, for goldens);
+// by it, a backed-off retry would never fall due.
+func running(clock func() time.Time) func() time.Time {
+	if clock == nil {
+		return time.Now
+	}
+	opened := time.Now()
+	return func() time.Time { return clock().Add(time.Since(opened)) }
 }
 
 // withDefaults fills what a profile may leave out.

@@ -110,7 +110,10 @@ type Config struct {
 	Store  *store.Store
 	Lanes  []Lane
 	Client *http.Client
-	// Clock stamps records; nil means time.Now. Backoff timers use wall time.
+	// Clock stamps what the sender records and keeps its schedule: a
+	// failed attempt's retry is due at Clock()+Backoff, and a lane sends a
+	// message once Clock() has reached its due time. It must advance (the
+	// lane waits for the next due time on a real timer); nil means time.Now.
 	Clock  func() time.Time
 	Logger *slog.Logger
 	// OnOutcome runs in the transaction that records the outcome, so the
@@ -256,7 +259,7 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 		retryIn := time.Duration(0)
 		// One "now" for both queries: a message falling due between them
 		// would otherwise be neither sent nor timed, and wait forever.
-		now := time.Now()
+		now := s.clock()
 		if free := l.Retry.Concurrency - len(inflight); free > 0 && ctx.Err() == nil {
 			if len(queue) < free {
 				msgs, err := s.cfg.Store.Due(ctx, l.Profile, now, skip, max(prefetch, free))
@@ -294,7 +297,10 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 			if next, ok, err := s.cfg.Store.NextDue(ctx, l.Profile, now); err != nil {
 				retryIn = time.Second
 			} else if ok {
-				retryIn = max(time.Until(next), time.Millisecond)
+				// A real timer: the lane must wake by itself when the next
+				// message falls due. A clock moved by a test (not by time)
+				// wakes the lane sooner through Wake.
+				retryIn = max(next.Sub(now), time.Millisecond)
 			}
 		}
 		if !timer.Stop() {
@@ -506,7 +512,7 @@ func (s *Sender) recordTx(batch []finished) error {
 			case o.Kind == store.MsgFailed:
 				err = tx.MarkFailed(m.ID, o.Attempts, o.Reply, o.Problem, f.at)
 			default:
-				next := time.Now().Add(Backoff(f.lane.Retry, o.Attempts))
+				next := f.at.Add(Backoff(f.lane.Retry, o.Attempts))
 				err = tx.MarkRetry(m.ID, o.Attempts, next, o.Err.Error(), o.Reply, o.InDoubt, f.at)
 			}
 			if err == nil && s.cfg.OnOutcome != nil {
@@ -552,6 +558,7 @@ func DescribeProblems(ps []ncip.Problem) string {
 // sent reports whether the whole request went out: when it did and err is
 // not nil, the peer may have acted on it.
 func (s *Sender) send(ctx context.Context, l *lane, endpoint, transport string, payload []byte) (reply []byte, sent bool, err error) {
+	// A real deadline, not the clock's: the peer's silence is measured in real time.
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(l.Retry.Timeout))
 	defer cancel()
 	if transport == store.TransportTCP {

@@ -110,7 +110,7 @@ type Message struct {
 	Payload  []byte `json:"payload"`
 	Status   string `json:"status"`
 	Attempts int    `json:"attempts"`
-	// NextAttempt is wall-clock time (not the engine's Clock): it schedules timers.
+	// NextAttempt is when a pending message is next due, by the outbox's clock.
 	NextAttempt time.Time `json:"next_attempt"`
 	LastError   string    `json:"last_error,omitempty"`
 	// InDoubt: an attempt may have reached the library unanswered (a
