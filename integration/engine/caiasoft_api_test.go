@@ -65,6 +65,38 @@ func TestCircRequestsAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("each denial names its cause by code", func(t *testing.T) {
+		// Issue 14: CS-3 and CS-4 share the istatus "Invalid Stop Code" and
+		// CS-7 answers it too, for three different causes.
+		if got, raw := w.call(t, http.MethodPost, path, w.facilityKey, `{"requests":[
+			{"barcode":"39015000000016","request_type":"PYR","stop":"","request_id":"CS-7"}]}`); got != http.StatusOK ||
+			!strings.Contains(string(raw), `"istatus":"`+caiasoft.DenyInvalidStop+`"`) {
+			t.Fatalf("CS-7: %d %s", got, raw)
+		}
+		var page struct {
+			Requests []store.SeqRequest `json:"requests"`
+		}
+		_, raw := w.call(t, http.MethodGet, "/api/requests/v1", w.facilityKey, nil)
+		if err := json.Unmarshal(raw, &page); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]caiasoft.DenialCode{"CS-3": caiasoft.DenialUnroutedStop, "CS-4": caiasoft.DenialUnknownStop,
+			"CS-5": caiasoft.DenialNotInStorage, "CS-6": caiasoft.DenialInvalidRecord, "CS-7": caiasoft.DenialNoStop}
+		for _, q := range page.Requests {
+			code, ok := want[q.ID]
+			if !ok {
+				continue
+			}
+			delete(want, q.ID)
+			if q.Code != code || !strings.HasPrefix(q.Reason, code.IStatus()+": ") {
+				t.Errorf("%s: code %q, reason %q; want code %q, the reason its istatus and detail", q.ID, q.Code, q.Reason, code)
+			}
+		}
+		if len(want) > 0 {
+			t.Errorf("not listed: %v", want)
+		}
+	})
+
 	t.Run("unknown fields are recorded on the request", func(t *testing.T) {
 		var page struct {
 			Requests []store.SeqRequest `json:"requests"`

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/annexlab/annex/integration/engine"
+	"github.com/annexlab/annex/internal/suggest"
 	"github.com/annexlab/annex/ncip"
 	"github.com/annexlab/annex/scenarios/scenario"
 	"github.com/annexlab/annex/simulators/aleph"
@@ -246,6 +248,10 @@ type ExpectRequest struct {
 	Status string `yaml:"status"`
 	// Reason is a substring of the recorded reason.
 	Reason string `yaml:"reason"`
+	// Code is the cause of a denial or cancellation, e.g. not_in_storage
+	// (caiasoft.DenialCodes lists them); it names the cause where reason
+	// only quotes its prose.
+	Code string `yaml:"code"`
 	// Stop is the circulation stop code the request was routed to.
 	Stop string `yaml:"stop"`
 	// Barcode is the item the request is for.
@@ -262,7 +268,20 @@ func (x *ExpectRequest) Validate() error {
 		return errors.New("id is required")
 	}
 	if x.Status != "" {
-		return oneOf("status", x.Status, "received", "accepted", "denied", "retrieved", "refiled", "cancelled")
+		if err := oneOf("status", x.Status, "received", "accepted", "denied", "retrieved", "refiled", "cancelled"); err != nil {
+			return err
+		}
+	}
+	if x.Code != "" && !slices.Contains(caiasoft.DenialCodes, caiasoft.DenialCode(x.Code)) {
+		codes := make([]string, len(caiasoft.DenialCodes))
+		for i, c := range caiasoft.DenialCodes {
+			codes[i] = string(c)
+		}
+		msg := fmt.Sprintf("code: %q is not a denial code (%s)", x.Code, strings.Join(codes, ", "))
+		if near := suggest.Closest(x.Code, codes); near != "" {
+			msg += fmt.Sprintf("; did you mean %q?", near)
+		}
+		return errors.New(msg)
 	}
 	return nil
 }
@@ -293,11 +312,12 @@ func (x *ExpectRequest) Run(ctx context.Context, env *scenario.Env) error {
 		}
 		check("status", x.Status, r.Status, false)
 		check("reason", x.Reason, r.Reason, true)
+		check("code", x.Code, string(r.Code), false)
 		check("stop", x.Stop, r.Stop, false)
 		check("barcode", x.Barcode, r.Barcode, false)
 		if len(bad) > 0 {
 			return &scenario.Failure{Msg: fmt.Sprintf("expect.request %s: %s", x.ID, strings.Join(bad, "; ")),
-				Diff: fmt.Sprintf("request %s: status %s, stop %q, barcode %q, reason %q", r.ID, r.Status, r.Stop, r.Barcode, r.Reason)}
+				Diff: fmt.Sprintf("request %s: status %s, code %q, stop %q, barcode %q, reason %q", r.ID, r.Status, r.Code, r.Stop, r.Barcode, r.Reason)}
 		}
 		return nil
 	}
