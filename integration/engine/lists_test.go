@@ -28,10 +28,6 @@ func TestListPaging(t *testing.T) {
 	}
 	postJSON(t, srv.URL+"/api/circrequests/v1", key, map[string]any{"requests": reqs}, http.StatusOK, nil)
 
-	type row struct {
-		ID  any   `json:"id"`
-		Seq int64 `json:"seq"`
-	}
 	for _, list := range []struct{ path, key string }{
 		{"/api/requests/v1", "requests"}, {"/api/alerts/v1", "alerts"}, {"/api/outbox/v1", "messages"},
 	} {

@@ -73,7 +73,6 @@ type alephStop struct {
 	pickup, sub string
 	via         []string
 	barcode, id string
-	accepted    bool
 }
 
 func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {

@@ -12,7 +12,6 @@ import (
 // the usual precedence (! over && over ||). The empty expression matches
 // every scenario.
 type LabelFilter struct {
-	src  string
 	root labelNode
 }
 
@@ -37,7 +36,7 @@ func ParseLabels(expr string) (*LabelFilter, error) {
 	p := &labelParser{src: expr}
 	p.next()
 	if p.tok == "" {
-		return &LabelFilter{src: expr}, nil
+		return &LabelFilter{}, nil
 	}
 	n, err := p.or()
 	if err != nil {
@@ -46,7 +45,7 @@ func ParseLabels(expr string) (*LabelFilter, error) {
 	if p.tok != "" {
 		return nil, p.errorf("unexpected %q", p.tok)
 	}
-	return &LabelFilter{src: expr, root: n}, nil
+	return &LabelFilter{root: n}, nil
 }
 
 // Match reports whether a scenario with these labels is selected.
@@ -55,14 +54,6 @@ func (f *LabelFilter) Match(labels []string) bool {
 		return true
 	}
 	return f.root.eval(labels)
-}
-
-// String returns the expression as written.
-func (f *LabelFilter) String() string {
-	if f == nil {
-		return ""
-	}
-	return f.src
 }
 
 type labelParser struct {

@@ -26,7 +26,6 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
-	"strconv"
 	"sync"
 	"time"
 
@@ -393,5 +392,3 @@ func (s *Server) httpPort() (PortConfig, int) {
 	}
 	return s.cfg.Ports[0], 0
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

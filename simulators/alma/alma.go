@@ -165,7 +165,7 @@ func parseConfig(file string, data []byte) (Config, error) {
 	cfg.State.normalise()
 	at := locator(&root)
 	if err := cfg.State.validate(func(path ...any) int { return at(append([]any{"state"}, path...)...) }); err != nil {
-		return Config{}, fmt.Errorf("load alma config: %w", prefixFile(file, err))
+		return Config{}, fmt.Errorf("load alma config: %w", lineError(file, err))
 	}
 	if err := cfg.Export.validate(); err != nil {
 		return Config{}, fmt.Errorf("load alma config: %s:%d: %w", file, at("export", "shape"), err)
@@ -180,11 +180,6 @@ func parseConfig(file string, data []byte) (Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-// prefixFile turns validate's "line N: …" lines into "FILE:N: …".
-func prefixFile(file string, err error) error {
-	return lineError(file, err)
 }
 
 // Server is a running mock ALMA.
@@ -204,7 +199,6 @@ type Server struct {
 	world *world
 
 	exportMu sync.Mutex // one export at a time, as ALMA runs one job per profile
-	exportN  int
 
 	stop     context.CancelFunc
 	ctx      context.Context
