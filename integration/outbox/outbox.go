@@ -183,6 +183,7 @@ func Defaults(r profile.Retry) profile.Retry {
 // ctx ends or on Close.
 func (s *Sender) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
+	s.capSchedules(ctx)
 	for _, l := range s.lanes {
 		s.wg.Add(1)
 		go func() {
@@ -201,6 +202,28 @@ func (s *Sender) Start(ctx context.Context) {
 		s.wg.Wait()
 		close(s.finished)
 	}()
+}
+
+// capSchedules brings forward what is due later than a lane's longest
+// backoff from now. Such a schedule was kept by another clock: a restarted
+// engine's, which starts anew from a fixed test or scenario time, or a
+// wall clock since set back. Without this, a message would wait out the
+// difference.
+func (s *Sender) capSchedules(ctx context.Context) {
+	now := s.clock()
+	for _, l := range s.lanes {
+		var n int64
+		err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) (err error) {
+			n, err = tx.CapSchedule(l.Profile, now.Add(time.Duration(l.Retry.Max)))
+			return err
+		})
+		switch {
+		case err != nil:
+			s.log.Error("outbox: cap schedule", "profile", l.Profile, "err", err)
+		case n > 0:
+			s.log.Info("outbox: retries scheduled beyond the longest backoff brought forward", "profile", l.Profile, "messages", n)
+		}
+	}
 }
 
 // Close stops the lanes, waits for attempts in flight and records the

@@ -298,3 +298,27 @@ func TestRecordBatch(t *testing.T) {
 		t.Errorf("a failed batch of two, then each alone: %d transactions, want 3", len(txs))
 	}
 }
+
+// TestScheduleCappedAtStart: a retry scheduled further off than the
+// longest backoff (by a clock that has since started anew, as a restarted
+// engine's does, or a wall clock set back) waits no longer than Max from
+// the sender's start.
+func TestScheduleCappedAtStart(t *testing.T) {
+	p := &peer{}
+	r := newRig(t, p, profile.Retry{Initial: hour, Max: hour, Concurrency: 1}, nil)
+	id := r.enqueue(t, [2]string{"A", "1"})[0]
+	err := r.st.Tx(t.Context(), func(tx *store.Tx) error {
+		return tx.MarkRetry(id, 1, r.clock.now().Add(10*time.Duration(hour)), "HTTP 503", nil, false, r.clock.now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.s.Start(t.Context())
+	defer r.s.Close()
+	r.clock.advance(time.Duration(hour))
+	r.s.Wake("p")
+	m := r.waitFor(t, "delivery within Max", func(ms map[int64]store.Message) bool { return ms[id].Status == store.MsgDelivered })[id]
+	if m.Attempts != 2 || len(p.exchanges()) != 1 {
+		t.Errorf("attempts %d, exchanges %v; want the second attempt, one exchange", m.Attempts, p.exchanges())
+	}
+}

@@ -454,6 +454,17 @@ func (t *Tx) MarkInDoubt(ids []int64) error {
 	return nil
 }
 
+// CapSchedule moves a profile's pending messages due after latest to
+// latest; it returns how many it moved.
+func (t *Tx) CapSchedule(profile string, latest time.Time) (int64, error) {
+	res, err := t.exec(`UPDATE outbox SET next_attempt = ? WHERE profile = ? AND status = 'pending' AND next_attempt > ?`,
+		latest.UnixNano(), profile, latest.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("cap schedule of %s: %w", profile, err)
+	}
+	return res.RowsAffected()
+}
+
 // MarkFailed records a final failure (an NCIP Problem) and the reply.
 func (t *Tx) MarkFailed(id int64, attempts int, reply []byte, reason string, now time.Time) error {
 	_, err := t.exec(`UPDATE outbox SET status = ?, attempts = ?, reply = ?, last_error = ?, updated = ? WHERE id = ?`,
