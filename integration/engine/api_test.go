@@ -120,7 +120,7 @@ func TestAPI(t *testing.T) {
 		if err := w.eng.WaitIdle(ctxT(t)); err != nil {
 			t.Fatal(err)
 		}
-		if r := requestByID(t, w.eng, "REQ-2"); r.Status != store.RequestCancelled {
+		if r := requestByID(t, w.eng, "REQ-2"); r.Status != store.RequestCancelled || r.Code != caiasoft.DenialMissing {
 			t.Errorf("REQ-2: %+v", r)
 		}
 		if it := almaItem(t, w.state(t), "39015000000002"); it.Status != alma.StatusMissing {
