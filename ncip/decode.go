@@ -12,7 +12,8 @@ var ErrNotNCIP = errors.New("not an NCIP message")
 // Decode reads an NCIP 1 or NCIP 2 message as tolerantly as the real systems
 // do (see Parse) and returns it typed, with findings for everything it had to
 // tolerate or could not place: an element the typed model does not hold is
-// reported, never silently dropped. Conformance is the checker's job
+// reported, never silently dropped (past the first 100, counted in one
+// last finding). Conformance is the checker's job
 // (package ncip/conform); Decode only fails on input it cannot read as NCIP.
 func Decode(data []byte, opts ParseOptions) (*Message, []Finding, error) {
 	doc, err := Parse(data, opts)
@@ -58,21 +59,47 @@ func DecodeDocument(doc *Document) (*Message, []Finding, error) {
 		}
 		msg.Body = pr
 	default:
-		return nil, d.findings, fmt.Errorf("decode ncip: line %d: NCIPMessage holds no service: %w", root.Line, ErrNotNCIP)
+		return nil, d.done(), fmt.Errorf("decode ncip: line %d: NCIPMessage holds no service: %w", root.Line, ErrNotNCIP)
 	}
-	return msg, d.findings, nil
+	return msg, d.done(), nil
 }
+
+// maxIgnored caps the decode.ignored findings of one message; one more
+// counts the rest, so 1 MiB of stray elements costs a count each rather
+// than a finding each (issue 11, item 3).
+const maxIgnored = 100
 
 type decoder struct {
 	version  Version
 	findings []Finding
+	// ignoredN counts the children reported by ignored, listed or not;
+	// moreLine is the line of the first one not listed.
+	ignoredN, moreLine int
 }
 
 // ignored records a child the typed model has no place for.
 func (d *decoder) ignored(el *Element, parentPath string) {
+	d.ignoredN++
+	if d.ignoredN > maxIgnored {
+		if d.moreLine == 0 {
+			d.moreLine = el.Line
+		}
+		return
+	}
 	d.findings = append(d.findings, Finding{Rule: "decode.ignored", Severity: Warning, Line: el.Line,
 		Path:    parentPath + "/" + el.Name,
 		Message: fmt.Sprintf("%s is not expected in %s and was ignored", el.Name, lastName(parentPath))})
+}
+
+// done adds the finding that counts the ignored children not listed, and
+// returns the findings.
+func (d *decoder) done() []Finding {
+	if n := d.ignoredN - maxIgnored; n > 0 {
+		d.findings = append(d.findings, Finding{Rule: "decode.more", Severity: Warning, Line: d.moreLine,
+			Message: fmt.Sprintf("…and %d more elements not expected where they are, from line %d on, ignored and not listed",
+				n, d.moreLine)})
+	}
+	return d.findings
 }
 
 func lastName(path string) string {
@@ -102,17 +129,15 @@ func (d *decoder) sv(el *Element) SchemeValue {
 	return SchemeValue{Scheme: strings.Clone(scheme), Value: text(el)}
 }
 
-func (d *decoder) svp(el *Element) *SchemeValue {
-	v := d.sv(el)
-	return &v
-}
+// ptr returns a pointer to a copy of v, for optional fields.
+func ptr[T any](v T) *T { return &v }
 
 // agency reads FromAgencyId/ToAgencyId/OnBehalfOfAgency: AgencyId inside in v2, UniqueAgencyId in v1.
 func (d *decoder) agency(el *Element, path string) SchemeValue {
 	var out SchemeValue
 	for _, c := range el.Children {
 		switch c.Name {
-		case "AgencyId", "UniqueAgencyId":
+		case "AgencyId", v1Name("AgencyId"):
 			out = d.sv(c)
 		default:
 			d.ignored(c, path)
@@ -121,72 +146,15 @@ func (d *decoder) agency(el *Element, path string) SchemeValue {
 	return out
 }
 
-func (d *decoder) initiationHeader(el *Element, path string) *InitiationHeader {
-	h := &InitiationHeader{}
-	for _, c := range el.Children {
-		p := path + "/" + c.Name
-		switch c.Name {
-		case "FromSystemId":
-			h.FromSystemId = d.svp(c)
-		case "FromSystemAuthentication":
-			h.FromSystemAuthentication = text(c)
-		case "FromAgencyId":
-			h.FromAgencyId = d.agency(c, p)
-		case "FromAgencyAuthentication":
-			h.FromAgencyAuthentication = text(c)
-		case "OnBehalfOfAgency":
-			a := d.agency(c, p)
-			h.OnBehalfOfAgency = &a
-		case "ToSystemId":
-			h.ToSystemId = d.svp(c)
-		case "ToAgencyId":
-			h.ToAgencyId = d.agency(c, p)
-		case "ApplicationProfileType":
-			h.ApplicationProfileType = d.svp(c)
-		case "Ext":
-			h.Ext = plain(c)
-		default:
-			d.ignored(c, path)
-		}
-	}
-	return h
-}
-
-func (d *decoder) responseHeader(el *Element, path string) *ResponseHeader {
-	h := &ResponseHeader{}
-	for _, c := range el.Children {
-		p := path + "/" + c.Name
-		switch c.Name {
-		case "FromSystemId":
-			h.FromSystemId = d.svp(c)
-		case "FromSystemAuthentication":
-			h.FromSystemAuthentication = text(c)
-		case "FromAgencyId":
-			h.FromAgencyId = d.agency(c, p)
-		case "FromAgencyAuthentication":
-			h.FromAgencyAuthentication = text(c)
-		case "ToSystemId":
-			h.ToSystemId = d.svp(c)
-		case "ToAgencyId":
-			h.ToAgencyId = d.agency(c, p)
-		case "Ext":
-			h.Ext = plain(c)
-		default:
-			d.ignored(c, path)
-		}
-	}
-	return h
-}
-
 // identifier reads ItemId, UserId and RequestId and their v1 Unique* forms,
 // which share one shape: agency, optional type, value.
 func (d *decoder) identifier(el *Element, path, valueName, typeName string) (agency, typ *SchemeValue, value string) {
 	for _, c := range el.Children {
 		switch c.Name {
-		case "AgencyId", "UniqueAgencyId":
-			agency = d.svp(c)
+		case "AgencyId", v1Name("AgencyId"):
+			agency = ptr(d.sv(c))
 		case typeName:
-			typ = d.svp(c)
+			typ = ptr(d.sv(c))
 		case valueName:
 			value = text(c)
 		default:
@@ -201,19 +169,14 @@ func (d *decoder) itemID(el *Element, path string) ItemId {
 	return ItemId{AgencyId: a, ItemIdentifierType: t, ItemIdentifierValue: v}
 }
 
-func (d *decoder) itemIDp(el *Element, path string) *ItemId {
-	id := d.itemID(el, path)
-	return &id
-}
-
-func (d *decoder) userID(el *Element, path string) *UserId {
+func (d *decoder) userID(el *Element, path string) UserId {
 	a, t, v := d.identifier(el, path, "UserIdentifierValue", "UserIdentifierType")
-	return &UserId{AgencyId: a, UserIdentifierType: t, UserIdentifierValue: v}
+	return UserId{AgencyId: a, UserIdentifierType: t, UserIdentifierValue: v}
 }
 
-func (d *decoder) requestID(el *Element, path string) *RequestId {
+func (d *decoder) requestID(el *Element, path string) RequestId {
 	a, t, v := d.identifier(el, path, "RequestIdentifierValue", "RequestIdentifierType")
-	return &RequestId{AgencyId: a, RequestIdentifierType: t, RequestIdentifierValue: v}
+	return RequestId{AgencyId: a, RequestIdentifierType: t, RequestIdentifierValue: v}
 }
 
 func (d *decoder) authInput(el *Element, path string) AuthenticationInput {
@@ -299,296 +262,11 @@ func (d *decoder) v1Error(el *Element, path string, p *Problem) {
 	p.ProblemElement = strings.Join(names, "/")
 }
 
-func (d *decoder) svList(list []SchemeValue, el *Element) []SchemeValue {
-	return append(list, d.sv(el))
-}
-
-// service types the body element. Each case lists the children the XSD
-// allows for that service; anything else is reported by ignored.
+// service types the body element: a modelled service (decodeService,
+// generated), or one annex does not type, kept whole.
 func (d *decoder) service(el *Element, path string) Body {
-	switch el.Name {
-	case "CheckInItem":
-		m := &CheckInItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "MandatedAction":
-				m.MandatedAction = plain(c)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemID(c, p)
-			case "ItemElementType":
-				m.ItemElementType = d.svList(m.ItemElementType, c)
-			case "UserElementType":
-				m.UserElementType = d.svList(m.UserElementType, c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CheckInItemResponse":
-		m := &CheckInItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "RoutingInformation":
-				m.RoutingInformation = plain(c)
-			case "FiscalTransactionInformation":
-				m.FiscalTransactionInformation = plain(c)
-			case "ItemOptionalFields":
-				m.ItemOptionalFields = plain(c)
-			case "UserOptionalFields":
-				m.UserOptionalFields = plain(c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CheckOutItem":
-		m := &CheckOutItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "MandatedAction":
-				m.MandatedAction = plain(c)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "AuthenticationInput":
-				m.AuthenticationInput = append(m.AuthenticationInput, d.authInput(c, p))
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemID(c, p)
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "AcknowledgedFeeAmount":
-				m.AcknowledgedFeeAmount = plain(c)
-			case "PaidFeeAmount":
-				m.PaidFeeAmount = plain(c)
-			case "AcknowledgedItemUseRestrictionType":
-				m.AcknowledgedItemUseRestrictionType = d.svList(m.AcknowledgedItemUseRestrictionType, c)
-			case "ShippingInformation":
-				m.ShippingInformation = plain(c)
-			case "ResourceDesired":
-				m.ResourceDesired = d.svp(c)
-			case "DesiredDateDue":
-				m.DesiredDateDue = text(c)
-			case "ItemElementType":
-				m.ItemElementType = d.svList(m.ItemElementType, c)
-			case "UserElementType":
-				m.UserElementType = d.svList(m.UserElementType, c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CheckOutItemResponse":
-		m := &CheckOutItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "RequiredFeeAmount":
-				m.RequiredFeeAmount = plain(c)
-			case "RequiredItemUseRestrictionType":
-				m.RequiredItemUseRestrictionType = d.svList(m.RequiredItemUseRestrictionType, c)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "DateDue":
-				m.DateDue = text(c)
-			case "IndeterminateLoanPeriodFlag":
-				m.IndeterminateLoanPeriodFlag = true
-			case "NonReturnableFlag":
-				m.NonReturnableFlag = true
-			case "RenewalCount":
-				m.RenewalCount = text(c)
-			case "ElectronicResource":
-				m.ElectronicResource = plain(c)
-			case "FiscalTransactionInformation":
-				m.FiscalTransactionInformation = plain(c)
-			case "ItemOptionalFields":
-				m.ItemOptionalFields = plain(c)
-			case "UserOptionalFields":
-				m.UserOptionalFields = plain(c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CancelRequestItem":
-		m := &CancelRequestItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "MandatedAction":
-				m.MandatedAction = plain(c)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "AuthenticationInput":
-				m.AuthenticationInput = append(m.AuthenticationInput, d.authInput(c, p))
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "RequestType":
-				m.RequestType = d.sv(c)
-			case "RequestScopeType":
-				m.RequestScopeType = d.svp(c)
-			case "AcknowledgedFeeAmount":
-				m.AcknowledgedFeeAmount = plain(c)
-			case "PaidFeeAmount":
-				m.PaidFeeAmount = plain(c)
-			case "ItemElementType":
-				m.ItemElementType = d.svList(m.ItemElementType, c)
-			case "UserElementType":
-				m.UserElementType = d.svList(m.UserElementType, c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "CancelRequestItemResponse":
-		m := &CancelRequestItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "UserId", "UniqueUserId":
-				m.UserId = d.userID(c, p)
-			case "FiscalTransactionInformation":
-				m.FiscalTransactionInformation = plain(c)
-			case "ItemOptionalFields":
-				m.ItemOptionalFields = plain(c)
-			case "UserOptionalFields":
-				m.UserOptionalFields = plain(c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "DeleteItem":
-		m := &DeleteItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "MandatedAction":
-				m.MandatedAction = plain(c)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemID(c, p)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "DeleteItemResponse":
-		m := &DeleteItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "LookupItem":
-		m := &LookupItem{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "InitiationHeader":
-				m.InitiationHeader = d.initiationHeader(c, p)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "ItemElementType":
-				m.ItemElementType = d.svList(m.ItemElementType, c)
-			case "CurrentBorrowerDesired":
-				m.CurrentBorrowerDesired = true
-			case "CurrentRequestersDesired":
-				m.CurrentRequestersDesired = true
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
-	case "LookupItemResponse":
-		m := &LookupItemResponse{}
-		for _, c := range el.Children {
-			p := path + "/" + c.Name
-			switch c.Name {
-			case "ResponseHeader":
-				m.ResponseHeader = d.responseHeader(c, p)
-			case "Problem":
-				m.Problems = append(m.Problems, d.problem(c, path))
-			case "RequestId", "UniqueRequestId":
-				m.RequestId = d.requestID(c, p)
-			case "ItemId", "UniqueItemId":
-				m.ItemId = d.itemIDp(c, p)
-			case "HoldPickupDate":
-				m.HoldPickupDate = text(c)
-			case "DateRecalled":
-				m.DateRecalled = text(c)
-			case "ItemTransaction":
-				m.ItemTransaction = plain(c)
-			case "ItemOptionalFields":
-				m.ItemOptionalFields = plain(c)
-			case "Ext":
-				m.Ext = plain(c)
-			default:
-				d.ignored(c, path)
-			}
-		}
-		return m
+	if b, ok := d.decodeService(el, path); ok {
+		return b
 	}
 	return &Unmodelled{Name: el.Name, Element: plain(el)}
 }

@@ -115,73 +115,17 @@ func ParseDateTime(s string) (time.Time, error) {
 }
 
 func checkRequired(m *Message) error {
-	// LookupItem is how a facility asks ALEPH whether a check-out or
-	// check-in whose answer was lost took effect.
-	v1Only := map[string]bool{"CheckInItem": true, "CheckInItemResponse": true, "CheckOutItem": true,
-		"CheckOutItemResponse": true, "LookupItem": true, "LookupItemResponse": true, "Problem": true}
-	if m.Version == V1 && !v1Only[m.Body.ServiceName()] {
-		if _, ok := m.Body.(*Unmodelled); !ok {
+	if m.Version == V1 && !writtenInV1(m.Body.ServiceName()) {
+		switch m.Body.(type) {
+		case *Unmodelled, *ProblemResponse:
+		default:
 			return fmt.Errorf("%s is not modelled for NCIP 1", m.Body.ServiceName())
 		}
 	}
+	if err := checkService(m.Body); err != nil {
+		return err
+	}
 	switch b := m.Body.(type) {
-	case *CheckInItem:
-		if b.ItemId.ItemIdentifierValue == "" {
-			return errors.New("ItemId is required")
-		}
-	case *CheckOutItem:
-		if b.UserId == nil && len(b.AuthenticationInput) == 0 {
-			return errors.New("UserId or AuthenticationInput is required")
-		}
-		if b.ItemId.ItemIdentifierValue == "" {
-			return errors.New("ItemId is required")
-		}
-	case *CancelRequestItem:
-		if b.UserId == nil && len(b.AuthenticationInput) == 0 {
-			return errors.New("UserId or AuthenticationInput is required")
-		}
-		if b.ItemId == nil && b.RequestId == nil {
-			return errors.New("ItemId or RequestId is required")
-		}
-	case *DeleteItem:
-		if b.ItemId.ItemIdentifierValue == "" {
-			return errors.New("ItemId is required")
-		}
-	case *LookupItem:
-		if b.ItemId == nil && b.RequestId == nil {
-			return errors.New("ItemId or RequestId is required")
-		}
-	case *CheckInItemResponse:
-		if len(b.Problems) == 0 && b.ItemId == nil {
-			return errors.New("Problem or ItemId is required")
-		}
-	case *CheckOutItemResponse:
-		if len(b.Problems) == 0 {
-			if b.ItemId == nil || b.UserId == nil {
-				return errors.New("Problem, or ItemId and UserId, is required")
-			}
-			n := 0
-			for _, set := range []bool{b.DateDue != "", b.IndeterminateLoanPeriodFlag, b.NonReturnableFlag} {
-				if set {
-					n++
-				}
-			}
-			if n != 1 {
-				return errors.New("exactly one of DateDue, IndeterminateLoanPeriodFlag and NonReturnableFlag is required")
-			}
-		}
-	case *CancelRequestItemResponse:
-		if len(b.Problems) == 0 && (b.UserId == nil || (b.ItemId == nil && b.RequestId == nil)) {
-			return errors.New("Problem, or ItemId or RequestId and UserId, is required")
-		}
-	case *DeleteItemResponse:
-		if len(b.Problems) == 0 && b.ItemId == nil {
-			return errors.New("Problem or ItemId is required")
-		}
-	case *LookupItemResponse:
-		if len(b.Problems) == 0 && b.ItemId == nil && b.RequestId == nil {
-			return errors.New("Problem, ItemId or RequestId is required")
-		}
 	case *ProblemResponse:
 		if len(b.Problems) == 0 {
 			return errors.New("at least one Problem is required")
@@ -393,13 +337,12 @@ func (w *writer) svList(local string, list []SchemeValue) {
 }
 
 // agency writes FromAgencyId/ToAgencyId/OnBehalfOfAgency around the agency code.
-func (w *writer) agency(local string, v SchemeValue) {
-	w.open(local)
-	if w.v == V1 {
-		w.sv("UniqueAgencyId", v)
-	} else {
-		w.sv("AgencyId", v)
+func (w *writer) agency(local string, v *SchemeValue) {
+	if v == nil {
+		return
 	}
+	w.open(local)
+	w.sv(w.spelled("AgencyId"), *v)
 	w.close(local)
 }
 
@@ -407,86 +350,48 @@ func (w *writer) agencyID(v *SchemeValue) {
 	if v == nil {
 		return
 	}
-	if w.v == V1 {
-		w.sv("UniqueAgencyId", *v)
-	} else {
-		w.sv("AgencyId", *v)
-	}
+	w.sv(w.spelled("AgencyId"), *v)
 }
 
-// unique names an identifier element in the message's version: ItemId or UniqueItemId.
-func (w *writer) unique(local string) string {
+// spelled names an element in the message's version: ItemId or UniqueItemId.
+func (w *writer) spelled(local string) string {
 	if w.v == V1 {
-		return "Unique" + local
+		return v1Name(local)
 	}
 	return local
-}
-
-func (w *writer) initiationHeader(h *InitiationHeader) {
-	if h == nil {
-		return
-	}
-	w.open("InitiationHeader")
-	w.optSV("FromSystemId", h.FromSystemId)
-	w.optLeaf("FromSystemAuthentication", h.FromSystemAuthentication)
-	w.agency("FromAgencyId", h.FromAgencyId)
-	w.optLeaf("FromAgencyAuthentication", h.FromAgencyAuthentication)
-	if h.OnBehalfOfAgency != nil {
-		w.agency("OnBehalfOfAgency", *h.OnBehalfOfAgency)
-	}
-	w.optSV("ToSystemId", h.ToSystemId)
-	w.agency("ToAgencyId", h.ToAgencyId)
-	w.optSV("ApplicationProfileType", h.ApplicationProfileType)
-	w.raw(h.Ext)
-	w.close("InitiationHeader")
-}
-
-func (w *writer) responseHeader(h *ResponseHeader) {
-	if h == nil {
-		return
-	}
-	w.open("ResponseHeader")
-	w.optSV("FromSystemId", h.FromSystemId)
-	w.optLeaf("FromSystemAuthentication", h.FromSystemAuthentication)
-	w.agency("FromAgencyId", h.FromAgencyId)
-	w.optLeaf("FromAgencyAuthentication", h.FromAgencyAuthentication)
-	w.optSV("ToSystemId", h.ToSystemId)
-	w.agency("ToAgencyId", h.ToAgencyId)
-	w.raw(h.Ext)
-	w.close("ResponseHeader")
 }
 
 func (w *writer) itemID(id *ItemId) {
 	if id == nil {
 		return
 	}
-	w.open(w.unique("ItemId"))
+	w.open(w.spelled("ItemId"))
 	w.agencyID(id.AgencyId)
 	w.optSV("ItemIdentifierType", id.ItemIdentifierType)
 	w.leaf("ItemIdentifierValue", id.ItemIdentifierValue)
-	w.close(w.unique("ItemId"))
+	w.close(w.spelled("ItemId"))
 }
 
 func (w *writer) userID(id *UserId) {
 	if id == nil {
 		return
 	}
-	w.open(w.unique("UserId"))
+	w.open(w.spelled("UserId"))
 	w.agencyID(id.AgencyId)
 	w.optSV("UserIdentifierType", id.UserIdentifierType)
 	w.leaf("UserIdentifierValue", id.UserIdentifierValue)
-	w.close(w.unique("UserId"))
+	w.close(w.spelled("UserId"))
 }
 
 func (w *writer) requestID(id *RequestId) {
 	if id == nil {
 		return
 	}
-	w.open(w.unique("RequestId"))
+	w.open(w.spelled("RequestId"))
 	w.agencyID(id.AgencyId)
 	w.optSV("RequestIdentifierType", id.RequestIdentifierType)
 	w.leaf("RequestIdentifierValue", id.RequestIdentifierValue)
-	w.close(w.unique("RequestId"))
+	w.close(w.spelled("RequestId"))
 }
 
 func (w *writer) authInputs(list []AuthenticationInput) {
@@ -592,152 +497,10 @@ func (w *writer) raw(el *Element) {
 }
 
 func (w *writer) body(b Body) error {
+	if w.encodeService(b) {
+		return nil
+	}
 	switch m := b.(type) {
-	case *CheckInItem:
-		w.open("CheckInItem")
-		w.initiationHeader(m.InitiationHeader)
-		w.raw(m.MandatedAction)
-		w.itemID(&m.ItemId)
-		w.svList("ItemElementType", m.ItemElementType)
-		w.svList("UserElementType", m.UserElementType)
-		w.raw(m.Ext)
-		w.close("CheckInItem")
-	case *CheckInItemResponse:
-		w.open("CheckInItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-		} else {
-			w.itemID(m.ItemId)
-			w.userID(m.UserId)
-			w.raw(m.RoutingInformation)
-			w.raw(m.FiscalTransactionInformation)
-			w.raw(m.ItemOptionalFields)
-			w.raw(m.UserOptionalFields)
-		}
-		w.raw(m.Ext)
-		w.close("CheckInItemResponse")
-	case *CheckOutItem:
-		w.open("CheckOutItem")
-		w.initiationHeader(m.InitiationHeader)
-		w.raw(m.MandatedAction)
-		if m.UserId != nil {
-			w.userID(m.UserId)
-		} else {
-			w.authInputs(m.AuthenticationInput)
-		}
-		w.itemID(&m.ItemId)
-		w.requestID(m.RequestId)
-		w.raw(m.AcknowledgedFeeAmount)
-		w.raw(m.PaidFeeAmount)
-		w.svList("AcknowledgedItemUseRestrictionType", m.AcknowledgedItemUseRestrictionType)
-		w.raw(m.ShippingInformation)
-		w.optSV("ResourceDesired", m.ResourceDesired)
-		w.optLeaf("DesiredDateDue", m.DesiredDateDue)
-		w.svList("ItemElementType", m.ItemElementType)
-		w.svList("UserElementType", m.UserElementType)
-		w.raw(m.Ext)
-		w.close("CheckOutItem")
-	case *CheckOutItemResponse:
-		w.open("CheckOutItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-			w.raw(m.RequiredFeeAmount)
-			w.svList("RequiredItemUseRestrictionType", m.RequiredItemUseRestrictionType)
-		} else {
-			w.itemID(m.ItemId)
-			w.userID(m.UserId)
-			w.optLeaf("DateDue", m.DateDue)
-			w.flag("IndeterminateLoanPeriodFlag", m.IndeterminateLoanPeriodFlag)
-			w.flag("NonReturnableFlag", m.NonReturnableFlag)
-			w.optLeaf("RenewalCount", m.RenewalCount)
-			w.raw(m.ElectronicResource)
-			w.raw(m.FiscalTransactionInformation)
-			w.raw(m.ItemOptionalFields)
-			w.raw(m.UserOptionalFields)
-		}
-		w.raw(m.Ext)
-		w.close("CheckOutItemResponse")
-	case *CancelRequestItem:
-		w.open("CancelRequestItem")
-		w.initiationHeader(m.InitiationHeader)
-		w.raw(m.MandatedAction)
-		if m.UserId != nil {
-			w.userID(m.UserId)
-		} else {
-			w.authInputs(m.AuthenticationInput)
-		}
-		w.requestID(m.RequestId)
-		w.itemID(m.ItemId)
-		w.sv("RequestType", m.RequestType)
-		w.optSV("RequestScopeType", m.RequestScopeType)
-		w.raw(m.AcknowledgedFeeAmount)
-		w.raw(m.PaidFeeAmount)
-		w.svList("ItemElementType", m.ItemElementType)
-		w.svList("UserElementType", m.UserElementType)
-		w.raw(m.Ext)
-		w.close("CancelRequestItem")
-	case *CancelRequestItemResponse:
-		w.open("CancelRequestItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-		} else {
-			w.requestID(m.RequestId)
-			w.itemID(m.ItemId)
-			w.userID(m.UserId)
-			w.raw(m.FiscalTransactionInformation)
-			w.raw(m.ItemOptionalFields)
-			w.raw(m.UserOptionalFields)
-		}
-		w.raw(m.Ext)
-		w.close("CancelRequestItemResponse")
-	case *DeleteItem:
-		w.open("DeleteItem")
-		w.initiationHeader(m.InitiationHeader)
-		w.raw(m.MandatedAction)
-		w.itemID(&m.ItemId)
-		w.raw(m.Ext)
-		w.close("DeleteItem")
-	case *DeleteItemResponse:
-		w.open("DeleteItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-		} else {
-			w.itemID(m.ItemId)
-		}
-		w.raw(m.Ext)
-		w.close("DeleteItemResponse")
-	case *LookupItem:
-		w.open("LookupItem")
-		w.initiationHeader(m.InitiationHeader)
-		if m.ItemId != nil {
-			w.itemID(m.ItemId)
-		} else {
-			w.requestID(m.RequestId)
-		}
-		w.svList("ItemElementType", m.ItemElementType)
-		w.flag("CurrentBorrowerDesired", m.CurrentBorrowerDesired)
-		w.flag("CurrentRequestersDesired", m.CurrentRequestersDesired)
-		w.raw(m.Ext)
-		w.close("LookupItem")
-	case *LookupItemResponse:
-		w.open("LookupItemResponse")
-		w.responseHeader(m.ResponseHeader)
-		if len(m.Problems) > 0 {
-			w.problems(m.Problems)
-		} else {
-			w.requestID(m.RequestId)
-			w.itemID(m.ItemId)
-			w.optLeaf("HoldPickupDate", m.HoldPickupDate)
-			w.optLeaf("DateRecalled", m.DateRecalled)
-			w.raw(m.ItemTransaction)
-			w.raw(m.ItemOptionalFields)
-		}
-		w.raw(m.Ext)
-		w.close("LookupItemResponse")
 	case *ProblemResponse:
 		w.problems(m.Problems)
 		w.raw(m.Ext)
@@ -747,6 +510,34 @@ func (w *writer) body(b Body) error {
 		return fmt.Errorf("unsupported body type %T", b)
 	}
 	return nil
+}
+
+// choose picks the branch of an xs:choice the generated encoders write. A
+// response with Problems reports failure only: when problems is set, the
+// branch at problemsAt. Otherwise the branch with the most fields set, the
+// first on a tie (so an unset choice writes its first branch's nothing).
+func choose(problems bool, problemsAt int, set ...int) int {
+	if problems && problemsAt >= 0 {
+		return problemsAt
+	}
+	best := 0
+	for i, n := range set {
+		if i != problemsAt && (n > set[best] || best == problemsAt) {
+			best = i
+		}
+	}
+	return best
+}
+
+// countSet counts the fields of a choice's branch that hold a value.
+func countSet(fields ...bool) int {
+	n := 0
+	for _, f := range fields {
+		if f {
+			n++
+		}
+	}
+	return n
 }
 
 func escapeText(b *bytes.Buffer, s string) {

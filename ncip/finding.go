@@ -26,6 +26,18 @@ func (s Severity) String() string {
 // MarshalText writes the severity as its name, for JSON reports and journals.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a severity's name, so a journal read back over the
+// wire (annex watch) keeps its findings.
+func (s *Severity) UnmarshalText(b []byte) error {
+	for _, v := range []Severity{Info, Warning, Error} {
+		if string(b) == v.String() {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("severity %q: want info, warning or error", b)
+}
+
 // Finding is one observation about a message: something the decoder
 // tolerated, or a conformance rule it breaks.
 type Finding struct {

@@ -3,6 +3,7 @@ package ncip
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/annexlab/annex/ncip/internal/hostile"
@@ -148,12 +149,12 @@ func BenchmarkItem3DeclarationsAboveElements(b *testing.B) {
 
 // BenchmarkItem3DeepNesting: 1 MiB of subtrees 100 levels deep, root included (the depth cap).
 func BenchmarkItem3DeepNesting(b *testing.B) {
-	benchDecode(b, hostile.Deep(DefaultMaxSize, maxDepth-1, 1), false)
+	benchDecode(b, hostile.Deep(DefaultMaxSize, MaxDepth-1, 1), false)
 }
 
 // BenchmarkItem3DeepLongNames: one subtree 100 levels deep with 5 kB names, whose paths are long.
 func BenchmarkItem3DeepLongNames(b *testing.B) {
-	benchDecode(b, hostile.Deep(DefaultMaxSize, maxDepth-1, 5000), false)
+	benchDecode(b, hostile.Deep(DefaultMaxSize, MaxDepth-1, 5000), false)
 }
 
 // BenchmarkItem3LongAttributeValue: one attribute value of 1 MiB.
@@ -164,4 +165,69 @@ func BenchmarkItem3LongAttributeValue(b *testing.B) {
 // BenchmarkItem3LongAttributeValues: 256 attribute values of 4 kB.
 func BenchmarkItem3LongAttributeValues(b *testing.B) {
 	benchDecode(b, hostile.LongValues(DefaultMaxSize, MaxAttrs), false)
+}
+
+// ncipFill fills 1 MiB with unit inside a CheckOutItem, so that Decode types
+// the message rather than stopping at a root that is not NCIPMessage.
+func ncipFill(unit string) []byte {
+	return hostile.Fill(DefaultMaxSize, `<NCIPMessage xmlns="`+Namespace+`" xmlns:ns1="`+Namespace+
+		`" ns1:version="`+VersionV2_02+`"><CheckOutItem>`, unit, "</CheckOutItem></NCIPMessage>")
+}
+
+// BenchmarkItem3DecodeUnexpectedElements: 1 MiB of elements CheckOutItem
+// has no place for, each reported by the decoder.
+func BenchmarkItem3DecodeUnexpectedElements(b *testing.B) {
+	benchDecode(b, ncipFill("<Bogus/>"), false)
+}
+
+// BenchmarkItem3DecodeUndeclaredPrefixes: 1 MiB of elements whose prefix
+// nothing declares, each a parser note.
+func BenchmarkItem3DecodeUndeclaredPrefixes(b *testing.B) {
+	benchDecode(b, ncipFill("<q:x/>"), false)
+}
+
+// TestItem3NotesCapped: the parser lists MaxNotes notes and one that
+// counts the rest; without the cap 1 MiB of undeclared prefixes made 170k.
+func TestItem3NotesCapped(t *testing.T) {
+	const n = 1000
+	doc, err := Parse([]byte("<r>"+strings.Repeat("\n<q:x/>", n)+"</r>"), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Notes) != MaxNotes+1 {
+		t.Fatalf("%d notes, want %d", len(doc.Notes), MaxNotes+1)
+	}
+	last := doc.Notes[MaxNotes]
+	want := fmt.Sprintf("…and %d more notes like these, from line %d on", n-MaxNotes, MaxNotes+2)
+	if last.Rule != "xml.more" || last.Line != MaxNotes+2 || !strings.HasPrefix(last.Message, want) {
+		t.Errorf("last note = %+v, want xml.more %q", last, want)
+	}
+}
+
+// TestItem3DecodeFindingsCapped: Decode lists the first 100 elements it had
+// to ignore and counts the rest in one finding.
+func TestItem3DecodeFindingsCapped(t *testing.T) {
+	const n = 1000
+	data := []byte(`<NCIPMessage xmlns="` + Namespace + `" xmlns:ns1="` + Namespace + `" ns1:version="` + VersionV2_02 +
+		`"><CheckOutItem><UserId><UserIdentifierValue>u</UserIdentifierValue></UserId>` +
+		`<ItemId><ItemIdentifierValue>i</ItemIdentifierValue></ItemId>` + strings.Repeat("<Bogus/>", n) +
+		`</CheckOutItem></NCIPMessage>`)
+	m, fs, err := Decode(data, ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := m.Body.(*CheckOutItem); !ok || b.ItemId.ItemIdentifierValue != "i" {
+		t.Fatalf("body = %#v", m.Body)
+	}
+	ignored := 0
+	for _, f := range fs {
+		if f.Rule == "decode.ignored" {
+			ignored++
+		}
+	}
+	last := fs[len(fs)-1]
+	want := fmt.Sprintf("…and %d more elements", n-maxIgnored)
+	if ignored != maxIgnored || last.Rule != "decode.more" || !strings.HasPrefix(last.Message, want) {
+		t.Errorf("%d decode.ignored, last %+v; want %d and decode.more %q", ignored, last, maxIgnored, want)
+	}
 }

@@ -5,6 +5,13 @@ package ncip
 // one, only spelled UniqueUserId/UniqueItemId with Scheme/Value pairs. The
 // encoder and decoder choose the spelling from Message.Version.
 //
+// The service types (CheckOutItem, CheckOutItemResponse, …) and the headers
+// are generated from the NCIP 2.02 XSD into message_gen.go, with their
+// decoders, encoders and required-field checks (codec_gen.go); this file
+// holds the parts whose NCIP 1 and NCIP 2 shapes differ beyond spelling
+// (coded values, identifiers, Problem) and the bodies outside the schema's
+// services.
+//
 // Fields follow the XSD element names so a field can be found from a message.
 // Parts of a message annex does not act on (fees, shipping, optional fields)
 // are kept as *Element subtrees so nothing a peer sent is lost on a round trip.
@@ -34,31 +41,6 @@ type SchemeValue struct {
 
 // SV is shorthand for a SchemeValue without a scheme.
 func SV(value string) SchemeValue { return SchemeValue{Value: value} }
-
-// InitiationHeader opens every initiation message. FromAgencyId, ToAgencyId
-// and OnBehalfOfAgency hold the AgencyId (v2) or UniqueAgencyId (v1) inside.
-type InitiationHeader struct {
-	FromSystemId             *SchemeValue
-	FromSystemAuthentication string
-	FromAgencyId             SchemeValue
-	FromAgencyAuthentication string
-	OnBehalfOfAgency         *SchemeValue
-	ToSystemId               *SchemeValue
-	ToAgencyId               SchemeValue
-	ApplicationProfileType   *SchemeValue
-	Ext                      *Element
-}
-
-// ResponseHeader opens a response; it usually mirrors the initiation header's agencies.
-type ResponseHeader struct {
-	FromSystemId             *SchemeValue
-	FromSystemAuthentication string
-	FromAgencyId             SchemeValue
-	FromAgencyAuthentication string
-	ToSystemId               *SchemeValue
-	ToAgencyId               SchemeValue
-	Ext                      *Element
-}
 
 // ItemId identifies an item: ItemId in v2, UniqueItemId in v1 (where AgencyId is the UniqueAgencyId).
 type ItemId struct {
@@ -102,140 +84,6 @@ type Problem struct {
 	V1Messaging bool
 }
 
-// CheckInItem tells the library an item has come back (refile, accession).
-type CheckInItem struct {
-	InitiationHeader *InitiationHeader
-	MandatedAction   *Element
-	ItemId           ItemId
-	ItemElementType  []SchemeValue
-	UserElementType  []SchemeValue
-	Ext              *Element
-}
-
-// CheckInItemResponse answers CheckInItem: Problems, or the item.
-type CheckInItemResponse struct {
-	ResponseHeader               *ResponseHeader
-	Problems                     []Problem
-	ItemId                       *ItemId
-	UserId                       *UserId
-	RoutingInformation           *Element
-	FiscalTransactionInformation *Element
-	ItemOptionalFields           *Element
-	UserOptionalFields           *Element
-	Ext                          *Element
-}
-
-// CheckOutItem tells the library an item has left (retrieval); the user is
-// the facility's configured circulation user.
-type CheckOutItem struct {
-	InitiationHeader                   *InitiationHeader
-	MandatedAction                     *Element
-	UserId                             *UserId
-	AuthenticationInput                []AuthenticationInput
-	ItemId                             ItemId
-	RequestId                          *RequestId
-	AcknowledgedFeeAmount              *Element
-	PaidFeeAmount                      *Element
-	AcknowledgedItemUseRestrictionType []SchemeValue
-	ShippingInformation                *Element
-	ResourceDesired                    *SchemeValue
-	// DesiredDateDue is an xs:dateTime; see FormatDateTime.
-	DesiredDateDue  string
-	ItemElementType []SchemeValue
-	UserElementType []SchemeValue
-	Ext             *Element
-}
-
-// CheckOutItemResponse answers CheckOutItem: Problems, or the loan.
-type CheckOutItemResponse struct {
-	ResponseHeader                 *ResponseHeader
-	Problems                       []Problem
-	RequiredFeeAmount              *Element
-	RequiredItemUseRestrictionType []SchemeValue
-	ItemId                         *ItemId
-	UserId                         *UserId
-	// Exactly one of DateDue, IndeterminateLoanPeriodFlag and NonReturnableFlag on success.
-	DateDue                      string
-	IndeterminateLoanPeriodFlag  bool
-	NonReturnableFlag            bool
-	RenewalCount                 string
-	ElectronicResource           *Element
-	FiscalTransactionInformation *Element
-	ItemOptionalFields           *Element
-	UserOptionalFields           *Element
-	Ext                          *Element
-}
-
-// CancelRequestItem cancels a request; the facility sends it when a requested item is not in storage.
-type CancelRequestItem struct {
-	InitiationHeader      *InitiationHeader
-	MandatedAction        *Element
-	UserId                *UserId
-	AuthenticationInput   []AuthenticationInput
-	RequestId             *RequestId
-	ItemId                *ItemId
-	RequestType           SchemeValue
-	RequestScopeType      *SchemeValue
-	AcknowledgedFeeAmount *Element
-	PaidFeeAmount         *Element
-	ItemElementType       []SchemeValue
-	UserElementType       []SchemeValue
-	Ext                   *Element
-}
-
-// CancelRequestItemResponse answers CancelRequestItem.
-type CancelRequestItemResponse struct {
-	ResponseHeader               *ResponseHeader
-	Problems                     []Problem
-	RequestId                    *RequestId
-	ItemId                       *ItemId
-	UserId                       *UserId
-	FiscalTransactionInformation *Element
-	ItemOptionalFields           *Element
-	UserOptionalFields           *Element
-	Ext                          *Element
-}
-
-// DeleteItem tells the facility an item was deleted in the library system.
-type DeleteItem struct {
-	InitiationHeader *InitiationHeader
-	MandatedAction   *Element
-	ItemId           ItemId
-	Ext              *Element
-}
-
-// DeleteItemResponse answers DeleteItem: Problems, or the item.
-type DeleteItemResponse struct {
-	ResponseHeader *ResponseHeader
-	Problems       []Problem
-	ItemId         *ItemId
-	Ext            *Element
-}
-
-// LookupItem asks about one item, by ItemId or by RequestId.
-type LookupItem struct {
-	InitiationHeader         *InitiationHeader
-	ItemId                   *ItemId
-	RequestId                *RequestId
-	ItemElementType          []SchemeValue
-	CurrentBorrowerDesired   bool
-	CurrentRequestersDesired bool
-	Ext                      *Element
-}
-
-// LookupItemResponse answers LookupItem.
-type LookupItemResponse struct {
-	ResponseHeader     *ResponseHeader
-	Problems           []Problem
-	RequestId          *RequestId
-	ItemId             *ItemId
-	HoldPickupDate     string
-	DateRecalled       string
-	ItemTransaction    *Element
-	ItemOptionalFields *Element
-	Ext                *Element
-}
-
 // ProblemResponse is a message-level error: Problems directly under
 // NCIPMessage, which is how a peer answers a message it could not read as a service.
 type ProblemResponse struct {
@@ -251,36 +99,6 @@ type Unmodelled struct {
 	Element *Element
 }
 
-// ServiceName implements Body.
-func (*CheckInItem) ServiceName() string { return "CheckInItem" }
-
-// ServiceName implements Body.
-func (*CheckInItemResponse) ServiceName() string { return "CheckInItemResponse" }
-
-// ServiceName implements Body.
-func (*CheckOutItem) ServiceName() string { return "CheckOutItem" }
-
-// ServiceName implements Body.
-func (*CheckOutItemResponse) ServiceName() string { return "CheckOutItemResponse" }
-
-// ServiceName implements Body.
-func (*CancelRequestItem) ServiceName() string { return "CancelRequestItem" }
-
-// ServiceName implements Body.
-func (*CancelRequestItemResponse) ServiceName() string { return "CancelRequestItemResponse" }
-
-// ServiceName implements Body.
-func (*DeleteItem) ServiceName() string { return "DeleteItem" }
-
-// ServiceName implements Body.
-func (*DeleteItemResponse) ServiceName() string { return "DeleteItemResponse" }
-
-// ServiceName implements Body.
-func (*LookupItem) ServiceName() string { return "LookupItem" }
-
-// ServiceName implements Body.
-func (*LookupItemResponse) ServiceName() string { return "LookupItemResponse" }
-
 // ServiceName implements Body; a message-level Problem is named "Problem".
 func (*ProblemResponse) ServiceName() string { return "Problem" }
 
@@ -289,17 +107,10 @@ func (u *Unmodelled) ServiceName() string { return u.Name }
 
 // Problems returns the Problems the message carries, in the body or at message level.
 func (m *Message) Problems() []Problem {
+	if ps, ok := serviceProblems(m.Body); ok {
+		return ps
+	}
 	switch b := m.Body.(type) {
-	case *CheckInItemResponse:
-		return b.Problems
-	case *CheckOutItemResponse:
-		return b.Problems
-	case *CancelRequestItemResponse:
-		return b.Problems
-	case *DeleteItemResponse:
-		return b.Problems
-	case *LookupItemResponse:
-		return b.Problems
 	case *ProblemResponse:
 		return b.Problems
 	case *Unmodelled:

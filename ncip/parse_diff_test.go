@@ -55,6 +55,7 @@ func refParse(data []byte, opts ParseOptions) (*Document, error) {
 	if err := refBuildTree(text, doc); err != nil {
 		return nil, err
 	}
+	doc.closeNotes()
 	return doc, nil
 }
 
@@ -214,7 +215,7 @@ func elementDiff(a, b *Element, path string) string {
 func hostileXML() []string {
 	nest := func(n int) string { return strings.Repeat("<a>", n) + "x" + strings.Repeat("</a>", n) }
 	return []string{
-		nest(maxDepth), nest(maxDepth + 1),
+		nest(MaxDepth), nest(MaxDepth + 1),
 		"<a>" + strings.Repeat("x<!---->", 50000) + "</a>",
 		"<a>" + strings.Repeat("<b/>", 2000) + "</a>",
 		// Entities and references.

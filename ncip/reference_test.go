@@ -17,6 +17,28 @@ type refNSScope struct {
 	prefixes map[string]string // prefix ("" = default) → URI
 }
 
+// refScope is the namespace scope an element's declarations open. Most
+// elements declare nothing; their scope stays a nil map.
+func refScope(attrs []xml.Attr) refNSScope {
+	var scope refNSScope
+	for _, a := range attrs {
+		prefix, ok := "", false
+		switch {
+		case a.Name.Space == "xmlns":
+			prefix, ok = a.Name.Local, true
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			ok = true
+		}
+		if ok {
+			if scope.prefixes == nil {
+				scope.prefixes = map[string]string{}
+			}
+			scope.prefixes[prefix] = a.Value
+		}
+	}
+	return scope
+}
+
 func refBuildTree(text []byte, doc *Document) error {
 	d := xml.NewDecoder(bytes.NewReader(text))
 	d.Strict = true
@@ -61,33 +83,16 @@ func refBuildTree(text []byte, doc *Document) error {
 				doc.DocTypeLine = line
 			}
 		case xml.StartElement:
-			if len(stack) >= maxDepth {
-				return &SyntaxError{Line: line, Msg: fmt.Sprintf("elements nested deeper than %d levels", maxDepth)}
+			if len(stack) >= MaxDepth {
+				return &SyntaxError{Line: line, Msg: fmt.Sprintf("elements nested deeper than %d levels", MaxDepth)}
 			}
 			if len(stack) == 0 && doc.Root != nil {
 				return &SyntaxError{Line: line, Msg: fmt.Sprintf("second root element <%s> after <%s>", t.Name.Local, doc.Root.Name)}
 			}
-			// Most elements declare nothing; their scope stays a nil map.
-			var scope refNSScope
-			for _, a := range t.Attr {
-				prefix, ok := "", false
-				switch {
-				case a.Name.Space == "xmlns":
-					prefix, ok = a.Name.Local, true
-				case a.Name.Space == "" && a.Name.Local == "xmlns":
-					ok = true
-				}
-				if ok {
-					if scope.prefixes == nil {
-						scope.prefixes = map[string]string{}
-					}
-					scope.prefixes[prefix] = a.Value
-				}
-			}
-			scopes = append(scopes, scope)
+			scopes = append(scopes, refScope(t.Attr))
 			el := &Element{Prefix: t.Name.Space, Name: t.Name.Local, Line: line, Col: col}
 			uri, ok := lookup(el.Prefix)
-			if !ok {
+			if !ok && doc.noting(line) {
 				doc.Notes = append(doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
 					Message: fmt.Sprintf("prefix %q of <%s:%s> is not declared; read as no namespace", el.Prefix, el.Prefix, el.Name)})
 			}
@@ -97,7 +102,7 @@ func refBuildTree(text []byte, doc *Document) error {
 				if at.Prefix != "" && at.Prefix != "xmlns" {
 					// Unprefixed attributes are in no namespace, whatever the default namespace is.
 					u, ok := lookup(at.Prefix)
-					if !ok {
+					if !ok && doc.noting(line) {
 						doc.Notes = append(doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
 							Message: fmt.Sprintf("prefix %q of attribute %s:%s is not declared; read as unqualified", at.Prefix, at.Prefix, at.Name)})
 					}

@@ -14,9 +14,9 @@ const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
 // NCIP messages are a few kilobytes; a megabyte leaves room for large LookupItem answers.
 const DefaultMaxSize = 1 << 20
 
-// maxDepth bounds element nesting so hostile input cannot exhaust the stack of
+// MaxDepth bounds element nesting so hostile input cannot exhaust the stack of
 // anything that walks the tree recursively. The deepest NCIP 2 message is far shallower.
-const maxDepth = 100
+const MaxDepth = 100
 
 // MaxAttrs caps the attributes of one element, namespace declarations
 // included. NCIP declares at most two attributes on any element (version and
@@ -30,6 +30,12 @@ const MaxAttrs = 256
 // redeclares its namespace on every element of a few-hundred-element
 // message stays well under 1,024, while 40k declarations are refused.
 const MaxNamespaceDecls = 1024
+
+// MaxNotes caps Document.Notes: past it, one last note counts the rest, so
+// 1 MiB of elements with an undeclared prefix costs a count, not 170,000
+// findings (issue 11, item 3). It is below what a conformance report lists,
+// so the parser's notes always fit in one.
+const MaxNotes = 50
 
 // Document is a parsed XML message: the element tree with positions, and what
 // the prolog said. It is what the decoder, the conformance checker and the
@@ -46,8 +52,33 @@ type Document struct {
 	Charset string
 	// BOM reports a byte-order mark at the start.
 	BOM bool
-	// Notes are what the parser tolerated: a declaration that disagrees with the bytes, an undeclared prefix.
+	// Notes are what the parser tolerated: a declaration that disagrees with
+	// the bytes, an undeclared prefix. At most MaxNotes, then one ("xml.more")
+	// that counts the rest.
 	Notes []Finding
+	// omitted counts the notes past MaxNotes, from line omittedLine on.
+	omitted, omittedLine int
+}
+
+// noting reports whether there is room for one more note at line; when
+// there is not, it counts the note. Callers build the note only when there is.
+func (d *Document) noting(line int) bool {
+	if len(d.Notes) < MaxNotes {
+		return true
+	}
+	if d.omitted == 0 {
+		d.omittedLine = line
+	}
+	d.omitted++
+	return false
+}
+
+// closeNotes adds the note that counts the omitted ones, if any.
+func (d *Document) closeNotes() {
+	if d.omitted > 0 {
+		d.Notes = append(d.Notes, Finding{Rule: "xml.more", Severity: Warning, Line: d.omittedLine,
+			Message: fmt.Sprintf("…and %d more notes like these, from line %d on, not listed", d.omitted, d.omittedLine)})
+	}
 }
 
 // XMLDecl is the content of an <?xml …?> declaration.
@@ -180,6 +211,7 @@ func Parse(data []byte, opts ParseOptions) (*Document, error) {
 	if err := buildTree(text, doc); err != nil {
 		return nil, err
 	}
+	doc.closeNotes()
 	return doc, nil
 }
 

@@ -696,8 +696,8 @@ func (p *parser) newAttr(at int, aprefix, alocal, prefix, local string) error {
 func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 	line, col := p.lineAt(i)
 	depth := len(p.frames)
-	if depth >= maxDepth {
-		return &SyntaxError{Line: line, Msg: fmt.Sprintf("elements nested deeper than %d levels", maxDepth)}
+	if depth >= MaxDepth {
+		return &SyntaxError{Line: line, Msg: fmt.Sprintf("elements nested deeper than %d levels", MaxDepth)}
 	}
 	if depth == 0 && p.doc.Root != nil {
 		return &SyntaxError{Line: line, Msg: fmt.Sprintf("second root element <%s> after <%s>", local, p.doc.Root.Name)}
@@ -717,7 +717,7 @@ func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 	p.elems = append(p.elems, Element{Prefix: prefix, Name: local, Line: line, Col: col})
 	el := &p.elems[len(p.elems)-1]
 	uri, ok := p.lookup(prefix)
-	if !ok {
+	if !ok && p.doc.noting(line) {
 		p.doc.Notes = append(p.doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
 			Message: fmt.Sprintf("prefix %q of <%s:%s> is not declared; read as no namespace", prefix, prefix, local)})
 	}
@@ -731,7 +731,7 @@ func (p *parser) openElement(i int, prefix, local string, empty bool) error {
 			if a.Prefix != "" && a.Prefix != "xmlns" {
 				// Unprefixed attributes are in no namespace, whatever the default namespace is.
 				u, ok := p.lookup(a.Prefix)
-				if !ok {
+				if !ok && p.doc.noting(line) {
 					p.doc.Notes = append(p.doc.Notes, Finding{Rule: "xml.prefix", Severity: Warning, Line: line,
 						Message: fmt.Sprintf("prefix %q of attribute %s:%s is not declared; read as unqualified", a.Prefix, a.Prefix, a.Name)})
 				}

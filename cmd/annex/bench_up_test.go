@@ -26,7 +26,7 @@ func BenchmarkUpListening(b *testing.B) {
 		i++
 		data := filepath.Join(dir, "data", strconv.Itoa(i))
 		proc := newAnnexProcess(b, bin, "up", "--data", data, "--engine", "127.0.0.1:0", "--sftp", "127.0.0.1:0",
-			"--alma", "127.0.0.1:0", "--aleph", "127.0.0.1:0", "--aleph-port", "127.0.0.1:0")
+			"--alma", "127.0.0.1:0", "--aleph", "127.0.0.1:0", "--aleph-port", "127.0.0.1:0", "--mail", "127.0.0.1:0", "--mail-api", "127.0.0.1:0")
 		start := time.Now()
 		if err := proc.start(); err != nil {
 			b.Fatal(err)

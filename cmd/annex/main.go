@@ -55,6 +55,8 @@ func commands() []command {
 			"annex send http://127.0.0.1:7701/view/NCIPServlet fixtures/ncip/alma/checkout-REQ-1.xml", runSend},
 		{"diff", "NCIP-aware diff of two messages",
 			"annex diff fixtures/ncip/alma/checkout-REQ-1.xml fixtures/ncip/alma/checkout-REQ-2.xml", func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) int { return runDiff(a, o, e) }},
+		{"watch", "print every exchange of running simulators as it happens",
+			"annex watch --service CheckOutItem", func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) int { return runWatch(ctx, a, o, e) }},
 		{"health", "exit 0 if URL answers 200, 1 if it answers otherwise, 2 if it cannot be reached",
 			"annex health http://127.0.0.1:7700/healthz", func(ctx context.Context, a []string, _ io.Reader, o, e io.Writer) int { return runHealth(ctx, a, o, e) }},
 		{"version", "print the version", "annex version", func(_ context.Context, a []string, _ io.Reader, o, e io.Writer) int { return runVersion(a, o, e) }},

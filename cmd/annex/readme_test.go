@@ -245,7 +245,7 @@ func (r *readmeRun) run(t *testing.T, c readmeCmd) {
 	}
 }
 
-const readmeEphemeral = " --engine 127.0.0.1:0 --sftp 127.0.0.1:0 --alma 127.0.0.1:0 --aleph 127.0.0.1:0 --aleph-port 127.0.0.1:0"
+const readmeEphemeral = " --engine 127.0.0.1:0 --sftp 127.0.0.1:0 --alma 127.0.0.1:0 --aleph 127.0.0.1:0 --aleph-port 127.0.0.1:0 --mail 127.0.0.1:0 --mail-api 127.0.0.1:0"
 
 func (r *readmeRun) needDocker(t *testing.T) {
 	if r.docker == nil {
@@ -325,6 +325,8 @@ var readmeBanner = map[string]*regexp.Regexp{
 	"7702": regexp.MustCompile(`mock ALEPH NCIP 1 HTTP\s+http://127\.0\.0\.1:(\d+)/`),
 	"5991": regexp.MustCompile(`NCIP 1 port\s+127\.0\.0\.1:(\d+)`),
 	"2222": regexp.MustCompile(`(?m)^\s*SFTP\s+127\.0\.0\.1:(\d+)`),
+	"2525": regexp.MustCompile(`mail catcher SMTP\s+127\.0\.0\.1:(\d+)`),
+	"7703": regexp.MustCompile(`(?m)^\s*inspection\s+http://127\.0\.0\.1:(\d+)/_sim/mail`),
 }
 
 func (r *readmeRun) rewritePorts(cmd string) string {
@@ -415,7 +417,7 @@ func (p *readmeProc) kill() { syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) 
 
 // defaultPortsFree reports whether annex up's default addresses can be bound.
 func defaultPortsFree() bool {
-	for _, port := range []string{"7700", "7701", "7702", "5991", "2222"} {
+	for _, port := range []string{"7700", "7701", "7702", "5991", "2222", "2525", "7703"} {
 		l, err := net.Listen("tcp", "127.0.0.1:"+port)
 		if err != nil {
 			return false

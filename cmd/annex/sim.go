@@ -15,11 +15,13 @@ import (
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/sftpd"
+	"github.com/annexlab/annex/simulators/smtp"
 )
 
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("sim", "sim alma|aleph|sftp [--listen ADDR] [--port ADDR] [--config FILE] [--root DIR]", stderr)
-	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (HTTP for alma and aleph, SSH for sftp)")
+	fs := newFlagSet("sim", "sim alma|aleph|sftp|smtp [--listen ADDR] [--port ADDR] [--api ADDR] [--config FILE] [--root DIR]", stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (HTTP for alma and aleph, SSH for sftp, SMTP for smtp)")
+	api := fs.String("api", "127.0.0.1:0", "smtp: the inspection API's address")
 	port := fs.String("port", "127.0.0.1:0", "aleph: the raw NCIP port's address")
 	config := fs.String("config", "", "YAML configuration; without it the simulator starts with its demo state")
 	root := fs.String("root", "", "sftp: the directory accounts are jailed under (default: a temporary directory)")
@@ -104,8 +106,31 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if *config == "" {
 			fmt.Fprintln(stdout, "demo account         alma / alma-demo from 127.0.0.0/8 (demo credentials only)")
 		}
+	case "smtp":
+		var cfg smtp.Config
+		if *config != "" {
+			if cfg, err = smtp.LoadConfig(*config); err != nil {
+				fmt.Fprintf(stderr, "annex sim smtp: %v\n", err)
+				return exitTrouble
+			}
+		}
+		if isSet(fs, "listen") || cfg.Listen == "" {
+			cfg.Listen = *listen
+		}
+		if isSet(fs, "api") || cfg.APIListen == "" {
+			cfg.APIListen = *api
+		}
+		cfg.Logger = log
+		srv, err := smtp.Start(cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "annex sim smtp: %v\n", err)
+			return exitTrouble
+		}
+		closer = srv
+		fmt.Fprintf(stdout, "mail catcher SMTP    %s\n", srv.Addr())
+		fmt.Fprintf(stdout, "inspection API       %s/_sim/mail\n", srv.URL())
 	default:
-		fmt.Fprintf(stderr, "annex sim: unknown simulator %q: want alma, aleph or sftp\n", pos[0])
+		fmt.Fprintf(stderr, "annex sim: unknown simulator %q: want alma, aleph, sftp or smtp\n", pos[0])
 		return exitTrouble
 	}
 	fmt.Fprintln(stdout, "ready; interrupt to stop")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	netsmtp "net/smtp"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -81,6 +82,38 @@ func TestSim(t *testing.T) {
 		conn.Close()
 		if code := stop(); code != exitOK {
 			t.Errorf("exit %d", code)
+		}
+	})
+	t.Run("smtp", func(t *testing.T) {
+		// --config with one fault: the first message is refused with a 451, the second caught.
+		cfg := filepath.Join(t.TempDir(), "smtp.yaml")
+		if err := os.WriteFile(cfg, []byte("domains: [library.example.edu]\nfaults:\n  - {kind: reject, code: 451, message: greylisted, count: 1}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lines, stop := startSim(t, "smtp", "--config", cfg)
+		addr, api := addrRE.FindString(lines[0]), "http://"+addrRE.FindString(lines[1])
+		msg := []byte("Subject: hello\r\n\r\nhi\r\n")
+		if err := netsmtp.SendMail(addr, nil, "a@facility.example.edu", []string{"b@library.example.edu"}, msg); err == nil || !strings.Contains(err.Error(), "451") {
+			t.Errorf("first message: %v; want the configured 451", err)
+		}
+		if err := netsmtp.SendMail(addr, nil, "a@facility.example.edu", []string{"b@library.example.edu"}, msg); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(api + "/_sim/mail?subject=hello")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `"subject": "hello"`) {
+			t.Errorf("/_sim/mail: %s", b)
+		}
+		if code := stop(); code != exitOK {
+			t.Errorf("exit %d", code)
+		}
+		os.WriteFile(cfg, []byte("domians: [x]\n"), 0o644)
+		if code, _, errs := annex(t, "", "sim", "smtp", "--config", cfg); code != exitTrouble || !strings.Contains(errs, "domians") {
+			t.Errorf("unknown key: %d %q", code, errs)
 		}
 	})
 	if code, _, errs := annex(t, "", "sim", "oracle"); code != exitTrouble || !strings.Contains(errs, `unknown simulator "oracle"`) {

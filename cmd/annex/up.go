@@ -20,6 +20,7 @@ import (
 	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
+	"github.com/annexlab/annex/simulators/smtp"
 )
 
 // Default addresses of `annex up` (the README's CLI reference).
@@ -29,6 +30,8 @@ const (
 	defaultALEPHAddr  = "127.0.0.1:7702"
 	defaultALEPHPort  = "127.0.0.1:5991"
 	defaultSFTPAddr   = "127.0.0.1:2222"
+	defaultMailAddr   = profile.DemoMailAddr
+	defaultMailAPI    = "127.0.0.1:7703"
 )
 
 // runUp starts the facility engine, its SFTP server and, with the embedded
@@ -36,7 +39,7 @@ const (
 // interrupted. With --config it runs the facility side only, for profiles
 // that point at real library systems or at `annex sim`.
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--reinit] [--demo-auto [--demo-every D]] [--bind HOST] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR]", stderr)
+	fs := newFlagSet("up", "up [--config FACILITY.yaml] [--data DIR] [--reinit] [--demo-auto [--demo-every D]] [--bind HOST] [--engine ADDR] [--sftp ADDR] [--alma ADDR] [--aleph ADDR] [--aleph-port ADDR] [--mail ADDR] [--mail-api ADDR]", stderr)
 	config := fs.String("config", "", "facility configuration (it names the profiles); replaces the embedded demo, and no mocks are started")
 	data := fs.String("data", "", "directory for the store, the inboxes and the SFTP accounts (default: a temporary directory, removed on exit)")
 	reinit := fs.Bool("reinit", false, "start with a new database even though --data has history (request files already processed) and no annex.db")
@@ -47,6 +50,8 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	almaAddr := fs.String("alma", defaultALMAAddr, "mock ALMA's address (demo)")
 	alephAddr := fs.String("aleph", defaultALEPHAddr, "mock ALEPH's HTTP address (demo)")
 	alephPort := fs.String("aleph-port", defaultALEPHPort, "mock ALEPH's raw NCIP port (demo)")
+	mailAddr := fs.String("mail", defaultMailAddr, "the mail catcher's SMTP address, where the demo profiles' alert emails go (demo)")
+	mailAPI := fs.String("mail-api", defaultMailAPI, "the mail catcher's inspection API address (demo)")
 	bind := fs.String("bind", "", "host every address not given by its own flag listens on (e.g. 0.0.0.0 in a container); a non-loopback host opens the demo SFTP account to any source address")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return usageError(err)
@@ -76,7 +81,8 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		// The defaults are loopback addresses, unreachable from outside a
 		// container; --bind moves every address the user did not choose.
-		for name, addr := range map[string]*string{"engine": engineAddr, "sftp": sftpAddr, "alma": almaAddr, "aleph": alephAddr, "aleph-port": alephPort} {
+		for name, addr := range map[string]*string{"engine": engineAddr, "sftp": sftpAddr, "alma": almaAddr, "aleph": alephAddr, "aleph-port": alephPort,
+			"mail": mailAddr, "mail-api": mailAPI} {
 			if !isSet(fs, name) {
 				*addr = rebind(*addr, *bind)
 			}
@@ -102,7 +108,8 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Facility, opts.Profiles = fac, profs
 	} else {
-		opts.Facility, opts.Profiles = profile.DemoFacility()
+		opts.Facility, opts.Profiles = profile.WithDemoAlerts(profile.DemoFacility())
+		opts.Mail = &smtp.Config{Listen: *mailAddr, APIListen: *mailAPI}
 		if *bind != "" && !isLoopback(*bind) {
 			// Clients reach a container through Docker's bridge (NAT from the
 			// host, 172.16.0.0/12 or whatever the daemon chose), so the demo
@@ -155,7 +162,7 @@ func startError(err error, engineFlag string) string {
 	var le *world.ListenError
 	if errors.As(err, &le) {
 		flag := map[string]string{world.PartyEngine: engineFlag, world.PartySFTP: "--sftp", world.PartyALMA: "--alma",
-			world.PartyALEPH: "--aleph", world.PartyALEPHPort: "--aleph-port"}[le.Party]
+			world.PartyALEPH: "--aleph", world.PartyALEPHPort: "--aleph-port", world.PartyMail: "--mail", world.PartyMailAPI: "--mail-api"}[le.Party]
 		return fmt.Sprintf("%v (change it with %s)", le, flag)
 	}
 	msg := strings.Join(strings.Fields(err.Error()), " ") // one line, whatever a cause wrapped
@@ -239,6 +246,10 @@ func printEndpoints(out io.Writer, w *world.World, o world.Options, config strin
 		fmt.Fprintf(out, "  mock ALEPH NCIP 1 HTTP   %s/ncip\n", w.ALEPH.URL())
 		fmt.Fprintf(out, "             NCIP 1 port   %s\n", w.ALEPH.PortAddrs()[0])
 		fmt.Fprintf(out, "             inspection    %s/_sim/   (POST /_sim/post-requests posts the hold slips)\n", w.ALEPH.URL())
+	}
+	if w.Mail != nil {
+		fmt.Fprintf(out, "  mail catcher SMTP        %s   (the profiles' alert emails)\n", w.Mail.Addr())
+		fmt.Fprintf(out, "             inspection    %s/_sim/mail\n", w.Mail.URL())
 	}
 	if o.ALMA != nil {
 		fmt.Fprintln(out, "  the credentials and keys above are demo values only")

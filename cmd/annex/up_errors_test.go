@@ -23,7 +23,7 @@ import (
 )
 
 // upFlags are `annex up`'s address flags, each on an ephemeral port.
-var upFlags = []string{"engine", "alma", "aleph", "aleph-port", "sftp"}
+var upFlags = []string{"engine", "alma", "aleph", "aleph-port", "sftp", "mail", "mail-api"}
 
 func ephemeralUpArgs(data string, override map[string]string) []string {
 	args := []string{"up", "--data", data}

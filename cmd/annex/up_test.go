@@ -23,7 +23,7 @@ func startUp(t *testing.T, dir string) (map[string]string, func() int) {
 	done := make(chan int, 1)
 	go func() {
 		code := run(ctx, []string{"up", "--data", dir, "--engine", "127.0.0.1:0", "--alma", "127.0.0.1:0", "--aleph", "127.0.0.1:0",
-			"--aleph-port", "127.0.0.1:0", "--sftp", "127.0.0.1:0"}, strings.NewReader(""), pw, io.Discard)
+			"--aleph-port", "127.0.0.1:0", "--sftp", "127.0.0.1:0", "--mail", "127.0.0.1:0", "--mail-api", "127.0.0.1:0"}, strings.NewReader(""), pw, io.Discard)
 		pw.Close()
 		done <- code
 	}()
@@ -119,6 +119,38 @@ func TestUpDemo(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Fatalf("requests after the export: %+v", rows)
+	}
+
+	// The demo emails its alerts to the mail catcher: retrieving REQ-1's
+	// item fulfils it, and the fulfilment email arrives (long poll, no sleep).
+	req, _ = http.NewRequest(http.MethodPost, ep["facility engine"]+"floor/v1/retrieve", strings.NewReader(`{"barcode":"39015000000001"}`))
+	req.Header.Set("X-API-Key", "demo-facility-key")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("retrieve: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	var mailAPI string
+	for _, v := range ep {
+		if strings.HasSuffix(v, "/_sim/mail") {
+			mailAPI = v
+		}
+	}
+	if ep["mail catcher"] == "" || mailAPI == "" {
+		t.Fatalf("annex up printed no mail catcher: %v", ep)
+	}
+	resp, err = http.Get(mailAPI + "?subject=fulfilled&min=1&wait=10s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var caught []struct {
+		Subject string   `json:"subject"`
+		To      []string `json:"to"`
+	}
+	json.NewDecoder(resp.Body).Decode(&caught)
+	resp.Body.Close()
+	if len(caught) != 1 || caught[0].Subject != "[annex] fulfilled: REQ-1 39015000000001 retrieved" || caught[0].To[0] != "annex-staff@alma-demo.library.example.edu" {
+		t.Errorf("caught %+v; want REQ-1's fulfilment email to the demo staff", caught)
 	}
 
 	c := http.Client{Timeout: 5 * time.Second}

@@ -142,22 +142,22 @@ func TestValidateScenarios(t *testing.T) {
 		want                   []string
 	}{
 		{"wrong profile-code case", "alma-wrong-case.yaml", almaLib, "7 scenarios: 2 passed, 5 failed", []string{
-			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown partner" for ApplicationProfileType "annex" — profile "annex" matches "ANNEX" except for case; ALMA compares profile codes case-sensitively: set alma.profile_code to "ANNEX" (` + filepath.Join(fixtures, "alma-wrong-case.yaml") + ":8:17)",
+			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown partner" for ApplicationProfileType "annex" — want "ANNEX" (differs only in case; ALMA compares codes case-sensitively): set alma.profile_code to "ANNEX" (` + filepath.Join(fixtures, "alma-wrong-case.yaml") + ":8:17)",
 			// One cause is told once: the failures after it that share it say so.
 			"✗ retrieval from library MAIN: CheckOutItem gets no Problem and ALMA puts the item in transit: the same cause as above\n",
 			"✗ refile for library LAW: CheckInItem gets no Problem and ALMA has the item back in place: the same cause as above\n",
 			"✗ an item of library LAW the facility does not hold: CancelRequestItem gets no Problem and ALMA cancels the request: the same cause as above\n",
 		}},
 		{"desk missing from the library", "alma-missing-desk.yaml", almaLib, "7 scenarios: 4 passed, 3 failed", []string{
-			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "LAW.FRONT" — "LAW.FRONT" is not a circulation desk of library LAW (desks: CIRC): set alma.desks.LAW to "LAW.CIRC" (a desk of library LAW in ALMA), or create desk FRONT in ALMA's library LAW (` + filepath.Join(fixtures, "alma-missing-desk.yaml") + ":12:10)",
+			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "LAW.FRONT" — want "LAW.CIRC" (not a circulation desk of the item's library LAW): set alma.desks.LAW to "LAW.CIRC" (a desk of library LAW in ALMA), or create desk FRONT in ALMA's library LAW (` + filepath.Join(fixtures, "alma-missing-desk.yaml") + ":12:10)",
 			"✓ checked retrieval from library MAIN",
 			"✓ checked refile for library MAIN",
 		}},
 		// Issue 13 finding 3: the hint named the other library's desk, so
 		// applying it broke the first library, and so on.
 		{"one desk for two libraries", "alma-one-desk.yaml", almaLib, "7 scenarios: 4 passed, 3 failed", []string{
-			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "MAIN.CIRC" — circulation desk "CIRC" belongs to library MAIN, not to the item's library LAW: one desk cannot serve libraries LAW, MAIN: replace alma.desk with alma.desks, a desk per library: {LAW: LAW.CIRC, MAIN: MAIN.CIRC} (` + filepath.Join(fixtures, "alma-one-desk.yaml") + ":13:9)",
-			`✗ refile for library LAW: CheckInItem gets no Problem and ALMA has the item back in place: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "MAIN.CIRC"`,
+			`✗ retrieval from library LAW: CheckOutItem gets no Problem and ALMA puts the item in transit: ALMA answered Problem "Unknown Agency" for OnBehalfOfAgency "MAIN.CIRC" — want "LAW.CIRC" (circulation desk CIRC belongs to library MAIN, not to the item's library LAW): one desk cannot serve libraries LAW, MAIN: replace alma.desk with alma.desks, a desk per library: {LAW: LAW.CIRC, MAIN: MAIN.CIRC} (` + filepath.Join(fixtures, "alma-one-desk.yaml") + ":13:9)",
+			"✗ refile for library LAW: CheckInItem gets no Problem and ALMA has the item back in place: the same cause as above\n",
 			"✓ checked retrieval from library MAIN",
 		}},
 		{"stop without CAIAUSER", "aleph-stop-without-user.yaml", alephLib, "3 scenarios: 2 passed, 1 failed", []string{

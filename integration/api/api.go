@@ -19,7 +19,9 @@
 //	POST /api/floor/v1/retrieve|scan-done|return|refile|deaccession|missing|receive  {"barcode":"…"}
 //	POST /api/floor/v1/accession              {"barcode","collection","material","tray","profile"}
 //	POST /api/floor/v1/picklist               {"barcodes":["…",…]}: retrieve them all in one transaction; one result each
+//	GET  /api/                                the index: every route, as JSON
 //	GET  /api/alerts/v1, /api/requests/v1, /api/outbox/v1 [?limit=N][&after=CURSOR]  one page, oldest first (see listing)
+//	POST /api/outbox/v1/{id}/retry|cancel     act on a message (see outbox.go)
 //	POST /api/ncip                            NCIP 2 DeleteItem responder (ALMA → facility); no key, ALMA
 //	                                          is checked by its agencies; always HTTP 200 with NCIP
 //
@@ -53,6 +55,7 @@ import (
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/internal/paging"
+	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/internal/strict"
 )
 
@@ -71,11 +74,12 @@ type Backend interface {
 	Circulation
 	SubmitFile(ctx context.Context, profile, format, name string, body io.Reader) (engine.FileResult, error)
 	Stops(all bool) []profile.Stop
-	// AlertsPage, RequestsPage and OutboxPage list up to limit rows whose
-	// cursor (an alert's or message's id, a request's seq) is greater than after.
+	// AlertsPage and RequestsPage list up to limit rows whose cursor (an
+	// alert's id, a request's seq) is greater than after.
 	AlertsPage(ctx context.Context, after int64, limit int) ([]store.Alert, error)
 	RequestsPage(ctx context.Context, after int64, limit int) ([]store.SeqRequest, error)
-	OutboxPage(ctx context.Context, after int64, limit int) ([]store.Message, error)
+	// OutboxBackend serves the outbox endpoints (outbox.go).
+	OutboxBackend
 	// ServeNCIP answers one NCIP message (DeleteItem) with NCIP.
 	ServeNCIP(ctx context.Context, body []byte) []byte
 }
@@ -109,7 +113,9 @@ func New(cfg Config) http.Handler {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	mux := http.NewServeMux()
+	mux := routes.New()
+	// The index is built from the routes registered, so it lists them all.
+	mux.HandleFunc("GET /api/{$}", mux.IndexHandler("annex facility engine", ""))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("POST /api/requestfile/v1", s.requestFile)
 	s.routesCirculation(mux)
@@ -118,8 +124,7 @@ func New(cfg Config) http.Handler {
 		func(a store.Alert) int64 { return a.ID })))
 	mux.HandleFunc("GET /api/requests/v1", s.facility(listing("requests", s.cfg.Backend.RequestsPage,
 		func(q store.SeqRequest) int64 { return q.Seq })))
-	mux.HandleFunc("GET /api/outbox/v1", s.facility(listing("messages", s.cfg.Backend.OutboxPage,
-		func(m store.Message) int64 { return m.ID })))
+	s.registerOutbox(mux)
 	mux.HandleFunc("POST /api/ncip", s.ncip)
 	return mux
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/routes"
 )
 
 // Circulation is what the CaiaSoft-shaped write side and the floor
@@ -44,7 +45,7 @@ type Circulation interface {
 
 // routesCirculation registers circrequests, itemstatus(list),
 // incomingitems, itemupdates and the floor operations.
-func (s *server) routesCirculation(mux *http.ServeMux) {
+func (s *server) routesCirculation(mux *routes.Mux) {
 	mux.HandleFunc("POST /api/circrequests/v1", s.circRequests)
 	mux.HandleFunc("GET /api/itemstatus/v1/{barcode}", s.itemStatus)
 	mux.HandleFunc("POST /api/itemstatuslist/v1", s.itemStatusList)

@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/integration/intake"
+	"github.com/annexlab/annex/integration/mailer"
 	"github.com/annexlab/annex/integration/outbox"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
@@ -86,10 +87,12 @@ type (
 var (
 	// ErrNotFound: what the caller names does not exist.
 	ErrNotFound = errors.New("not found")
-	// ErrConflict: the item is not in a state the operation applies to.
-	ErrConflict = errors.New("not possible now (conflict)")
+	// ErrConflict: the thing named is not in a state the operation applies to.
+	ErrConflict = errors.New("conflict")
 	// ErrInvalid: the caller's input is wrong (a profile, a format, a name).
 	ErrInvalid = errors.New("bad request")
+	// ErrNotNow: the item is not in a state the floor operation applies to.
+	ErrNotNow = fmt.Errorf("not possible now (%w)", ErrConflict)
 	// ErrUnknownItem: the barcode is not in the inventory.
 	ErrUnknownItem = fmt.Errorf("unknown item (%w)", ErrNotFound)
 	// ErrUnknownProfile: no profile of that name.
@@ -109,6 +112,13 @@ type Engine struct {
 	dirs     map[string]intake.Dirs
 	locks    map[string]*sync.Mutex // one file at a time per profile
 	sender   *outbox.Sender
+	mailer   *mailer.Mailer // nil when no profile emails its alerts
+
+	// held are the held_file alerts raised this run, by claimed name;
+	// heldOwed those the store has not taken yet (see holdAlert).
+	heldMu   sync.Mutex
+	held     map[string]store.Alert
+	heldOwed []string
 
 	startOnce sync.Once
 	cancel    context.CancelFunc
@@ -162,11 +172,15 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := guardStore(cfg.DataDir, cfg.Reinit); err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
-	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, storeName), store.Options{Ephemeral: cfg.Ephemeral})
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, storeName), store.Options{Ephemeral: cfg.Ephemeral, OnAlert: e.mailAlert})
 	if err != nil {
 		return nil, fmt.Errorf("open engine: %w", err)
 	}
 	e.store = st
+	if e.mailer, err = newMailer(cfg, e.profiles, st, e.clock, e.log); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
 	if st.Created() {
 		if err := e.seed(ctx); err != nil {
 			st.Close()
@@ -286,6 +300,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.startOnce.Do(func() {
 		ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
 		e.sender.Start(ctx)
+		if e.mailer != nil {
+			e.mailer.Start(ctx)
+		}
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
@@ -319,6 +336,9 @@ func (e *Engine) Close() error {
 			e.cancel()
 		}
 		e.sender.Close()
+		if e.mailer != nil {
+			e.mailer.Close()
+		}
 		e.wg.Wait()
 		// A file being processed holds its profile's lock; wait for it.
 		for _, name := range e.order {

@@ -349,6 +349,7 @@ func (e *Engine) process(ctx context.Context, p *profile.Profile, name string, c
 		return tx.PutFile(rec)
 	})
 	if err == nil {
+		e.flushHeld(ctx)
 		if owed {
 			e.sender.Wake(p.Name)
 		}
@@ -358,9 +359,10 @@ func (e *Engine) process(ctx context.Context, p *profile.Profile, name string, c
 	}
 	if !contentFault(ctx, err) {
 		if ctx.Err() == nil {
-			// The alert goes to the log: the store that would keep it is
-			// what failed. The rescan tries the file again.
+			// The rescan tries the file again; the alert is recorded as
+			// soon as the store takes it (it may be what failed).
 			e.log.Error("alert: request file kept claimed, to be retried", "profile", p.Name, "file", name, "err", err)
+			e.holdAlert(ctx, p, name, err)
 		}
 		return out, fmt.Errorf("process %s: kept claimed, to be retried: %w", name, err)
 	}

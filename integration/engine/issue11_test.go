@@ -220,19 +220,16 @@ func TestItem2_SameNameUploadsBothProcessed(t *testing.T) {
 	}
 }
 
-// TestItem5_StoreErrorKeepsFileClaimed (issue 11 item 5): when the store
-// cannot commit a valid file (a real SQLite failure at COMMIT: a deferred
-// foreign key a trigger breaks when a file is recorded as processed), the
-// file is not the one at fault: it stays claimed, and once the store works
-// again it is processed.
-func TestItem5_StoreErrorKeepsFileClaimed(t *testing.T) {
-	w := newALMAWorld(t, nil)
-	p := w.cfg.Profiles[0]
+// breakFilesCommit makes every commit that records a processed file fail,
+// as a full disk would (a deferred foreign key a trigger breaks), until a
+// row is inserted into test_space through the returned connection.
+func breakFilesCommit(t *testing.T, w *almaWorld) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(w.dataDir, "annex.db")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	for _, q := range []string{
 		`CREATE TABLE test_space (id INTEGER PRIMARY KEY)`,
 		`CREATE TABLE test_use (space INTEGER REFERENCES test_space(id) DEFERRABLE INITIALLY DEFERRED)`,
@@ -242,12 +239,24 @@ func TestItem5_StoreErrorKeepsFileClaimed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return db
+}
+
+// TestItem5_StoreErrorKeepsFileClaimed (issue 11 item 5): when the store
+// cannot commit a valid file (a real SQLite failure at COMMIT: a deferred
+// foreign key a trigger breaks when a file is recorded as processed), the
+// file is not the one at fault: it stays claimed, and once the store works
+// again it is processed.
+func TestItem5_StoreErrorKeepsFileClaimed(t *testing.T) {
+	w := newALMAWorld(t, nil)
+	p := w.cfg.Profiles[0]
+	db := breakFilesCommit(t, w)
 	inbox := w.eng.InboxDir(p.Name)
 	first := filepath.Join(inbox, "requests.xml")
 	if err := os.WriteFile(first, almaRequests("FULL-1"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	err = w.eng.FileArrived(ctxT(t), first)
+	err := w.eng.FileArrived(ctxT(t), first)
 	if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
 		t.Fatalf("file arrived: %v; want the store's commit error", err)
 	}

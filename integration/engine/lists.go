@@ -19,8 +19,3 @@ func (e *Engine) AlertsPage(ctx context.Context, after int64, limit int) ([]Aler
 func (e *Engine) RequestsPage(ctx context.Context, after int64, limit int) ([]store.SeqRequest, error) {
 	return e.store.RequestsAfter(ctx, after, limit)
 }
-
-// OutboxPage lists up to limit outbox messages with an id greater than after, oldest first.
-func (e *Engine) OutboxPage(ctx context.Context, after int64, limit int) ([]OutboxRow, error) {
-	return e.store.MessagesAfter(ctx, after, limit)
-}

@@ -137,6 +137,9 @@ type Sender struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after every recorded batch
+
+	flyMu  sync.Mutex
+	flying map[int64]time.Time // message id → when its attempt started, until its outcome is recorded
 }
 
 type lane struct {
@@ -156,7 +159,8 @@ type finished struct {
 // New returns a Sender; Start runs it.
 func New(cfg Config) *Sender {
 	s := &Sender{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), clock: cfg.Clock,
-		lanes: map[string]*lane{}, changed: make(chan struct{}), finished: make(chan finished, maxRecord)}
+		lanes: map[string]*lane{}, changed: make(chan struct{}), finished: make(chan finished, maxRecord),
+		flying: map[int64]time.Time{}}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -247,6 +251,15 @@ func (s *Sender) Wake(profile string) {
 		default:
 		}
 	}
+}
+
+// InFlight reports whether an attempt at message id is under way (sent or
+// being sent, its outcome not yet recorded) and when it started.
+func (s *Sender) InFlight(id int64) (time.Time, bool) {
+	s.flyMu.Lock()
+	defer s.flyMu.Unlock()
+	t, ok := s.flying[id]
+	return t, ok
 }
 
 // Changed returns a channel closed at the next recorded outcome.
@@ -385,6 +398,14 @@ func (s *Sender) markAhead(ctx context.Context, l *lane, queue []store.Message, 
 // it is recorded. The slot stays taken until then, so at most Concurrency
 // messages per lane have an unrecorded fate when the process dies.
 func (s *Sender) attempt(ctx context.Context, l *lane, m store.Message) {
+	s.flyMu.Lock()
+	s.flying[m.ID] = s.clock()
+	s.flyMu.Unlock()
+	defer func() {
+		s.flyMu.Lock()
+		delete(s.flying, m.ID)
+		s.flyMu.Unlock()
+	}()
 	o := s.try(ctx, l, m)
 	if ctx.Err() != nil {
 		// Shutting down: what the peer did is unknown, so the message stays

@@ -122,6 +122,7 @@ func (c checker) checkProfile(p *Profile) {
 	c.checkIntake(p)
 	c.checkStyle(p)
 	c.checkRetry(&p.Retry)
+	c.checkAlerts(&p.Alerts)
 }
 
 // almaInstitution is the shape of ALMA institution codes (01PRI_INST).

@@ -110,3 +110,20 @@ func DemoFacility() (Facility, []Profile) {
 	}
 	return f, []Profile{alma, aleph}
 }
+
+// DemoMailAddr is where `annex up` runs its mail catcher (issue 15).
+const DemoMailAddr = "127.0.0.1:2525"
+
+// WithDemoAlerts has the demo facility email every alert of its profiles,
+// one message per alert, to the mail catcher `annex up` starts on
+// DemoMailAddr. DemoFacility itself sends none, so that worlds without a
+// catcher do not retry mail forever. The profiles are copied, not changed in place.
+func WithDemoAlerts(f Facility, profiles []Profile) (Facility, []Profile) {
+	f.SMTP = &SMTP{Host: "127.0.0.1", Port: 2525, Security: SMTPNone}
+	out := make([]Profile, len(profiles))
+	for i, p := range profiles {
+		p.Alerts.Email = &Email{To: []string{"annex-staff@" + p.Name + ".library.example.edu"}, From: "annex@facility.example.edu", Grouping: GroupEvent}
+		out[i] = p
+	}
+	return f, out
+}

@@ -284,6 +284,7 @@ func (c checker) checkFacility(f *Facility) {
 	if len(f.Profiles) == 0 && len(f.Inline) == 0 {
 		c.errorf("profiles", "is required: at least one library profile file (or inline_profiles)")
 	}
+	c.checkSMTP(f.SMTP)
 }
 
 // crossCheck checks what no single file can: stop codes (against the
@@ -393,6 +394,9 @@ func crossCheckProfiles(f *Facility, parsed []parsedProfile, skip int, probs *Pr
 			default:
 				keys[k] = where
 			}
+		}
+		if f != nil && f.SMTP == nil && p.Alerts.Email != nil {
+			c.errorf("alerts.email", "the profile emails its alerts but the facility has no smtp: section; add smtp: {host, port, security} to the facility file")
 		}
 		if !pp.ok {
 			continue

@@ -48,6 +48,8 @@ type Profile struct {
 	// CheckInItem, as Ex Libris' remote-storage profile describes; nil means
 	// true. See Profile.ReportsAccessions.
 	ReportAccessions *bool `yaml:"report_accessions,omitempty" json:"report_accessions,omitempty"`
+	// Alerts says who hears of this profile's alerts, and how (issue 15).
+	Alerts Alerts `yaml:"alerts,omitempty" json:"alerts,omitempty"`
 
 	// File is the file the profile was loaded from (not in YAML).
 	File string `yaml:"-" json:"file,omitempty"`
@@ -284,6 +286,9 @@ type Facility struct {
 	// HTTPTimeouts bound the REST API listener's reads, writes and idle
 	// connections; zero fields take httpserve's defaults.
 	HTTPTimeouts httpserve.Timeouts `yaml:"http_timeouts,omitempty" json:"http_timeouts,omitempty"`
+	// SMTP is the mail server alert emails leave through; required when a
+	// profile has alerts.email.
+	SMTP *SMTP `yaml:"smtp,omitempty" json:"smtp,omitempty"`
 
 	File string `yaml:"-" json:"file,omitempty"`
 }

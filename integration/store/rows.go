@@ -488,8 +488,23 @@ func (t *Tx) MarkRetry(id int64, attempts int, next time.Time, lastErr string, r
 
 // ---- alerts
 
-// AddAlert records an alert and returns its id.
+// AddAlert records an alert and returns its id; Options.OnAlert then runs
+// in the same transaction (to queue the email the alert owes).
 func (t *Tx) AddAlert(a Alert) (int64, error) {
+	id, err := t.AddAlertUnmailed(a)
+	if err != nil || t.s.onAlert == nil {
+		return id, err
+	}
+	a.ID = id
+	if err := t.s.onAlert(t, a); err != nil {
+		return 0, fmt.Errorf("add alert: %w", err)
+	}
+	return id, nil
+}
+
+// AddAlertUnmailed records an alert without Options.OnAlert: for the
+// mailer's own failures, which must not owe an email themselves.
+func (t *Tx) AddAlertUnmailed(a Alert) (int64, error) {
 	res, err := t.exec(`INSERT INTO alerts (time, kind, profile, request_id, barcode, message) VALUES (?,?,?,?,?,?)`,
 		Stamp(a.Time), a.Kind, a.Profile, a.RequestID, a.Barcode, a.Message)
 	if err != nil {

@@ -46,9 +46,17 @@ const (
 	MsgPending   = "pending"
 	MsgDelivered = "delivered"
 	MsgFailed    = "failed"
+	// MsgCancelled: staff cancelled the message; it is not sent again.
+	MsgCancelled = "cancelled"
 
 	TransportHTTP = "http"
 	TransportTCP  = "tcp"
+)
+
+// Outbox actions staff may take (POST /api/outbox/v1/{id}/retry|cancel).
+const (
+	ActionRetry  = "retry"
+	ActionCancel = "cancel"
 )
 
 // Alert kinds.
@@ -58,7 +66,15 @@ const (
 	AlertRejectedFile    = "rejected_file"
 	AlertFulfilment      = "fulfilment"
 	AlertDeliveryFailure = "delivery_failure"
+	// AlertHeldFile: a store or disk error keeps a valid request file
+	// claimed, to be retried (issue 11 item 5); the file is not at fault.
+	AlertHeldFile = "held_file"
 )
+
+// AlertKinds lists every alert kind.
+func AlertKinds() []string {
+	return []string{AlertDenial, AlertFulfilment, AlertNCIPProblem, AlertRejectedFile, AlertDeliveryFailure, AlertHeldFile}
+}
 
 // ErrNotFound is returned (wrapped) when a row does not exist.
 var ErrNotFound = errors.New("not found")
@@ -85,6 +101,8 @@ type Store struct {
 	// stmts caches prepared statements by query text: preparing each
 	// statement anew took a third of the engine's CPU under load.
 	stmts sync.Map // string → *sql.Stmt
+
+	onAlert func(*Tx, Alert) error
 }
 
 // stmt returns the prepared statement for query, preparing it once.
@@ -179,6 +197,10 @@ type Options struct {
 	// directory, where surviving power loss is beside the point. A real
 	// facility never sets it; the crash-safety test runs without it.
 	Ephemeral bool
+	// OnAlert runs in the transaction of every Tx.AddAlert, after the
+	// alert is inserted (with its ID): an alert that owes an email queues
+	// it there, so the two commit together (issue 15).
+	OnAlert func(tx *Tx, a Alert) error
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
@@ -200,7 +222,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	db.SetMaxOpenConns(8)
-	s := &Store{db: db, queue: make(chan txCall)}
+	s := &Store{db: db, queue: make(chan txCall), onAlert: opts.OnAlert}
 	if err := quickCheck(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: %s: %w", path, err)
@@ -444,6 +466,85 @@ var migrations = []string{
 	INSERT INTO files_v2 SELECT name, profile, original, sha256, status, reason, accepted, denied, skipped, received, updated FROM files;
 	DROP TABLE files;
 	ALTER TABLE files_v2 RENAME TO files;`,
+	// Issue 13: staff may cancel a message (status cancelled, which the
+	// status CHECK must admit, so the table is rebuilt, keeping its id
+	// sequence so that listing cursors stay valid) or send it again at
+	// once; outbox_actions records who did either, and when.
+	`CREATE TABLE outbox_new (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		profile      TEXT NOT NULL,
+		endpoint     TEXT NOT NULL,
+		transport    TEXT NOT NULL CHECK (transport IN ('http','tcp')),
+		service      TEXT NOT NULL,
+		request_id   TEXT NOT NULL DEFAULT '',
+		barcode      TEXT NOT NULL DEFAULT '',
+		payload      BLOB NOT NULL,
+		status       TEXT NOT NULL CHECK (status IN ('pending','delivered','failed','cancelled')),
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL DEFAULT 0,
+		last_error   TEXT NOT NULL DEFAULT '',
+		reply        BLOB,
+		created      TEXT NOT NULL,
+		updated      TEXT NOT NULL,
+		in_doubt     INTEGER NOT NULL DEFAULT 0,
+		reconciled   INTEGER NOT NULL DEFAULT 0
+	);
+	INSERT INTO outbox_new SELECT id, profile, endpoint, transport, service, request_id, barcode, payload, status, attempts,
+		next_attempt, last_error, reply, created, updated, in_doubt, reconciled FROM outbox;
+	DELETE FROM sqlite_sequence WHERE name = 'outbox_new';
+	INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_new', seq FROM sqlite_sequence WHERE name = 'outbox';
+	DROP TABLE outbox;
+	ALTER TABLE outbox_new RENAME TO outbox;
+	CREATE INDEX outbox_pending_id ON outbox (profile, id) WHERE status = 'pending';
+	CREATE INDEX outbox_pending_next ON outbox (profile, next_attempt) WHERE status = 'pending';
+	CREATE INDEX outbox_pending_item ON outbox (profile, barcode, id) WHERE status = 'pending';
+	CREATE TABLE outbox_actions (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		message_id INTEGER NOT NULL,
+		time       TEXT NOT NULL,
+		action     TEXT NOT NULL CHECK (action IN ('retry','cancel')),
+		by         TEXT NOT NULL,
+		source     TEXT NOT NULL DEFAULT '',
+		reason     TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX outbox_actions_message ON outbox_actions (message_id, id);`,
+	// Issue 15: alert emails. The alerts table is rebuilt for the new kind
+	// held_file (SQLite cannot alter a CHECK). mail holds one row per alert
+	// that owes an email, written in the alert's transaction; batch is the
+	// message the alert was sealed into (its first alert's id), fixed
+	// before the first attempt so a resend is the same message.
+	// floor_batches remembers the pick list an item was last retrieved in.
+	`CREATE TABLE alerts_new (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		time       TEXT NOT NULL,
+		kind       TEXT NOT NULL CHECK (kind IN ('denial','ncip_problem','rejected_file','fulfilment','delivery_failure','held_file')),
+		profile    TEXT NOT NULL DEFAULT '',
+		request_id TEXT NOT NULL DEFAULT '',
+		barcode    TEXT NOT NULL DEFAULT '',
+		message    TEXT NOT NULL
+	);
+	INSERT INTO alerts_new SELECT id, time, kind, profile, request_id, barcode, message FROM alerts;
+	DROP TABLE alerts;
+	ALTER TABLE alerts_new RENAME TO alerts;
+	CREATE TABLE mail (
+		alert_id     INTEGER PRIMARY KEY REFERENCES alerts(id),
+		profile      TEXT NOT NULL,
+		grp          TEXT NOT NULL DEFAULT '',
+		summary      TEXT NOT NULL DEFAULT '',
+		batch        INTEGER NOT NULL DEFAULT 0,
+		status       TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER NOT NULL DEFAULT 0,
+		last_error   TEXT NOT NULL DEFAULT '',
+		updated      TEXT NOT NULL
+	);
+	CREATE INDEX mail_batch ON mail (batch, alert_id);
+	CREATE INDEX mail_pending ON mail (batch, next_attempt) WHERE status = 'pending';
+	CREATE INDEX mail_next ON mail (next_attempt) WHERE status = 'pending';
+	CREATE TABLE floor_batches (
+		barcode TEXT PRIMARY KEY,
+		batch   TEXT NOT NULL
+	);`,
 	// Issue 14: a denied (or cancelled) request records its cause as a code
 	// (caiasoft.DenialCode); the reason stays its prose.
 	`ALTER TABLE requests ADD COLUMN code TEXT NOT NULL DEFAULT '';`,
@@ -523,8 +624,9 @@ func (s *Store) commitGroup(group []txCall) {
 	if len(group) == 1 {
 		c := group[0]
 		err := c.ctx.Err()
+		t := &Tx{tx: sqlTx, ctx: c.ctx, s: s, stmts: stmts}
 		if err == nil {
-			err = c.fn(&Tx{tx: sqlTx, ctx: c.ctx, s: s, stmts: stmts})
+			err = c.fn(t)
 		}
 		if err != nil {
 			sqlTx.Rollback()
@@ -535,10 +637,12 @@ func (s *Store) commitGroup(group []txCall) {
 			c.done <- fmt.Errorf("commit: %w", err)
 			return
 		}
+		t.committed()
 		c.done <- nil
 		return
 	}
 	tx := &Tx{tx: sqlTx, ctx: ctx, s: s, stmts: stmts}
+	calls := make([]*Tx, len(group))
 	for i, c := range group {
 		if err := c.ctx.Err(); err != nil {
 			results[i] = err
@@ -548,7 +652,8 @@ func (s *Store) commitGroup(group []txCall) {
 			results[i] = fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		if err := c.fn(&Tx{tx: sqlTx, ctx: c.ctx, s: s, stmts: stmts}); err != nil {
+		calls[i] = &Tx{tx: sqlTx, ctx: c.ctx, s: s, stmts: stmts}
+		if err := c.fn(calls[i]); err != nil {
 			results[i] = err
 			if _, rerr := tx.exec("ROLLBACK TO call"); rerr != nil {
 				// The transaction is in an unknown state: give up on the whole group.
@@ -570,6 +675,9 @@ func (s *Store) commitGroup(group []txCall) {
 		return
 	}
 	for i, c := range group {
+		if results[i] == nil && calls[i] != nil {
+			calls[i].committed()
+		}
 		c.done <- results[i]
 	}
 }
@@ -588,6 +696,18 @@ type Tx struct {
 	ctx   context.Context
 	s     *Store
 	stmts map[string]*sql.Stmt
+	after []func()
+}
+
+// AfterCommit runs fn once the transaction's changes are committed (never
+// if they are rolled back): to wake a worker only when what it should
+// find is there to be found.
+func (t *Tx) AfterCommit(fn func()) { t.after = append(t.after, fn) }
+
+func (t *Tx) committed() {
+	for _, fn := range t.after {
+		fn()
+	}
 }
 
 // Stamp formats a time for the store's TEXT timestamp columns.

@@ -7,16 +7,61 @@ import (
 	"github.com/annexlab/annex/ncip"
 )
 
+// MaxFindings is how many findings a report lists; the rest are counted in
+// one last finding. A support person reads the first few, and a hostile
+// message of 1 MiB with a finding per element must not cost seconds and
+// hundreds of megabytes to describe (issue 11, item 3).
+const MaxFindings = 100
+
 // checker walks one message and collects findings.
 type checker struct {
 	s        *schema
 	findings []ncip.Finding
 	root     *ncip.Element
+	// omitted counts the findings past MaxFindings; worst is their highest
+	// severity, so that a report's verdict never depends on the cap.
+	omitted      int
+	worst        ncip.Severity
+	firstOmitted int // line of the first omitted finding
+	// matching is the element whose children match is reading, at matchingPath.
+	matching     *ncip.Element
+	matchingPath string
 }
 
 func (c *checker) add(rule string, sev ncip.Severity, line int, path, format string, args ...any) {
+	if c.over(sev, line) {
+		return
+	}
 	c.findings = append(c.findings, ncip.Finding{Rule: c.s.rule + "." + rule, Severity: sev, Line: line,
 		Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// full reports whether the report already lists MaxFindings findings.
+func (c *checker) full() bool { return len(c.findings) >= MaxFindings }
+
+// over counts a finding of sev at line that the report has no room for,
+// and reports whether it had none. Callers in loops over hostile input
+// ask it before building a message, which costs more than the check.
+func (c *checker) over(sev ncip.Severity, line int) bool {
+	if !c.full() {
+		return false
+	}
+	if c.omitted == 0 {
+		c.firstOmitted = line
+	}
+	c.worst = max(c.worst, sev)
+	c.omitted++
+	return true
+}
+
+// more is the finding that stands for the omitted ones, if any.
+func (c *checker) more() []ncip.Finding {
+	if c.omitted == 0 {
+		return nil
+	}
+	return []ncip.Finding{{Rule: c.s.rule + ".more", Severity: c.worst, Line: c.firstOmitted,
+		Message: fmt.Sprintf("…and %d more findings, from line %d on, not listed (a report lists the first %d)",
+			c.omitted, c.firstOmitted, MaxFindings)}}
 }
 
 // element checks one declared element and everything below it.
@@ -46,7 +91,7 @@ func (c *checker) attributes(el *ncip.Element, k kind, path string) {
 // subtree: when a whole message lacks the namespace, one finding at the
 // root says what to add, and the rest is still checked by local name.
 func (c *checker) namespace(el, parent *ncip.Element, path string) {
-	if el.Space == c.s.ns || (parent != nil && parent.Space == el.Space) {
+	if el.Space == c.s.ns || (parent != nil && parent.Space == el.Space) || c.over(ncip.Error, el.Line) {
 		return
 	}
 	if c.s.version == ncip.V1 {
@@ -82,12 +127,11 @@ func (c *checker) complex(el *ncip.Element, a *automaton, path string) {
 	for i, ch := range el.Children {
 		names[i] = ch.Name
 	}
-	issues, wild := a.match(names)
-	for _, is := range issues {
-		c.content(el, path, is)
-	}
+	// The checker is the sink (a pointer, so nothing is allocated per element).
+	c.matching, c.matchingPath = el, path
+	wild := a.match(names, c)
 	for i, ch := range el.Children {
-		cp := path + "/" + ch.Name
+		cp := c.childPath(path, ch)
 		_, declared := c.s.decls[ch.Name]
 		switch {
 		case wild[i]:
@@ -101,6 +145,15 @@ func (c *checker) complex(el *ncip.Element, a *automaton, path string) {
 				"%s is not modelled by annex; only the envelope was checked", ch.Name)
 		}
 	}
+}
+
+// childPath is the path of a child for its findings; once the report is
+// full no finding will show it, and hostile content is spared the copies.
+func (c *checker) childPath(path string, ch *ncip.Element) string {
+	if c.full() {
+		return ""
+	}
+	return path + "/" + ch.Name
 }
 
 // stray reports character data in element-only content.
@@ -133,7 +186,14 @@ func (c *checker) wildcard(ch, parent *ncip.Element, path string) {
 		return
 	}
 	c.namespace(ch, parent, path)
+	sev := ncip.Error
 	if c.s.global[ch.Name] {
+		sev = ncip.Info
+	}
+	if c.over(sev, ch.Line) {
+		return
+	}
+	if sev == ncip.Info {
 		c.add("unchecked", ncip.Info, ch.Line, path,
 			"%s: the content of %s was not checked; annex models only the elements its services use", parent.Name, ch.Name)
 		return
@@ -143,8 +203,21 @@ func (c *checker) wildcard(ch, parent *ncip.Element, path string) {
 		ch.Name, parent.Name)
 }
 
+// detailed implements issueSink.
+func (c *checker) detailed() bool { return !c.full() }
+
+// issue implements issueSink for the element whose content is being matched.
+func (c *checker) issue(is issue) { c.content(c.matching, c.matchingPath, is) }
+
 // content turns a content-model issue into a finding.
 func (c *checker) content(el *ncip.Element, path string, is issue) {
+	line := el.Line
+	if is.child >= 0 {
+		line = el.Children[is.child].Line
+	}
+	if c.over(ncip.Error, line) {
+		return
+	}
 	if is.kind == issueIncomplete {
 		if el == c.root && el.Name == "NCIPMessage" {
 			c.add("content", ncip.Error, el.Line, path,

@@ -1,9 +1,10 @@
 // Package conform is annex's NCIP conformance checker. It tells a support
-// person everything that is wrong with one NCIP message at once, each finding
-// with the line and element at fault and what to do about it.
+// person everything that is wrong with one NCIP message at once (the first
+// MaxFindings findings, and how many more), each finding with the line and
+// element at fault and what to do about it.
 //
 // NCIP 2 messages are checked against the content models and simple types of
-// the official NCIP 2.02 XML Schema, transcribed into Go (v2schema.go) for the
+// the official NCIP 2.02 XML Schema, generated into Go (v2schema_gen.go) for the
 // services annex models; the verdict agrees with xmllint's on them. Other
 // services get the envelope checks only. NCIP 1 messages, for which there is
 // no public DTD, are checked for the structure ALEPH and its peers use.
@@ -28,6 +29,8 @@ type Report struct {
 	Modelled bool
 	// Findings are sorted by line, then rule. They include what the parser
 	// tolerated (ncip.Document.Notes) and how the version was detected.
+	// At most MaxFindings are listed; a last finding (rule "v1.more" or
+	// "v2.more") counts the rest and has their highest severity.
 	Findings []ncip.Finding
 }
 
@@ -67,7 +70,7 @@ func CheckDocument(doc *ncip.Document) Report {
 		}
 		return a.Rule < b.Rule
 	})
-	r.Findings = c.findings
+	r.Findings = append(c.findings, c.more()...)
 	return r
 }
 

@@ -34,7 +34,7 @@ func deepCases() []struct{ name, body string } {
 		return lookup(`<ItemDescription><HoldingsInformation><StructuredHoldingsData>` + inner +
 			`</StructuredHoldingsData></HoldingsInformation></ItemDescription>`)
 	}
-	return []struct{ name, body string }{
+	return append([]struct{ name, body string }{
 		{"bibliographic description", lookup(`<BibliographicDescription><Author>A</Author><BibliographicItemId>` +
 			`<BibliographicItemIdentifier>978</BibliographicItemIdentifier><BibliographicItemIdentifierCode>ISBN` +
 			`</BibliographicItemIdentifierCode></BibliographicItemId><BibliographicRecordId><BibliographicRecordIdentifier>1` +
@@ -109,6 +109,12 @@ func deepCases() []struct{ name, body string } {
 			`</DateRenewed><NonReturnableFlag/></ItemDetails>`)},
 		{"fiscal money decimal", fiscal(`<Amount><CurrencyCode>USD</CurrencyCode><MonetaryValue>1.50</MonetaryValue></Amount>`)},
 		{"fiscal without amount", fiscal(``)},
+	}, deepMessageCases(item, user)...)
+}
+
+// deepMessageCases are whole services, Ext, xsi attributes and value edges.
+func deepMessageCases(item, user string) []struct{ name, body string } {
+	return []struct{ name, body string }{
 		{"checkout full", `<CheckOutItem><InitiationHeader><FromSystemId>S</FromSystemId><FromAgencyId><AgencyId>A</AgencyId>` +
 			`</FromAgencyId><OnBehalfOfAgency><AgencyId>D</AgencyId></OnBehalfOfAgency><ToAgencyId><AgencyId>B</AgencyId>` +
 			`</ToAgencyId><ApplicationProfileType>P</ApplicationProfileType></InitiationHeader><MandatedAction>` +

@@ -35,16 +35,14 @@ type particle struct {
 
 // seq is xs:sequence. Items are particles or element references written as
 // "Name", "Name?", "Name*" or "Name+" (minOccurs/maxOccurs 1/1, 0/1, 0/∞, 1/∞),
-// which keeps the transcribed models as short as the XSD reads.
+// which keeps the models (generated for NCIP 2, written for NCIP 1) as short as the XSD reads.
 func seq(items ...any) particle { return group(pSequence, items) }
 
 // choice is xs:choice; items as for seq.
 func choice(items ...any) particle { return group(pChoice, items) }
 
-// opt, many and some set a group's occurrence to ?, * and +.
-func opt(p particle) particle  { p.min, p.max = 0, 1; return p }
-func many(p particle) particle { p.min, p.max = 0, unbounded; return p }
-func some(p particle) particle { p.min, p.max = 1, unbounded; return p }
+// opt sets a group's occurrence to ?.
+func opt(p particle) particle { p.min, p.max = 0, 1; return p }
 
 // wildcard is <xs:any minOccurs="0" maxOccurs="unbounded"/>, the content of Ext.
 func wildcard() particle { return particle{kind: pWildcard, max: unbounded} }
@@ -90,6 +88,10 @@ type automaton struct {
 	final    []bool   // whether the content may end after each position
 	nullable bool     // whether the content may be empty
 	names    map[string]bool
+	// reach[s+1][p] reports whether position p can be read, after one or
+	// more steps, from state s: a child that no state can reach is
+	// unexpected without a search.
+	reach [][]bool
 }
 
 type frag struct {
@@ -106,7 +108,34 @@ func compile(p particle) *automaton {
 	for _, l := range f.last {
 		a.final[l] = true
 	}
+	a.reach = make([][]bool, len(a.labels)+1)
+	for s := -1; s < len(a.labels); s++ {
+		r := make([]bool, len(a.labels))
+		todo := append([]int(nil), a.next(s)...)
+		for len(todo) > 0 {
+			p := todo[len(todo)-1]
+			todo = todo[:len(todo)-1]
+			if !r[p] {
+				r[p] = true
+				todo = append(todo, a.follow[p]...)
+			}
+		}
+		a.reach[s+1] = r
+	}
 	return a
+}
+
+// reachable reports whether name can be read from one of states after
+// reading zero or more other elements first.
+func (a *automaton) reachable(states []int, name string) bool {
+	for _, s := range states {
+		for p, ok := range a.reach[s+1] {
+			if ok && a.accepts(p, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // occur expands minOccurs/maxOccurs into copies of the particle: min required
@@ -274,79 +303,141 @@ type issue struct {
 	inModel bool
 }
 
-// match simulates the automaton over the children's names. It returns the
-// issues found, and for each child whether a wildcard matched it.
+// issueSink receives the issues match finds, as it finds them.
+type issueSink interface {
+	// detailed reports whether the next issue will be described: when it
+	// will not (the report is full), match leaves out what only describes
+	// it, so hostile content costs little per child.
+	detailed() bool
+	issue(is issue)
+}
+
+// match simulates the automaton over the children's names. It passes each
+// issue found to sink and returns for each child whether a wildcard matched it.
 // After a child that came too early it carries on as if the missing elements
 // had been there, and it skips a child that cannot come at all, so one mistake
 // gives one issue.
-func (a *automaton) match(names []string) (issues []issue, wild []bool) {
+func (a *automaton) match(names []string, sink issueSink) (wild []bool) {
+	if len(names) == 0 {
+		// Empty content, the common case in hostile input, without allocating.
+		if !a.nullable {
+			a.incomplete(nil, sink)
+		}
+		return nil
+	}
 	wild = make([]bool, len(names))
 	states := []int{-1}
 	var buf []int
 	// Both maps are made on the first departure: valid content needs neither.
 	var suppressed map[int]bool
 	var seen map[string]bool
+	// unreadable is a name just found unexpected in the current states: a
+	// run of the same stray element (hostile input) costs a comparison each.
+	unreadable := ""
 	for i, name := range names {
+		if name == unreadable && !suppressed[i] {
+			if sink.detailed() {
+				seen[name] = true
+			}
+			sink.issue(a.unexpected(states, name, i, true, sink.detailed()))
+			continue
+		}
 		buf = a.step(states, name, buf)
 		if len(buf) > 0 {
 			states, buf = buf, states
+			unreadable = ""
 			wild[i] = a.labels[states[0]] == ""
-			if seen != nil {
+			if seen != nil && sink.detailed() {
 				seen[name] = true
 			}
 			continue
 		}
-		if seen == nil {
+		if suppressed == nil {
 			seen, suppressed = map[string]bool{}, map[int]bool{}
 			for _, n := range names[:i] {
 				seen[n] = true
 			}
 		}
-		repeated := seen[name]
-		seen[name] = true
+		// seen only describes issues: once the report is full, it is left behind.
+		detailed := sink.detailed()
+		repeated := detailed && seen[name]
+		if detailed {
+			seen[name] = true
+		}
 		if suppressed[i] {
 			// Already reported as out of order.
 			continue
 		}
-		layers, goals := a.shortest(states, func(s int) bool {
-			for _, p := range a.next(s) {
-				if a.accepts(p, name) {
-					return true
-				}
-			}
-			return false
-		})
-		if goals != nil {
-			is := issue{kind: issueMissing, child: i, missing: layers}
-			if later := laterIndexes(layers, names[i+1:min(i+1+orderWindow, len(names))], i+1); later != nil {
-				is.kind = issueOrder
-				is.missing = nil
-				for _, j := range later {
-					suppressed[j] = true
-					is.missing = append(is.missing, []string{names[j]})
-				}
-			}
-			issues = append(issues, is)
+		if a.reachable(states, name) {
+			is, goals := a.missing(states, names, i, suppressed)
+			sink.issue(is)
 			states = append([]int(nil), a.step(goals, name, buf)...)
+			unreadable = ""
 			wild[i] = a.labels[states[0]] == ""
 			continue
 		}
-		is := issue{kind: issueUnexpected, child: i, inModel: a.names[name]}
+		sink.issue(a.unexpected(states, name, i, repeated, detailed))
+		unreadable = name
+	}
+	for _, s := range states {
+		if a.isFinal(s) {
+			return wild
+		}
+	}
+	a.incomplete(states, sink)
+	return wild
+}
+
+// incomplete reports content that ended in states (nil: the start state)
+// before the model was satisfied.
+func (a *automaton) incomplete(states []int, sink issueSink) {
+	is := issue{kind: issueIncomplete, child: -1}
+	if sink.detailed() {
+		if states == nil {
+			states = []int{-1}
+		}
+		is.missing, _ = a.shortest(states, a.isFinal)
+	}
+	sink.issue(is)
+}
+
+// unexpected describes child i, name, which cannot be read from states;
+// the elements that could have come instead only when detailed.
+func (a *automaton) unexpected(states []int, name string, i int, repeated, detailed bool) issue {
+	is := issue{kind: issueUnexpected, child: i, inModel: a.names[name], repeated: repeated}
+	if detailed {
 		for _, s := range states {
 			for _, p := range a.next(s) {
 				is.expected = appendName(is.expected, a.labels[p])
 			}
 		}
-		is.repeated = repeated
-		issues = append(issues, is)
 	}
-	for _, s := range states {
-		if a.isFinal(s) {
-			return issues, wild
+	return is
+}
+
+// missing describes names[i], which came too early: the elements missing
+// before it, or the later children that belong before it. It returns the
+// states from which names[i] is read once the missing elements are in place.
+func (a *automaton) missing(states []int, names []string, i int, suppressed map[int]bool) (issue, []int) {
+	name := names[i]
+	layers, goals := a.shortest(states, func(s int) bool {
+		for _, p := range a.next(s) {
+			if a.accepts(p, name) {
+				return true
+			}
+		}
+		return false
+	})
+	is := issue{kind: issueMissing, child: i, missing: layers}
+	if later := laterIndexes(layers, names[i+1:min(i+1+orderWindow, len(names))], i+1); later != nil {
+		is.kind = issueOrder
+		is.missing = nil
+		for _, j := range later {
+			suppressed[j] = true
+			is.missing = append(is.missing, []string{names[j]})
 		}
 	}
-	layers, _ := a.shortest(states, a.isFinal)
-	return append(issues, issue{kind: issueIncomplete, child: -1, missing: layers}), wild
+	return is, goals
 }
 
 // orderWindow bounds how far ahead match looks for a missing element that

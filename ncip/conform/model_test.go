@@ -25,6 +25,12 @@ func describe(issues []issue) string {
 	return strings.Join(out, "; ")
 }
 
+// collect keeps every issue, described in full.
+type collect []issue
+
+func (*collect) detailed() bool   { return true }
+func (c *collect) issue(is issue) { *c = append(*c, is) }
+
 func TestAutomaton(t *testing.T) {
 	counted := seq("A", particle{kind: pElement, name: "B", min: 2, max: 3}, opt(choice("C", seq("D", "E"))), "F*")
 	tests := []struct {
@@ -48,12 +54,13 @@ func TestAutomaton(t *testing.T) {
 		{seq("P+", "X?"), "P P X P", "unexpected #3 expected[] repeated=true inModel=true"},
 	}
 	for _, tc := range tests {
-		issues, _ := compile(tc.model).match(strings.Fields(tc.names))
+		var issues collect
+		compile(tc.model).match(strings.Fields(tc.names), &issues)
 		if got := describe(issues); got != tc.want {
 			t.Errorf("%s on %q:\n got %s\nwant %s", render(tc.model), tc.names, got, tc.want)
 		}
 	}
-	_, wild := compile(seq("A", wildcard())).match([]string{"A", "B"})
+	wild := compile(seq("A", wildcard())).match([]string{"A", "B"}, new(collect))
 	if wild[0] || !wild[1] {
 		t.Errorf("wild = %v", wild)
 	}

@@ -157,7 +157,7 @@ func (c *checker) checkV1(doc *ncip.Document) {
 // NCIPMessage version. Without a DTD to confirm it, anything else is a warning.
 func (c *checker) v1Attributes(el *ncip.Element, path string) {
 	for _, a := range el.Attrs {
-		if !a.IsNamespaceDecl() && !(el == c.root && a.Name == "version") {
+		if !a.IsNamespaceDecl() && !(el == c.root && a.Name == "version") && !c.over(ncip.Warning, el.Line) {
 			c.add("attribute", ncip.Warning, el.Line, path, "%s: attribute %s is not part of NCIP 1",
 				el.Name, qname(a.Prefix, a.Name))
 		}

@@ -109,6 +109,8 @@ func (c *checker) v2Attributes(el *ncip.Element, k kind, path string) {
 			c.add("attribute", ncip.Error, el.Line, path,
 				"%s: the Scheme attribute must be namespace-qualified (the schema's attributeFormDefault is qualified): write %s:Scheme=%q%s",
 				el.Name, prefix, a.Value, declareHint(prefix, declared))
+		case c.over(ncip.Error, el.Line):
+			// The report is full; only counted.
 		default:
 			allowed := "no attributes"
 			switch {

@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-// This test proves the transcription in v2schema.go: it reads the official
-// XSD with encoding/xml and checks that every hand-written content model and
-// leaf type equals the schema's, and that the tables cover exactly the
-// closure of the modelled services.
+// This test proves the tables ncipgen generated into v2schema_gen.go with a
+// reader of its own: it reads the official XSD with encoding/xml and checks
+// that every content model and leaf type equals the schema's, and that the
+// tables cover exactly the closure of the modelled services.
 
 // xsdNode is any element of the XSD, kept generically.
 type xsdNode struct {
@@ -195,7 +195,7 @@ func TestTranscriptionMatchesXSD(t *testing.T) {
 		t.Fatalf("schema header changed: %v", root.Attrs)
 	}
 
-	// Every hand-written content model equals the XSD's.
+	// Every generated content model equals the XSD's.
 	models := v2Models()
 	for name, mine := range models {
 		e, ok := decls[name]
@@ -227,7 +227,45 @@ func TestTranscriptionMatchesXSD(t *testing.T) {
 		}
 	}
 
-	// The tables cover exactly the closure of NCIPMessage's modelled services.
+	covered := checkClosure(t, decls, models)
+
+	// The strict wildcard's list is the XSD's global elements.
+	var global []string
+	for name := range decls {
+		global = append(global, name)
+	}
+	sort.Strings(global)
+	if strings.Join(global, " ") != strings.Join(v2GlobalElements(), " ") {
+		t.Errorf("v2GlobalElements differs from the XSD's %d global elements", len(global))
+	}
+
+	// The only attributes are NCIPMessage's required version and SchemeValuePair's optional Scheme.
+	var attrs []string
+	var walk func(owner string, n xsdNode)
+	walk = func(owner string, n xsdNode) {
+		if n.XMLName.Local == "attribute" {
+			attrs = append(attrs, fmt.Sprintf("%s@%s:%s:%s", owner, n.attr("name"), n.attr("use"), n.attr("type")))
+		}
+		for _, c := range n.Children {
+			walk(owner, c)
+		}
+	}
+	for _, c := range root.Children {
+		walk(c.attr("name"), c)
+	}
+	sort.Strings(attrs)
+	want := "NCIPMessage@version:required:xs:string SchemeValuePair@Scheme::xs:anyURI"
+	if got := strings.Join(attrs, " "); got != want {
+		t.Errorf("XSD attributes: %s\nwant %s", got, want)
+	}
+	t.Logf("%d content models and %d leaf elements match the XSD; %d global elements", len(models),
+		len(covered)-len(models), len(global))
+}
+
+// checkClosure checks that the tables cover exactly the closure of
+// NCIPMessage's modelled services, and returns the names they cover.
+func checkClosure(t *testing.T, decls map[string]xsdNode, models map[string]particle) map[string]bool {
+	t.Helper()
 	closure := map[string]bool{}
 	var visit func(string)
 	visit = func(name string) {
@@ -268,44 +306,14 @@ func TestTranscriptionMatchesXSD(t *testing.T) {
 	}
 	for name := range closure {
 		if !covered[name] {
-			t.Errorf("%s: in the closure of the modelled services but not transcribed", name)
+			t.Errorf("%s: in the closure of the modelled services but not generated", name)
 		}
 	}
 	for name := range covered {
 		if !closure[name] {
-			t.Errorf("%s: transcribed but outside the closure", name)
+			t.Errorf("%s: generated but outside the closure", name)
 		}
 	}
 
-	// The strict wildcard's list is the XSD's global elements.
-	var global []string
-	for name := range decls {
-		global = append(global, name)
-	}
-	sort.Strings(global)
-	if strings.Join(global, " ") != strings.Join(v2GlobalElements(), " ") {
-		t.Errorf("v2GlobalElements differs from the XSD's %d global elements", len(global))
-	}
-
-	// The only attributes are NCIPMessage's required version and SchemeValuePair's optional Scheme.
-	var attrs []string
-	var walk func(owner string, n xsdNode)
-	walk = func(owner string, n xsdNode) {
-		if n.XMLName.Local == "attribute" {
-			attrs = append(attrs, fmt.Sprintf("%s@%s:%s:%s", owner, n.attr("name"), n.attr("use"), n.attr("type")))
-		}
-		for _, c := range n.Children {
-			walk(owner, c)
-		}
-	}
-	for _, c := range root.Children {
-		walk(c.attr("name"), c)
-	}
-	sort.Strings(attrs)
-	want := "NCIPMessage@version:required:xs:string SchemeValuePair@Scheme::xs:anyURI"
-	if got := strings.Join(attrs, " "); got != want {
-		t.Errorf("XSD attributes: %s\nwant %s", got, want)
-	}
-	t.Logf("%d content models and %d leaf elements match the XSD; %d global elements", len(models),
-		len(covered)-len(models), len(global))
+	return covered
 }

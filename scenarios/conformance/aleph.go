@@ -283,7 +283,7 @@ func (r *run) checkALEPH(ctx context.Context, res *Result, w *world.World, servi
 		return true
 	}
 	problem, f := r.alephProblem(ex, s, port)
-	r.fail(res, problem, ex.ClosestMiss, f)
+	r.fail(res, problem, why(ex), f)
 	return false
 }
 

@@ -351,13 +351,7 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 	exp, err := w.ALMA.Export(ctx)
 	switch {
 	case err != nil:
-		why := ""
-		for _, ex := range w.ALMA.Journal().All() {
-			if ex.Transport == "sftp" && ex.ClosestMiss != "" {
-				why = ex.ClosestMiss
-			}
-		}
-		r.fail(res0, fmt.Sprintf("ALMA's export job failed: %v", err), why,
+		r.fail(res0, fmt.Sprintf("ALMA's export job failed: %v", err), "",
 			fix{[]string{"intake", "sftp"}, "the account, password (or key) and directory must be the ones ALMA's integration profile uploads with"})
 	default:
 		reqs, err := eng.Requests(ctx)
@@ -487,7 +481,7 @@ func (r *run) checkALMA(ctx context.Context, res *Result, w *world.World, servic
 	}
 	if len(ex.Problems) > 0 {
 		problem, f := r.almaProblem(ex, t, lib)
-		r.fail(res, problem, ex.ClosestMiss, f)
+		r.fail(res, problem, why(ex), f)
 		return
 	}
 	st := w.ALMA.State()

@@ -34,6 +34,7 @@ import (
 	"github.com/annexlab/annex/scenarios/world"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
+	"github.com/annexlab/annex/simulators/journal"
 )
 
 // Status of a scenario.
@@ -236,6 +237,16 @@ func (r *run) fail(res *Result, problem, why string, fix fix) {
 	if len(fix.path) > 0 {
 		res.Where = r.loc.at(fix.path...)
 	}
+}
+
+// why explains a Problem whose text (see almaProblem, alephProblem) names
+// the element and value already: the mock's structured miss says only what
+// was wanted, and why; its free text otherwise.
+func why(ex journal.Exchange) string {
+	if ex.Miss != nil {
+		return ex.Miss.Expected()
+	}
+	return ex.ClosestMiss
 }
 
 // fix is what to change: the profile field (as a path of keys) and the advice.

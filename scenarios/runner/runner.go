@@ -272,7 +272,7 @@ func RunOne(ctx context.Context, sc *scenario.Scenario, opts Options) (res Resul
 	if clock == nil {
 		clock = Clock
 	}
-	w, err := world.Start(ctx, world.Options{Facility: sc.Facility, Profiles: sc.Profiles, ALMA: sc.ALMA, ALEPH: sc.ALEPH,
+	w, err := world.Start(ctx, world.Options{Facility: sc.Facility, Profiles: sc.Profiles, ALMA: sc.ALMA, ALEPH: sc.ALEPH, Mail: sc.Mail,
 		DataDir: dir, Clock: clock, Logger: opts.Logger, Ephemeral: true})
 	if err != nil {
 		fail(&Failure{Where: sc.File, Msg: "start world: " + err.Error()})
@@ -372,7 +372,9 @@ func (m *marks) stepOf(sim string, id int64) int {
 }
 
 // around lists the exchanges of the failing step and the one before it,
-// and finds a closest miss among them when the step had none to give.
+// and finds a closest miss among them when the step had none to give:
+// only from a request the mock did not answer with success, since a note
+// on an exchange that worked does not explain a failure.
 func (m *marks) around(step int, miss string) ([]string, string) {
 	var lines []string
 	for _, name := range []string{"alma", "aleph"} {
@@ -385,12 +387,17 @@ func (m *marks) around(step int, miss string) ([]string, string) {
 				continue
 			}
 			lines = append(lines, journalLine(name, e))
-			if miss == "" && e.ClosestMiss != "" && e.Direction == "in" {
+			if miss == "" && e.ClosestMiss != "" && e.Direction == "in" && failed(e) {
 				miss = fmt.Sprintf("%s exchange %d (%s): %s", name, e.ID, e.Service, e.ClosestMiss)
 			}
 		}
 	}
 	return lines, miss
+}
+
+// failed reports whether the mock did not answer e with success.
+func failed(e journal.Exchange) bool {
+	return e.Fault != "" || e.Error != "" || len(e.Problems) > 0 || e.Status >= 400
 }
 
 func journalLine(sim string, e journal.Exchange) string {

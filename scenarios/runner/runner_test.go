@@ -234,3 +234,53 @@ steps:
 		t.Errorf("line speaks Go: %q", line)
 	}
 }
+
+// writeScenario writes a scenario of the demo ALMA profile with the given steps.
+func writeScenario(t *testing.T, steps string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	body := "name: closest miss\nlabels: [alma]\nprofile: " + fixtures + "/profiles/alma-demo.yaml\nsteps:\n" + steps
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The closest miss names the field that differs and both its values, and
+// a failure that no exchange explains shows none, rather than a note about
+// an unrelated exchange (issue 13 finding 12).
+func TestClosestMissOnTopic(t *testing.T) {
+	t.Run("other barcode", func(t *testing.T) {
+		r := runner.RunOne(t.Context(), load(t, writeScenario(t, `  - alma.export: {}
+  - facility.retrieve: {barcode: "39015000000001"}
+  - expect.ncip: {to: alma, service: CheckOutItem, barcode: "39015000000002", timeout: 1s}
+`), false), runner.Options{})
+		if r.Status != runner.Failed {
+			t.Fatalf("passed: %s", r.Line())
+		}
+		want := `barcode: got "39015000000001", want "39015000000002" (alma answered it with a success reply)`
+		if !strings.Contains(r.Failure.ClosestMiss, want) || !strings.HasPrefix(r.Failure.ClosestMiss, "alma exchange ") {
+			t.Errorf("closest miss %q, want %q", r.Failure.ClosestMiss, want)
+		}
+	})
+	t.Run("count", func(t *testing.T) {
+		r := runner.RunOne(t.Context(), load(t, writeScenario(t, `  - alma.export: {}
+  - facility.retrieve: {barcode: "39015000000001"}
+  - expect.ncip: {to: alma, service: CheckOutItem, barcode: "39015000000001", count: 2, timeout: 1s}
+`), false), runner.Options{})
+		if r.Status != runner.Failed || !strings.HasPrefix(r.Failure.ClosestMiss, `count: got "1", want "2" (exchanges `) {
+			t.Errorf("%s: closest miss %q", r.Line(), r.Failure.ClosestMiss)
+		}
+	})
+	t.Run("no exchange explains it", func(t *testing.T) {
+		r := runner.RunOne(t.Context(), load(t, writeScenario(t, `  - alma.export: {}
+  - expect.request: {id: REQ-1, status: denied, timeout: 1s}
+`), false), runner.Options{})
+		if r.Status != runner.Failed {
+			t.Fatalf("passed: %s", r.Line())
+		}
+		if d := r.Failure.Details(); r.Failure.ClosestMiss != "" || strings.Contains(d, "closest miss") {
+			t.Errorf("a request-status failure shows a closest miss:\n%s", d)
+		}
+	})
+}

@@ -16,6 +16,7 @@
 //	  aleph:    {items: […], requests: […], patrons: […], ports: […], poster: {…}}
 //	  facility: {items: […], stops: […]}
 //	  retry:    {initial: 5ms, max: 40ms, timeout: 2s}
+//	  mail:     {faults: [{kind: reject, code: 451, count: 1}], domains: […], tls: true, username: …, password: …}
 //	steps:
 //	  - alma.export: {}
 //	  - expect.request: {id: REQ-1, status: accepted, timeout: 2s}
@@ -39,6 +40,7 @@ import (
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/faults"
+	"github.com/annexlab/annex/simulators/smtp"
 )
 
 // DefaultTimeout bounds one step unless it says `timeout:`.
@@ -57,6 +59,8 @@ type Scenario struct {
 	// ALMA and ALEPH configure the mocks; nil when no profile talks to that system.
 	ALMA  *alma.Config
 	ALEPH *aleph.Config
+	// Mail configures the mail catcher; nil when no profile emails its alerts.
+	Mail  *smtp.Config
 	Steps []Step
 }
 
@@ -97,6 +101,17 @@ type rawGiven struct {
 	ALEPH    yaml.Node      `yaml:"aleph"`
 	Facility *FacilityGiven `yaml:"facility"`
 	Retry    *profile.Retry `yaml:"retry"`
+	Mail     *MailGiven     `yaml:"mail"`
+}
+
+// MailGiven is the mail catcher's setting (issue 15): its faults, the
+// domains it takes mail for, STARTTLS and AUTH.
+type MailGiven struct {
+	Faults   []smtp.Fault `yaml:"faults"`
+	Domains  []string     `yaml:"domains"`
+	TLS      bool         `yaml:"tls"`
+	Username string       `yaml:"username"`
+	Password string       `yaml:"password"`
 }
 
 // ALMAGiven is mock ALMA's starting point: the fields of alma.State (each
@@ -503,6 +518,33 @@ func (c *checker) given(sc *Scenario, raw *rawScenario, doc *yaml.Node) {
 		cfg.ReadTimeout = 5 * time.Second
 		sc.ALEPH = &cfg
 	}
+	c.mail(sc, raw, g)
+}
+
+// mail starts a catcher when a profile emails its alerts, with the
+// faults and settings of given.mail, and quick mail retries.
+func (c *checker) mail(sc *Scenario, raw *rawScenario, g *yaml.Node) {
+	emails := slices.ContainsFunc(sc.Profiles, func(p profile.Profile) bool { return p.Alerts.Email != nil })
+	m := raw.Given.Mail
+	if m != nil && !emails {
+		c.errorf(field(g, "mail"), "given.mail: no profile emails its alerts (alerts.email)")
+		return
+	}
+	if !emails {
+		return
+	}
+	cfg := &smtp.Config{}
+	if m != nil {
+		for i, f := range m.Faults {
+			if err := f.Validate(); err != nil {
+				c.errorf(field(g, "mail"), "given.mail.faults[%d]: %v", i, err)
+			}
+		}
+		cfg.Faults, cfg.Domains, cfg.TLS, cfg.Username, cfg.Password = m.Faults, m.Domains, m.TLS, m.Username, m.Password
+	}
+	sc.Mail = cfg
+	sc.Facility.SMTP = &profile.SMTP{RetryInitial: profile.Duration(5 * time.Millisecond), RetryMax: profile.Duration(40 * time.Millisecond),
+		Timeout: profile.Duration(2 * time.Second)}
 }
 
 func cmpNode(n, fallback *yaml.Node) *yaml.Node {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/annexlab/annex/integration/engine"
@@ -114,7 +115,7 @@ func (x *ExpectNCIP) Run(ctx context.Context, env *scenario.Env) error {
 	}
 	all, err := j.Wait(ctx, func(es []journal.Exchange) bool { return len(filter(es)) >= want })
 	if err != nil {
-		return x.closest(all, fmt.Sprintf("expect.ncip: %s received %d %s%s, want %d (%v)", x.To, len(filter(all)), x.Service, x.forItem(), want, err))
+		return x.closest(env, all, fmt.Sprintf("expect.ncip: %s received %d %s%s, want %d (%v)", x.To, len(filter(all)), x.Service, x.forItem(), want, err))
 	}
 	// Retries may still come: count once the outbox has settled.
 	if err := idle(ctx, env, "expect.ncip"); err != nil {
@@ -122,7 +123,7 @@ func (x *ExpectNCIP) Run(ctx context.Context, env *scenario.Env) error {
 	}
 	got := filter(j.All())
 	if x.Count != nil && len(got) != *x.Count {
-		return x.closest(j.All(), fmt.Sprintf("expect.ncip: %s received %d %s%s, want %d", x.To, len(got), x.Service, x.forItem(), *x.Count))
+		return x.closest(env, j.All(), fmt.Sprintf("expect.ncip: %s received %d %s%s, want %d", x.To, len(got), x.Service, x.forItem(), *x.Count))
 	}
 	if len(got) == 0 {
 		return nil
@@ -155,20 +156,51 @@ func (x *ExpectNCIP) forItem() string {
 	return " for " + x.Barcode
 }
 
-// closest adds the mock's closest miss: the nearest exchange that was not it.
-func (x *ExpectNCIP) closest(all []journal.Exchange, msg string) error {
+// closest adds the closest miss: among the requests the mock received
+// (newest first), one that differs from the expectation in a single field,
+// named with both values; or, when the right requests came but not as many
+// as wanted, their count. A request that matched and has the mock's own
+// miss gives that. Requests that differ in more than one way are not near,
+// so nothing unrelated is offered.
+func (x *ExpectNCIP) closest(env *scenario.Env, all []journal.Exchange, msg string) error {
 	f := &scenario.Failure{Msg: msg}
+	var matched []string
+	var near *journal.Miss
 	for i := len(all) - 1; i >= 0; i-- {
 		e := all[i]
-		if e.Direction != "in" {
+		if e.Direction != "in" || e.Service == "" || env.IsOwn(x.To, e.ID) {
 			continue
 		}
-		if e.ClosestMiss != "" {
-			f.ClosestMiss = fmt.Sprintf("exchange %d (%s): %s", e.ID, e.Service, e.ClosestMiss)
-			break
+		barcode := e.Barcode()
+		sameItem := x.Barcode == "" || barcode == x.Barcode
+		switch {
+		case e.Service == x.Service && sameItem:
+			matched = append(matched, strconv.FormatInt(e.ID, 10))
+			if near == nil && e.Miss != nil {
+				m := *e.Miss
+				near = &m
+			}
+		case near != nil:
+		case e.Service == x.Service:
+			near = &journal.Miss{Exchange: e.ID, Field: "barcode", Want: x.Barcode, Got: barcode,
+				Hint: fmt.Sprintf("%s answered it with %s", x.To, describeReply(e))}
+		case sameItem && x.Barcode != "":
+			near = &journal.Miss{Exchange: e.ID, Field: "service", Want: x.Service, Got: e.Service,
+				Hint: fmt.Sprintf("%s answered it with %s", x.To, describeReply(e))}
 		}
-		if f.ClosestMiss == "" && (e.Service == x.Service || e.Service != "") {
-			f.ClosestMiss = fmt.Sprintf("nearest exchange %d was %s answered with %s", e.ID, e.Service, describeReply(e))
+	}
+	if near == nil && len(matched) > 0 {
+		want := "1 or more"
+		if x.Count != nil {
+			want = strconv.Itoa(*x.Count)
+		}
+		slices.Reverse(matched)
+		near = &journal.Miss{Field: "count", Want: want, Got: strconv.Itoa(len(matched)), Hint: "exchanges " + strings.Join(matched, ", ")}
+	}
+	if near != nil {
+		f.ClosestMiss = near.String()
+		if near.Exchange > 0 {
+			f.ClosestMiss = fmt.Sprintf("%s exchange %d: %s", x.To, near.Exchange, f.ClosestMiss)
 		}
 	}
 	return f
@@ -539,7 +571,7 @@ func (x *ExpectFacilityItem) Run(ctx context.Context, env *scenario.Env) error {
 
 // ExpectAlert checks the engine's alerts.
 type ExpectAlert struct {
-	// Kind is denial, ncip_problem, rejected_file, fulfilment or delivery_failure.
+	// Kind is one of store.AlertKinds: denial, fulfilment, ncip_problem, rejected_file, delivery_failure, held_file.
 	Kind string `yaml:"kind"`
 	// Contains is a substring of the alert's message.
 	Contains string `yaml:"contains"`
@@ -552,7 +584,8 @@ type ExpectAlert struct {
 // Validate implements scenario.Validator.
 func (x *ExpectAlert) Validate() error {
 	if x.Kind != "" {
-		return oneOf("kind", x.Kind, "denial", "ncip_problem", "rejected_file", "fulfilment", "delivery_failure")
+		// Literal values, read by the schema generator; store.AlertKinds is the list they mirror.
+		return oneOf("kind", x.Kind, "denial", "ncip_problem", "rejected_file", "fulfilment", "delivery_failure", "held_file")
 	}
 	return nil
 }

@@ -2,7 +2,8 @@
 // world (mock ALMA's export job, mock ALEPH's poster, SFTP uploads, REST
 // calls, floor operations, faults, an engine restart, raw NCIP sends) and
 // the expectations that check it (NCIP messages against golden files,
-// requests, items, alerts, files, the outbox, the mocks' journals).
+// requests, items, alerts, files, the outbox, the mocks' journals, the
+// alert emails the mail catcher caught).
 //
 // Expectations wait on events, never on a timer: on the mocks' journals
 // (Journal().Wait) and on the engine's outbox (WaitIdle), each bounded by
@@ -48,6 +49,7 @@ func Registry() *scenario.Registry {
 		{Name: "expect.file", Doc: "request files the engine claimed and what became of them", New: func() scenario.Action { return &ExpectFile{} }},
 		{Name: "expect.outbox", Doc: "NCIP messages in the engine's outbox and their delivery", New: func() scenario.Action { return &ExpectOutbox{} }},
 		{Name: "expect.journal.clean", Doc: "no conformance finding of severity error in a mock's journal", New: func() scenario.Action { return &ExpectJournalClean{} }},
+		{Name: "expect.email", Doc: "alert emails the mail catcher received (to, subject, body, count, within)", New: func() scenario.Action { return &ExpectEmail{} }},
 		{Name: "expect.sftp.audit", Doc: "an entry in the SFTP server's audit log", New: func() scenario.Action { return &ExpectSFTPAudit{} }},
 	}
 	if err := r.Register(kinds...); err != nil {

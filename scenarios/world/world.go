@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/sftpd"
+	"github.com/annexlab/annex/simulators/smtp"
 )
 
 // Options describe a world. Addresses left empty mean 127.0.0.1:0.
@@ -53,6 +55,9 @@ type Options struct {
 	// Reinit starts a new database in a data directory that has history
 	// but no database (engine.Config.Reinit).
 	Reinit bool
+	// Mail configures the mail catcher; nil starts none. When it runs, the
+	// facility's smtp: points at it (issue 15).
+	Mail *smtp.Config
 }
 
 // World is a running set of parties.
@@ -63,6 +68,8 @@ type World struct {
 	SFTP      *sftpd.Server
 	ALMA      *alma.Server
 	ALEPH     *aleph.Server
+	// Mail is the mail catcher the engine's alert emails go to (nil when none runs).
+	Mail *smtp.Server
 
 	log      *slog.Logger
 	http     *http.Server
@@ -156,6 +163,11 @@ func Start(ctx context.Context, o Options) (*World, error) {
 				}
 				profiles[i].ALEPH = &copyALEPH
 			}
+		}
+	}
+	if o.Mail != nil {
+		if err := w.startMail(&o); err != nil {
+			return nil, err
 		}
 	}
 	w.engineCfg = engine.Config{Facility: o.Facility, Profiles: profiles, DataDir: o.DataDir,
@@ -275,6 +287,9 @@ func (w *World) Close() error {
 	if w.ALEPH != nil {
 		errs = append(errs, w.ALEPH.Close())
 	}
+	if w.Mail != nil {
+		errs = append(errs, w.Mail.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -285,6 +300,8 @@ const (
 	PartyALMA      = "alma"
 	PartyALEPH     = "aleph"      // mock ALEPH's HTTP listener
 	PartyALEPHPort = "aleph-port" // mock ALEPH's raw NCIP port
+	PartyMail      = "mail"       // the mail catcher's SMTP listener
+	PartyMailAPI   = "mail-api"   // the mail catcher's inspection API
 )
 
 // ListenError reports that a party could not listen on its address (busy,
@@ -331,4 +348,29 @@ func listenError(party string, err error, addrs ...string) error {
 		}
 	}
 	return err
+}
+
+// startMail starts the mail catcher and points the facility's smtp: at it,
+// with the catcher's TLS and credentials.
+func (w *World) startMail(o *Options) error {
+	cfg := *o.Mail
+	cfg.Logger = cmp.Or(cfg.Logger, o.Logger)
+	srv, err := smtp.Start(cfg)
+	if err != nil {
+		err = listenError(PartyMail, err, cfg.Listen)
+		return fmt.Errorf("start world: mail catcher: %w", listenError(PartyMailAPI, err, cfg.APIListen))
+	}
+	w.Mail = srv
+	host, port, _ := net.SplitHostPort(srv.Addr())
+	n, _ := strconv.Atoi(port)
+	s := profile.SMTP{Host: host, Port: n, Security: profile.SMTPNone}
+	if f := o.Facility.SMTP; f != nil {
+		s.Timeout, s.RetryInitial, s.RetryMax, s.Concurrency = f.Timeout, f.RetryInitial, f.RetryMax, f.Concurrency
+	}
+	if cfg.TLS {
+		s.Security, s.InsecureSkipVerify = profile.SMTPStartTLS, true
+	}
+	s.Username, s.Password = cfg.Username, cfg.Password
+	o.Facility.SMTP = &s
+	return nil
 }

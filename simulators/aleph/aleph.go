@@ -32,6 +32,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/annexlab/annex/internal/httpserve"
+	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
@@ -313,8 +314,8 @@ func Start(cfg Config) (*Server, error) {
 		s.ports = append(s.ports, &rawPort{index: i, cfg: pc, ln: pl})
 	}
 
-	mux := http.NewServeMux()
-	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register(mux)
+	mux := routes.New()
+	simapi.API{Sim: s.state, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register("mock ALEPH", mux)
 	mux.HandleFunc("POST /ncip", s.serveNCIP)
 	mux.HandleFunc("GET /ncip", s.serveNCIP)
 	mux.HandleFunc("POST /_sim/post-requests", s.servePostRequests)

@@ -281,6 +281,10 @@ func TestStateChangesAndProblems(t *testing.T) {
 			if !strings.Contains(last.ClosestMiss, c.miss) {
 				t.Fatalf("closest miss %q, want it to mention %q", last.ClosestMiss, c.miss)
 			}
+			// The text is the structured miss's (issue 14 point 5).
+			if c.miss != "" && (last.Miss == nil || last.Miss.Exchange != last.ID || !strings.HasPrefix(last.ClosestMiss, last.Miss.String())) {
+				t.Fatalf("structured miss %+v, text %q", last.Miss, last.ClosestMiss)
+			}
 			if len(last.Problems) != 1 || last.Problems[0] != c.value {
 				t.Fatalf("journal problems %v", last.Problems)
 			}

@@ -71,7 +71,7 @@ func (r *result) fill(e *journal.Exchange) {
 			return rep.Findings
 		})
 	}
-	e.ClosestMiss = r.miss
+	e.Miss = r.miss
 	if r.fault != nil {
 		e.Fault = r.fault.Kind
 	}

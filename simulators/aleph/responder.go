@@ -8,6 +8,7 @@ import (
 
 	"github.com/annexlab/annex/ncip"
 	"github.com/annexlab/annex/simulators/faults"
+	"github.com/annexlab/annex/simulators/journal"
 )
 
 // NCIP 1 scheme URIs ALEPH writes (docs/libraries.md, ALEPH).
@@ -45,7 +46,7 @@ type result struct {
 	// checkData is the message whose conformance check the journal runs
 	// when the exchange is first read, keeping it out of the request path.
 	checkData []byte
-	miss      string
+	miss      *journal.Miss
 	fault     *faults.Fault
 }
 
@@ -82,13 +83,15 @@ func (s *Server) respond(p PortConfig, data []byte, notes []ncip.Finding) result
 	}
 	r.fault = s.pick(r.service)
 	if root.Name != "NCIPMessage" {
-		r.miss = fmt.Sprintf("the root element is <%s>; an NCIP 1 message is <NCIPMessage version=%q> around the service", root.Name, ncip.VersionV1_0)
+		r.miss = &journal.Miss{Field: "root element", Got: root.Name, Want: "NCIPMessage",
+			Hint: fmt.Sprintf("an NCIP 1 message is <NCIPMessage version=%q> around the service", ncip.VersionV1_0)}
 		r.finish(s, nil, messaging("Invalid Message Syntax Error", root.Name, "expected NCIPMessage"))
 		return r
 	}
 	if ver, _, _ := ncip.VersionAttr(root); root.Space == ncip.Namespace || strings.Contains(ver, "/ncip/v2") {
 		r.version = ncip.V2.String()
-		r.miss = "this is NCIP 2; ALEPH speaks NCIP 1 only: no namespace, a DOCTYPE, UniqueItemId/UniqueUserId/UniqueAgencyId with Scheme and Value"
+		r.miss = &journal.Miss{Field: "version", Got: "NCIP 2", Want: "NCIP 1",
+			Hint: "ALEPH speaks NCIP 1 only: no namespace, a DOCTYPE, UniqueItemId/UniqueUserId/UniqueAgencyId with Scheme and Value"}
 		r.finish(s, nil, messaging("Unknown Element", "NCIPMessage", cmpOr(root.Space, ver)))
 		return r
 	}
@@ -261,60 +264,71 @@ func responseHeader(p PortConfig, h *ncip.InitiationHeader) *ncip.ResponseHeader
 }
 
 // checkHeader checks the agencies, as an ALEPH NCIP server checks them against its tab_ncip.conf.
-func (s *Server) checkHeader(p PortConfig, h *ncip.InitiationHeader) (*ncip.Problem, string) {
+func (s *Server) checkHeader(p PortConfig, h *ncip.InitiationHeader) (*ncip.Problem, *journal.Miss) {
 	general := func(value, element, got string) *ncip.Problem {
 		return &ncip.Problem{ProblemType: ncip.SchemeValue{Scheme: SchemeGeneralError, Value: value},
 			ProblemElement: element, ProblemValue: got}
 	}
 	if h == nil {
-		return general("Needed Data Missing", "InitiationHeader", ""), "the message has no InitiationHeader with FromAgencyId and ToAgencyId"
+		return general("Needed Data Missing", "InitiationHeader", ""),
+			&journal.Miss{Field: "InitiationHeader", Hint: "the message has none; ALEPH needs one with FromAgencyId and ToAgencyId"}
 	}
 	from, to := h.FromAgencyId.Value, h.ToAgencyId.Value
 	if !slices.Contains(p.FromAgencies, from) {
-		return general("Unknown Agency", "FromAgencyId/UniqueAgencyId/Value", from), s.agencyMiss("FROM", from, p.FromAgencies, p)
+		return general("Unknown Agency", "FromAgencyId/UniqueAgencyId/Value", from), s.agencyMiss("FromAgencyId", from, p.FromAgencies, p)
 	}
 	if to != p.Agency {
-		return general("Unknown Agency", "ToAgencyId/UniqueAgencyId/Value", to), s.agencyMiss("TO", to, []string{p.Agency}, p)
+		return general("Unknown Agency", "ToAgencyId/UniqueAgencyId/Value", to), s.agencyMiss("ToAgencyId", to, []string{p.Agency}, p)
 	}
-	return nil, ""
+	return nil, nil
 }
 
-// agencyMiss explains an agency that was almost right.
-func (s *Server) agencyMiss(which, got string, want []string, p PortConfig) string {
+// agencyMiss explains an agency (field FromAgencyId or ToAgencyId) that
+// was almost right.
+func (s *Server) agencyMiss(field, got string, want []string, p PortConfig) *journal.Miss {
+	m := &journal.Miss{Field: field, Got: got, Want: strings.Join(want, " or "), Hint: "not configured"}
 	for _, w := range want {
 		if strings.EqualFold(w, got) {
-			return fmt.Sprintf("%s agency %q differs from the configured %q only in case; ALEPH matches agencies exactly", which, got, w)
+			m.Want, m.Hint = w, "differs only in case; ALEPH matches agencies exactly"
+			return m
 		}
 	}
-	if which == "FROM" && got == p.Agency {
-		return fmt.Sprintf("FROM agency %q is this server's own agency: FROM and TO look swapped (FROM should be one of %v)", got, want)
+	if field == "FromAgencyId" && got == p.Agency {
+		m.Hint = "this server's own agency: FROM and TO look swapped"
+		return m
 	}
 	for i, o := range s.cfg.Ports {
-		if which == "TO" && o.Agency == got {
-			return fmt.Sprintf("TO agency %q is served by port %d, not this one (which answers for %q)", got, i, p.Agency)
+		if field == "ToAgencyId" && o.Agency == got {
+			m.Hint = fmt.Sprintf("served by port %d, not this one", i)
+			return m
 		}
-		if which == "FROM" && slices.Contains(o.FromAgencies, got) {
-			return fmt.Sprintf("FROM agency %q is accepted by port %d, not this one (which accepts %v)", got, i, want)
+		if field == "FromAgencyId" && slices.Contains(o.FromAgencies, got) {
+			m.Hint = fmt.Sprintf("accepted by port %d, not this one", i)
+			return m
 		}
 	}
 	if got == "" {
-		return fmt.Sprintf("the %s agency is empty; want %v", which, want)
+		m.Hint = "empty"
 	}
-	return fmt.Sprintf("%s agency %q is not configured; want %v", which, got, want)
+	return m
 }
 
 // userMiss explains an unknown CheckOutItem user.
-func (s *Server) userMiss(p PortConfig, user string) string {
+func (s *Server) userMiss(p PortConfig, user string) *journal.Miss {
+	m := &journal.Miss{Field: "UserIdentifierValue", Got: user}
 	for i, o := range s.cfg.Ports {
 		for stop, users := range sortedUsers(o.Users) {
 			for _, u := range users {
 				switch {
 				case u == user && o.Agency != p.Agency:
-					return fmt.Sprintf("user %q is configured for stop %s on port %d (agency %s), not on this port (agency %s)", user, stop, i, o.Agency, p.Agency)
+					m.Hint = fmt.Sprintf("configured for stop %s on port %d (agency %s), not on this port (agency %s)", stop, i, o.Agency, p.Agency)
+					return m
 				case u == user:
-					return fmt.Sprintf("user %q is configured for stop %s on port %d, not on this port", user, stop, i)
+					m.Hint = fmt.Sprintf("configured for stop %s on port %d, not on this port", stop, i)
+					return m
 				case strings.EqualFold(u, user):
-					return fmt.Sprintf("user %q differs from %q (stop %s, port %d) only in case; ALEPH matches user ids exactly", user, u, stop, i)
+					m.Want, m.Hint = u, fmt.Sprintf("differs only in case (stop %s, port %d); ALEPH matches user ids exactly", stop, i)
+					return m
 				}
 			}
 		}
@@ -323,7 +337,8 @@ func (s *Server) userMiss(p PortConfig, user string) string {
 	for _, users := range sortedUsers(p.Users) {
 		all = append(all, users...)
 	}
-	return fmt.Sprintf("user %q is not a circulation-stop user of this port; want one of %v", user, all)
+	m.Want, m.Hint = strings.Join(all, " or "), "not a circulation-stop user of this port"
+	return m
 }
 
 // sortedUsers iterates a stop → users map in stop order, so explanations are deterministic.
@@ -352,9 +367,9 @@ func portHasUser(p PortConfig, user string) bool {
 }
 
 // checkOut lends the item to the circulation-stop user: a loan "to the stop".
-func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (ncip.Body, string) {
+func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (ncip.Body, *journal.Miss) {
 	resp := &ncip.CheckOutItemResponse{ResponseHeader: responseHeader(p, req.InitiationHeader)}
-	fail := func(scheme, value, element, got, miss string) (ncip.Body, string) {
+	fail := func(scheme, value, element, got string, miss *journal.Miss) (ncip.Body, *journal.Miss) {
 		resp.Problems = []ncip.Problem{{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value},
 			ProblemElement: element, ProblemValue: got}}
 		return resp, miss
@@ -365,7 +380,7 @@ func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (nc
 	}
 	if req.UserId == nil || req.UserId.UserIdentifierValue == "" {
 		return fail(SchemeGeneralError, "Needed Data Missing", "UniqueUserId/UserIdentifierValue", "",
-			"CheckOutItem needs UniqueUserId with the circulation-stop user (e.g. CAIAUSER)")
+			&journal.Miss{Field: "UniqueUserId", Hint: "CheckOutItem needs UniqueUserId with the circulation-stop user (e.g. CAIAUSER)"})
 	}
 	user := req.UserId.UserIdentifierValue
 	barcode := req.ItemId.ItemIdentifierValue
@@ -374,12 +389,12 @@ func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (nc
 	}
 	now := s.now()
 	due := now.Add(s.cfg.LoanPeriod)
-	miss := ""
+	var miss *journal.Miss
 	if req.DesiredDateDue != "" {
 		if t, err := ncip.ParseDateTime(req.DesiredDateDue); err == nil {
 			due = t
 		} else {
-			miss = fmt.Sprintf("DesiredDateDue %q is not an xs:dateTime; the loan-policy date was used", req.DesiredDateDue)
+			miss = &journal.Miss{Field: "DesiredDateDue", Got: req.DesiredDateDue, Hint: "not an xs:dateTime; the loan-policy date was used"}
 		}
 	}
 
@@ -387,7 +402,7 @@ func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (nc
 	defer s.state.mu.Unlock()
 	if pt := s.state.patron(user); pt != nil && pt.Blocked {
 		return fail(SchemeCheckOutError, "User Blocked", "UniqueUserId/UserIdentifierValue", user,
-			fmt.Sprintf("patron %q is blocked in the state", user))
+			&journal.Miss{Field: "UserIdentifierValue", Got: user, Hint: "the patron is blocked in the state"})
 	}
 	it := s.state.item(barcode)
 	switch {
@@ -395,10 +410,10 @@ func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (nc
 		return fail(SchemeCheckOutError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
 	case it.Status == StatusNotCirculating:
 		return fail(SchemeCheckOutError, "Item Does Not Circulate", "UniqueItemId/ItemIdentifierValue", barcode,
-			fmt.Sprintf("item %q has status not_circulating", barcode))
+			&journal.Miss{Field: "ItemIdentifierValue", Got: barcode, Hint: "the item has status not_circulating"})
 	case it.Status == StatusOnLoan && it.Loan != nil && it.Loan.User != user:
 		return fail(SchemeCheckOutError, "Resource Cannot Be Provided", "UniqueItemId/ItemIdentifierValue", barcode,
-			fmt.Sprintf("item %q is on loan to %q", barcode, it.Loan.User))
+			&journal.Miss{Field: "ItemIdentifierValue", Got: barcode, Hint: fmt.Sprintf("the item is on loan to %q", it.Loan.User)})
 	}
 	dueText := due.UTC().Format(dueLayout)
 	if commit {
@@ -412,20 +427,21 @@ func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (nc
 }
 
 // itemMiss explains an unknown barcode. The caller holds the state lock.
-func (s *Server) itemMiss(barcode string) string {
+func (s *Server) itemMiss(barcode string) *journal.Miss {
 	trimmed := strings.TrimLeft(barcode, "0")
 	for _, it := range s.state.cur.Items {
 		if strings.TrimLeft(it.Barcode, "0") == trimmed || strings.EqualFold(it.Barcode, barcode) {
-			return fmt.Sprintf("barcode %q is not in the state, but %q is (leading zeros or case differ)", barcode, it.Barcode)
+			return &journal.Miss{Field: "ItemIdentifierValue", Got: barcode, Want: it.Barcode,
+				Hint: "not in the state, but this is: leading zeros or case differ"}
 		}
 	}
-	return fmt.Sprintf("barcode %q is not in the state (%d items)", barcode, len(s.state.cur.Items))
+	return &journal.Miss{Field: "ItemIdentifierValue", Got: barcode, Hint: fmt.Sprintf("not in the state (%d items)", len(s.state.cur.Items))}
 }
 
 // checkIn closes the loan and leaves the item in the receiving sublibrary, on the shelf (no transit).
-func (s *Server) checkIn(p PortConfig, req *ncip.CheckInItem, commit bool) (ncip.Body, string) {
+func (s *Server) checkIn(p PortConfig, req *ncip.CheckInItem, commit bool) (ncip.Body, *journal.Miss) {
 	resp := &ncip.CheckInItemResponse{ResponseHeader: responseHeader(p, req.InitiationHeader)}
-	fail := func(scheme, value, element, got, miss string) (ncip.Body, string) {
+	fail := func(scheme, value, element, got string, miss *journal.Miss) (ncip.Body, *journal.Miss) {
 		resp.Problems = []ncip.Problem{{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value},
 			ProblemElement: element, ProblemValue: got}}
 		return resp, miss
@@ -439,11 +455,11 @@ func (s *Server) checkIn(p PortConfig, req *ncip.CheckInItem, commit bool) (ncip
 		switch {
 		case apt == nil || apt.Value == "":
 			return fail(SchemeGeneralError, "Needed Data Missing", "InitiationHeader/ApplicationProfileType", "",
-				fmt.Sprintf("CheckInItem needs ApplicationProfileType %q in the InitiationHeader", want))
+				&journal.Miss{Field: "ApplicationProfileType", Want: want, Hint: "CheckInItem needs it in the InitiationHeader"})
 		case apt.Value != want:
-			miss := fmt.Sprintf("ApplicationProfileType %q is not the configured %q", apt.Value, want)
+			miss := &journal.Miss{Field: "ApplicationProfileType", Got: apt.Value, Want: want, Hint: "not the configured profile type"}
 			if strings.EqualFold(apt.Value, want) {
-				miss = fmt.Sprintf("ApplicationProfileType %q differs from the configured %q only in case; it is matched case-sensitively", apt.Value, want)
+				miss.Hint = "differs only in case; it is matched case-sensitively"
 			}
 			return fail(SchemeGeneralError, "Agency Authentication Failed", "ApplicationProfileType/Value", apt.Value, miss)
 		}
@@ -457,7 +473,7 @@ func (s *Server) checkIn(p PortConfig, req *ncip.CheckInItem, commit bool) (ncip
 		return fail(SchemeCheckInError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
 	case it.Status != StatusOnLoan:
 		return fail(SchemeCheckInError, "Item Not Checked Out", "UniqueItemId/ItemIdentifierValue", "Item not on loan.",
-			fmt.Sprintf("item %q has status %s", barcode, it.Status))
+			&journal.Miss{Field: "ItemIdentifierValue", Got: barcode, Hint: "the item has status " + it.Status})
 	}
 	if commit {
 		it.Status = StatusOnShelf
@@ -467,7 +483,7 @@ func (s *Server) checkIn(p PortConfig, req *ncip.CheckInItem, commit bool) (ncip
 		}
 	}
 	resp.ItemId = &ncip.ItemId{AgencyId: agencySV(p.Agency), ItemIdentifierValue: barcode}
-	return resp, ""
+	return resp, nil
 }
 
 // circulationStatus maps the mock's item statuses to NCIP 1 CirculationStatus values.
@@ -492,9 +508,9 @@ func v1Coded(name, scheme, value string) *ncip.Element {
 // borrower when asked (CurrentBorrowerDesired), as ALEPH's NCIP server
 // does: this is how a client learns whether a check-out or check-in it
 // sent took effect when the answer was lost. It reads the state only.
-func (s *Server) lookup(p PortConfig, req *ncip.LookupItem) (ncip.Body, string) {
+func (s *Server) lookup(p PortConfig, req *ncip.LookupItem) (ncip.Body, *journal.Miss) {
 	resp := &ncip.LookupItemResponse{ResponseHeader: responseHeader(p, req.InitiationHeader)}
-	fail := func(scheme, value, element, got, miss string) (ncip.Body, string) {
+	fail := func(scheme, value, element, got string, miss *journal.Miss) (ncip.Body, *journal.Miss) {
 		resp.Problems = []ncip.Problem{{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value},
 			ProblemElement: element, ProblemValue: got}}
 		return resp, miss
@@ -505,7 +521,7 @@ func (s *Server) lookup(p PortConfig, req *ncip.LookupItem) (ncip.Body, string) 
 	}
 	if req.ItemId == nil || req.ItemId.ItemIdentifierValue == "" {
 		return fail(SchemeGeneralError, "Needed Data Missing", "UniqueItemId/ItemIdentifierValue", "",
-			"this ALEPH looks items up by UniqueItemId (barcode) only")
+			&journal.Miss{Field: "UniqueItemId", Hint: "this ALEPH looks items up by UniqueItemId (barcode) only"})
 	}
 	barcode := req.ItemId.ItemIdentifierValue
 	s.state.mu.Lock()
@@ -522,7 +538,7 @@ func (s *Server) lookup(p PortConfig, req *ncip.LookupItem) (ncip.Body, string) 
 	}
 	resp.ItemOptionalFields = &ncip.Element{Name: "ItemOptionalFields", Children: []*ncip.Element{
 		v1Coded("CirculationStatus", ncip.SchemeV1CirculationStatus, circulationStatus(it.Status))}}
-	return resp, ""
+	return resp, nil
 }
 
 func cmpOr(a, b string) string {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/internal/httpserve"
+	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
@@ -239,11 +240,11 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("start alma: %w", err)
 	}
 	s.ln = ln
-	mux := http.NewServeMux()
+	mux := routes.New()
 	mux.HandleFunc("POST "+NCIPPath, s.serveNCIP)
 	mux.HandleFunc("POST /_sim/export", s.serveExport)
 	mux.HandleFunc("POST /_sim/items/{barcode}/delete", s.serveDeleteItem)
-	simapi.API{Sim: s, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register(mux)
+	simapi.API{Sim: s, Journal: s.journal, Faults: s.faults, Target: FaultTarget()}.Register("mock ALMA", mux)
 	s.handler = mux
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.srv = cfg.HTTPTimeouts.Server(mux)

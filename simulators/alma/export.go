@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/annexlab/annex/formats/rsexport"
+	"github.com/annexlab/annex/ncip"
 	"github.com/annexlab/annex/simulators/journal"
 	"github.com/annexlab/annex/simulators/simapi"
 )
@@ -466,7 +467,10 @@ func (s *Server) upload(ctx context.Context, name string, data []byte) (err erro
 	ex := journal.Exchange{Simulator: "alma", Transport: "sftp", Direction: "out", RemoteAddr: cfg.SFTPAddr,
 		Method: "PUT", URL: "sftp://" + cfg.User + "@" + cfg.SFTPAddr + "/" + remote, Service: "rsExport", Request: data}
 	if cfg.HostKey == "" {
-		ex.ClosestMiss = "host key not checked: export.host_key is not set"
+		// A note on how the upload was made, not why anything failed: a
+		// finding, so it never reads as the closest miss of a failure.
+		ex.Findings = []ncip.Finding{{Rule: "export.host_key", Severity: ncip.Warning,
+			Message: "host key not checked: export.host_key is not set"}}
 	}
 	defer func() {
 		ex.Duration = time.Since(start)

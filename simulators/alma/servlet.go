@@ -66,7 +66,7 @@ type exchange struct {
 	checkLater bool
 	// early is the reply decided before state is consulted (unreadable, wrong version, unsupported).
 	early *ncip.Message
-	miss  string
+	miss  *journal.Miss
 	// charset says the declared charset disagrees with the bytes, "" if it does not.
 	charset string
 }
@@ -121,11 +121,8 @@ func (s *Server) serveNCIP(w http.ResponseWriter, r *http.Request) {
 	if hasFault {
 		ex.Fault = f.Kind
 	}
-	ex.ClosestMiss = x.miss
-	if x.charset != "" {
-		// The charset note is kept apart from the other checks' explanations, which may come later.
-		ex.ClosestMiss = strings.TrimPrefix(ex.ClosestMiss+"; "+x.charset, "; ")
-	}
+	// The charset note is kept apart from the miss; the journal writes both.
+	ex.Miss, ex.ClosestMiss = x.miss, x.charset
 	out, err := ncip.Encode(reply, Style())
 	if err != nil {
 		// Every reply the servlet builds is complete; this is a bug, answered still as ALMA would.
@@ -203,17 +200,14 @@ func (s *Server) analyse(body []byte, readErr error, contentType string) *exchan
 		x.charset = msg + "; processed anyway (lenient mode; strict mode answers Service is not known)"
 	}
 	if v == ncip.V1 {
-		x.miss = "this looks like NCIP 1 (ALEPH); ALMA speaks NCIP 2"
+		x.miss = &journal.Miss{Field: "version", Got: "NCIP 1", Want: "NCIP 2", Hint: "this looks like ALEPH's NCIP 1; ALMA speaks NCIP 2 only"}
 		x.early = problemMessage(ncip.Problem{ProblemType: ncip.SV(ProblemSyntax), ProblemDetail: "NCIP version 1 is not supported",
 			ProblemElement: "//NCIPMessage", ProblemValue: versionOf(doc.Root)})
 		return x
 	}
 	if doc.Root.Space != ncip.Namespace {
-		if doc.Root.Space == "" {
-			x.miss = fmt.Sprintf("the message has no namespace; ALMA reads only elements in %s (prefixed or default xmlns)", ncip.Namespace)
-		} else {
-			x.miss = fmt.Sprintf("the message is in namespace %q; ALMA reads only %s", doc.Root.Space, ncip.Namespace)
-		}
+		x.miss = &journal.Miss{Field: "namespace", Got: doc.Root.Space, Want: ncip.Namespace,
+			Hint: "ALMA reads only elements in the NCIP 2 namespace, prefixed or by a default xmlns"}
 		x.early = problemMessage(ncip.Problem{ProblemType: ncip.SV(ProblemSyntax), ProblemDetail: "Invalid Message Syntax Error",
 			ProblemElement: "//" + doc.Root.Name, ProblemValue: doc.Root.Space})
 		return x
@@ -355,14 +349,16 @@ func (c *call) run() *ncip.Message {
 	return problemMessage(ncip.Problem{ProblemType: ncip.SV(ProblemUnsupportedService), ProblemDetail: "Service is not known"})
 }
 
-// caseMiss explains a code that matches a known one except for case.
-func caseMiss(what, got string, known []string, rule string) string {
+// codeMiss names a header field whose code is none of the known ones:
+// want is the one it matches except for case (ALMA compares codes
+// case-sensitively), else every known code, and the hint says which.
+func codeMiss(field, got string, known []string, otherwise string) *journal.Miss {
 	for _, k := range known {
-		if strings.EqualFold(k, got) && k != got {
-			return fmt.Sprintf("%s %q matches %q except for case; %s", what, got, k, rule)
+		if strings.EqualFold(k, got) {
+			return &journal.Miss{Field: field, Got: got, Want: k, Hint: "differs only in case; ALMA compares codes case-sensitively"}
 		}
 	}
-	return ""
+	return &journal.Miss{Field: field, Got: got, Want: strings.Join(known, " or "), Hint: otherwise}
 }
 
 // checkHeader applies ALMA's partner checks: the institution, a partner
@@ -376,10 +372,7 @@ func (c *call) checkHeader(h *ncip.InitiationHeader) *ncip.Message {
 	case to == "":
 		return c.problem(ProblemNeededData, "InitiationHeader/ToAgencyId", "", "")
 	case to != inst:
-		c.x.miss = caseMiss("ToAgencyId", to, []string{inst}, "ALMA compares agency ids case-sensitively")
-		if c.x.miss == "" {
-			c.x.miss = fmt.Sprintf("ToAgencyId %q is not the institution code %q", to, inst)
-		}
+		c.x.miss = codeMiss("ToAgencyId", to, []string{inst}, "not the institution code")
 		return c.problem(ProblemUnknownAgency, "InitiationHeader/ToAgencyId", to, "")
 	}
 	partners := append([]string{inst}, c.s.cfg.Agencies...)
@@ -387,10 +380,7 @@ func (c *call) checkHeader(h *ncip.InitiationHeader) *ncip.Message {
 	case from == "":
 		return c.problem(ProblemNeededData, "InitiationHeader/FromAgencyId", "", "")
 	case !slices.Contains(partners, from):
-		c.x.miss = caseMiss("FromAgencyId", from, partners, "ALMA compares agency ids case-sensitively")
-		if c.x.miss == "" {
-			c.x.miss = fmt.Sprintf("FromAgencyId %q is not a partner agency (configured: %s)", from, strings.Join(partners, ", "))
-		}
+		c.x.miss = codeMiss("FromAgencyId", from, partners, "not a partner agency")
 		return c.problem(ProblemUnknownAgency, "InitiationHeader/FromAgencyId", from, "")
 	}
 	if h.ApplicationProfileType == nil || h.ApplicationProfileType.Value == "" {
@@ -402,10 +392,7 @@ func (c *call) checkHeader(h *ncip.InitiationHeader) *ncip.Message {
 		for _, p := range c.w.st.Profiles {
 			codes = append(codes, p.Code)
 		}
-		c.x.miss = caseMiss("profile", code, codes, "ALMA compares profile codes case-sensitively")
-		if c.x.miss == "" {
-			c.x.miss = fmt.Sprintf("profile %q is not a remote-storage integration profile (configured: %s)", code, strings.Join(codes, ", "))
-		}
+		c.x.miss = codeMiss("ApplicationProfileType", code, codes, "not a remote-storage integration profile")
 		return c.problem(ProblemUnknownPartner, "InitiationHeader/ApplicationProfileType", code, "Unknown partner")
 	}
 	if h.OnBehalfOfAgency != nil {
@@ -430,17 +417,21 @@ func (c *call) checkDesk(it *Item) *ncip.Message {
 	if d, _ := c.w.findDesk(it.Library, desk); lib == it.Library && d != nil {
 		return nil
 	}
-	if d, l := c.w.findDesk("", desk); d != nil && l.Code != it.Library {
-		c.x.miss = fmt.Sprintf("circulation desk %q belongs to library %s, not to the item's library %s", desk, l.Code, it.Library)
-	}
-	if c.x.miss == "" {
-		var desks []string
-		if l := c.w.libs[it.Library]; l != nil {
-			for _, d := range l.Desks {
+	var desks []string
+	if l := c.w.libs[it.Library]; l != nil {
+		for _, d := range l.Desks {
+			// In the form the facility wrote, so "MAIN.CIRC" is set beside "LAW.CIRC", not "CIRC".
+			if strings.Contains(c.desk, ".") {
+				desks = append(desks, it.Library+"."+d.Code)
+			} else {
 				desks = append(desks, d.Code)
 			}
 		}
-		c.x.miss = fmt.Sprintf("%q is not a circulation desk of library %s (desks: %s)", c.desk, it.Library, strings.Join(desks, ", "))
+	}
+	c.x.miss = &journal.Miss{Field: "OnBehalfOfAgency", Got: c.desk, Want: strings.Join(desks, " or "),
+		Hint: fmt.Sprintf("not a circulation desk of the item's library %s", it.Library)}
+	if d, l := c.w.findDesk("", desk); d != nil && l.Code != it.Library {
+		c.x.miss.Hint = fmt.Sprintf("circulation desk %s belongs to library %s, not to the item's library %s", desk, l.Code, it.Library)
 	}
 	return c.problem(ProblemUnknownDesk, "InitiationHeader/OnBehalfOfAgency", c.desk, "Unknown circulation desk")
 }
@@ -602,7 +593,7 @@ func (c *call) cancel(b *ncip.CancelRequestItem) *ncip.Message {
 			return p
 		}
 		if r = c.w.openRequest(it, ""); r == nil {
-			c.x.miss = fmt.Sprintf("item %s has no open request to cancel", it.Barcode)
+			c.x.miss = &journal.Miss{Field: "ItemId", Got: it.Barcode, Hint: "the item has no open request to cancel"}
 			return c.problem(ProblemUnknownRequest, "ItemId", it.Barcode, "")
 		}
 	default:

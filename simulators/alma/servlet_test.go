@@ -174,19 +174,19 @@ func TestProblems(t *testing.T) {
 		{"unknown user", checkOut(hdr(), "GHOST", barcode1), "User Unknown", "//CheckOutItem/UserId", "GHOST", true, ""},
 		{"blocked user", checkOut(hdr(), "BLOCKED-USER", barcode1), "User Ineligible To Check Out This Item", "//CheckOutItem/UserId", "BLOCKED-USER", true, ""},
 		{"wrong to agency", checkIn(withHdr(func(h *ncip.InitiationHeader) { h.ToAgencyId = ncip.SV("01OTHER_INST") }), barcode1),
-			"Unknown Agency", "//CheckInItem/InitiationHeader/ToAgencyId", "01OTHER_INST", false, `ToAgencyId "01OTHER_INST" is not the institution code`},
+			"Unknown Agency", "//CheckInItem/InitiationHeader/ToAgencyId", "01OTHER_INST", false, `ToAgencyId: got "01OTHER_INST", want "01ANNEX_INST" (not the institution code)`},
 		{"unknown from agency", checkIn(withHdr(func(h *ncip.InitiationHeader) { h.FromAgencyId = ncip.SV("STRANGER") }), barcode1),
-			"Unknown Agency", "//CheckInItem/InitiationHeader/FromAgencyId", "STRANGER", false, "not a partner agency"},
+			"Unknown Agency", "//CheckInItem/InitiationHeader/FromAgencyId", "STRANGER", false, `FromAgencyId: got "STRANGER", want "01ANNEX_INST or CAIASOFT" (not a partner agency)`},
 		{"profile case", checkIn(withHdr(func(h *ncip.InitiationHeader) { h.ApplicationProfileType.Value = "annex" }), barcode1),
 			"Unknown partner", "//CheckInItem/InitiationHeader/ApplicationProfileType", "annex", true,
-			`profile "annex" matches "ANNEX" except for case; ALMA compares profile codes case-sensitively`},
+			`ApplicationProfileType: got "annex", want "ANNEX" (differs only in case; ALMA compares codes case-sensitively)`},
 		{"missing profile", checkIn(withHdr(func(h *ncip.InitiationHeader) { h.ApplicationProfileType = nil }), barcode1),
 			"Needed Data Missing", "//CheckInItem/InitiationHeader/ApplicationProfileType", "", true, ""},
 		{"lookup unknown request", &ncip.LookupItem{InitiationHeader: hdr(), RequestId: &ncip.RequestId{RequestIdentifierValue: "NOPE"}},
 			"Unknown Request", "//LookupItem/RequestId", "NOPE", true, ""},
 		{"desk of another library", checkOut(withHdr(func(h *ncip.InitiationHeader) { h.OnBehalfOfAgency = &ncip.SchemeValue{Value: "LAWCIRC"} }), annexUser, barcode1),
 			"Unknown Agency", "//CheckOutItem/InitiationHeader/OnBehalfOfAgency", "LAWCIRC", true,
-			`circulation desk "LAWCIRC" belongs to library LAW, not to the item's library MAIN`},
+			`OnBehalfOfAgency: got "LAWCIRC", want "CIRC or DIGI" (circulation desk LAWCIRC belongs to library LAW, not to the item's library MAIN)`},
 		{"desk with wrong library", checkIn(withHdr(func(h *ncip.InitiationHeader) { h.OnBehalfOfAgency = &ncip.SchemeValue{Value: "LAW.CIRC"} }), barcode1),
 			"Unknown Agency", "//CheckInItem/InitiationHeader/OnBehalfOfAgency", "LAW.CIRC", true, ""},
 		{"cancel unknown request", &ncip.CancelRequestItem{InitiationHeader: hdr(), UserId: &ncip.UserId{UserIdentifierValue: annexUser},
@@ -194,7 +194,7 @@ func TestProblems(t *testing.T) {
 			"Unknown Request", "//CancelRequestItem/RequestId", "REQ-404", true, ""},
 		{"cancel item without request", &ncip.CancelRequestItem{InitiationHeader: hdr(), UserId: &ncip.UserId{UserIdentifierValue: annexUser},
 			ItemId: &ncip.ItemId{ItemIdentifierValue: barcode3}, RequestType: ncip.SV("Hold")},
-			"Unknown Request", "//CancelRequestItem/ItemId", barcode3, true, "has no open request"},
+			"Unknown Request", "//CancelRequestItem/ItemId", barcode3, true, `ItemId: got "39015000000003" (the item has no open request to cancel)`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,6 +226,10 @@ func TestProblems(t *testing.T) {
 			if !strings.Contains(e.ClosestMiss, tc.miss) || (tc.miss == "" && tc.name == "profile case") {
 				t.Errorf("closest miss = %q, want it to contain %q", e.ClosestMiss, tc.miss)
 			}
+			// The structured miss says the same, field by field (issue 14 point 5).
+			if tc.miss != "" && (e.Miss == nil || e.Miss.Exchange != e.ID || !strings.HasPrefix(tc.miss, e.Miss.Field+": got ")) {
+				t.Errorf("structured miss %+v for %q", e.Miss, tc.miss)
+			}
 			if len(e.Problems) != 1 || e.Problems[0] != tc.typ {
 				t.Errorf("journal problems = %v", e.Problems)
 			}
@@ -244,8 +248,8 @@ func TestMessageLevelProblems(t *testing.T) {
 	}{
 		{"malformed", "<ns1:NCIPMessage xmlns:ns1=\"http://www.niso.org/2008/ncip\"><ns1:CheckInItem>", ProblemSyntax, "", "", ""},
 		{"not xml", "hello", ProblemSyntax, "", "", ""},
-		{"no namespace", noNS, ProblemSyntax, "", "the message has no namespace", "CheckInItem"},
-		{"ncip 1", v1msg, ProblemSyntax, "", "this looks like NCIP 1 (ALEPH); ALMA speaks NCIP 2", "CheckInItem"},
+		{"no namespace", noNS, ProblemSyntax, "", `namespace: got "", want "http://www.niso.org/2008/ncip"`, "CheckInItem"},
+		{"ncip 1", v1msg, ProblemSyntax, "", `version: got "NCIP 1", want "NCIP 2"`, "CheckInItem"},
 		{"unsupported", string(encode(t, &ncip.DeleteItem{InitiationHeader: hdr(), ItemId: ncip.ItemId{ItemIdentifierValue: barcode1}})),
 			ProblemUnsupportedService, "Service is not known", "", "DeleteItem"},
 		{"response sent as request", string(encode(t, &ncip.CheckInItemResponse{ItemId: &ncip.ItemId{ItemIdentifierValue: "1"}})),

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -81,7 +82,10 @@ type Exchange struct {
 	check    func() []ncip.Finding
 	// Fault names the injected fault, if one was.
 	Fault string `json:"fault,omitempty"`
-	// ClosestMiss explains a request that was almost right.
+	// Miss is the structured closest miss: the field of the request that
+	// kept it from succeeding, and both values. ClosestMiss is its text
+	// (the journal writes it) followed by any free note of the simulator's.
+	Miss        *Miss  `json:"miss,omitempty"`
 	ClosestMiss string `json:"closest_miss,omitempty"`
 	// ConformanceFailure says why a strict simulator counted the request as
 	// not conformant (its Error findings); the reply is what the real system would send.
@@ -92,6 +96,61 @@ type Exchange struct {
 	// the journal's body cap: Request or Response holds only its start.
 	RequestTruncated  *Truncated `json:"request_truncated,omitempty"`
 	ResponseTruncated *Truncated `json:"response_truncated,omitempty"`
+}
+
+// Miss is a closest miss: the field of a request that differs from what
+// would have worked (or from what a test expected), with both values.
+type Miss struct {
+	// Exchange is the exchange's id (set by the journal).
+	Exchange int64 `json:"exchange,omitempty"`
+	// Field names the element or property, such as "ToAgencyId" or "barcode".
+	Field string `json:"field"`
+	Want  string `json:"want,omitempty"`
+	Got   string `json:"got,omitempty"`
+	// Hint says why it matters or what to do.
+	Hint string `json:"hint,omitempty"`
+}
+
+// String is the miss in one line, without the exchange:
+// `ToAgencyId: got "01annex_inst", want "01ANNEX_INST" (ALMA compares agency ids case-sensitively)`;
+// want is left out when there is no one value that would do.
+func (m Miss) String() string {
+	s := fmt.Sprintf("%s: got %q", m.Field, m.Got)
+	if m.Want != "" {
+		s += fmt.Sprintf(", want %q", m.Want)
+	}
+	if m.Hint != "" {
+		s += " (" + m.Hint + ")"
+	}
+	return s
+}
+
+// Expected is the miss without its field and value, for a text that names
+// them already: `want "ANNEX" (differs only in case; …)`, or the hint alone.
+func (m Miss) Expected() string {
+	switch {
+	case m.Want == "":
+		return m.Hint
+	case m.Hint == "":
+		return fmt.Sprintf("want %q", m.Want)
+	}
+	return fmt.Sprintf("want %q (%s)", m.Want, m.Hint)
+}
+
+// Barcode is the item the exchange's request is about: the first
+// ItemIdentifierValue of an NCIP request, "" for anything else.
+func (e *Exchange) Barcode() string {
+	doc, err := ncip.Parse(e.Request, ncip.ParseOptions{})
+	if err != nil || doc.Root == nil {
+		return ""
+	}
+	barcode := ""
+	doc.Root.Walk(func(el *ncip.Element, _ string) {
+		if barcode == "" && el.Name == "ItemIdentifierValue" {
+			barcode = strings.TrimSpace(el.Text)
+		}
+	})
+	return barcode
 }
 
 // Truncated is what the journal keeps of a body it cut: the whole body's
@@ -197,6 +256,12 @@ func (j *Journal) Add(e Exchange) Exchange {
 	defer j.mu.Unlock()
 	e.ID = j.nextID
 	j.nextID++
+	if e.Miss != nil {
+		m := *e.Miss
+		m.Exchange = e.ID
+		e.Miss = &m
+		e.ClosestMiss = strings.TrimSuffix(m.String()+"; "+e.ClosestMiss, "; ")
+	}
 	j.entries = append(j.entries, e)
 	j.costs = append(j.costs, c)
 	j.bytes += c
@@ -212,6 +277,11 @@ func detach(e *Exchange) {
 	for _, p := range []*string{&e.Simulator, &e.Transport, &e.RemoteAddr, &e.LocalAddr, &e.Direction, &e.Method, &e.URL,
 		&e.Version, &e.Service, &e.Fault, &e.ClosestMiss, &e.ConformanceFailure, &e.Error} {
 		*p = strings.Clone(*p)
+	}
+	if e.Miss != nil {
+		m := *e.Miss
+		m.Field, m.Want, m.Got, m.Hint = strings.Clone(m.Field), strings.Clone(m.Want), strings.Clone(m.Got), strings.Clone(m.Hint)
+		e.Miss = &m
 	}
 	e.Problems = slices.Clone(e.Problems)
 	for i := range e.Problems {
@@ -245,6 +315,9 @@ func cost(e *Exchange) int64 {
 	n := entryOverhead + len(e.Request) + len(e.Response) + len(e.Simulator) + len(e.Transport) + len(e.RemoteAddr) +
 		len(e.LocalAddr) + len(e.Direction) + len(e.Method) + len(e.URL) + len(e.Version) + len(e.Service) +
 		len(e.Fault) + len(e.ClosestMiss) + len(e.ConformanceFailure) + len(e.Error)
+	if m := e.Miss; m != nil {
+		n += 64 + len(m.Field) + len(m.Want) + len(m.Got) + len(m.Hint)
+	}
 	for _, h := range []map[string][]string{e.RequestHeaders, e.ResponseHeaders} {
 		for k, vs := range h {
 			n += len(k) + 48 // the map slot and the slice header
@@ -363,6 +436,14 @@ func (j *Journal) Page(after int64, limit int, keep func(*Exchange) bool) (page 
 		page = append(page, j.entries[i])
 	}
 	return page, false
+}
+
+// Changed returns a channel closed at the journal's next change (an
+// exchange added, or a reset): a reader waits on it for what comes next.
+func (j *Journal) Changed() <-chan struct{} {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.changed
 }
 
 // Reset forgets every exchange; IDs keep increasing so a reader's Since stays valid.

@@ -272,3 +272,20 @@ func TestJournalTruncatedDetached(t *testing.T) {
 		t.Error("a cut exchange still points into the whole body")
 	}
 }
+
+// The journal numbers a miss with its exchange and writes its text, before
+// any note of the simulator's (issue 14 point 5).
+func TestMissText(t *testing.T) {
+	j := New(0)
+	j.Add(Exchange{})
+	e := j.Add(Exchange{Miss: &Miss{Field: "ToAgencyId", Got: "x", Want: "Y", Hint: "h"}, ClosestMiss: "a note"})
+	if e.Miss.Exchange != 2 || e.ClosestMiss != `ToAgencyId: got "x", want "Y" (h); a note` {
+		t.Errorf("miss %+v text %q", e.Miss, e.ClosestMiss)
+	}
+	if m := (Miss{Field: "ItemId", Got: "1", Hint: "no open request"}); m.String() != `ItemId: got "1" (no open request)` || m.Expected() != "no open request" {
+		t.Errorf("without want: %q / %q", m.String(), m.Expected())
+	}
+	if e := j.Add(Exchange{ClosestMiss: "only a note"}); e.Miss != nil || e.ClosestMiss != "only a note" {
+		t.Errorf("note alone: %+v %q", e.Miss, e.ClosestMiss)
+	}
+}

@@ -6,15 +6,18 @@ package simapi
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/annexlab/annex/internal/paging"
 	"github.com/annexlab/annex/internal/strict"
+	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -46,14 +49,18 @@ type API struct {
 // Register adds the routes to mux:
 //
 //	GET    /healthz                  200 "ok"
-//	GET    /_sim/journal[?after=ID][&limit=N][&service=NAME]   one page, oldest first; Link: <…>; rel="next" when more follow
-//	                                 (since=ID is after's older name; limit defaults to 1,000, at most 10,000)
+//	GET    /_sim/journal[?after=ID][&limit=N][&service=NAME][&wait=30s]   one page, oldest first; Link: <…>; rel="next" when more follow
+//	                                 (since=ID is after's older name; limit defaults to 1,000, at most 10,000;
+//	                                 wait: with nothing to list yet, hold the request until an exchange comes, up to MaxWait;
+//	                                 the header Journal-Last-Id is the newest exchange's id, where a follower starts)
 //	DELETE /_sim/journal
 //	GET    /_sim/state               PUT /_sim/state (YAML or JSON body)
 //	POST   /_sim/reset               state, journal and faults back to the start
 //	GET    /_sim/faults              POST /_sim/faults (one fault or a list)
 //	DELETE /_sim/faults              DELETE /_sim/faults/{id}
-func (a API) Register(mux *http.ServeMux) {
+//	GET    /_sim/                    the index: every route of mux, as JSON
+func (a API) Register(name string, mux *routes.Mux) {
+	mux.HandleFunc("GET /_sim/{$}", mux.IndexHandler(name, ""))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /_sim/journal", a.journal)
 	mux.HandleFunc("DELETE /_sim/journal", func(w http.ResponseWriter, _ *http.Request) {
@@ -94,7 +101,13 @@ func (a API) Register(mux *http.ServeMux) {
 // one exchange's encoding, not the page's.
 func (a API) journal(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	page, err := paging.Parse(q, "since", "service")
+	page, err := paging.Parse(q, "since", "service", "wait")
+	var wait time.Duration
+	if err == nil && q.Has("wait") {
+		if wait, err = time.ParseDuration(q.Get("wait")); err != nil || wait < 0 || wait > MaxWait {
+			err = fmt.Errorf("wait=%q: want a duration from 0s to %s, such as 30s", q.Get("wait"), MaxWait)
+		}
+	}
 	if err == nil && q.Has("since") {
 		// since is the cursor's older name, kept for existing clients.
 		if q.Has("after") {
@@ -111,7 +124,11 @@ func (a API) journal(w http.ResponseWriter, r *http.Request) {
 	if service := q.Get("service"); service != "" {
 		keep = func(e *journal.Exchange) bool { return e.Service == service }
 	}
-	out, more := a.Journal.Page(page.After, page.Limit, keep)
+	out, more, err := a.waitPage(r.Context(), page, keep, wait)
+	if err != nil {
+		return // the client went away
+	}
+	w.Header().Set("Journal-Last-Id", strconv.FormatInt(a.Journal.LastID(), 10))
 	if more {
 		u := *r.URL
 		q.Del("since")
@@ -139,6 +156,38 @@ func (a API) journal(w http.ResponseWriter, r *http.Request) {
 	}
 	bw.WriteString("]\n")
 	bw.Flush()
+}
+
+// MaxWait bounds how long a journal request may wait for an exchange:
+// under the HTTP write timeout, and short enough that a follower notices a
+// simulator gone.
+const MaxWait = time.Minute
+
+// waitPage reads one page; when it is empty and wait is positive, it waits
+// on the journal (not a timer loop) until an exchange it keeps arrives or
+// wait is over. err is set only when ctx ends.
+func (a API) waitPage(ctx context.Context, page paging.Page, keep func(*journal.Exchange) bool, wait time.Duration) ([]journal.Exchange, bool, error) {
+	var deadline <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for {
+		// The channel is taken before reading, so an exchange added in between still wakes us.
+		changed := a.Journal.Changed()
+		out, more := a.Journal.Page(page.After, page.Limit, keep)
+		if len(out) > 0 || deadline == nil {
+			return out, more, nil
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return nil, false, nil
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+	}
 }
 
 func (a API) loadState(w http.ResponseWriter, r *http.Request) {

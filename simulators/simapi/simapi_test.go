@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/annexlab/annex/internal/routes"
 	"github.com/annexlab/annex/simulators/faults"
 	"github.com/annexlab/annex/simulators/journal"
 )
@@ -20,8 +21,8 @@ func (nopSim) LoadState([]byte) error { return nil }
 func (nopSim) ResetState()            {}
 
 func newServer(t *testing.T, j *journal.Journal) *httptest.Server {
-	mux := http.NewServeMux()
-	API{Sim: nopSim{}, Journal: j, Faults: faults.NewSet(1)}.Register(mux)
+	mux := routes.New()
+	API{Sim: nopSim{}, Journal: j, Faults: faults.NewSet(1)}.Register("test", mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -102,5 +103,66 @@ func TestJournalQueryRefused(t *testing.T) {
 	resp.Body.Close()
 	if strings.TrimSpace(string(b)) != "[]" {
 		t.Errorf("empty journal: %q", b)
+	}
+}
+
+// A follower's request waits for the next exchange instead of polling:
+// asked after the newest id, it is answered with the exchange added while
+// it waited (issue 13 finding 20).
+func TestJournalWait(t *testing.T) {
+	j := journal.New(0)
+	j.Add(journal.Exchange{Service: "CheckInItem"})
+	srv := newServer(t, j)
+	resp, err := http.Get(srv.URL + "/_sim/journal?limit=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	last := resp.Header.Get("Journal-Last-Id")
+	if last != "1" {
+		t.Fatalf("Journal-Last-Id %q, want 1", last)
+	}
+	type answer struct {
+		page []journal.Exchange
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get(srv.URL + "/_sim/journal?service=CheckOutItem&wait=30s&after=" + last)
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var a answer
+		a.err = json.NewDecoder(resp.Body).Decode(&a.page)
+		got <- a
+	}()
+	j.Add(journal.Exchange{Service: "CheckInItem"}) // filtered out: the request keeps waiting
+	j.Add(journal.Exchange{Service: "CheckOutItem"})
+	a := <-got
+	if a.err != nil || len(a.page) != 1 || a.page[0].Service != "CheckOutItem" || a.page[0].ID != 3 {
+		t.Fatalf("waited for %+v, %v", a.page, a.err)
+	}
+	for _, bad := range []string{"wait=forever", "wait=2h", "wiat=1s"} {
+		resp, err := http.Get(srv.URL + "/_sim/journal?" + bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: HTTP %d %s", bad, resp.StatusCode, b)
+		}
+	}
+	// Nothing comes: the wait ends empty.
+	resp, err = http.Get(srv.URL + "/_sim/journal?wait=1ms&after=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.TrimSpace(string(b)) != "[]" {
+		t.Errorf("empty wait: HTTP %d %s", resp.StatusCode, b)
 	}
 }

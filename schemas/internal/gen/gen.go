@@ -66,6 +66,8 @@ type givenFile struct {
 	Facility *scenario.FacilityGiven `yaml:"facility"`
 	// Retry overrides the delivery policy of every profile (scenarios default to 5ms/40ms/2s).
 	Retry *profile.Retry `yaml:"retry"`
+	// Mail sets the mail catcher's faults, domains, STARTTLS and AUTH (issue 15).
+	Mail *scenario.MailGiven `yaml:"mail"`
 }
 
 // mirrorDocs describe the mirror types for users (their doc comments are
