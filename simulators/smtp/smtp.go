@@ -151,7 +151,13 @@ func (s *Server) URL() string { return "http://" + s.apiLn.Addr().String() }
 
 // Close stops both listeners.
 func (s *Server) Close() error {
+	// go-smtp closes only the listeners its Serve has registered: a Close
+	// right after Start (a world whose engine fails to open) would leave
+	// Serve accepting for ever. Closing the listener here ends it either way.
 	errs := []error{s.smtp.Close(), s.http.Close()}
+	if err := s.smtpLn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		errs = append(errs, err)
+	}
 	for range 2 {
 		if err := <-s.done; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, gosmtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
