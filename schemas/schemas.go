@@ -15,7 +15,6 @@ package schemas
 import (
 	"embed"
 	"fmt"
-	"io/fs"
 )
 
 //go:embed *.json
@@ -27,15 +26,6 @@ const (
 	FacilityFile = "facility.schema.json"
 	ScenarioFile = "scenario.schema.json"
 )
-
-// FS is the schema files, by name.
-func FS() fs.FS { return files }
-
-// Profile is the JSON Schema of a profile file.
-func Profile() []byte { return mustRead(ProfileFile) }
-
-// Facility is the JSON Schema of a facility file.
-func Facility() []byte { return mustRead(FacilityFile) }
 
 // Scenario is the JSON Schema of a scenario file.
 func Scenario() []byte { return mustRead(ScenarioFile) }

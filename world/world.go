@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/internal/lifecycle"
@@ -169,7 +171,8 @@ func Start(ctx context.Context, o Options) (*World, error) {
 		}
 	}
 	w.engineCfg = engine.Config{Facility: o.Facility, Profiles: profiles, DataDir: o.DataDir,
-		Clock: o.Clock, Logger: o.Logger, Reinit: o.Reinit}
+		Clock: o.Clock, Logger: o.Logger, Reinit: o.Reinit,
+		API: func(e *engine.Engine) http.Handler { return api.ForEngine(e, o.Logger) }}
 	eng, err := engine.Open(ctx, w.engineCfg)
 	if err != nil {
 		return nil, fmt.Errorf("start world: %w", err)

@@ -5,7 +5,10 @@
 // other package imports these; none spells them again.
 package caiasoft
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // Item statuses: CaiaSoft's status list, spelled exactly as its clients
 // compare them.
@@ -116,6 +119,48 @@ const (
 	DenyInvalid          = "Invalid Request"
 	IStatusDuplicateSkip = "Duplicate Request Skipped"
 )
+
+// DenialCode names the cause of a denial (annex's own: CaiaSoft answers the
+// istatus only, and several causes share one istatus). A request's reason
+// is the code's istatus, then the detail of this one case; conformance and
+// scenarios match the code, never the prose.
+type DenialCode string
+
+// Denial codes.
+const (
+	DenialInvalidRecord     DenialCode = "invalid_record"      // the record (or posted entry) cannot be read
+	DenialNoRequestID       DenialCode = "no_request_id"       // the request has no id to deduplicate it by
+	DenialNoStop            DenialCode = "no_stop"             // a posted request names no stop
+	DenialUnknownStop       DenialCode = "unknown_stop"        // a posted stop is not one of the facility's
+	DenialUnroutedStop      DenialCode = "unrouted_stop"       // no one profile serves the posted stop
+	DenialNoStopTranslation DenialCode = "no_stop_translation" // translation.stops has no stop for the pickup
+	DenialInactiveStop      DenialCode = "inactive_stop"       // the stop is not an active stop of the facility
+	DenialNoALEPHUser       DenialCode = "no_aleph_user"       // the stop has no CAIAUSER in aleph.users
+	DenialNotInStorage      DenialCode = "not_in_storage"      // the barcode is not in the profile's inventory
+	DenialOutOfFacility     DenialCode = "out_of_facility"     // the item is out of the facility
+	DenialNotAvailable      DenialCode = "not_available"       // the item is in storage but busy (queued, in accession…)
+	DenialMissing           DenialCode = "missing"             // the floor did not find the item: its request is cancelled
+	DenialTitleLevel        DenialCode = "title_level"         // a title-level request, without an item barcode
+	DenialDuplicate         DenialCode = "duplicate_skipped"   // the request id was seen before: skipped, not denied
+)
+
+// denialIStatus is the istatus of each denial code.
+var denialIStatus = map[DenialCode]string{
+	DenialInvalidRecord: DenyInvalid, DenialNoRequestID: DenyInvalid,
+	DenialNoStop: DenyInvalidStop, DenialUnknownStop: DenyInvalidStop, DenialUnroutedStop: DenyInvalidStop,
+	DenialNoStopTranslation: DenyInvalidStop, DenialInactiveStop: DenyInvalidStop, DenialNoALEPHUser: DenyInvalidStop,
+	DenialNotInStorage: DenyNotInStorage, DenialOutOfFacility: DenyOut, DenialNotAvailable: DenyNotAvailable,
+	DenialMissing: DenyNotAvailable, DenialTitleLevel: DenyTitleLevel, DenialDuplicate: IStatusDuplicateSkip,
+}
+
+// DenialCodes lists every denial code, sorted.
+var DenialCodes = slices.Sorted(maps.Keys(denialIStatus))
+
+// IStatus is the istatus text a request denied for c is answered with.
+func (c DenialCode) IStatus() string { return denialIStatus[c] }
+
+// Reason is the full reason of a denial: the istatus, then the detail.
+func (c DenialCode) Reason(detail string) string { return c.IStatus() + ": " + detail }
 
 // Item event kinds: one row of item_events per status change, named by
 // what happened. The date-range lists read them: accessioned ← accession,

@@ -51,6 +51,7 @@ import (
 	"strings"
 
 	"github.com/annexlab/annex/formats/caiasoft"
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/internal/paging"
 	"github.com/annexlab/annex/internal/routes"
@@ -61,41 +62,16 @@ import (
 const (
 	// MaxJSON caps a JSON request body.
 	MaxJSON = 4 << 20
-	// MaxNCIP caps an NCIP request.
-	MaxNCIP = 1 << 20
 	// MaxFile caps a posted request file (the profile's MaxFileSize still applies when parsing).
 	MaxFile = 256 << 20
 )
 
-// Errors a Backend wraps so the API can choose the HTTP status.
-var (
-	ErrNotFound   = errors.New("not found")
-	ErrConflict   = errors.New("conflict")
-	ErrBadRequest = errors.New("bad request")
-)
-
-// Result is one request's outcome, as CaiaSoft answers it, with what the
-// engine knows of it besides.
-type Result struct {
-	caiasoft.Result
-	RequestID string `json:"-"`
-	// Reason is the full reason of a denial; Skipped marks a duplicate request id.
-	Reason  string `json:"-"`
-	Skipped bool   `json:"-"`
-}
-
-// FileResult is what became of a posted request file.
-type FileResult struct {
-	File     string
-	Rejected bool
-	Reason   string
-	Results  []Result
-}
-
-// Backend is what the API serves: the engine.
+// Backend is what the API serves: the engine. Its errors wrap the
+// engine's kinds (engine.ErrNotFound, ErrConflict, ErrInvalid), which
+// statusOf maps to HTTP statuses.
 type Backend interface {
 	Circulation
-	SubmitFile(ctx context.Context, profile, format, name string, body io.Reader) (FileResult, error)
+	SubmitFile(ctx context.Context, profile, format, name string, body io.Reader) (engine.FileResult, error)
 	// AlertsPage and RequestsPage list up to limit rows whose cursor (an
 	// alert's id, a request's seq) is greater than after.
 	AlertsPage(ctx context.Context, after int64, limit int) ([]store.Alert, error)
@@ -122,6 +98,12 @@ type Config struct {
 type server struct {
 	cfg Config
 	log *slog.Logger
+}
+
+// ForEngine returns the API handler serving e, with its keys and profiles.
+func ForEngine(e *engine.Engine, log *slog.Logger) http.Handler {
+	facility, keys := e.Keys()
+	return New(Config{Backend: e, FacilityKey: facility, ProfileKeys: keys, Profiles: e.ProfileNames(), Logger: log})
 }
 
 // New returns the API handler.
@@ -306,7 +288,7 @@ func (s *server) requestFile(w http.ResponseWriter, r *http.Request) {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // answer writes CaiaSoft's circrequests reply, which requestfile shares.
-func answer(w http.ResponseWriter, results []Result) {
+func answer(w http.ResponseWriter, results []engine.Result) {
 	out := make([]caiasoft.Result, len(results))
 	for i, r := range results {
 		out[i] = r.Result
@@ -350,7 +332,7 @@ func (s *server) pickList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) ncip(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxNCIP+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, engine.MaxNCIP+1))
 	if err != nil {
 		body = nil
 	}
@@ -362,11 +344,11 @@ func (s *server) ncip(w http.ResponseWriter, r *http.Request) {
 
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, engine.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, engine.ErrConflict):
 		return http.StatusConflict
-	case errors.Is(err, ErrBadRequest):
+	case errors.Is(err, engine.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.Is(err, context.Canceled):
 		return 499

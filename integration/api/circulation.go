@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/annexlab/annex/formats/caiasoft"
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/internal/routes"
@@ -18,8 +19,8 @@ import (
 type Circulation interface {
 	// CircRequests decides posted requests for a profile; with profile ""
 	// each request's stop decides its profile.
-	CircRequests(ctx context.Context, profile string, reqs []caiasoft.Entry[caiasoft.CircRequest]) ([]Result, error)
-	// ItemStatus returns an item of the inventory (ErrNotFound when there is none).
+	CircRequests(ctx context.Context, profile string, reqs []caiasoft.Entry[caiasoft.CircRequest]) ([]engine.Result, error)
+	// ItemStatus returns an item of the inventory (engine.ErrUnknownItem when there is none).
 	ItemStatus(ctx context.Context, barcode string) (store.Item, error)
 	// ItemStatuses answers the status of each barcode, in order, as the
 	// holder of viewer's key may see it ("" for the facility key).

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/internal/routes"
 	"net/http"
 	"strconv"
@@ -34,20 +35,12 @@ import (
 //	GET  /api/circstopout/v1/{stop|ALL}                count, items_out
 //	GET  /api/openapi.json                             this API's OpenAPI 3.1 description, no key
 
-// Scope is what a caller may read: the items of Profile, or every
-// library's when Profile is "".
-type Scope struct{ Profile string }
-
-// DateQuery asks a date-range list for the items with one of its list's
-// events on a day from From to To (YYYYMMDD, both included), in Collection
-// ("" for every collection).
-type DateQuery struct {
-	List       caiasoft.DateList
-	From, To   string
-	Collection string
-	// Reaccessioned: deaccession lists also name items accessioned again since.
-	Reaccessioned bool
-}
+// Scope and DateQuery are the engine's (the domain's), named here for the
+// read endpoints.
+type (
+	Scope     = engine.Scope
+	DateQuery = engine.DateQuery
+)
 
 // Inventory is what the read endpoints ask of the engine. ItemInfos and
 // ItemLocations answer one entry per barcode, in the order asked; a barcode the

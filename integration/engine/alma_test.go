@@ -117,7 +117,7 @@ func TestUnknownItem(t *testing.T) {
 	})
 	w.export(t)
 	r := requestByID(t, w.eng, "REQ-2")
-	if r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, caiasoft.DenyNotInStorage) {
+	if r.Status != store.RequestDenied || r.Code != caiasoft.DenialNotInStorage || !strings.HasPrefix(r.Reason, caiasoft.DenyNotInStorage) {
 		t.Fatalf("REQ-2: %+v, want denied: not in storage", r)
 	}
 	ex := waitService(t, w.alma.Journal(), "CancelRequestItem", 1)[0]
@@ -151,7 +151,7 @@ func TestUntranslatablePickup(t *testing.T) {
 	data = []byte(strings.Replace(string(data), "<xb:libraryCode>MAIN</xb:libraryCode>", "<xb:libraryCode>FAR</xb:libraryCode>", 1))
 	dropFile(t, w, name, data)
 	r := requestByID(t, w.eng, "REQ-1")
-	if r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, caiasoft.DenyInvalidStop) || !strings.Contains(r.Reason, `"FAR"`) {
+	if r.Status != store.RequestDenied || r.Code != caiasoft.DenialNoStopTranslation || !strings.HasPrefix(r.Reason, caiasoft.DenyInvalidStop) || !strings.Contains(r.Reason, `"FAR"`) {
 		t.Fatalf("REQ-1: %+v, want denied: invalid stop naming FAR", r)
 	}
 	if r := requestByID(t, w.eng, "REQ-2"); r.Status != store.RequestAccepted {

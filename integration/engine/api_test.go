@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
@@ -34,7 +35,7 @@ func TestAPI(t *testing.T) {
 	}
 	base := "http://" + ln.Addr().String()
 	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = base + "/api/ncip" })
-	srv := &http.Server{Handler: w.eng.Handler()}
+	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	key := w.cfg.Facility.APIKey
@@ -119,7 +120,7 @@ func TestAPI(t *testing.T) {
 		if err := w.eng.WaitIdle(ctxT(t)); err != nil {
 			t.Fatal(err)
 		}
-		if r := requestByID(t, w.eng, "REQ-2"); r.Status != store.RequestCancelled {
+		if r := requestByID(t, w.eng, "REQ-2"); r.Status != store.RequestCancelled || r.Code != caiasoft.DenialMissing {
 			t.Errorf("REQ-2: %+v", r)
 		}
 		if it := almaItem(t, w.state(t), "39015000000002"); it.Status != alma.StatusMissing {
@@ -172,7 +173,7 @@ func TestFloorAPIErrorsInJSONTerms(t *testing.T) {
 	}
 	base := "http://" + ln.Addr().String()
 	w := newALMAWorld(t, nil)
-	srv := &http.Server{Handler: w.eng.Handler()}
+	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	for _, tc := range []struct{ path, body, want string }{

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/annexlab/annex/formats/caiasoft"
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 )
 
@@ -62,6 +63,38 @@ func TestCircRequestsAPI(t *testing.T) {
 		}
 		if got := w.status(t, "39015000000013"); got != caiasoft.StatusAtRest {
 			t.Errorf("an item denied for its stop is %q", got)
+		}
+	})
+
+	t.Run("each denial names its cause by code", func(t *testing.T) {
+		// Issue 14: CS-3 and CS-4 share the istatus "Invalid Stop Code" and
+		// CS-7 answers it too, for three different causes.
+		if got, raw := w.call(t, http.MethodPost, path, w.facilityKey, `{"requests":[
+			{"barcode":"39015000000016","request_type":"PYR","stop":"","request_id":"CS-7"}]}`); got != http.StatusOK ||
+			!strings.Contains(string(raw), `"istatus":"`+caiasoft.DenyInvalidStop+`"`) {
+			t.Fatalf("CS-7: %d %s", got, raw)
+		}
+		var page struct {
+			Requests []store.SeqRequest `json:"requests"`
+		}
+		_, raw := w.call(t, http.MethodGet, "/api/requests/v1", w.facilityKey, nil)
+		if err := json.Unmarshal(raw, &page); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]caiasoft.DenialCode{"CS-3": caiasoft.DenialUnroutedStop, "CS-4": caiasoft.DenialUnknownStop,
+			"CS-5": caiasoft.DenialNotInStorage, "CS-6": caiasoft.DenialInvalidRecord, "CS-7": caiasoft.DenialNoStop}
+		for _, q := range page.Requests {
+			code, ok := want[q.ID]
+			if !ok {
+				continue
+			}
+			delete(want, q.ID)
+			if q.Code != code || !strings.HasPrefix(q.Reason, code.IStatus()+": ") {
+				t.Errorf("%s: code %q, reason %q; want code %q, the reason its istatus and detail", q.ID, q.Code, q.Reason, code)
+			}
+		}
+		if len(want) > 0 {
+			t.Errorf("not listed: %v", want)
 		}
 	})
 
@@ -214,4 +247,35 @@ func TestRequestFileAPI(t *testing.T) {
 	w.expect(t, "requestfile-by-format", http.MethodPost, "/api/requestfile/v1", w.facilityKey, string(workingDay(t)), http.StatusOK)
 	w.expect(t, "requestfile-which-profile", http.MethodPost, "/api/requestfile/v1", w.facilityKey, "REQ-9|000000003|MAIN-CIRC\n", http.StatusBadRequest)
 	w.expect(t, "requestfile-facility-key", http.MethodPost, "/api/requestfile/v1?profile=aleph-demo", w.facilityKey, string(slips), http.StatusOK)
+}
+
+// TestStopDenialCodes: the causes the istatus "Invalid Stop Code" covers
+// are told apart by code (issue 14): a stop the facility does not have, an
+// inactive one, and an ALEPH stop without its CAIAUSER.
+func TestStopDenialCodes(t *testing.T) {
+	w := newCaiaWorld(t, func(c *engine.Config) {
+		c.Facility.Stops = slices.Clone(c.Facility.Stops)
+		for i := range c.Facility.Stops {
+			if c.Facility.Stops[i].Code == "MAIN-CIRC" {
+				c.Facility.Stops[i].Active = false
+			}
+		}
+		l := *c.Profiles[1].ALEPH
+		l.Users = map[string]string{"MAIN-CIRC": "CAIAUSER"} // SCI-CIRC has none
+		c.Profiles[1].ALEPH = &l
+	})
+	code, raw := w.call(t, http.MethodPost, "/api/circrequests/v1", w.alephKey, `{"requests":[
+		{"barcode":"000000001","request_type":"PYR","stop":"NOPE","request_id":"ST-1"},
+		{"barcode":"000000002","request_type":"PYR","stop":"MAIN-CIRC","request_id":"ST-2"},
+		{"barcode":"000000003","request_type":"PYR","stop":"SCI-CIRC","request_id":"ST-3"}]}`)
+	if code != http.StatusOK {
+		t.Fatalf("circrequests: %d %s", code, raw)
+	}
+	for id, want := range map[string]caiasoft.DenialCode{"ST-1": caiasoft.DenialUnknownStop, "ST-2": caiasoft.DenialInactiveStop,
+		"ST-3": caiasoft.DenialNoALEPHUser} {
+		r := requestByID(t, w.eng, id)
+		if r.Status != store.RequestDenied || r.Code != want || !strings.HasPrefix(r.Reason, caiasoft.DenyInvalidStop+": ") {
+			t.Errorf("%s: %s %q %q, want denied %s with istatus %q", id, r.Status, r.Code, r.Reason, want, caiasoft.DenyInvalidStop)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/simulators/aleph"
@@ -64,7 +65,7 @@ func newCaiaWorld(t testing.TB, mut func(*engine.Config)) *caiaWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(eng.Handler())
+	srv := httptest.NewServer(api.ForEngine(eng, nil))
 	t.Cleanup(func() {
 		srv.Close()
 		eng.Close()

@@ -21,7 +21,8 @@
 //	intake/<profile>/claimed|processed|rejected
 //
 // The engine never imports a simulator: it meets them over the wire only.
-// Its REST API (package api) is served by Handler; see that package for paths.
+// Nor does it import its REST API: package api serves an Engine (api.ForEngine)
+// and maps the engine's errors to HTTP statuses.
 package engine
 
 import (
@@ -38,7 +39,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/intake"
 	"github.com/annexlab/annex/integration/mailer"
 	"github.com/annexlab/annex/integration/outbox"
@@ -57,6 +57,9 @@ const RescanEvery = 3 * time.Second
 type Config struct {
 	// Listen is the REST API's address for Start; "" means lifecycle.DefaultListen.
 	Listen string
+	// API builds the handler Serve and Start serve, from the opened engine
+	// (api.ForEngine); nil serves nothing but 404s.
+	API func(*Engine) http.Handler
 	// Facility and Profiles are already loaded and validated.
 	Facility profile.Facility
 	Profiles []profile.Profile
@@ -84,15 +87,22 @@ type (
 	Item       = store.Item
 )
 
-// Errors of the floor operations. They wrap the API's errors, which choose
-// the HTTP status.
+// The engine's errors. Each error a caller could have avoided wraps one of
+// ErrNotFound, ErrConflict and ErrInvalid; a transport maps those (the REST
+// API to HTTP statuses), the engine knows nothing of transports.
 var (
+	// ErrNotFound: what the caller names does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the thing named is not in a state the operation applies to.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: the caller's input is wrong (a profile, a format, a name).
+	ErrInvalid = errors.New("bad request")
+	// ErrNotNow: the item is not in a state the floor operation applies to.
+	ErrNotNow = fmt.Errorf("not possible now (%w)", ErrConflict)
 	// ErrUnknownItem: the barcode is not in the inventory.
-	ErrUnknownItem = fmt.Errorf("unknown item (%w)", api.ErrNotFound)
-	// ErrConflict: the item is not in a state the operation applies to.
-	ErrConflict = fmt.Errorf("not possible now (%w)", api.ErrConflict)
+	ErrUnknownItem = fmt.Errorf("unknown item (%w)", ErrNotFound)
 	// ErrUnknownProfile: no profile of that name.
-	ErrUnknownProfile = fmt.Errorf("unknown profile (%w)", api.ErrBadRequest)
+	ErrUnknownProfile = fmt.Errorf("unknown profile (%w)", ErrInvalid)
 	// ErrClosed: the engine is closed.
 	ErrClosed = errors.New("engine closed")
 )
@@ -109,7 +119,6 @@ type Engine struct {
 	locks    map[string]*sync.Mutex // one file at a time per profile
 	sender   *outbox.Sender
 	mailer   *mailer.Mailer // nil when no profile emails its alerts
-	handler  http.Handler
 
 	// held are the held_file alerts raised this run, by claimed name;
 	// heldOwed those the store has not taken yet (see holdAlert).
@@ -196,16 +205,15 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		tr.MaxIdleConnsPerHost = max(maxConc, 2)
 		client = &http.Client{Transport: tr}
 	}
-	e.sender = outbox.New(outbox.Config{Store: st, Lanes: lanes, Client: client, Clock: e.clock, Logger: e.log,
+	e.sender = outbox.New(outbox.Config{Store: st, Lanes: lanes, Client: client, Clock: running(cfg.Clock), Logger: e.log,
 		OnOutcome: e.onOutcome})
-	keys := map[string]string{}
-	for _, name := range e.order {
-		if k := e.profiles[name].Intake.APIKey; k != "" {
-			keys[name] = k
-		}
+	// The REST API is the transport's (package api imports the engine, not
+	// the other way round): Config.API builds it.
+	var h http.Handler = http.NotFoundHandler()
+	if cfg.API != nil {
+		h = cfg.API(e)
 	}
-	e.handler = api.New(api.Config{Backend: e, FacilityKey: cfg.Facility.APIKey, ProfileKeys: keys, Profiles: e.order, Logger: e.log})
-	e.http = cfg.Facility.HTTPTimeouts.Server(e.handler)
+	e.http = cfg.Facility.HTTPTimeouts.Server(h)
 	e.http.ErrorLog = slog.NewLogLogger(e.log.Handler(), slog.LevelDebug)
 	for _, name := range e.order {
 		if err := e.resume(ctx, e.profiles[name]); err != nil {
@@ -214,6 +222,18 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+// running is the clock the outbox stamps and schedules by: the injected
+// clock plus the real time elapsed since the engine opened. A test's or a
+// scenario's clock is frozen (every date in messages fixed, for goldens);
+// by it, a backed-off retry would never fall due.
+func running(clock func() time.Time) func() time.Time {
+	if clock == nil {
+		return time.Now
+	}
+	opened := time.Now()
+	return func() time.Time { return clock().Add(time.Since(opened)) }
 }
 
 // withDefaults fills what a profile may leave out.
@@ -278,9 +298,21 @@ func (e *Engine) InboxDir(profileName string) string {
 	return e.dirs[profileName].Inbox
 }
 
-// Handler serves the REST API under /api/… and /healthz, for a caller
-// that serves it itself; Serve and Start serve it and run the workers.
-func (e *Engine) Handler() http.Handler { return e.handler }
+// Keys are the API keys the facility's REST API accepts: the facility's,
+// and each profile's intake key (profile → key; a profile without one is
+// left out).
+func (e *Engine) Keys() (facility string, profiles map[string]string) {
+	profiles = map[string]string{}
+	for _, name := range e.order {
+		if k := e.profiles[name].Intake.APIKey; k != "" {
+			profiles[name] = k
+		}
+	}
+	return e.cfg.Facility.APIKey, profiles
+}
+
+// ProfileNames lists the profiles in configuration order.
+func (e *Engine) ProfileNames() []string { return slices.Clone(e.order) }
 
 // run starts the outbox sender, the mailer and the inbox rescan, once.
 // They stop on Shutdown or Close.

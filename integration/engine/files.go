@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/intake"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/requestfile"
@@ -249,7 +248,7 @@ type fileOutcome struct {
 	Name    string
 	Status  string // store.FileProcessed or store.FileRejected
 	Reason  string
-	Results []api.Result
+	Results []Result
 }
 
 // applyError marks an error of the store inside the parse, to tell it from the file's own faults.
@@ -456,7 +455,7 @@ func (e *Engine) profileByFormat(format string, body io.Reader) (string, io.Read
 		format = requestfile.Sniff(head)
 	}
 	if format == "" {
-		return "", br, fmt.Errorf("which profile? the file's format cannot be told from its content: add ?profile=NAME (%w)", api.ErrBadRequest)
+		return "", br, fmt.Errorf("which profile? the file's format cannot be told from its content: add ?profile=NAME (%w)", ErrInvalid)
 	}
 	var readers []string
 	for _, name := range e.order {
@@ -468,9 +467,9 @@ func (e *Engine) profileByFormat(format string, body io.Reader) (string, io.Read
 	case 1:
 		return readers[0], br, nil
 	case 0:
-		return "", br, fmt.Errorf("which profile? no profile reads %s files: add ?profile=NAME (%w)", format, api.ErrBadRequest)
+		return "", br, fmt.Errorf("which profile? no profile reads %s files: add ?profile=NAME (%w)", format, ErrInvalid)
 	}
-	return "", br, fmt.Errorf("which profile? %s files are read by %s: add ?profile=NAME (%w)", format, strings.Join(readers, ", "), api.ErrBadRequest)
+	return "", br, fmt.Errorf("which profile? %s files are read by %s: add ?profile=NAME (%w)", format, strings.Join(readers, ", "), ErrInvalid)
 }
 
 // SubmitFile receives a posted request file, claims it and processes it at
@@ -479,16 +478,16 @@ func (e *Engine) profileByFormat(format string, body io.Reader) (string, io.Read
 // the profile's receiving/ directory before the profile's lock is taken, so
 // a slow sender delays nobody else, and it is never in the inbox, where an
 // SFTP upload of the same name could replace it.
-func (e *Engine) SubmitFile(ctx context.Context, profileName, format, name string, body io.Reader) (api.FileResult, error) {
+func (e *Engine) SubmitFile(ctx context.Context, profileName, format, name string, body io.Reader) (FileResult, error) {
 	if profileName == "" {
 		var err error
 		if profileName, body, err = e.profileByFormat(format, body); err != nil {
-			return api.FileResult{}, fmt.Errorf("submit file: %w", err)
+			return FileResult{}, fmt.Errorf("submit file: %w", err)
 		}
 	}
 	p := e.profiles[profileName]
 	if p == nil {
-		return api.FileResult{}, fmt.Errorf("submit file: %w %q", ErrUnknownProfile, profileName)
+		return FileResult{}, fmt.Errorf("submit file: %w %q", ErrUnknownProfile, profileName)
 	}
 	if format == p.Intake.Format {
 		format = ""
@@ -497,34 +496,34 @@ func (e *Engine) SubmitFile(ctx context.Context, profileName, format, name strin
 		// Refused before the file lands: a format the profile cannot read
 		// is the caller's mistake, not a file to quarantine.
 		if err := p.CanRead(format); err != nil {
-			return api.FileResult{}, fmt.Errorf("submit file: format: %w (%w)", err, api.ErrBadRequest)
+			return FileResult{}, fmt.Errorf("submit file: format: %w (%w)", err, ErrInvalid)
 		}
 	}
 	if err := intake.CheckName(name); err != nil {
-		return api.FileResult{}, fmt.Errorf("submit file: %w (%w)", err, api.ErrBadRequest)
+		return FileResult{}, fmt.Errorf("submit file: %w (%w)", err, ErrInvalid)
 	}
 	dirs := e.dirs[p.Name]
 	tmp, err := dirs.Receive(body)
 	if err != nil {
-		return api.FileResult{}, fmt.Errorf("submit file: %w", err)
+		return FileResult{}, fmt.Errorf("submit file: %w", err)
 	}
 	// The claim is made under the lock, so no other caller processes the
 	// file first and leaves this one without its results.
 	unlock, err := e.lock(p.Name)
 	if err != nil {
 		os.Remove(tmp) // never claimed; the caller is told it failed
-		return api.FileResult{}, fmt.Errorf("submit file: %w", err)
+		return FileResult{}, fmt.Errorf("submit file: %w", err)
 	}
 	defer unlock()
 	claimed, err := dirs.Claim(tmp, name, e.clock(), format)
 	if err != nil {
 		os.Remove(tmp)
-		return api.FileResult{}, fmt.Errorf("submit file: %w", err)
+		return FileResult{}, fmt.Errorf("submit file: %w", err)
 	}
 	e.log.Info("file claimed", "profile", p.Name, "file", claimed)
 	out, err := e.resumeLocked(ctx, p, claimed)
 	if err != nil {
-		return api.FileResult{}, fmt.Errorf("submit file: %w", err)
+		return FileResult{}, fmt.Errorf("submit file: %w", err)
 	}
-	return api.FileResult{File: out.Name, Rejected: out.Status == store.FileRejected, Reason: out.Reason, Results: out.Results}, nil
+	return FileResult{File: out.Name, Rejected: out.Status == store.FileRejected, Reason: out.Reason, Results: out.Results}, nil
 }

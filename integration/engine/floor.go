@@ -41,7 +41,7 @@ type floorFunc func(*store.Tx, *profile.Profile, *store.Item, time.Time) (step, 
 
 // conflict says an item's status does not allow an operation.
 func conflict(item *store.Item, what string) error {
-	return fmt.Errorf("item %s is %q: %s: %w", item.Barcode, item.Status, what, ErrConflict)
+	return fmt.Errorf("item %s is %q: %s: %w", item.Barcode, item.Status, what, ErrNotNow)
 }
 
 // Retrieve takes an item out of storage for its oldest accepted request:
@@ -174,7 +174,7 @@ func openRequest(tx *store.Tx, barcode, status string) string {
 func (e *Engine) Refile(ctx context.Context, barcode string) error {
 	return e.floor(ctx, "refile", barcode, func(tx *store.Tx, p *profile.Profile, item *store.Item, now time.Time) (step, error) {
 		if item.Status == caiasoft.StatusAtRest {
-			return step{}, fmt.Errorf("item %s is already in storage: %w", item.Barcode, ErrConflict)
+			return step{}, fmt.Errorf("item %s is already in storage: %w", item.Barcode, ErrNotNow)
 		}
 		if item.Status != caiasoft.StatusQueueRefile && !caiasoft.IsOut(item.Status) {
 			return step{}, conflict(item, "only an item out or in the queue for refile is refiled")
@@ -236,8 +236,8 @@ func (e *Engine) MarkMissing(ctx context.Context, barcode string) error {
 			return step{}, err
 		}
 		st.requestID, st.job = q.ID, q.Job
-		reason := caiasoft.DenyNotAvailable + ": item " + item.Barcode + " is missing in storage"
-		if err := tx.SetRequest(p.Name, q.ID, store.RequestCancelled, reason, now); err != nil {
+		reason := caiasoft.DenialMissing.Reason("item " + item.Barcode + " is missing in storage")
+		if err := tx.CancelRequest(p.Name, q.ID, caiasoft.DenialMissing, reason, now); err != nil {
 			return step{}, err
 		}
 		if _, err := tx.AddAlert(store.Alert{Time: now, Kind: store.AlertDenial, Profile: p.Name, RequestID: q.ID, Barcode: item.Barcode,
@@ -315,7 +315,7 @@ func (e *Engine) floorIn(tx *store.Tx, barcode string, fn floorFunc) (string, er
 // CheckInItem where the profile reports accessions.
 func (e *Engine) Accession(ctx context.Context, it profile.InventoryItem) error {
 	if it.Barcode == "" {
-		return fmt.Errorf("accession: barcode is required: %w", ErrConflict)
+		return fmt.Errorf("accession: barcode is required: %w", ErrNotNow)
 	}
 	var prof string
 	err := e.store.Tx(ctx, func(tx *store.Tx) error {
@@ -325,7 +325,7 @@ func (e *Engine) Accession(ctx context.Context, it profile.InventoryItem) error 
 		switch {
 		case err == nil:
 			if item.Status != caiasoft.StatusWaitingAccession && item.Status != caiasoft.StatusInAccession {
-				return fmt.Errorf("item %s is already in the inventory (%q): %w", it.Barcode, item.Status, ErrConflict)
+				return fmt.Errorf("item %s is already in the inventory (%q): %w", it.Barcode, item.Status, ErrNotNow)
 			}
 		case errors.Is(err, store.ErrNotFound):
 			p := e.profiles[it.Profile]

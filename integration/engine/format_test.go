@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/intake"
 	"github.com/annexlab/annex/integration/profile"
@@ -33,7 +34,7 @@ func formatWorld(t *testing.T) (cfg engine.Config, eng *engine.Engine, url strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(eng.Handler())
+	srv := httptest.NewServer(api.ForEngine(eng, nil))
 	t.Cleanup(func() {
 		srv.Close()
 		eng.Close()

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/internal/xmllint"
@@ -244,7 +245,7 @@ func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile
 		t.Fatal(err)
 	}
 	w.eng = eng
-	srv := &http.Server{Handler: eng.Handler()}
+	srv := &http.Server{Handler: api.ForEngine(eng, nil)}
 	go srv.Serve(ln)
 	t.Cleanup(func() {
 		srv.Close()

@@ -8,17 +8,16 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/formats/caiasoft"
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/requestfile"
 	"github.com/annexlab/annex/integration/store"
 )
 
-// The read side of the inventory (api.Inventory): CaiaSoft's item, list
+// The read side of the inventory (what package api's Inventory asks): CaiaSoft's item, list
 // and search endpoints over the store's read queries.
 
 // ItemInfos answers item/v1 and itemsbybarcode/v1: one item per barcode, in
 // the order asked, with its latest request.
-func (e *Engine) ItemInfos(ctx context.Context, sc api.Scope, barcodes []string) ([]caiasoft.Item, error) {
+func (e *Engine) ItemInfos(ctx context.Context, sc Scope, barcodes []string) ([]caiasoft.Item, error) {
 	found, err := e.store.ItemsByBarcode(ctx, barcodes)
 	if err != nil {
 		return nil, fmt.Errorf("items: %w", err)
@@ -43,7 +42,7 @@ func (e *Engine) ItemInfos(ctx context.Context, sc api.Scope, barcodes []string)
 }
 
 // ItemLocations answers itemloc/v1 and itemloclist/v1.
-func (e *Engine) ItemLocations(ctx context.Context, sc api.Scope, barcodes []string) ([]caiasoft.ItemLoc, error) {
+func (e *Engine) ItemLocations(ctx context.Context, sc Scope, barcodes []string) ([]caiasoft.ItemLoc, error) {
 	found, err := e.store.ItemsByBarcode(ctx, barcodes)
 	if err != nil {
 		return nil, fmt.Errorf("item locations: %w", err)
@@ -62,7 +61,7 @@ func (e *Engine) ItemLocations(ctx context.Context, sc api.Scope, barcodes []str
 }
 
 // visible is "" when the scope may see the item, else the status to answer.
-func visible(sc api.Scope, it store.Item, found bool) string {
+func visible(sc Scope, it store.Item, found bool) string {
 	switch {
 	case !found:
 		return caiasoft.StatusNotFound
@@ -73,7 +72,7 @@ func visible(sc api.Scope, it store.Item, found bool) string {
 }
 
 // DateList answers the date-range lists from the items' events.
-func (e *Engine) DateList(ctx context.Context, sc api.Scope, q api.DateQuery) ([]string, []caiasoft.Item, error) {
+func (e *Engine) DateList(ctx context.Context, sc Scope, q DateQuery) ([]string, []caiasoft.Item, error) {
 	eq := store.EventQuery{Kinds: q.List.Events, From: q.From, To: q.To, Collection: q.Collection, Profile: sc.Profile}
 	if q.List.Active {
 		eq.NotStatus = caiasoft.StatusDeaccessioned
@@ -129,22 +128,22 @@ var bibColumns = map[string][]string{
 }
 
 // BibMissing answers bibmissing/v1.
-func (e *Engine) BibMissing(ctx context.Context, sc api.Scope, collection, field string) ([]string, error) {
+func (e *Engine) BibMissing(ctx context.Context, sc Scope, collection, field string) ([]string, error) {
 	return e.BibMissingByDate(ctx, sc, "", "", collection, field)
 }
 
 // BibMissingByDate answers bibmissing_bydate/v1: bibmissing for the items
 // accessioned on a day from from to to ("" for any day).
-func (e *Engine) BibMissingByDate(ctx context.Context, sc api.Scope, from, to, collection, field string) ([]string, error) {
+func (e *Engine) BibMissingByDate(ctx context.Context, sc Scope, from, to, collection, field string) ([]string, error) {
 	cols, ok := bibColumns[field]
 	if !ok {
-		return nil, fmt.Errorf("bibmissing: field %q (%w)", field, api.ErrBadRequest)
+		return nil, fmt.Errorf("bibmissing: field %q (%w)", field, ErrInvalid)
 	}
 	return e.store.BibMissing(ctx, store.BibQuery{Profile: sc.Profile, Collection: collection, From: from, To: to, Blank: cols})
 }
 
 // Search answers the union_* searches.
-func (e *Engine) Search(ctx context.Context, sc api.Scope, s caiasoft.Search, q caiasoft.SearchQuery) ([]caiasoft.Item, error) {
+func (e *Engine) Search(ctx context.Context, sc Scope, s caiasoft.Search, q caiasoft.SearchQuery) ([]caiasoft.Item, error) {
 	items, err := e.store.Search(ctx, sc.Profile, s, q, caiasoft.MaxSearch)
 	if err != nil {
 		return nil, err
@@ -154,7 +153,7 @@ func (e *Engine) Search(ctx context.Context, sc api.Scope, s caiasoft.Search, q 
 
 // StopsOut answers circstopout/v1: stop is a stop's code or name (any
 // case), "" for every stop.
-func (e *Engine) StopsOut(ctx context.Context, sc api.Scope, stop string) ([]caiasoft.ItemOut, error) {
+func (e *Engine) StopsOut(ctx context.Context, sc Scope, stop string) ([]caiasoft.ItemOut, error) {
 	code := ""
 	if stop != "" {
 		for _, s := range e.cfg.Facility.Stops {
@@ -164,7 +163,7 @@ func (e *Engine) StopsOut(ctx context.Context, sc api.Scope, stop string) ([]cai
 			}
 		}
 		if code == "" {
-			return nil, fmt.Errorf("circstopout: %s: %q is not a stop's code or name (%w)", caiasoft.DenyInvalidStop, stop, api.ErrNotFound)
+			return nil, fmt.Errorf("circstopout: %s: %q is not a stop's code or name (%w)", caiasoft.DenyInvalidStop, stop, ErrNotFound)
 		}
 	}
 	rows, err := e.store.ItemsOut(ctx, sc.Profile, code)
@@ -222,4 +221,19 @@ func dashedDay(d string) string {
 		return d
 	}
 	return t.Format(time.DateOnly)
+}
+
+// Scope is what a caller may read: the items of Profile, or every
+// library's when Profile is "".
+type Scope struct{ Profile string }
+
+// DateQuery asks a date-range list for the items with one of its list's
+// events on a day from From to To (YYYYMMDD, both included), in Collection
+// ("" for every collection).
+type DateQuery struct {
+	List       caiasoft.DateList
+	From, To   string
+	Collection string
+	// Reaccessioned: deaccession lists also name items accessioned again since.
+	Reaccessioned bool
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/annexlab/annex/integration/api"
 	"io"
 	"log/slog"
 	"net"
@@ -153,7 +154,7 @@ func openInventoryWorld(t testing.TB, dir string) *inventoryWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: eng.Handler()}
+	srv := &http.Server{Handler: api.ForEngine(eng, nil)}
 	go srv.Serve(ln)
 	t.Cleanup(func() {
 		srv.Close()

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/pkg/sftp"
@@ -138,7 +139,7 @@ func multipartBody(t *testing.T, filename string, data []byte) (string, []byte) 
 func TestItem1_LongNamesDoNotSpin(t *testing.T) {
 	w := newALMAWorld(t, nil)
 	p := w.cfg.Profiles[0]
-	srv := httptest.NewServer(w.eng.Handler())
+	srv := httptest.NewServer(api.ForEngine(w.eng, nil))
 	t.Cleanup(srv.Close)
 	client := &http.Client{Timeout: guard} // the old code never answered
 	for _, tc := range []struct{ filename, want string }{
@@ -197,7 +198,7 @@ func TestItem2_SameNameUploadsBothProcessed(t *testing.T) {
 			}
 		}
 	})
-	srv := httptest.NewServer(w.eng.Handler())
+	srv := httptest.NewServer(api.ForEngine(w.eng, nil))
 	t.Cleanup(srv.Close)
 	ct, body := multipartBody(t, "requests.xml", almaRequests("SAME-3"))
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/requestfile/v1?profile="+p.Name, bytes.NewReader(body))
@@ -291,7 +292,7 @@ func TestItem5_StoreErrorKeepsFileClaimed(t *testing.T) {
 func TestItem6_SlowBodyDoesNotStallSFTP(t *testing.T) {
 	w := newALMAWorld(t, nil)
 	p := w.cfg.Profiles[0]
-	srv := httptest.NewServer(w.eng.Handler())
+	srv := httptest.NewServer(api.ForEngine(w.eng, nil))
 	t.Cleanup(srv.Close)
 	ct, body := multipartBody(t, "slow.xml", almaRequests("SLOW-1"))
 	pr, pw := io.Pipe()

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/annexlab/annex/integration/api"
 )
 
 // TestListPaging: following next through /api/requests/v1, /api/alerts/v1
@@ -13,7 +15,7 @@ import (
 // parameter is refused with what was meant (issue 11, item 7).
 func TestListPaging(t *testing.T) {
 	w := newALMAWorld(t, nil)
-	srv := httptest.NewServer(w.eng.Handler())
+	srv := httptest.NewServer(api.ForEngine(w.eng, nil))
 	t.Cleanup(srv.Close)
 	key := w.cfg.Facility.APIKey
 	// Barcodes not in storage: each request is denied, raising an alert and

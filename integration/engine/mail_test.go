@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
@@ -297,7 +298,7 @@ func TestHeldFileAlertListed(t *testing.T) {
 	if err := w.eng.FileArrived(ctxT(t), path); err == nil {
 		t.Fatal("file arrived: want the store's commit error")
 	}
-	srv := httptest.NewServer(w.eng.Handler())
+	srv := httptest.NewServer(api.ForEngine(w.eng, nil))
 	t.Cleanup(srv.Close)
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/alerts/v1", nil)
 	req.Header.Set("X-API-Key", w.cfg.Facility.APIKey)

@@ -70,7 +70,7 @@ func checkOut(p *profile.Profile, item store.Item, req *store.Request) (*ncip.Me
 		if req != nil {
 			stop = req.Stop
 		}
-		return nil, fmt.Errorf("no ALEPH user for stop %q of item %s: %w", stop, item.Barcode, ErrConflict)
+		return nil, fmt.Errorf("no ALEPH user for stop %q of item %s: %w", stop, item.Barcode, ErrNotNow)
 	}
 	b := &ncip.CheckOutItem{InitiationHeader: alephHeader(a, false),
 		UserId: &ncip.UserId{AgencyId: agency, UserIdentifierValue: user},

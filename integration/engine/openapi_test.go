@@ -52,7 +52,7 @@ func TestOpenAPI(t *testing.T) {
 			documented = append(documented, strings.ToUpper(method)+" "+path)
 		}
 	}
-	routes := w.eng.Handler().(interface{ Routes() []string }).Routes()
+	routes := api.ForEngine(w.eng, nil).(interface{ Routes() []string }).Routes()
 	for _, r := range routes {
 		if !slices.Contains(documented, r) {
 			t.Errorf("route %q is not documented in integration/api/openapi.json", r)

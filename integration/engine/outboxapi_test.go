@@ -53,7 +53,7 @@ func TestOutboxAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: w.eng.Handler()}
+	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	key := w.cfg.Facility.APIKey
@@ -116,7 +116,8 @@ func TestOutboxAPI(t *testing.T) {
 		t.Errorf("listing shows actions %+v", m.Actions)
 	}
 
-	// A failed attempt waits for its backoff: next_attempt is then, not 1970.
+	// A failed attempt waits for its backoff: next_attempt is then, not 1970,
+	// on the engine's clock (the attempt's updated stamp plus the backoff).
 	addFault(t, w, map[string]any{"kind": "status", "status": 503, "count": 1, "service": "CheckOutItem"})
 	if err := w.eng.Retrieve(t.Context(), "39015000000002"); err != nil {
 		t.Fatal(err)
@@ -133,8 +134,8 @@ func TestOutboxAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	m = list()["39015000000002"]
-	if m.State != store.MsgPending || m.NextAttempt == nil || time.Until(*m.NextAttempt) < 20*time.Minute {
-		t.Errorf("after a 503: state %q next %v", m.State, m.NextAttempt)
+	if m.State != store.MsgPending || m.NextAttempt == nil || m.NextAttempt.Sub(m.Updated) < 20*time.Minute {
+		t.Errorf("after a 503: state %q next %v (updated %v)", m.State, m.NextAttempt, m.Updated)
 	}
 
 	// Typos and other keys are refused; retry sends it at once.

@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/store"
 )
 
-// Staff's view of and hold on the outbox (api.OutboxBackend, issue 13).
+// Staff's view of and hold on the outbox (the REST API's OutboxBackend, issue 13).
 
 // OutboxPage lists up to limit outbox messages with an id greater than after, oldest first.
 func (e *Engine) OutboxPage(ctx context.Context, after int64, limit int) ([]OutboxRow, error) {
@@ -30,7 +29,7 @@ func (e *Engine) OutboxInFlight(id int64) (time.Time, bool) { return e.sender.In
 // or one with an attempt under way, is a conflict.
 func (e *Engine) RetryMessage(ctx context.Context, id int64, a store.OutboxAction) (OutboxRow, error) {
 	if since, ok := e.sender.InFlight(id); ok {
-		return OutboxRow{}, fmt.Errorf("retry message %d: an attempt is in flight since %s (%w)", id, since.Format(time.RFC3339), api.ErrConflict)
+		return OutboxRow{}, fmt.Errorf("retry message %d: an attempt is in flight since %s (%w)", id, since.Format(time.RFC3339), ErrConflict)
 	}
 	m, err := e.act(ctx, id, store.ActionRetry, a, func(tx *store.Tx, now time.Time) (store.Message, error) {
 		return tx.RetryNow(id, now)
@@ -74,7 +73,7 @@ func (e *Engine) act(ctx context.Context, id int64, action string, a store.Outbo
 			return err
 		}
 		if before.Status == store.MsgDelivered || (action == store.ActionCancel && before.Status == store.MsgCancelled) {
-			return fmt.Errorf("message %d is %s (%w)", id, before.Status, api.ErrConflict)
+			return fmt.Errorf("message %d is %s (%w)", id, before.Status, ErrConflict)
 		}
 		a.MessageID, a.Action, a.Time = id, action, now
 		if err := tx.AddOutboxAction(a); err != nil {
@@ -84,7 +83,7 @@ func (e *Engine) act(ctx context.Context, id int64, action string, a store.Outbo
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return m, fmt.Errorf("%s message %d: no such message (%w)", action, id, api.ErrNotFound)
+		return m, fmt.Errorf("%s message %d: no such message (%w)", action, id, ErrNotFound)
 	}
 	if err != nil {
 		return m, fmt.Errorf("%s message %d: %w", action, id, err)

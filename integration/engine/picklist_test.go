@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
@@ -20,7 +21,7 @@ func TestPickList(t *testing.T) {
 	}
 	base := "http://" + ln.Addr().String()
 	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = base + "/api/ncip" })
-	srv := &http.Server{Handler: w.eng.Handler()}
+	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	key := w.cfg.Facility.APIKey

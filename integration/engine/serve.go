@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/formats/caiasoft"
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/requestfile"
 	"github.com/annexlab/annex/integration/store"
@@ -22,14 +21,14 @@ import (
 // With profileName "" each request's stop picks the profile: the one whose
 // translation or stop list owns it; an unknown or ambiguous stop is a
 // denial ("Invalid Stop Code"), recorded under no profile.
-func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []caiasoft.Entry[caiasoft.CircRequest]) ([]api.Result, error) {
+func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []caiasoft.Entry[caiasoft.CircRequest]) ([]Result, error) {
 	var fixed *profile.Profile
 	if profileName != "" {
 		if fixed = e.profiles[profileName]; fixed == nil {
 			return nil, fmt.Errorf("circrequests: %w %q", ErrUnknownProfile, profileName)
 		}
 	}
-	var out []api.Result
+	var out []Result
 	owed := map[string]bool{}
 	err := e.store.Tx(ctx, func(tx *store.Tx) error {
 		out = out[:0]
@@ -43,20 +42,21 @@ func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []ca
 				CallNumber: c.CallNumber, Pages: c.ArticlePages, Note: c.Details, Description: c.Volume,
 				Digitization: job == caiasoft.JobERetrieval}
 			in := incoming{rec: requestfile.Record{Request: r}, stop: c.Stop, job: job, raw: entry.Raw, unknown: entry.Unknown}
-			fail := func(field, msg string) {
+			fail := func(code caiasoft.DenialCode, field, msg string) {
 				in.rec = requestfile.Record{Err: &requestfile.RecordError{File: "circrequests", Line: i + 1, Field: field, ID: c.RequestID, Msg: msg}}
+				in.errCode = code
 			}
 			switch {
 			case !caiasoft.IsJob(job):
-				fail("request_type", fmt.Sprintf("request_type %q is not one of %s", c.RequestType, strings.Join(caiasoft.Jobs, ", ")))
+				fail(caiasoft.DenialInvalidRecord, "request_type", fmt.Sprintf("request_type %q is not one of %s", c.RequestType, strings.Join(caiasoft.Jobs, ", ")))
 			case c.Stop == "":
-				fail("stop", "stop is required")
+				fail(caiasoft.DenialNoStop, "stop", "stop is required")
 			}
 			p := fixed
 			if p == nil && in.rec.Err == nil {
-				var why string
-				if p, why = e.profileOfStop(c.Stop); p == nil {
-					res, err := e.denyUnrouted(tx, c, in, why, now)
+				var d denial
+				if p, d = e.profileOfStop(c.Stop); p == nil {
+					res, err := e.denyUnrouted(tx, c, in, d, now)
 					if err != nil {
 						return err
 					}
@@ -66,7 +66,7 @@ func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []ca
 			}
 			if p == nil {
 				// An unreadable request with no profile to file it under.
-				res, err := e.denyUnrouted(tx, c, in, in.rec.Err.Error(), now)
+				res, err := e.denyUnrouted(tx, c, in, denial{cmp.Or(in.errCode, caiasoft.DenialInvalidRecord), in.rec.Err.Error()}, now)
 				if err != nil {
 					return err
 				}
@@ -79,9 +79,6 @@ func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []ca
 			}
 			if in.rec.Err != nil {
 				res.Item = c.Barcode
-				if in.rec.Err.Field == "stop" {
-					res.IStatus = caiasoft.DenyInvalidStop
-				}
 			}
 			if o {
 				owed[p.Name] = true
@@ -100,31 +97,27 @@ func (e *Engine) CircRequests(ctx context.Context, profileName string, reqs []ca
 }
 
 // denyUnrouted records a posted request no profile can be found for, under
-// profile "", and denies it with "Invalid Stop Code" (or "Invalid Request"
-// when the request itself is unreadable).
-func (e *Engine) denyUnrouted(tx *store.Tx, c caiasoft.CircRequest, in incoming, why string, now time.Time) (api.Result, error) {
-	code := caiasoft.DenyInvalidStop
-	if in.rec.Err != nil && in.rec.Err.Field != "stop" {
-		code = caiasoft.DenyInvalid
-	}
+// profile "", and denies it for d: its stop (or the request itself, when
+// it is unreadable).
+func (e *Engine) denyUnrouted(tx *store.Tx, c caiasoft.CircRequest, in incoming, d denial, now time.Time) (Result, error) {
 	q := store.Request{ID: c.RequestID, Barcode: c.Barcode, Stop: c.Stop, Job: in.job, Status: store.RequestDenied,
-		Reason: code + ": " + why, File: "api:circrequests", Line: in.line(), Raw: in.raw, Created: now, Updated: now}
+		Code: d.Code, Reason: d.reason(), File: "api:circrequests", Line: in.line(), Raw: in.raw, Created: now, Updated: now}
 	for _, f := range in.unknown {
 		q.Warnings = append(q.Warnings, unknownField(f))
 	}
 	if q.ID == "" {
 		q.ID = fmt.Sprintf("%s:%d", q.File, q.Line)
 	}
-	res := api.Result{Result: caiasoft.Result{Item: c.Barcode}, RequestID: q.ID}
+	res := Result{Result: caiasoft.Result{Item: c.Barcode}, RequestID: q.ID}
 	inserted, err := tx.InsertRequest(q)
 	if err != nil {
 		return res, err
 	}
 	if !inserted {
-		res.Deny, res.IStatus, res.Skipped = "N", caiasoft.IStatusDuplicateSkip, true
+		res.Deny, res.IStatus, res.Code, res.Skipped = "N", caiasoft.DenialDuplicate.IStatus(), caiasoft.DenialDuplicate, true
 		return res, nil
 	}
-	res.Deny, res.IStatus, res.Reason = "Y", code, q.Reason
+	res.Deny, res.IStatus, res.Code, res.Reason = "Y", d.Code.IStatus(), d.Code, q.Reason
 	_, err = tx.AddAlert(store.Alert{Time: now, Kind: store.AlertDenial, RequestID: q.ID, Barcode: q.Barcode,
 		Message: fmt.Sprintf("request %s denied: %s", q.ID, q.Reason)})
 	return res, err
@@ -165,11 +158,11 @@ func (e *Engine) stopCode(given string) string {
 
 // profileOfStop is the one profile that owns a stop (given by code or
 // name): its translation maps some pickup to it, or its ALEPH stop list
-// (aleph.users) names it. why says what went wrong when there is none.
-func (e *Engine) profileOfStop(given string) (*profile.Profile, string) {
+// (aleph.users) names it. When there is none, the denial says why.
+func (e *Engine) profileOfStop(given string) (*profile.Profile, denial) {
 	code := e.stopCode(given)
 	if code == "" {
-		return nil, fmt.Sprintf("%q is not a circulation stop of the facility", given)
+		return nil, denial{caiasoft.DenialUnknownStop, fmt.Sprintf("%q is not a circulation stop of the facility", given)}
 	}
 	var owners []string
 	for _, name := range e.order {
@@ -179,11 +172,11 @@ func (e *Engine) profileOfStop(given string) (*profile.Profile, string) {
 	}
 	switch len(owners) {
 	case 1:
-		return e.profiles[owners[0]], ""
+		return e.profiles[owners[0]], denial{}
 	case 0:
-		return nil, fmt.Sprintf("no library connection serves stop %q; name one with ?profile=", code)
+		return nil, denial{caiasoft.DenialUnroutedStop, fmt.Sprintf("no library connection serves stop %q; name one with ?profile=", code)}
 	}
-	return nil, fmt.Sprintf("stop %q is served by %s; name one with ?profile=", code, strings.Join(owners, " and "))
+	return nil, denial{caiasoft.DenialUnroutedStop, fmt.Sprintf("stop %q is served by %s; name one with ?profile=", code, strings.Join(owners, " and "))}
 }
 
 // ownsStop reports whether a profile's translation or stop list has a stop.
@@ -243,6 +236,9 @@ func (e *Engine) Stops(all bool) []profile.Stop {
 	return out
 }
 
+// MaxNCIP caps an NCIP message the responder reads.
+const MaxNCIP = 1 << 20
+
 // ServeNCIP is the facility's NCIP responder: ALMA's DeleteItem removes the
 // item from the inventory. ALMA is recognised by its agencies (From = the
 // institution, To = the facility's agency of an ALMA profile), not by a key.
@@ -258,7 +254,7 @@ func (e *Engine) ServeNCIP(ctx context.Context, body []byte) []byte {
 		}
 		return out
 	}
-	msg, _, err := ncip.Decode(body, ncip.ParseOptions{MaxSize: api.MaxNCIP})
+	msg, _, err := ncip.Decode(body, ncip.ParseOptions{MaxSize: MaxNCIP})
 	if err != nil {
 		return reply(&ncip.ProblemResponse{Problems: []ncip.Problem{{ProblemType: ncip.SV("Invalid Message Syntax Error"),
 			ProblemDetail: err.Error()}}})

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/outbox"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/requestfile"
@@ -40,16 +39,23 @@ type incoming struct {
 	raw json.RawMessage
 	// unknown are the posted entry's fields annex does not read.
 	unknown []string
+	// errCode is the denial of an unreadable rec ("" means
+	// caiasoft.DenialInvalidRecord).
+	errCode caiasoft.DenialCode
 }
 
-// denial is why a request is denied: Code is the istatus, Detail the rest.
-type denial struct{ Code, Detail string }
+// denial is why a request is denied: Code the cause (which gives the
+// istatus), Detail the rest.
+type denial struct {
+	Code   caiasoft.DenialCode
+	Detail string
+}
 
-func (d denial) reason() string { return d.Code + ": " + d.Detail }
+func (d denial) reason() string { return d.Code.Reason(d.Detail) }
 
 // applyRecord decides one request inside the file's transaction, and
 // enqueues what the decision owes. owed reports whether a message was enqueued.
-func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in incoming, now time.Time) (res api.Result, owed bool, err error) {
+func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in incoming, now time.Time) (res Result, owed bool, err error) {
 	q := store.Request{Profile: p.Name, File: file, Created: now, Updated: now}
 	var d *denial
 	var r *requestfile.Request
@@ -57,7 +63,7 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 	case in.rec.Err != nil:
 		re := in.rec.Err
 		q.ID, q.Line = re.ID, re.Line
-		d = &denial{caiasoft.DenyInvalid, re.Error()}
+		d = &denial{cmp.Or(in.errCode, caiasoft.DenialInvalidRecord), re.Error()}
 	case in.rec.Request != nil:
 		r = in.rec.Request
 		q.ID, q.Line, q.Barcode = r.ID, r.Line, r.Barcode
@@ -81,10 +87,10 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 		// A request without an id cannot be deduplicated; it is kept under its place in the file.
 		q.ID = fmt.Sprintf("%s:%d", file, q.Line)
 		if d == nil {
-			d = &denial{caiasoft.DenyInvalid, "the request has no request id"}
+			d = &denial{caiasoft.DenialNoRequestID, "the request has no request id"}
 		}
 	}
-	res = api.Result{Result: caiasoft.Result{Item: q.Barcode}, RequestID: q.ID}
+	res = Result{Result: caiasoft.Result{Item: q.Barcode}, RequestID: q.ID}
 	var item store.Item
 	cancelItem := false // ALMA is owed a CancelRequestItem
 	if d == nil {
@@ -94,7 +100,7 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 		}
 	}
 	if d != nil {
-		q.Status, q.Reason = store.RequestDenied, d.reason()
+		q.Status, q.Code, q.Reason = store.RequestDenied, d.Code, d.reason()
 	} else {
 		q.Status = store.RequestAccepted
 	}
@@ -103,7 +109,7 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 		return res, false, err
 	}
 	if !inserted {
-		res.Deny, res.IStatus, res.Skipped = "N", caiasoft.IStatusDuplicateSkip, true
+		res.Deny, res.IStatus, res.Code, res.Skipped = "N", caiasoft.DenialDuplicate.IStatus(), caiasoft.DenialDuplicate, true
 		return res, false, nil
 	}
 	if d == nil {
@@ -125,7 +131,7 @@ func (e *Engine) applyRecord(tx *store.Tx, p *profile.Profile, file string, in i
 		res.Deny, res.IStatus = "N", caiasoft.IStatusRequested
 		return res, false, nil
 	}
-	res.Deny, res.IStatus, res.Reason = "Y", d.Code, q.Reason
+	res.Deny, res.IStatus, res.Code, res.Reason = "Y", d.Code.IStatus(), d.Code, q.Reason
 	if _, err := tx.AddAlert(store.Alert{Time: now, Kind: store.AlertDenial, Profile: p.Name, RequestID: q.ID,
 		Barcode: q.Barcode, Message: fmt.Sprintf("request %s denied: %s", q.ID, q.Reason)}); err != nil {
 		return res, false, err
@@ -148,13 +154,13 @@ func (e *Engine) decide(tx *store.Tx, p *profile.Profile, r *requestfile.Request
 	item, err := tx.Item(r.Barcode)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && item.Profile != p.Name):
-		return item, &denial{caiasoft.DenyNotInStorage, fmt.Sprintf("item %s is not in the facility's inventory", r.Barcode)}, true, nil
+		return item, &denial{caiasoft.DenialNotInStorage, fmt.Sprintf("item %s is not in the facility's inventory", r.Barcode)}, true, nil
 	case err != nil:
 		return item, nil, false, err
 	case caiasoft.IsOut(item.Status):
-		return item, &denial{caiasoft.DenyOut, fmt.Sprintf("item %s is %q", r.Barcode, item.Status)}, false, nil
+		return item, &denial{caiasoft.DenialOutOfFacility, fmt.Sprintf("item %s is %q", r.Barcode, item.Status)}, false, nil
 	case item.Status != caiasoft.StatusAtRest:
-		return item, &denial{caiasoft.DenyNotAvailable, fmt.Sprintf("item %s is %q", r.Barcode, item.Status)}, false, nil
+		return item, &denial{caiasoft.DenialNotAvailable, fmt.Sprintf("item %s is %q", r.Barcode, item.Status)}, false, nil
 	}
 	stop, d := e.translateStop(p, r, directStop)
 	if d != nil {
@@ -171,11 +177,11 @@ func (e *Engine) decide(tx *store.Tx, p *profile.Profile, r *requestfile.Request
 func titleLevelDenial(r *requestfile.Request) *denial {
 	switch {
 	case r.Citation != "":
-		return &denial{caiasoft.DenyTitleLevel, fmt.Sprintf("title-level request for %q: the file has no item barcode, only this citation, and storage is searched by barcode", r.Citation)}
+		return &denial{caiasoft.DenialTitleLevel, fmt.Sprintf("title-level request for %q: the file has no item barcode, only this citation, and storage is searched by barcode", r.Citation)}
 	case r.MMSID != "":
-		return &denial{caiasoft.DenyTitleLevel, fmt.Sprintf("title-level request for MMS id %s without an item barcode cannot be filled from storage", r.MMSID)}
+		return &denial{caiasoft.DenialTitleLevel, fmt.Sprintf("title-level request for MMS id %s without an item barcode cannot be filled from storage", r.MMSID)}
 	}
-	return &denial{caiasoft.DenyTitleLevel, "a title-level request without an item barcode cannot be filled from storage"}
+	return &denial{caiasoft.DenialTitleLevel, "a title-level request without an item barcode cannot be filled from storage"}
 }
 
 // stopKeys are the values a request is looked up by in each stop table, in
@@ -194,7 +200,7 @@ func (e *Engine) translateStop(p *profile.Profile, r *requestfile.Request, direc
 	if direct != "" {
 		// A posted stop is the facility's own, by code or name.
 		if stop = e.stopCode(direct); stop == "" {
-			return "", &denial{caiasoft.DenyInvalidStop, fmt.Sprintf("%q is not a circulation stop of the facility", direct)}
+			return "", &denial{caiasoft.DenialUnknownStop, fmt.Sprintf("%q is not a circulation stop of the facility", direct)}
 		}
 	} else {
 		keys := stopKeys(r)
@@ -222,17 +228,17 @@ func (e *Engine) translateStop(p *profile.Profile, r *requestfile.Request, direc
 			if len(absent) > 0 {
 				msg += "; the request gives no key for " + strings.Join(absent, ", ")
 			}
-			return "", &denial{caiasoft.DenyInvalidStop, msg}
+			return "", &denial{caiasoft.DenialNoStopTranslation, msg}
 		}
 	}
 	if stops := e.cfg.Facility.Stops; len(stops) > 0 {
 		i := slices.IndexFunc(stops, func(s profile.Stop) bool { return s.Code == stop })
 		if i < 0 || !stops[i].Active {
-			return "", &denial{caiasoft.DenyInvalidStop, fmt.Sprintf("%q is not an active circulation stop of the facility", stop)}
+			return "", &denial{caiasoft.DenialInactiveStop, fmt.Sprintf("%q is not an active circulation stop of the facility", stop)}
 		}
 	}
 	if p.System == profile.SystemALEPH && p.ALEPH.Users[stop] == "" {
-		return "", &denial{caiasoft.DenyInvalidStop, fmt.Sprintf("stop %q has no ALEPH user (aleph.users)", stop)}
+		return "", &denial{caiasoft.DenialNoALEPHUser, fmt.Sprintf("stop %q has no ALEPH user (aleph.users)", stop)}
 	}
 	return stop, nil
 }

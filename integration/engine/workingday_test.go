@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
@@ -50,7 +51,7 @@ func apiRequests(t *testing.T, w *almaWorld) map[string]engine.RequestRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: w.eng.Handler()}
+	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
 	go srv.Serve(ln)
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/api/requests/v1", nil)
@@ -108,11 +109,11 @@ func TestWorkingDayALMAFile(t *testing.T) {
 		}
 	}
 	for id, citation := range map[string]string{"2410000010008": "Volume 96; Issue 4; Publication Date 1989", "2410000010013": "The economics of remote storage: a review"} {
-		if r := rows[id]; r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, caiasoft.DenyTitleLevel) || !strings.Contains(r.Reason, `"`+citation+`"`) {
+		if r := rows[id]; r.Status != store.RequestDenied || r.Code != caiasoft.DenialTitleLevel || !strings.HasPrefix(r.Reason, caiasoft.DenyTitleLevel) || !strings.Contains(r.Reason, `"`+citation+`"`) {
 			t.Errorf("%s: %s %q, want denied quoting %q", id, r.Status, r.Reason, citation)
 		}
 	}
-	if r := rows["2410000010010"]; r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, caiasoft.DenyNotInStorage) {
+	if r := rows["2410000010010"]; r.Status != store.RequestDenied || r.Code != caiasoft.DenialNotInStorage {
 		t.Errorf("item not in storage: %+v", r)
 	}
 	if len(rows) != 12 {
@@ -185,8 +186,8 @@ func TestWorkingDayCodesOnlyProfile(t *testing.T) {
 		"2410000010007": {`desks "Digitization Department For Institution"`, `pickup_libraries "Annex University"`},
 	} {
 		r := rows[id]
-		if r.Status != store.RequestDenied || !strings.HasPrefix(r.Reason, caiasoft.DenyInvalidStop) {
-			t.Errorf("%s: %s %q, want denied %s", id, r.Status, r.Reason, caiasoft.DenyInvalidStop)
+		if r.Status != store.RequestDenied || r.Code != caiasoft.DenialNoStopTranslation || !strings.HasPrefix(r.Reason, caiasoft.DenyInvalidStop) {
+			t.Errorf("%s: %s %s %q, want denied %s", id, r.Status, r.Code, r.Reason, caiasoft.DenialNoStopTranslation)
 			continue
 		}
 		for _, k := range append(keys, "translation.stops", "libraries") {

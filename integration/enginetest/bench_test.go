@@ -22,6 +22,12 @@ import (
 	"github.com/annexlab/annex/simulators/journal"
 )
 
+// pickers work pick lists of pickList items at once.
+const (
+	pickers  = 2
+	pickList = 1000
+)
+
 // BenchmarkALMAFile100k is DESIGN §3's big-file target: a 100,000-request
 // ALMA export lands in the inbox → FileArrived → all accepted → 100,000
 // retrievals → every CheckOutItem delivered to mock ALMA. Targets: ≤ 30 s,
@@ -32,13 +38,8 @@ import (
 // peak less the heap in use before the file arrived: mock ALMA's 100,000
 // items, the engine's seeded store, the test's own data) and peak-RSS-MB
 // (VmHWM, reset before the file arrives, so it is the timed part's peak
-// resident set of the whole process).
-// pickers work pick lists of pickList items at once.
-const (
-	pickers  = 2
-	pickList = 1000
-)
-
+// resident set of the whole process). ANNEX_BENCH_ITEMS sets another
+// size (benchkit.Items).
 func BenchmarkALMAFile100k(b *testing.B) {
 	n := benchkit.Items(b)
 	ctx := context.Background()

@@ -222,12 +222,6 @@ func ParseClaimName(claimed string) (original, format string) {
 	return claimed, ""
 }
 
-// OriginalName recovers the original name from a claimed name.
-func OriginalName(claimed string) string {
-	original, _ := ParseClaimName(claimed)
-	return original
-}
-
 // Claim moves a file (from the inbox, or a REST body from receiving/) into
 // claimed/ and returns its claimed name; original is the name the file
 // arrived with and format its own format when it overrides the profile's.

@@ -22,9 +22,6 @@ func TestClaimNameRoundTrip(t *testing.T) {
 		if got, f := ParseClaimName(name); got != tc.original || f != tc.format {
 			t.Errorf("ParseClaimName(%q) = %q, %q; want %q, %q", name, got, f, tc.original, tc.format)
 		}
-		if got := OriginalName(name); got != tc.original {
-			t.Errorf("OriginalName(%q) = %q, want %q", name, got, tc.original)
-		}
 	}
 	if got := ClaimName(now, "x.xml", ""); got != "20261202T153005.123456789Z-x.xml" {
 		t.Errorf("ClaimName = %q: the claim time in UTC, then the name", got)

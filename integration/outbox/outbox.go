@@ -110,7 +110,10 @@ type Config struct {
 	Store  *store.Store
 	Lanes  []Lane
 	Client *http.Client
-	// Clock stamps records; nil means time.Now. Backoff timers use wall time.
+	// Clock stamps what the sender records and keeps its schedule: a
+	// failed attempt's retry is due at Clock()+Backoff, and a lane sends a
+	// message once Clock() has reached its due time. It must advance (the
+	// lane waits for the next due time on a real timer); nil means time.Now.
 	Clock  func() time.Time
 	Logger *slog.Logger
 	// OnOutcome runs in the transaction that records the outcome, so the
@@ -184,6 +187,7 @@ func Defaults(r profile.Retry) profile.Retry {
 // ctx ends or on Close.
 func (s *Sender) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
+	s.capSchedules(ctx)
 	for _, l := range s.lanes {
 		s.wg.Add(1)
 		go func() {
@@ -202,6 +206,28 @@ func (s *Sender) Start(ctx context.Context) {
 		s.wg.Wait()
 		close(s.finished)
 	}()
+}
+
+// capSchedules brings forward what is due later than a lane's longest
+// backoff from now. Such a schedule was kept by another clock: a restarted
+// engine's, which starts anew from a fixed test or scenario time, or a
+// wall clock since set back. Without this, a message would wait out the
+// difference.
+func (s *Sender) capSchedules(ctx context.Context) {
+	now := s.clock()
+	for _, l := range s.lanes {
+		var n int64
+		err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) (err error) {
+			n, err = tx.CapSchedule(l.Profile, now.Add(time.Duration(l.Retry.Max)))
+			return err
+		})
+		switch {
+		case err != nil:
+			s.log.Error("outbox: cap schedule", "profile", l.Profile, "err", err)
+		case n > 0:
+			s.log.Info("outbox: retries scheduled beyond the longest backoff brought forward", "profile", l.Profile, "messages", n)
+		}
+	}
 }
 
 // Close stops the lanes, waits for attempts in flight and records the
@@ -269,7 +295,7 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 		retryIn := time.Duration(0)
 		// One "now" for both queries: a message falling due between them
 		// would otherwise be neither sent nor timed, and wait forever.
-		now := time.Now()
+		now := s.clock()
 		if free := l.Retry.Concurrency - len(inflight); free > 0 && ctx.Err() == nil {
 			if len(queue) < free {
 				msgs, err := s.cfg.Store.Due(ctx, l.Profile, now, skip, max(prefetch, free))
@@ -307,7 +333,10 @@ func (s *Sender) run(ctx context.Context, l *lane) {
 			if next, ok, err := s.cfg.Store.NextDue(ctx, l.Profile, now); err != nil {
 				retryIn = time.Second
 			} else if ok {
-				retryIn = max(time.Until(next), time.Millisecond)
+				// A real timer: the lane must wake by itself when the next
+				// message falls due. A clock moved by a test (not by time)
+				// wakes the lane sooner through Wake.
+				retryIn = max(next.Sub(now), time.Millisecond)
 			}
 		}
 		if !timer.Stop() {
@@ -535,7 +564,7 @@ func (s *Sender) recordTx(batch []finished) error {
 			case o.Kind == store.MsgFailed:
 				err = tx.MarkFailed(m.ID, o.Attempts, o.Reply, o.Problem, f.at)
 			default:
-				next := time.Now().Add(Backoff(f.lane.Retry, o.Attempts))
+				next := f.at.Add(Backoff(f.lane.Retry, o.Attempts))
 				err = tx.MarkRetry(m.ID, o.Attempts, next, o.Err.Error(), o.Reply, o.InDoubt, f.at)
 			}
 			if err == nil && s.cfg.OnOutcome != nil {
@@ -581,6 +610,7 @@ func DescribeProblems(ps []ncip.Problem) string {
 // sent reports whether the whole request went out: when it did and err is
 // not nil, the peer may have acted on it.
 func (s *Sender) send(ctx context.Context, l *lane, endpoint, transport string, payload []byte) (reply []byte, sent bool, err error) {
+	// A real deadline, not the clock's: the peer's silence is measured in real time.
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(l.Retry.Timeout))
 	defer cancel()
 	if transport == store.TransportTCP {

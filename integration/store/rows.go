@@ -69,14 +69,16 @@ type Request struct {
 	// Collection is the facility collection the profile's translation gives the request.
 	Collection string `json:"collection,omitempty"`
 	// Warnings are what the engine and the parser noticed without denying the request.
-	Warnings []string        `json:"warnings,omitempty"`
-	Status   string          `json:"status"`
-	Reason   string          `json:"reason,omitempty"`
-	File     string          `json:"file,omitempty"`
-	Line     int             `json:"line,omitempty"`
-	Raw      json.RawMessage `json:"raw,omitempty"`
-	Created  time.Time       `json:"created"`
-	Updated  time.Time       `json:"updated"`
+	Warnings []string `json:"warnings,omitempty"`
+	Status   string   `json:"status"`
+	// Code is the cause of a denial (or of a cancellation); "" otherwise.
+	Code    caiasoft.DenialCode `json:"code,omitempty"`
+	Reason  string              `json:"reason,omitempty"`
+	File    string              `json:"file,omitempty"`
+	Line    int                 `json:"line,omitempty"`
+	Raw     json.RawMessage     `json:"raw,omitempty"`
+	Created time.Time           `json:"created"`
+	Updated time.Time           `json:"updated"`
 }
 
 // File is a claimed request file.
@@ -108,7 +110,7 @@ type Message struct {
 	Payload  []byte `json:"payload"`
 	Status   string `json:"status"`
 	Attempts int    `json:"attempts"`
-	// NextAttempt is wall-clock time (not the engine's Clock): it schedules timers.
+	// NextAttempt is when a pending message is next due, by the outbox's clock.
 	NextAttempt time.Time `json:"next_attempt"`
 	LastError   string    `json:"last_error,omitempty"`
 	// InDoubt: an attempt may have reached the library unanswered (a
@@ -249,12 +251,12 @@ func (t *Tx) CountItems() (int, error) {
 
 // ---- requests
 
-const requestCols = `profile, id, barcode, stop, library, job, collection, warnings, status, reason, file, line, raw, created, updated`
+const requestCols = `profile, id, barcode, stop, library, job, collection, warnings, status, code, reason, file, line, raw, created, updated`
 
 func scanRequest(r scanner) (Request, error) {
 	var q Request
 	var raw, warnings, cr, up string
-	err := r.Scan(&q.Profile, &q.ID, &q.Barcode, &q.Stop, &q.Library, &q.Job, &q.Collection, &warnings, &q.Status, &q.Reason, &q.File, &q.Line, &raw, &cr, &up)
+	err := r.Scan(&q.Profile, &q.ID, &q.Barcode, &q.Stop, &q.Library, &q.Job, &q.Collection, &warnings, &q.Status, &q.Code, &q.Reason, &q.File, &q.Line, &raw, &cr, &up)
 	if warnings != "" {
 		q.Warnings = strings.Split(warnings, "\n")
 	}
@@ -286,9 +288,9 @@ func (t *Tx) InsertRequest(q Request) (bool, error) {
 	for i, w := range q.Warnings {
 		q.Warnings[i] = strings.ReplaceAll(w, "\n", " ")
 	}
-	res, err := t.exec(`INSERT INTO requests (`+requestCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	res, err := t.exec(`INSERT INTO requests (`+requestCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (profile, id) DO NOTHING`,
-		q.Profile, q.ID, q.Barcode, q.Stop, q.Library, q.Job, q.Collection, strings.Join(q.Warnings, "\n"), q.Status, q.Reason, q.File, q.Line, raw, Stamp(q.Created), Stamp(q.Updated))
+		q.Profile, q.ID, q.Barcode, q.Stop, q.Library, q.Job, q.Collection, strings.Join(q.Warnings, "\n"), q.Status, q.Code, q.Reason, q.File, q.Line, raw, Stamp(q.Created), Stamp(q.Updated))
 	if err != nil {
 		return false, fmt.Errorf("insert request %s/%s: %w", q.Profile, q.ID, err)
 	}
@@ -302,6 +304,16 @@ func (t *Tx) SetRequest(profile, id, status, reason string, now time.Time) error
 		status, reason, Stamp(now), profile, id)
 	if err != nil {
 		return fmt.Errorf("set request %s/%s: %w", profile, id, err)
+	}
+	return nil
+}
+
+// CancelRequest cancels a request for a cause: its code and reason.
+func (t *Tx) CancelRequest(profile, id string, code caiasoft.DenialCode, reason string, now time.Time) error {
+	_, err := t.exec(`UPDATE requests SET status = ?, code = ?, reason = ?, updated = ? WHERE profile = ? AND id = ?`,
+		RequestCancelled, code, reason, Stamp(now), profile, id)
+	if err != nil {
+		return fmt.Errorf("cancel request %s/%s: %w", profile, id, err)
 	}
 	return nil
 }
@@ -440,6 +452,17 @@ func (t *Tx) MarkInDoubt(ids []int64) error {
 		}
 	}
 	return nil
+}
+
+// CapSchedule moves a profile's pending messages due after latest to
+// latest; it returns how many it moved.
+func (t *Tx) CapSchedule(profile string, latest time.Time) (int64, error) {
+	res, err := t.exec(`UPDATE outbox SET next_attempt = ? WHERE profile = ? AND status = 'pending' AND next_attempt > ?`,
+		latest.UnixNano(), profile, latest.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("cap schedule of %s: %w", profile, err)
+	}
+	return res.RowsAffected()
 }
 
 // MarkFailed records a final failure (an NCIP Problem) and the reply.

@@ -547,6 +547,9 @@ var migrations = []string{
 	);`,
 	// The read side's search indexes (see inventory.go).
 	inventoryMigration,
+	// Issue 14: a denied (or cancelled) request records its cause as a code
+	// (caiasoft.DenialCode); the reason stays its prose.
+	`ALTER TABLE requests ADD COLUMN code TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

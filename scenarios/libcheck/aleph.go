@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/annexlab/annex/formats/caiasoft"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/ncip"
@@ -72,7 +73,6 @@ type alephStop struct {
 	pickup, sub string
 	via         []string
 	barcode, id string
-	accepted    bool
 }
 
 func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
@@ -200,11 +200,11 @@ func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
 			why, f := fileProblem(ctx, eng.Files, fix{[]string{"intake", "format"}, "the format must be the layout ALEPH posts"})
 			r.fail(res, fmt.Sprintf("the facility has no record of hold request %s", s.id), why, f)
 			continue
-		case q.Status != store.RequestAccepted && strings.Contains(q.Reason, "has no ALEPH user"):
+		case q.Status != store.RequestAccepted && q.Code == caiasoft.DenialNoALEPHUser:
 			r.fail(res, fmt.Sprintf("the facility denied the hold request for stop %s", s.stop), q.Reason, r.missingUserFix(s.stop, port))
 			continue
 		case q.Status != store.RequestAccepted:
-			r.fail(res, fmt.Sprintf("the facility denied the hold request for stop %s", s.stop), q.Reason, denialFix(p, s.sub, q.Reason))
+			r.fail(res, fmt.Sprintf("the facility denied the hold request for stop %s", s.stop), q.Reason, denialFix(s.sub, q.Code))
 			continue
 		}
 		if err := eng.Retrieve(ctx, s.barcode); err != nil {

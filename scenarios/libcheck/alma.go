@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/annexlab/annex/formats/caiasoft"
 	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
@@ -386,7 +387,7 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 				}
 			case q.Status != store.RequestAccepted:
 				if res0.Status == "" {
-					r.fail(res0, fmt.Sprintf("the facility denied request %s for the item in %s/%s", t.request, t.library, t.location), q.Reason, denialFix(p, t.library, q.Reason))
+					r.fail(res0, fmt.Sprintf("the facility denied request %s for the item in %s/%s", t.request, t.library, t.location), q.Reason, denialFix(t.library, q.Code))
 				}
 			default:
 				t.accepted = true
@@ -620,11 +621,8 @@ func fileProblem(ctx context.Context, files func(context.Context) ([]store.File,
 	if reason != "" {
 		why += ": " + reason
 	}
-	switch {
-	case strings.Contains(reason, "limit"):
+	if strings.Contains(reason, "limit") {
 		return why, fix{[]string{"intake", "max_file_size"}, "raise intake.max_file_size above the size of the library's request files (or leave it out: 256 MiB)"}
-	case f.Status == "processed":
-		return why, fix{[]string{"intake", "format"}, "the format (and text_layout) must be the layout the library sends"}
 	}
 	return why, fix{[]string{"intake", "format"}, "the format (and text_layout) must be the layout the library sends"}
 }
@@ -648,14 +646,14 @@ func findRequest(reqs []store.Request, id string) (store.Request, bool) {
 	return store.Request{}, false
 }
 
-// denialFix maps the engine's reason for a denial to the profile field.
-func denialFix(p profile.Profile, library, reason string) fix {
-	switch {
-	case strings.Contains(reason, "no circulation stop"):
+// denialFix maps the cause of a denial to the profile field that fixes it.
+func denialFix(library string, code caiasoft.DenialCode) fix {
+	switch code {
+	case caiasoft.DenialNoStopTranslation:
 		return fix{[]string{"translation", "stops", "libraries"}, fmt.Sprintf("add the pickup library %s with its circulation stop under translation.stops.libraries", library)}
-	case strings.Contains(reason, "not an active circulation stop"):
+	case caiasoft.DenialInactiveStop:
 		return fix{[]string{"translation", "stops"}, "map the pickup to one of the facility's active stops"}
-	case strings.Contains(reason, "has no ALEPH user"):
+	case caiasoft.DenialNoALEPHUser:
 		return fix{[]string{"aleph", "users"}, "add the stop's CAIAUSER under aleph.users"}
 	}
 	return fix{}

@@ -14,7 +14,6 @@ import (
 // selects a file labelled `alma`), as Ginkgo's label filters do: it is the
 // one parser behind `annex run --label` and the Ginkgo suite's ANNEX_LABEL.
 type LabelFilter struct {
-	src  string
 	root labelNode
 }
 
@@ -41,7 +40,7 @@ func ParseLabels(expr string) (*LabelFilter, error) {
 	p := &labelParser{src: expr}
 	p.next()
 	if p.tok == "" {
-		return &LabelFilter{src: expr}, nil
+		return &LabelFilter{}, nil
 	}
 	n, err := p.or()
 	if err != nil {
@@ -50,7 +49,7 @@ func ParseLabels(expr string) (*LabelFilter, error) {
 	if p.tok != "" {
 		return nil, p.errorf("unexpected %q", p.tok)
 	}
-	return &LabelFilter{src: expr, root: n}, nil
+	return &LabelFilter{root: n}, nil
 }
 
 // Match reports whether a scenario with these labels is selected.
@@ -59,14 +58,6 @@ func (f *LabelFilter) Match(labels []string) bool {
 		return true
 	}
 	return f.root.eval(labels)
-}
-
-// String returns the expression as written.
-func (f *LabelFilter) String() string {
-	if f == nil {
-		return ""
-	}
-	return f.src
 }
 
 type labelParser struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/annexlab/annex/formats/caiasoft"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/scenarios/scenario"
@@ -19,6 +20,10 @@ type ExpectRequest struct {
 	Status string `yaml:"status"`
 	// Reason is a substring of the recorded reason.
 	Reason string `yaml:"reason"`
+	// Code is the cause of a denial or cancellation, e.g. not_in_storage
+	// (caiasoft.DenialCodes lists them); it names the cause where reason
+	// only quotes its prose.
+	Code string `yaml:"code"`
 	// Stop is the circulation stop code the request was routed to.
 	Stop string `yaml:"stop"`
 	// Barcode is the item the request is for.
@@ -40,8 +45,17 @@ func (x *ExpectRequest) Validate() error {
 		return errors.New("id is required")
 	}
 	if x.Status != "" {
-		return oneOf("status", x.Status, store.RequestReceived, store.RequestAccepted, store.RequestDenied,
-			store.RequestRetrieved, store.RequestRefiled, store.RequestCancelled)
+		if err := oneOf("status", x.Status, store.RequestReceived, store.RequestAccepted, store.RequestDenied,
+			store.RequestRetrieved, store.RequestRefiled, store.RequestCancelled); err != nil {
+			return err
+		}
+	}
+	if x.Code != "" {
+		codes := make([]string, len(caiasoft.DenialCodes))
+		for i, c := range caiasoft.DenialCodes {
+			codes[i] = string(c)
+		}
+		return oneOf("code", x.Code, codes...)
 	}
 	return nil
 }
@@ -64,8 +78,8 @@ func (x *ExpectRequest) Run(ctx context.Context, env *scenario.Env) error {
 		read: func(r engine.RequestRow) record {
 			return record{state: r.Status + " (" + r.Reason + ")",
 				fields: []field{{"status", x.Status, r.Status, false}, {"reason", x.Reason, r.Reason, true},
-					{"stop", x.Stop, r.Stop, false}, {"barcode", x.Barcode, r.Barcode, false}},
-				whole: fmt.Sprintf("request %s: status %s, stop %q, barcode %q, reason %q", r.ID, r.Status, r.Stop, r.Barcode, r.Reason)}
+					{"code", x.Code, string(r.Code), false}, {"stop", x.Stop, r.Stop, false}, {"barcode", x.Barcode, r.Barcode, false}},
+				whole: fmt.Sprintf("request %s: status %s, code %q, stop %q, barcode %q, reason %q", r.ID, r.Status, r.Code, r.Stop, r.Barcode, r.Reason)}
 		},
 		none: fmt.Sprintf("no request %s (the engine has: %s)", x.ID, strings.Join(ids, ", ")),
 	}.check(rows)

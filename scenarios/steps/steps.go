@@ -18,7 +18,9 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"github.com/annexlab/annex/internal/suggest"
 	"reflect"
 	"slices"
 	"strings"
@@ -64,7 +66,11 @@ func Registry() *scenario.Registry {
 // in Validate methods (schemas/internal/gen/validate.go) for the enums.
 func oneOf(field, v string, allowed ...string) error {
 	if !slices.Contains(allowed, v) {
-		return fmt.Errorf("%s: %q is not one of %s", field, v, strings.Join(allowed, ", "))
+		msg := fmt.Sprintf("%s: %q is not one of %s", field, v, strings.Join(allowed, ", "))
+		if near := suggest.Closest(v, allowed); near != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		return errors.New(msg)
 	}
 	return nil
 }

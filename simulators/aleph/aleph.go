@@ -26,7 +26,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -401,5 +400,3 @@ func (s *Server) httpPort() (PortConfig, int) {
 	}
 	return s.cfg.Ports[0], 0
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

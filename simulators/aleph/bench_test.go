@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -99,5 +100,5 @@ func BenchmarkALEPH(b *testing.B) {
 }
 
 func barcodeN(i int) string {
-	return "B" + itoa(100000+i)
+	return "B" + strconv.Itoa(100000+i)
 }

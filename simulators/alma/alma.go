@@ -196,7 +196,6 @@ type Server struct {
 	world *world
 
 	exportMu sync.Mutex // one export at a time, as ALMA runs one job per profile
-	exportN  int
 
 	stop context.CancelFunc
 	ctx  context.Context

@@ -335,3 +335,25 @@ func TestIgnoreDuplicateIDs(t *testing.T) {
 		t.Errorf("stats %+v; want 1 duplicate", st)
 	}
 }
+
+// TestCloseRightAfterStart: Close returns even when it comes before the
+// SMTP server's Serve has begun (`annex up` hung now and then on a start-up
+// error, closing the catcher it had just started).
+func TestCloseRightAfterStart(t *testing.T) {
+	for range 300 {
+		s, err := smtp.Start(smtp.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := make(chan error, 1)
+		go func() { closed <- s.Close() }()
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Fatalf("close: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close right after Start did not return")
+		}
+	}
+}
