@@ -156,6 +156,15 @@ var denialIStatus = map[DenialCode]string{
 // DenialCodes lists every denial code, sorted.
 var DenialCodes = slices.Sorted(maps.Keys(denialIStatus))
 
+// DenialCodeNames is DenialCodes as strings, for checks and schemas.
+func DenialCodeNames() []string {
+	out := make([]string, len(DenialCodes))
+	for i, c := range DenialCodes {
+		out[i] = string(c)
+	}
+	return out
+}
+
 // IStatus is the istatus text a request denied for c is answered with.
 func (c DenialCode) IStatus() string { return denialIStatus[c] }
 

@@ -1,7 +1,10 @@
 package engine_test
 
 import (
+	"net/http"
+
 	"context"
+	"github.com/annexlab/annex/integration/api"
 	"testing"
 
 	"github.com/annexlab/annex/integration/engine"
@@ -15,7 +18,8 @@ import (
 // by default.
 func TestServerLifecycle(t *testing.T) {
 	open := func() *engine.Engine {
-		eng, err := engine.Open(t.Context(), engine.Config{Facility: profile.Facility{APIKey: "k"}, DataDir: t.TempDir()})
+		eng, err := engine.Open(t.Context(), engine.Config{Facility: profile.Facility{APIKey: "k"}, DataDir: t.TempDir(),
+			API: func(e *engine.Engine) http.Handler { return api.ForEngine(e, nil) }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,11 +51,7 @@ func (x *ExpectRequest) Validate() error {
 		}
 	}
 	if x.Code != "" {
-		codes := make([]string, len(caiasoft.DenialCodes))
-		for i, c := range caiasoft.DenialCodes {
-			codes[i] = string(c)
-		}
-		return oneOf("code", x.Code, codes...)
+		return oneOf("code", x.Code, caiasoft.DenialCodeNames()...)
 	}
 	return nil
 }

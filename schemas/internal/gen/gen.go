@@ -505,10 +505,11 @@ func (g *generator) tables() error {
 // values from the list itself, so they are stated once.
 func enumLists() map[string][]string {
 	return map[string][]string{
-		modulePath + "/simulators/alma.ItemStatuses":    alma.ItemStatuses(),
-		modulePath + "/simulators/alma.RequestSteps":    alma.RequestSteps(),
-		modulePath + "/simulators/aleph.ItemStatuses":   aleph.ItemStatuses(),
-		modulePath + "/formats/caiasoft.StoredStatuses": caiasoft.StoredStatuses,
+		modulePath + "/simulators/alma.ItemStatuses":     alma.ItemStatuses(),
+		modulePath + "/simulators/alma.RequestSteps":     alma.RequestSteps(),
+		modulePath + "/simulators/aleph.ItemStatuses":    aleph.ItemStatuses(),
+		modulePath + "/formats/caiasoft.StoredStatuses":  caiasoft.StoredStatuses,
+		modulePath + "/formats/caiasoft.DenialCodeNames": caiasoft.DenialCodeNames(),
 	}
 }
 
