@@ -153,6 +153,26 @@ func TestUpDemo(t *testing.T) {
 		t.Errorf("caught %+v; want REQ-1's fulfilment email to the demo staff", caught)
 	}
 
+	// The demo facility's inventory carries bibliographic data (issue 12
+	// point 6), so a title search and an item's info answer with it.
+	search, _ := http.NewRequest(http.MethodPost, ep["facility engine"]+"union_title/v1", strings.NewReader(`{"title":"shelving"}`))
+	search.Header.Set("X-API-Key", "demo-facility-key")
+	resp, err = http.DefaultClient.Do(search)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found struct {
+		Items []struct {
+			Barcode string `json:"barcode"`
+			Title   string `json:"title"`
+		} `json:"items"`
+	}
+	json.NewDecoder(resp.Body).Decode(&found)
+	resp.Body.Close()
+	if len(found.Items) != 1 || found.Items[0].Barcode != "39015000000003" || found.Items[0].Title != "A History of Shelving" {
+		t.Errorf("union_title \"shelving\" on the demo: %+v", found.Items)
+	}
+
 	c := http.Client{Timeout: 5 * time.Second}
 	for _, key := range []string{"mock ALEPH"} {
 		r, err := c.Get(strings.TrimSuffix(ep[key], "/ncip") + "/healthz")

@@ -265,7 +265,9 @@ func (e *Engine) seed(ctx context.Context) error {
 				return fmt.Errorf("seed inventory: item %s: %w %q", it.Barcode, ErrUnknownProfile, it.Profile)
 			}
 			err := tx.PutItem(store.Item{Barcode: it.Barcode, Profile: it.Profile, Collection: it.Collection,
-				Material: it.Material, Tray: it.Tray, Library: libraryOf(p, it.Collection), Status: caiasoft.StatusAtRest, Updated: now})
+				Material: it.Material, Tray: it.Tray, Library: libraryOf(p, it.Collection), Status: caiasoft.StatusAtRest,
+				Title: it.Title, Author: it.Author, Volume: it.Volume, CallNumber: it.CallNumber, ISBN: it.ISBN, ISSN: it.ISSN,
+				LCCN: it.LCCN, OCLC: it.OCLC, Updated: now})
 			if err != nil {
 				return fmt.Errorf("seed inventory: %w", err)
 			}

@@ -327,6 +327,16 @@ type InventoryItem struct {
 	Tray       string `yaml:"tray,omitempty" json:"tray,omitempty"`
 	// Profile is the library connection that owns the item.
 	Profile string `yaml:"profile" json:"profile"`
+	// The item's bibliographic data, as its accession recorded it: what the
+	// item and search endpoints answer with.
+	Title      string `yaml:"title,omitempty" json:"title,omitempty"`
+	Author     string `yaml:"author,omitempty" json:"author,omitempty"`
+	Volume     string `yaml:"volume,omitempty" json:"volume,omitempty"`
+	CallNumber string `yaml:"call_number,omitempty" json:"call_number,omitempty"`
+	ISBN       string `yaml:"isbn,omitempty" json:"isbn,omitempty"`
+	ISSN       string `yaml:"issn,omitempty" json:"issn,omitempty"`
+	LCCN       string `yaml:"lccn,omitempty" json:"lccn,omitempty"`
+	OCLC       string `yaml:"oclc,omitempty" json:"oclc,omitempty"`
 }
 
 // ReportsAccessions reports whether accessions are reported to the library
