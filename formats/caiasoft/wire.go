@@ -184,37 +184,6 @@ func Decode[T any](r io.Reader, list string) (entries []Entry[T], unknown []stri
 	return entries, unknown, nil
 }
 
-// DecodeStrings reads {"<list>":["…",…]} (itemstatuslist's barcodes); null
-// entries read as "".
-func DecodeStrings(r io.Reader, list string) ([]string, error) {
-	var top map[string]json.RawMessage
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&top); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("decode: data after the JSON object")
-	}
-	raw, ok := top[list]
-	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return nil, fmt.Errorf("decode: %q is missing", list)
-	}
-	var out []*string
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("decode: %q: want an array of strings", list)
-	}
-	if len(out) > MaxBatch {
-		return nil, fmt.Errorf("decode: %q holds %d entries, at most %d per call: %w", list, len(out), MaxBatch, ErrBatch)
-	}
-	s := make([]string, len(out))
-	for i, p := range out {
-		if p != nil {
-			s[i] = *p
-		}
-	}
-	return s, nil
-}
-
 func decodeEntry[T any](raw json.RawMessage, known map[string]bool) (Entry[T], error) {
 	e := Entry[T]{Raw: raw}
 	var fields map[string]json.RawMessage

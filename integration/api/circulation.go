@@ -122,7 +122,7 @@ func (s *server) itemStatusList(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, reply)
 		return
 	}
-	barcodes, err := caiasoft.DecodeStrings(http.MaxBytesReader(w, r.Body, MaxJSON), "barcodes")
+	barcodes, err := caiasoft.DecodeBarcodes(http.MaxBytesReader(w, r.Body, MaxJSON), "barcodes")
 	if err != nil {
 		reply.Error = "itemstatuslist: " + err.Error()
 		writeJSON(w, batchStatus(err), reply)
