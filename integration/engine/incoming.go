@@ -97,13 +97,11 @@ func (e *Engine) ItemUpdates(ctx context.Context, viewer string, items []caiasof
 			case strings.TrimSpace(u.Barcode) == "":
 				errs = append(errs, caiasoft.Note{Message: "barcode is required"})
 				continue
-			case errors.Is(err, store.ErrNotFound):
-				errs = append(errs, caiasoft.Note{Barcode: u.Barcode, Message: caiasoft.StatusNotFound})
-				continue
-			case err != nil:
+			case err != nil && !errors.Is(err, store.ErrNotFound):
 				return err
-			case viewer != "" && it.Profile != viewer:
-				errs = append(errs, caiasoft.Note{Barcode: u.Barcode, Message: caiasoft.StatusRestrictedFromKey})
+			}
+			if why := visible(Scope{Profile: viewer}, it.Profile, err == nil); why != "" {
+				errs = append(errs, caiasoft.Note{Barcode: u.Barcode, Message: why})
 				continue
 			}
 			before := it

@@ -29,7 +29,7 @@ func (e *Engine) ItemInfos(ctx context.Context, sc Scope, barcodes []string) ([]
 	out := make([]caiasoft.Item, len(barcodes))
 	for i, bc := range barcodes {
 		it, ok := found[bc]
-		if st := visible(sc, it, ok); st != "" {
+		if st := visible(sc, it.Profile, ok); st != "" {
 			out[i] = caiasoft.Item{Barcode: bc, Status: st}
 			continue
 		}
@@ -50,7 +50,7 @@ func (e *Engine) ItemLocations(ctx context.Context, sc Scope, barcodes []string)
 	out := make([]caiasoft.ItemLoc, len(barcodes))
 	for i, bc := range barcodes {
 		it, ok := found[bc]
-		if st := visible(sc, it, ok); st != "" {
+		if st := visible(sc, it.Profile, ok); st != "" {
 			out[i] = caiasoft.ItemLoc{Barcode: bc, Status: st}
 			continue
 		}
@@ -60,12 +60,13 @@ func (e *Engine) ItemLocations(ctx context.Context, sc Scope, barcodes []string)
 	return out, nil
 }
 
-// visible is "" when the scope may see the item, else the status to answer.
-func visible(sc Scope, it store.Item, found bool) string {
+// visible is "" when the scope may see an item of owner (found in the
+// inventory or not), else the status to answer in its place.
+func visible(sc Scope, owner string, found bool) string {
 	switch {
 	case !found:
 		return caiasoft.StatusNotFound
-	case sc.Profile != "" && it.Profile != sc.Profile:
+	case sc.Profile != "" && owner != sc.Profile:
 		return caiasoft.StatusRestrictedFromKey
 	}
 	return ""

@@ -213,14 +213,8 @@ func (e *Engine) ItemStatuses(ctx context.Context, viewer string, barcodes []str
 	}
 	out := make([]caiasoft.ItemStatus, len(barcodes))
 	for i, b := range barcodes {
-		out[i] = caiasoft.ItemStatus{Barcode: b, Status: caiasoft.StatusNotFound}
-		switch it, ok := found[b]; {
-		case !ok:
-		case viewer != "" && it.Profile != viewer:
-			out[i].Status = caiasoft.StatusRestrictedFromKey
-		default:
-			out[i].Status = it.Status
-		}
+		it, ok := found[b]
+		out[i] = caiasoft.ItemStatus{Barcode: b, Status: cmp.Or(visible(Scope{Profile: viewer}, it.Profile, ok), it.Status)}
 	}
 	return out, nil
 }
