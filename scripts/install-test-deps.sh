@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the independent tools the tests run
-# against annex: xmllint (libxml2-utils), OpenSSH's sftp and ssh clients, curl.
+# against annex: xmllint (libxml2-utils), OpenSSH's sftp and ssh clients, curl,
+# jq (the README's examples) and swaks (an SMTP client, for the mail catcher).
 # Idempotent: does nothing when they are already there.
 set -euo pipefail
 
@@ -9,6 +10,8 @@ command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v sftp >/dev/null 2>&1 || need+=(openssh-client)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v jq >/dev/null 2>&1 || need+=(jq)
+command -v swaks >/dev/null 2>&1 || need+=(swaks)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""

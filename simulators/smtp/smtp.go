@@ -333,7 +333,9 @@ func (ss *session) fault(stage string) error {
 
 func (ss *session) Mail(from string, _ *gosmtp.MailOptions) error {
 	if ss.s.cfg.Username != "" && !ss.authed {
-		return gosmtp.ErrAuthRequired
+		// RFC 4954's reply, as real servers give it (go-smtp's own
+		// ErrAuthRequired says 502, "command not implemented").
+		return &gosmtp.SMTPError{Code: 530, EnhancedCode: gosmtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 	}
 	if err := ss.fault(StageMail); err != nil {
 		return err
