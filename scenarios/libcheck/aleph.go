@@ -75,9 +75,56 @@ type alephStop struct {
 	barcode, id string
 }
 
+// aleph runs the ALEPH scenarios: per circulation stop a hold slip posted,
+// retrieved and refiled, then the conformance of every message sent.
 func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
-	p := r.p
-	a := p.ALEPH
+	stops := alephStops(r.p)
+	results := alephResults(r.p.ALEPH, stops)
+	confIdx := len(results) - 1
+	start := time.Now()
+	defer func() {
+		d := time.Since(start) / time.Duration(len(results))
+		for i := range results {
+			results[i].Duration = d
+		}
+	}()
+	if len(stops) == 0 {
+		results[confIdx].Status, results[confIdx].Problem = Skipped, "the translation produces no circulation stop, so no hold slip can be sent"
+		return results
+	}
+
+	cfg, inv := alephWorldConfig(r.p, lib, stops)
+	w, stop, ok := r.startWorld(ctx, results, inv, world.Options{Profiles: []profile.Profile{r.p}, ALEPH: &cfg})
+	if !ok {
+		return results
+	}
+	defer stop()
+	if !r.alephPost(ctx, results, w, len(stops)) {
+		return results
+	}
+	reqs, err := w.Engine.Requests(ctx)
+	if err != nil {
+		notRun(results, "cannot read the facility's requests: "+err.Error())
+		return results
+	}
+	var port aleph.PortConfig
+	if len(cfg.Ports) > 0 {
+		port = cfg.Ports[0]
+	}
+	for i, s := range stops {
+		r.alephCirculate(ctx, &results[i], w, reqs, s, port)
+	}
+	r.alephConformance(&results[confIdx], w)
+	if ctx.Err() != nil {
+		notRun(results, r.outOfTime())
+	}
+	return results
+}
+
+// alephStops lists the circulation stops the translation produces, each
+// with the hold slip (pickup, sublibrary, barcode, request id) that reaches
+// it, sorted by stop.
+func alephStops(p profile.Profile) []*alephStop {
 	subs := slices.Sorted(maps.Keys(p.Translation.Collections))
 	defaultSub := "MAIN"
 	if len(subs) > 0 {
@@ -107,9 +154,17 @@ func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
 		}
 	}
 	slices.SortFunc(stops, func(x, y *alephStop) int { return strings.Compare(x.stop, y.stop) })
-	var results []Result
 	for i, s := range stops {
 		s.barcode, s.id = fmt.Sprintf("9900%05d", i+1), fmt.Sprintf("VALIDATE%03d", i+1)
+	}
+	return stops
+}
+
+// alephResults names the ALEPH scenarios: one per stop, then the
+// conformance of every message sent (always last).
+func alephResults(a *profile.ALEPH, stops []*alephStop) []Result {
+	var results []Result
+	for _, s := range stops {
 		how := fmt.Sprintf("pickup %q", s.pickup)
 		if s.via[2] == "libraries" {
 			how = "sublibrary " + s.sub
@@ -117,20 +172,15 @@ func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
 		results = append(results, Result{Name: fmt.Sprintf("stop %s: a hold slip for %s is accepted, and CheckOutItem as its CAIAUSER (%s) and CheckInItem with CAIAPROFILE (%s) get no Problem",
 			s.stop, how, cmpOr(a.Users[s.stop], "none configured"), a.ApplicationProfileType)})
 	}
-	confIdx := len(results)
-	results = append(results, Result{Name: "every NCIP message the facility sent to ALEPH is conformant NCIP 1"})
-	start := time.Now()
-	defer func() {
-		d := time.Since(start) / time.Duration(len(results))
-		for i := range results {
-			results[i].Duration = d
-		}
-	}()
-	if len(stops) == 0 {
-		results[confIdx].Status, results[confIdx].Problem = Skipped, "the translation produces no circulation stop, so no hold slip can be sent"
-		return results
-	}
+	return append(results, Result{Name: "every NCIP message the facility sent to ALEPH is conformant NCIP 1"})
+}
 
+// alephWorldConfig is the library's ALEPH listening on free ports, posting
+// with the profile's API key unless it sends its own, holding one item on
+// shelf with a pending hold request per stop; inv is the facility's
+// inventory of those items.
+func alephWorldConfig(p profile.Profile, lib aleph.Config, stops []*alephStop) (aleph.Config, []profile.InventoryItem) {
+	subs := slices.Sorted(maps.Keys(p.Translation.Collections))
 	cfg := lib
 	cfg.Listen = ""
 	cfg.Ports = slices.Clone(cfg.Ports)
@@ -159,79 +209,77 @@ func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
 		inv = append(inv, profile.InventoryItem{Barcode: s.barcode, Collection: cmpOr(col, "VALIDATE"), Profile: p.Name})
 	}
 	cfg.State = st
+	return cfg, inv
+}
 
-	w, stop, ok := r.startWorld(ctx, results, inv, world.Options{Profiles: []profile.Profile{p}, ALEPH: &cfg})
-	if !ok {
-		return results
-	}
-	defer stop()
-	eng := w.Engine
-
+// alephPost has ALEPH post its hold slips to the facility; it reports
+// whether the facility took the file. On false every undecided result
+// (the first nStops being the per-stop ones) says why.
+func (r *run) alephPost(ctx context.Context, results []Result, w *world.World, nStops int) bool {
 	post, err := w.ALEPH.PostRequests(ctx)
 	switch {
 	case err != nil:
 		notRun(results, "ALEPH could not post its hold slips: "+err.Error())
-		return results
+		return false
 	case post.Status == http.StatusUnauthorized || post.Status == http.StatusForbidden:
-		for i := range stops {
+		for i := range nStops {
 			r.fail(&results[i], fmt.Sprintf("the facility refused ALEPH's request file with HTTP %d", post.Status), "ALEPH sends a different X-API-Key",
 				fix{[]string{"intake", "api_key"}, "set intake.api_key to the key ALEPH's request-file job sends"})
 		}
 		skipRest(results, "no request reached the facility")
-		return results
+		return false
 	case post.Status/100 != 2:
 		notRun(results, fmt.Sprintf("the facility answered ALEPH's request file with HTTP %d: %s", post.Status, strings.TrimSpace(post.Body)))
-		return results
+		return false
 	}
-	reqs, err := eng.Requests(ctx)
-	if err != nil {
-		notRun(results, "cannot read the facility's requests: "+err.Error())
-		return results
-	}
-	var port aleph.PortConfig
-	if len(cfg.Ports) > 0 {
-		port = cfg.Ports[0]
-	}
-	for i, s := range stops {
-		res := &results[i]
-		q, ok := findRequest(reqs, s.id)
-		switch {
-		case !ok:
-			why, f := fileProblem(ctx, eng.Files, fix{[]string{"intake", "format"}, "the format must be the layout ALEPH posts"})
-			r.fail(res, fmt.Sprintf("the facility has no record of hold request %s", s.id), why, f)
-			continue
-		case q.Status != store.RequestAccepted && q.Code == caiasoft.DenialNoALEPHUser:
-			r.fail(res, fmt.Sprintf("the facility denied the hold request for stop %s", s.stop), q.Reason, r.missingUserFix(s.stop, port))
-			continue
-		case q.Status != store.RequestAccepted:
-			r.fail(res, fmt.Sprintf("the facility denied the hold request for stop %s", s.stop), q.Reason, denialFix(s.sub, q.Code))
-			continue
-		}
-		if err := eng.Retrieve(ctx, s.barcode); err != nil {
-			r.fail(res, "the facility could not retrieve the item: "+err.Error(), "", fix{})
-			continue
-		}
-		if err := eng.WaitIdle(ctx); err != nil {
-			r.fail(res, "the CheckOutItem was not delivered: "+err.Error(), "", fix{})
-			continue
-		}
-		if !r.checkALEPH(ctx, res, w, "CheckOutItem", s, port) {
-			continue
-		}
-		if err := eng.Refile(ctx, s.barcode); err != nil {
-			r.fail(res, "the facility could not refile the item: "+err.Error(), "", fix{})
-			continue
-		}
-		if err := eng.WaitIdle(ctx); err != nil {
-			r.fail(res, "the CheckInItem was not delivered: "+err.Error(), "", fix{})
-			continue
-		}
-		if r.checkALEPH(ctx, res, w, "CheckInItem", s, port) {
-			res.Status = Passed
-		}
-	}
+	return true
+}
 
-	rconf := &results[confIdx]
+// alephCirculate decides one stop's scenario: the facility accepted its
+// hold request, then retrieval's CheckOutItem and refile's CheckInItem
+// reached ALEPH without a Problem.
+func (r *run) alephCirculate(ctx context.Context, res *Result, w *world.World, reqs []store.Request, s *alephStop, port aleph.PortConfig) {
+	eng := w.Engine
+	q, ok := findRequest(reqs, s.id)
+	switch {
+	case !ok:
+		why, f := fileProblem(ctx, eng.Files, fix{[]string{"intake", "format"}, "the format must be the layout ALEPH posts"})
+		r.fail(res, fmt.Sprintf("the facility has no record of hold request %s", s.id), why, f)
+		return
+	case q.Status != store.RequestAccepted && q.Code == caiasoft.DenialNoALEPHUser:
+		r.fail(res, fmt.Sprintf("the facility denied the hold request for stop %s", s.stop), q.Reason, r.missingUserFix(s.stop, port))
+		return
+	case q.Status != store.RequestAccepted:
+		r.fail(res, fmt.Sprintf("the facility denied the hold request for stop %s", s.stop), q.Reason, denialFix(s.sub, q.Code))
+		return
+	}
+	if err := eng.Retrieve(ctx, s.barcode); err != nil {
+		r.fail(res, "the facility could not retrieve the item: "+err.Error(), "", fix{})
+		return
+	}
+	if err := eng.WaitIdle(ctx); err != nil {
+		r.fail(res, "the CheckOutItem was not delivered: "+err.Error(), "", fix{})
+		return
+	}
+	if !r.checkALEPH(ctx, res, w, "CheckOutItem", s, port) {
+		return
+	}
+	if err := eng.Refile(ctx, s.barcode); err != nil {
+		r.fail(res, "the facility could not refile the item: "+err.Error(), "", fix{})
+		return
+	}
+	if err := eng.WaitIdle(ctx); err != nil {
+		r.fail(res, "the CheckInItem was not delivered: "+err.Error(), "", fix{})
+		return
+	}
+	if r.checkALEPH(ctx, res, w, "CheckInItem", s, port) {
+		res.Status = Passed
+	}
+}
+
+// alephConformance decides the conformance scenario from every NCIP
+// message ALEPH received: the first with an error-level finding fails it.
+func (r *run) alephConformance(rconf *Result, w *world.World) {
 	sent := 0
 	for _, ex := range w.ALEPH.Journal().All() {
 		if ex.Direction != "in" || ex.Service == "" {
@@ -255,10 +303,6 @@ func (r *run) aleph(ctx context.Context, lib aleph.Config) []Result {
 	if rconf.Status == "" {
 		rconf.Status = Passed
 	}
-	if ctx.Err() != nil {
-		notRun(results, r.outOfTime())
-	}
-	return results
 }
 
 // missingUserFix: the translation sends requests to a stop aleph.users

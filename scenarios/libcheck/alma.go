@@ -144,137 +144,33 @@ type almaTarget struct {
 	accepted bool
 }
 
+// almaPlan is what the ALMA scenarios work on: ALMA's libraries, the
+// integration profile exporting, the targets, the library list the desk
+// scenarios run over, and where each scenario's result sits.
+type almaPlan struct {
+	libs       map[string]*alma.Library
+	libCodes   []string
+	exportCode string
+	served     map[alma.LocationRef]bool
+	n          int // targets made so far, numbering barcodes and requests
+	targets    []*almaTarget
+	deskLibs   []string
+	byLibrary  map[string]*almaTarget
+	// missing is the item the facility does not hold, for CancelRequestItem.
+	missing           *almaTarget
+	retrieval, refile map[string]int
+	cancelIdx         int
+	confIdx           int
+}
+
+// alma runs the ALMA scenarios: the export of a request per collection,
+// retrieval and refile per desk library, the cancel of an item the
+// facility does not hold, then the conformance of every message sent.
 func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 	p := r.p
-	a := p.ALMA
-	st := lib.State
-	libs := map[string]*alma.Library{}
-	for i := range st.Libraries {
-		libs[st.Libraries[i].Code] = &st.Libraries[i]
-	}
-	exportCode := lib.Export.Profile
-	if exportCode == "" && len(st.Profiles) > 0 {
-		exportCode = st.Profiles[0].Code
-	}
-	served := map[alma.LocationRef]bool{}
-	for _, pr := range st.Profiles {
-		if pr.Code == exportCode {
-			for _, l := range pr.Locations {
-				served[l] = true
-			}
-		}
-	}
-	remoteOf := func(library string) string {
-		var locs []string
-		for l := range served {
-			if l.Library == library {
-				locs = append(locs, l.Location)
-			}
-		}
-		slices.Sort(locs)
-		if len(locs) == 0 {
-			return ""
-		}
-		return locs[0]
-	}
-	libCodes := slices.Sorted(maps.Keys(libs))
-	n := 0
-	newTarget := func(key, library, location string, where fix) *almaTarget {
-		n++
-		t := &almaTarget{key: key, library: library, location: location,
-			barcode: fmt.Sprintf("390150990%05d", n), request: fmt.Sprintf("VALIDATE-%d", n)}
-		l := libs[library]
-		switch {
-		case l == nil:
-			t.setup = fmt.Sprintf("ALMA has no library %q (libraries: %s)", library, strings.Join(libCodes, ", "))
-			t.setupFix = fix{where.path, "use the library's code as ALMA writes it (codes are case-sensitive), or remove the entry"}
-		case location == "":
-			t.setup = fmt.Sprintf("ALMA's integration profile %q serves no location of library %s, so no request from it reaches the facility", exportCode, library)
-			t.setupFix = fix{where.path, fmt.Sprintf("add a remote-storage location of library %s to integration profile %s in ALMA, or remove the entry", library, exportCode)}
-		case !slices.ContainsFunc(l.Locations, func(x alma.Location) bool { return x.Code == location }):
-			var locs []string
-			for _, x := range l.Locations {
-				locs = append(locs, x.Code)
-			}
-			t.setup = fmt.Sprintf("ALMA's library %s has no location %q (locations: %s)", library, location, strings.Join(locs, ", "))
-			t.setupFix = fix{where.path, "use the location's code as ALMA writes it, or remove the entry"}
-		}
-		return t
-	}
-	var targets []*almaTarget
-	for _, key := range slices.Sorted(maps.Keys(p.Translation.Collections)) {
-		l, loc := p.Translation.CollectionKey(key)
-		switch {
-		case l == "":
-			continue // a location alone finds the library keys' items; it adds no target of its own
-		case loc == "":
-			loc = remoteOf(l)
-		}
-		targets = append(targets, newTarget(key, l, loc, fix{path: []string{"translation", "collections", key}}))
-	}
-	// The desk scenarios run once per library of the desk table, so a desk
-	// wrong for one library is found; without a table, once per collection library.
-	deskLibs := slices.Sorted(maps.Keys(a.Desks))
-	if len(deskLibs) == 0 {
-		for _, t := range targets {
-			if !slices.Contains(deskLibs, t.library) {
-				deskLibs = append(deskLibs, t.library)
-			}
-		}
-	}
-	r.deskLibs = deskLibs
-	byLibrary := map[string]*almaTarget{}
-	for _, t := range targets {
-		if t.setup == "" && byLibrary[t.library] == nil {
-			byLibrary[t.library] = t
-		}
-	}
-	for _, l := range deskLibs {
-		if byLibrary[l] == nil {
-			t := newTarget("", l, remoteOf(l), fix{path: []string{"alma", "desks", l}})
-			targets = append(targets, t)
-			byLibrary[l] = t
-		}
-	}
-	// The item the facility does not hold, for CancelRequestItem.
-	var missing *almaTarget
-	for _, t := range targets {
-		if t.setup == "" {
-			missing = newTarget(t.key, t.library, t.location, fix{})
-			break
-		}
-	}
-
-	account := ""
-	if s := p.Intake.SFTP; s != nil {
-		account = s.Account
-	}
-	var keys []string
-	for _, t := range targets {
-		if t.key != "" {
-			keys = append(keys, t.key)
-		}
-	}
-	results := []Result{{Name: fmt.Sprintf("ALMA's export of a request for an item in each remote-storage collection (%s) over SFTP as account %q, each accepted by the facility",
-		strings.Join(keys, ", "), account)}}
-	retrieval := map[string]int{}
-	for _, l := range deskLibs {
-		retrieval[l] = len(results)
-		results = append(results, Result{Name: fmt.Sprintf("retrieval from library %s: CheckOutItem gets no Problem and ALMA puts the item in transit", l)})
-	}
-	refile := map[string]int{}
-	for _, l := range deskLibs {
-		refile[l] = len(results)
-		results = append(results, Result{Name: fmt.Sprintf("refile for library %s: CheckInItem gets no Problem and ALMA has the item back in place", l)})
-	}
-	cancelIdx := len(results)
-	cancelName := "an item the facility does not hold"
-	if missing != nil {
-		cancelName = fmt.Sprintf("an item of library %s the facility does not hold", missing.library)
-	}
-	results = append(results, Result{Name: cancelName + ": CancelRequestItem gets no Problem and ALMA cancels the request"})
-	confIdx := len(results)
-	results = append(results, Result{Name: "every NCIP message the facility sent to ALMA is conformant (mock ALMA in strict mode)"})
+	pl := newALMAPlan(p, lib)
+	r.deskLibs = pl.deskLibs
+	results := pl.results(p)
 	start := time.Now()
 	defer func() {
 		d := time.Since(start) / time.Duration(len(results))
@@ -290,18 +186,190 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 		return results
 	}
 
-	// The state the scenarios need: one item with a pending request per
-	// target that can exist in this ALMA, and the facility's inventory of
-	// them (all but the missing one).
-	st = cloneALMAState(st)
+	cfg, prof, inv := almaWorldConfig(p, lib, pl)
+	w, stop, ok := r.startWorld(ctx, results, inv, world.Options{Profiles: []profile.Profile{prof}, ALMA: &cfg})
+	if !ok {
+		return results
+	}
+	defer stop()
+
+	// 1. Export, intake, decision.
+	exp, ok := r.almaExport(ctx, results, w, pl, cfg.Export.Dir)
+	if !ok {
+		return results
+	}
+	if err := w.Engine.WaitIdle(ctx); err != nil {
+		notRun(results, "the facility's outbox did not settle: "+err.Error())
+		return results
+	}
+	// 2 and 3. Retrieval and refile per desk library.
+	for _, l := range pl.deskLibs {
+		r.almaDeskLibrary(ctx, &results[pl.retrieval[l]], &results[pl.refile[l]], w, pl.byLibrary[l], lib)
+	}
+	// 4. The item the facility does not hold.
+	r.almaCancel(ctx, &results[pl.cancelIdx], w, pl.missing, exp, lib)
+	// 5. Conformance of everything sent.
+	r.almaConformance(&results[pl.confIdx], w)
+	if ctx.Err() != nil {
+		notRun(results, r.outOfTime())
+	}
+	return results
+}
+
+// newALMAPlan picks the targets: an item per translation.collections key
+// (at the location the export profile serves when the key names only a
+// library), one more for each desk library no collection covers, and the
+// item the facility will not hold.
+func newALMAPlan(p profile.Profile, lib alma.Config) *almaPlan {
+	st := lib.State
+	pl := &almaPlan{libs: map[string]*alma.Library{}, served: map[alma.LocationRef]bool{}, byLibrary: map[string]*almaTarget{}}
+	for i := range st.Libraries {
+		pl.libs[st.Libraries[i].Code] = &st.Libraries[i]
+	}
+	pl.libCodes = slices.Sorted(maps.Keys(pl.libs))
+	pl.exportCode = lib.Export.Profile
+	if pl.exportCode == "" && len(st.Profiles) > 0 {
+		pl.exportCode = st.Profiles[0].Code
+	}
+	for _, pr := range st.Profiles {
+		if pr.Code == pl.exportCode {
+			for _, l := range pr.Locations {
+				pl.served[l] = true
+			}
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(p.Translation.Collections)) {
+		l, loc := p.Translation.CollectionKey(key)
+		switch {
+		case l == "":
+			continue // a location alone finds the library keys' items; it adds no target of its own
+		case loc == "":
+			loc = pl.remoteOf(l)
+		}
+		pl.targets = append(pl.targets, pl.newTarget(key, l, loc, fix{path: []string{"translation", "collections", key}}))
+	}
+	// The desk scenarios run once per library of the desk table, so a desk
+	// wrong for one library is found; without a table, once per collection library.
+	pl.deskLibs = slices.Sorted(maps.Keys(p.ALMA.Desks))
+	if len(pl.deskLibs) == 0 {
+		for _, t := range pl.targets {
+			if !slices.Contains(pl.deskLibs, t.library) {
+				pl.deskLibs = append(pl.deskLibs, t.library)
+			}
+		}
+	}
+	for _, t := range pl.targets {
+		if t.setup == "" && pl.byLibrary[t.library] == nil {
+			pl.byLibrary[t.library] = t
+		}
+	}
+	for _, l := range pl.deskLibs {
+		if pl.byLibrary[l] == nil {
+			t := pl.newTarget("", l, pl.remoteOf(l), fix{path: []string{"alma", "desks", l}})
+			pl.targets = append(pl.targets, t)
+			pl.byLibrary[l] = t
+		}
+	}
+	for _, t := range pl.targets {
+		if t.setup == "" {
+			pl.missing = pl.newTarget(t.key, t.library, t.location, fix{})
+			break
+		}
+	}
+	return pl
+}
+
+// remoteOf is the first location of library the export profile serves, ""
+// when it serves none.
+func (pl *almaPlan) remoteOf(library string) string {
+	var locs []string
+	for l := range pl.served {
+		if l.Library == library {
+			locs = append(locs, l.Location)
+		}
+	}
+	slices.Sort(locs)
+	if len(locs) == 0 {
+		return ""
+	}
+	return locs[0]
+}
+
+// newTarget numbers a target and says, with the fix at where, why its item
+// cannot exist in this ALMA, if it cannot.
+func (pl *almaPlan) newTarget(key, library, location string, where fix) *almaTarget {
+	pl.n++
+	n := pl.n
+	t := &almaTarget{key: key, library: library, location: location,
+		barcode: fmt.Sprintf("390150990%05d", n), request: fmt.Sprintf("VALIDATE-%d", n)}
+	l := pl.libs[library]
+	switch {
+	case l == nil:
+		t.setup = fmt.Sprintf("ALMA has no library %q (libraries: %s)", library, strings.Join(pl.libCodes, ", "))
+		t.setupFix = fix{where.path, "use the library's code as ALMA writes it (codes are case-sensitive), or remove the entry"}
+	case location == "":
+		t.setup = fmt.Sprintf("ALMA's integration profile %q serves no location of library %s, so no request from it reaches the facility", pl.exportCode, library)
+		t.setupFix = fix{where.path, fmt.Sprintf("add a remote-storage location of library %s to integration profile %s in ALMA, or remove the entry", library, pl.exportCode)}
+	case !slices.ContainsFunc(l.Locations, func(x alma.Location) bool { return x.Code == location }):
+		var locs []string
+		for _, x := range l.Locations {
+			locs = append(locs, x.Code)
+		}
+		t.setup = fmt.Sprintf("ALMA's library %s has no location %q (locations: %s)", library, location, strings.Join(locs, ", "))
+		t.setupFix = fix{where.path, "use the location's code as ALMA writes it, or remove the entry"}
+	}
+	return t
+}
+
+// results names the ALMA scenarios in order (export first, conformance
+// last) and records where the per-library, cancel and conformance ones sit.
+func (pl *almaPlan) results(p profile.Profile) []Result {
+	account := ""
+	if s := p.Intake.SFTP; s != nil {
+		account = s.Account
+	}
+	var keys []string
+	for _, t := range pl.targets {
+		if t.key != "" {
+			keys = append(keys, t.key)
+		}
+	}
+	results := []Result{{Name: fmt.Sprintf("ALMA's export of a request for an item in each remote-storage collection (%s) over SFTP as account %q, each accepted by the facility",
+		strings.Join(keys, ", "), account)}}
+	pl.retrieval = map[string]int{}
+	for _, l := range pl.deskLibs {
+		pl.retrieval[l] = len(results)
+		results = append(results, Result{Name: fmt.Sprintf("retrieval from library %s: CheckOutItem gets no Problem and ALMA puts the item in transit", l)})
+	}
+	pl.refile = map[string]int{}
+	for _, l := range pl.deskLibs {
+		pl.refile[l] = len(results)
+		results = append(results, Result{Name: fmt.Sprintf("refile for library %s: CheckInItem gets no Problem and ALMA has the item back in place", l)})
+	}
+	pl.cancelIdx = len(results)
+	cancelName := "an item the facility does not hold"
+	if pl.missing != nil {
+		cancelName = fmt.Sprintf("an item of library %s the facility does not hold", pl.missing.library)
+	}
+	results = append(results, Result{Name: cancelName + ": CancelRequestItem gets no Problem and ALMA cancels the request"})
+	pl.confIdx = len(results)
+	return append(results, Result{Name: "every NCIP message the facility sent to ALMA is conformant (mock ALMA in strict mode)"})
+}
+
+// almaWorldConfig is the library's ALMA in strict mode with no faults,
+// exporting over the profile's SFTP account unless it has its own, and
+// holding one item with a pending request per target that can exist in it;
+// inv is the facility's inventory of them (all but the missing one), prof
+// the profile with SFTP open to this machine.
+func almaWorldConfig(p profile.Profile, lib alma.Config, pl *almaPlan) (cfg alma.Config, prof profile.Profile, inv []profile.InventoryItem) {
+	st := cloneALMAState(lib.State)
 	material := "BOOK"
 	if m := slices.Sorted(maps.Keys(p.Translation.Materials)); len(m) > 0 {
 		material = m[0]
 	}
-	var inv []profile.InventoryItem
 	add := func(t *almaTarget, inStorage bool) {
 		pickup := ""
-		if l := libs[t.library]; l != nil && len(l.Desks) > 0 {
+		if l := pl.libs[t.library]; l != nil && len(l.Desks) > 0 {
 			pickup = l.Desks[0].Code
 		}
 		st.Items = append(st.Items, alma.Item{Barcode: t.barcode, Library: t.library, Location: t.location, MaterialType: material, Status: alma.StatusRequested})
@@ -311,15 +379,15 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 			inv = append(inv, profile.InventoryItem{Barcode: t.barcode, Collection: collectionOf(p, t), Material: material, Profile: p.Name})
 		}
 	}
-	for _, t := range targets {
+	for _, t := range pl.targets {
 		if t.setup == "" {
 			add(t, true)
 		}
 	}
-	if missing != nil {
-		add(missing, false)
+	if pl.missing != nil {
+		add(pl.missing, false)
 	}
-	cfg := lib
+	cfg = lib
 	cfg.Listen, cfg.Strict, cfg.State, cfg.Faults, cfg.Export.Every = "", true, st, nil, 0
 	cfg.Export.SFTPAddr, cfg.Export.HostKey, cfg.Export.SourceAddr = "", "", "127.0.0.1"
 	s := p.Intake.SFTP
@@ -332,121 +400,123 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 	if cfg.Export.Dir == "" {
 		cfg.Export.Dir = s.Directory
 	}
-	prof := p
+	prof = p
 	sftpCopy := *s
 	// The mocks run on this machine: the allow-list of ALMA's real
 	// addresses cannot be exercised here (the static checks read it).
 	sftpCopy.AllowedNetworks = []string{"127.0.0.0/8", "::1/128"}
 	prof.Intake.SFTP = &sftpCopy
+	return cfg, prof, inv
+}
 
-	w, stop, ok := r.startWorld(ctx, results, inv, world.Options{Profiles: []profile.Profile{prof}, ALMA: &cfg})
-	if !ok {
-		return results
-	}
-	defer stop()
+// almaExport runs ALMA's export job and decides the export scenario
+// (results[0]) from what the facility made of each target's request,
+// marking the accepted ones; dir is where the job writes. It reports false
+// when the facility's requests cannot be read (then nothing else can run).
+func (r *run) almaExport(ctx context.Context, results []Result, w *world.World, pl *almaPlan, dir string) (alma.ExportResult, bool) {
 	eng := w.Engine
-
-	// 1. Export, intake, decision.
 	res0 := &results[0]
 	exp, err := w.ALMA.Export(ctx)
-	switch {
-	case err != nil:
+	if err != nil {
 		r.fail(res0, fmt.Sprintf("ALMA's export job failed: %v", err), "",
 			fix{[]string{"intake", "sftp"}, "the account, password (or key) and directory must be the ones ALMA's integration profile uploads with"})
-	default:
-		reqs, err := eng.Requests(ctx)
-		if err != nil {
-			notRun(results, "cannot read the facility's requests: "+err.Error())
-			return results
-		}
-		for _, t := range targets {
-			if t.setup != "" {
-				if res0.Status == "" {
-					r.fail(res0, t.setup, "", t.setupFix)
-				}
-				continue
-			}
-			if !slices.Contains(exp.IDs, t.request) {
-				if res0.Status == "" {
-					where := t.key
-					if where == "" {
-						where = t.library + "/" + t.location
-					}
-					r.fail(res0, fmt.Sprintf("ALMA did not export the request for the item in %s/%s", t.library, t.location),
-						fmt.Sprintf("location %s/%s is not served by ALMA's integration profile %q, so ALMA never sends its requests to the facility", t.library, t.location, exportCode),
-						fix{[]string{"translation", "collections", where}, fmt.Sprintf("add %s/%s to integration profile %s in ALMA, or remove the entry", t.library, t.location, exportCode)})
-				}
-				continue
-			}
-			q, ok := findRequest(reqs, t.request)
-			switch {
-			case !ok:
-				if res0.Status == "" {
-					why, f := fileProblem(ctx, eng.Files, fix{[]string{"intake", "sftp", "directory"}, fmt.Sprintf("the directory must be where ALMA's job writes (it wrote to %s)", cfg.Export.Dir)})
-					r.fail(res0, fmt.Sprintf("the facility has no record of request %s: the file ALMA uploaded was not read", t.request), why, f)
-				}
-			case q.Status != store.RequestAccepted:
-				if res0.Status == "" {
-					r.fail(res0, fmt.Sprintf("the facility denied request %s for the item in %s/%s", t.request, t.library, t.location), q.Reason, denialFix(t.library, q.Code))
-				}
-			default:
-				t.accepted = true
-			}
-		}
-		if res0.Status == "" {
-			res0.Status = Passed
-		}
+		return exp, true
 	}
-	if err := eng.WaitIdle(ctx); err != nil {
-		notRun(results, "the facility's outbox did not settle: "+err.Error())
-		return results
+	reqs, err := eng.Requests(ctx)
+	if err != nil {
+		notRun(results, "cannot read the facility's requests: "+err.Error())
+		return exp, false
 	}
-
-	// 2 and 3. Retrieval and refile per desk library.
-	for _, l := range deskLibs {
-		ro, rf := &results[retrieval[l]], &results[refile[l]]
-		t := byLibrary[l]
+	for _, t := range pl.targets {
+		if t.setup != "" {
+			if res0.Status == "" {
+				r.fail(res0, t.setup, "", t.setupFix)
+			}
+			continue
+		}
+		if !slices.Contains(exp.IDs, t.request) {
+			if res0.Status == "" {
+				where := t.key
+				if where == "" {
+					where = t.library + "/" + t.location
+				}
+				r.fail(res0, fmt.Sprintf("ALMA did not export the request for the item in %s/%s", t.library, t.location),
+					fmt.Sprintf("location %s/%s is not served by ALMA's integration profile %q, so ALMA never sends its requests to the facility", t.library, t.location, pl.exportCode),
+					fix{[]string{"translation", "collections", where}, fmt.Sprintf("add %s/%s to integration profile %s in ALMA, or remove the entry", t.library, t.location, pl.exportCode)})
+			}
+			continue
+		}
+		q, ok := findRequest(reqs, t.request)
 		switch {
-		case t.setup != "":
-			r.fail(ro, t.setup, "", t.setupFix)
-			r.fail(rf, t.setup, "", t.setupFix)
-			continue
-		case !t.accepted:
-			ro.Status, ro.Problem = Skipped, "no accepted request for an item of library "+l
-			rf.Status, rf.Problem = Skipped, ro.Problem
-			continue
-		}
-		if err := eng.Retrieve(ctx, t.barcode); err != nil {
-			r.fail(ro, "the facility could not retrieve the item: "+err.Error(), "", fix{})
-		} else if err := eng.WaitIdle(ctx); err != nil {
-			r.fail(ro, "the CheckOutItem was not delivered: "+err.Error(), "", fix{})
-		} else {
-			r.checkALMA(ctx, ro, w, "CheckOutItem", t, alma.StatusInTransit, lib)
-		}
-		if err := eng.Refile(ctx, t.barcode); err != nil {
-			r.fail(rf, "the facility could not refile the item: "+err.Error(), "", fix{})
-		} else if err := eng.WaitIdle(ctx); err != nil {
-			r.fail(rf, "the CheckInItem was not delivered: "+err.Error(), "", fix{})
-		} else {
-			r.checkALMA(ctx, rf, w, "CheckInItem", t, alma.StatusInPlace, lib)
+		case !ok:
+			if res0.Status == "" {
+				why, f := fileProblem(ctx, eng.Files, fix{[]string{"intake", "sftp", "directory"}, fmt.Sprintf("the directory must be where ALMA's job writes (it wrote to %s)", dir)})
+				r.fail(res0, fmt.Sprintf("the facility has no record of request %s: the file ALMA uploaded was not read", t.request), why, f)
+			}
+		case q.Status != store.RequestAccepted:
+			if res0.Status == "" {
+				r.fail(res0, fmt.Sprintf("the facility denied request %s for the item in %s/%s", t.request, t.library, t.location), q.Reason, denialFix(t.library, q.Code))
+			}
+		default:
+			t.accepted = true
 		}
 	}
+	if res0.Status == "" {
+		res0.Status = Passed
+	}
+	return exp, true
+}
 
-	// 4. The item the facility does not hold.
-	rc := &results[cancelIdx]
+// almaDeskLibrary decides one desk library's retrieval (ro) and refile
+// (rf) scenarios with its target t: CheckOutItem leaves the item in
+// transit, CheckInItem puts it back in place.
+func (r *run) almaDeskLibrary(ctx context.Context, ro, rf *Result, w *world.World, t *almaTarget, lib alma.Config) {
+	eng := w.Engine
+	switch {
+	case t.setup != "":
+		r.fail(ro, t.setup, "", t.setupFix)
+		r.fail(rf, t.setup, "", t.setupFix)
+		return
+	case !t.accepted:
+		ro.Status, ro.Problem = Skipped, "no accepted request for an item of library "+t.library
+		rf.Status, rf.Problem = Skipped, ro.Problem
+		return
+	}
+	if err := eng.Retrieve(ctx, t.barcode); err != nil {
+		r.fail(ro, "the facility could not retrieve the item: "+err.Error(), "", fix{})
+	} else if err := eng.WaitIdle(ctx); err != nil {
+		r.fail(ro, "the CheckOutItem was not delivered: "+err.Error(), "", fix{})
+	} else {
+		r.checkALMA(ctx, ro, w, "CheckOutItem", t, alma.StatusInTransit, lib)
+	}
+	if err := eng.Refile(ctx, t.barcode); err != nil {
+		r.fail(rf, "the facility could not refile the item: "+err.Error(), "", fix{})
+	} else if err := eng.WaitIdle(ctx); err != nil {
+		r.fail(rf, "the CheckInItem was not delivered: "+err.Error(), "", fix{})
+	} else {
+		r.checkALMA(ctx, rf, w, "CheckInItem", t, alma.StatusInPlace, lib)
+	}
+}
+
+// almaCancel decides the scenario (rc) of the item the facility does not
+// hold: its request, once exported and decided, brings a CancelRequestItem
+// that leaves the item missing.
+func (r *run) almaCancel(ctx context.Context, rc *Result, w *world.World, missing *almaTarget, exp alma.ExportResult, lib alma.Config) {
 	switch {
 	case missing == nil:
 		rc.Status, rc.Problem = Skipped, "no collection of the profile exists in this ALMA"
 	case !slices.Contains(exp.IDs, missing.request):
 		rc.Status, rc.Problem = Skipped, "ALMA did not export the request"
-	case !decided(ctx, eng.Requests, missing.request):
+	case !decided(ctx, w.Engine.Requests, missing.request):
 		rc.Status, rc.Problem = Skipped, "the request did not reach the facility"
 	default:
 		r.checkALMA(ctx, rc, w, "CancelRequestItem", missing, alma.StatusMissing, lib)
 	}
+}
 
-	// 5. Conformance of everything sent.
-	rconf := &results[confIdx]
+// almaConformance decides the conformance scenario from every NCIP message
+// ALMA received: the first strict ALMA found not schema-valid fails it.
+func (r *run) almaConformance(rconf *Result, w *world.World) {
 	sent := 0
 	for _, ex := range w.ALMA.Journal().All() {
 		if ex.Direction != "in" || ex.Service == "" {
@@ -464,10 +534,6 @@ func (r *run) alma(ctx context.Context, lib alma.Config) []Result {
 	if rconf.Status == "" {
 		rconf.Status = Passed
 	}
-	if ctx.Err() != nil {
-		notRun(results, r.outOfTime())
-	}
-	return results
 }
 
 // checkALMA checks the last message of a service about the target's item:
