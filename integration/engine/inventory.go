@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/annexlab/annex/internal/suggest"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,8 +75,39 @@ func visible(sc Scope, owner string, found bool) string {
 	return ""
 }
 
+// knownCollection refuses a collection the facility does not have (the
+// profiles' translations and the seeded inventory name them all): a typo
+// would otherwise answer an empty list as if nothing had happened. ""
+// (ALL) is every collection.
+func (e *Engine) knownCollection(op, c string) error {
+	if c == "" {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, name := range e.order {
+		for _, v := range e.profiles[name].Translation.Collections {
+			known[v] = true
+		}
+	}
+	for _, it := range e.cfg.Facility.Inventory {
+		known[it.Collection] = true
+	}
+	if known[c] {
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(known))
+	hint := ""
+	if near := suggest.Closest(c, names); near != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	return fmt.Errorf("%s: collection %q is not one of the facility's (%s, or ALL)%s (%w)", op, c, strings.Join(names, ", "), hint, ErrInvalid)
+}
+
 // DateList answers the date-range lists from the items' events.
 func (e *Engine) DateList(ctx context.Context, sc Scope, q DateQuery) ([]string, []caiasoft.Item, error) {
+	if err := e.knownCollection(q.List.Name, q.Collection); err != nil {
+		return nil, nil, err
+	}
 	eq := store.EventQuery{Kinds: q.List.Events, From: q.From, To: q.To, Collection: q.Collection, Profile: sc.Profile}
 	if q.List.Active {
 		eq.NotStatus = caiasoft.StatusDeaccessioned
@@ -136,6 +170,9 @@ func (e *Engine) BibMissing(ctx context.Context, sc Scope, collection, field str
 // BibMissingByDate answers bibmissing_bydate/v1: bibmissing for the items
 // accessioned on a day from from to to ("" for any day).
 func (e *Engine) BibMissingByDate(ctx context.Context, sc Scope, from, to, collection, field string) ([]string, error) {
+	if err := e.knownCollection("bibmissing", collection); err != nil {
+		return nil, err
+	}
 	cols, ok := bibColumns[field]
 	if !ok {
 		return nil, fmt.Errorf("bibmissing: field %q (%w)", field, ErrInvalid)
@@ -145,6 +182,9 @@ func (e *Engine) BibMissingByDate(ctx context.Context, sc Scope, from, to, colle
 
 // Search answers the union_* searches.
 func (e *Engine) Search(ctx context.Context, sc Scope, s caiasoft.Search, q caiasoft.SearchQuery) ([]caiasoft.Item, error) {
+	if err := e.knownCollection(s.Endpoint, q.Collection); err != nil {
+		return nil, err
+	}
 	items, err := e.store.Search(ctx, sc.Profile, s, q, caiasoft.MaxSearch)
 	if err != nil {
 		return nil, err

@@ -419,3 +419,23 @@ func TestInventoryFollowsTheWorkflow(t *testing.T) {
 		t.Errorf("item after refile: %+v", it.Items)
 	}
 }
+
+// TestUnknownCollectionIsRefused: a collection the facility does not have
+// (a typo) is refused with the facility's collections and a did-you-mean,
+// not answered with an empty list as if nothing had happened.
+func TestUnknownCollectionIsRefused(t *testing.T) {
+	w := newCaiaWorld(t, nil)
+	for _, c := range []struct{ method, path, body string }{
+		{http.MethodGet, "/api/retrievedlist/v1/20250314/20250314/MAIN-ANEX", ""},
+		{http.MethodGet, "/api/bibmissing/v1/MAIN-ANEX/title", ""},
+		{http.MethodPost, "/api/union_title/v1", `{"title":"shelving","collection":"MAIN-ANEX"}`},
+	} {
+		status, body := w.call(t, c.method, c.path, w.facilityKey, c.body)
+		if status != http.StatusBadRequest || !strings.Contains(string(body), `did you mean \"MAIN-ANNEX\"`) {
+			t.Errorf("%s %s: %d %s; want 400 with a did-you-mean", c.method, c.path, status, body)
+		}
+	}
+	if status, body := w.call(t, http.MethodGet, "/api/retrievedlist/v1/20250314/20250314/MAIN-ANNEX", w.facilityKey, ""); status != http.StatusOK {
+		t.Errorf("a known collection: %d %s", status, body)
+	}
+}
