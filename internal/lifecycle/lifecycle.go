@@ -135,3 +135,21 @@ func (g *Gate) Addr() string {
 	}
 	return g.first.String()
 }
+
+// Started is the body of each server package's Start(cfg): the server New
+// built (or New's error), started, and closed again when it cannot start,
+// as httptest.NewServer is NewUnstartedServer followed by Start.
+func Started[S interface {
+	Start() error
+	Close() error
+}](s S, err error) (S, error) {
+	var zero S
+	if err != nil {
+		return zero, err
+	}
+	if err := s.Start(); err != nil {
+		s.Close()
+		return zero, err
+	}
+	return s, nil
+}

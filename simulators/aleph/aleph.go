@@ -288,17 +288,7 @@ func New(cfg Config) (*Server, error) {
 
 // Start is New followed by Server.Start: a mock ALEPH listening on every
 // configured address when it returns, so a caller can connect at once.
-func Start(cfg Config) (*Server, error) {
-	s, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Start(); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
-}
+func Start(cfg Config) (*Server, error) { return lifecycle.Started(New(cfg)) }
 
 // Start binds the HTTP listener (Config.Listen) and every raw port
 // (Config.Ports) and serves them in the background.

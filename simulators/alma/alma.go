@@ -253,17 +253,7 @@ func New(cfg Config) (*Server, error) {
 
 // Start is New followed by Server.Start: a mock ALMA listening on
 // cfg.Listen when it returns.
-func Start(cfg Config) (*Server, error) {
-	s, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Start(); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
-}
+func Start(cfg Config) (*Server, error) { return lifecycle.Started(New(cfg)) }
 
 // Start listens on Config.Listen (lifecycle.DefaultListen when empty) and
 // serves in the background; a client may connect once it returns.

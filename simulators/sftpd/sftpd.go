@@ -144,15 +144,7 @@ func Start(cfg Config) (*Server, error) {
 }
 
 func start(cfg Config, loginGrace time.Duration) (*Server, error) {
-	s, err := newServer(cfg, loginGrace)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Start(); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return lifecycle.Started(newServer(cfg, loginGrace))
 }
 
 func newServer(cfg Config, loginGrace time.Duration) (*Server, error) {

@@ -143,17 +143,7 @@ func New(cfg Config) (*Server, error) {
 
 // Start is New followed by Server.Start: a catcher listening on both
 // configured addresses when it returns.
-func Start(cfg Config) (*Server, error) {
-	s, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Start(); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
-}
+func Start(cfg Config) (*Server, error) { return lifecycle.Started(New(cfg)) }
 
 // Start listens on Config.Listen (SMTP) and Config.APIListen (the
 // inspection API) and serves both in the background.
