@@ -9,12 +9,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/annexlab/annex/internal/suggest"
@@ -244,83 +242,41 @@ func (t Target) Check(service string) error {
 }
 
 // Set is a simulator's active faults.
-type Set struct {
-	mu     sync.Mutex
-	faults []*Fault
-	nextID int
-	rng    *rand.Rand
+type Set struct{ rules *Rules[Fault, *Fault] }
+
+// Tally is the fault's bookkeeping, for Rules.
+func (f *Fault) Tally() Tally {
+	return Tally{ID: &f.ID, Applied: &f.Applied, Count: f.Count, Probability: f.Probability}
 }
 
 // NewSet returns an empty set whose probabilities draw from a generator
 // seeded with seed, so a run with probabilistic faults can be repeated.
-func NewSet(seed uint64) *Set {
-	return &Set{nextID: 1, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-}
+func NewSet(seed uint64) *Set { return &Set{rules: NewRules[Fault](seed)} }
 
 // Add validates and installs a fault and returns it with its ID.
 func (s *Set) Add(f Fault) (Fault, error) {
 	if err := f.Validate(); err != nil {
 		return Fault{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f.ID = s.nextID
-	f.Applied = 0
-	s.nextID++
-	s.faults = append(s.faults, &f)
-	return f, nil
+	return s.rules.Add(f), nil
 }
 
 // List returns the active faults.
-func (s *Set) List() []Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Fault, 0, len(s.faults))
-	for _, f := range s.faults {
-		out = append(out, *f)
-	}
-	return out
-}
+func (s *Set) List() []Fault { return s.rules.List() }
 
 // Remove retires one fault; it reports whether it existed.
-func (s *Set) Remove(id int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
-		if f.ID == id {
-			s.faults = slices.Delete(s.faults, i, i+1)
-			return true
-		}
-	}
-	return false
-}
+func (s *Set) Remove(id int) bool { return s.rules.Remove(id) }
 
 // Clear retires every fault.
-func (s *Set) Clear() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
+func (s *Set) Clear() { s.rules.Clear() }
 
 // Pick returns the fault to apply to a message of the given service, or
 // nil: the first matching rule whose probability draw succeeds. A rule
 // with a Count retires after its last use.
 func (s *Set) Pick(service string) *Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
-		if f.Service != "" && f.Service != service {
-			continue
-		}
-		if f.Probability > 0 && s.rng.Float64() >= f.Probability {
-			continue
-		}
-		f.Applied++
-		picked := *f
-		if f.Count > 0 && f.Applied >= f.Count {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
-		return &picked
+	f, ok := s.rules.Pick(func(f *Fault) bool { return f.Service == "" || f.Service == service })
+	if !ok {
+		return nil
 	}
-	return nil
+	return &f
 }

@@ -66,7 +66,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.HandleFunc("GET /_sim/faults", func(w http.ResponseWriter, _ *http.Request) { simapi.WriteJSON(w, http.StatusOK, s.faults.list()) })
+	mux.HandleFunc("GET /_sim/faults", func(w http.ResponseWriter, _ *http.Request) { simapi.WriteJSON(w, http.StatusOK, s.faults.List()) })
 	mux.HandleFunc("POST /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		data, err := simapi.ReadBody(w, r)
 		if err != nil {
@@ -80,17 +80,17 @@ func (s *Server) Handler() http.Handler {
 		}
 		added := make([]Fault, 0, len(list))
 		for _, f := range list {
-			added = append(added, s.faults.add(f))
+			added = append(added, s.faults.Add(f))
 		}
 		simapi.WriteJSON(w, http.StatusCreated, added)
 	})
 	mux.HandleFunc("DELETE /_sim/faults", func(w http.ResponseWriter, _ *http.Request) {
-		s.faults.clear()
+		s.faults.Clear()
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("DELETE /_sim/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.Atoi(r.PathValue("id"))
-		if err != nil || !s.faults.remove(id) {
+		if err != nil || !s.faults.Remove(id) {
 			simapi.WriteError(w, http.StatusNotFound, fmt.Errorf("no fault %q", r.PathValue("id")))
 			return
 		}
@@ -102,7 +102,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, _ *http.Request) {
 		s.journal.reset()
-		s.faults.clear()
+		s.faults.Clear()
 		w.WriteHeader(http.StatusNoContent)
 	})
 	return mux

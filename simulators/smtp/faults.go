@@ -3,10 +3,8 @@ package smtp
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/internal/suggest"
@@ -110,72 +108,18 @@ func DecodeFaults(data []byte) ([]Fault, error) {
 	return list, nil
 }
 
-// faultSet is the catcher's active faults.
-type faultSet struct {
-	mu     sync.Mutex
-	faults []*Fault
-	nextID int
-	rng    *rand.Rand
+// Tally is the fault's bookkeeping, for faults.Rules.
+func (f *Fault) Tally() faults.Tally {
+	return faults.Tally{ID: &f.ID, Applied: &f.Applied, Count: f.Count, Probability: f.Probability}
 }
 
-func newFaultSet(seed uint64) *faultSet {
-	return &faultSet{nextID: 1, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-}
+// faultSet is the catcher's active faults: the rule list NCIP faults use,
+// keyed by SMTP stage instead of NCIP service.
+type faultSet struct{ *faults.Rules[Fault, *Fault] }
 
-func (s *faultSet) add(f Fault) Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f.ID, f.Applied = s.nextID, 0
-	s.nextID++
-	s.faults = append(s.faults, &f)
-	return f
-}
-
-func (s *faultSet) list() []Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Fault, 0, len(s.faults))
-	for _, f := range s.faults {
-		out = append(out, *f)
-	}
-	return out
-}
-
-func (s *faultSet) remove(id int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
-		if f.ID == id {
-			s.faults = slices.Delete(s.faults, i, i+1)
-			return true
-		}
-	}
-	return false
-}
-
-func (s *faultSet) clear() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
+func newFaultSet(seed uint64) faultSet { return faultSet{faults.NewRules[Fault](seed)} }
 
 // pick returns the fault to apply at stage, if any; a counted rule retires after its last use.
-func (s *faultSet) pick(stage string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
-		if f.stage() != stage {
-			continue
-		}
-		if f.Probability > 0 && s.rng.Float64() >= f.Probability {
-			continue
-		}
-		f.Applied++
-		picked := *f
-		if f.Count > 0 && f.Applied >= f.Count {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
-		return picked, true
-	}
-	return Fault{}, false
+func (s faultSet) pick(stage string) (Fault, bool) {
+	return s.Pick(func(f *Fault) bool { return f.stage() == stage })
 }

@@ -93,7 +93,7 @@ type Server struct {
 	http    *http.Server
 	apiG    lifecycle.Gate // the inspection API's listeners
 	journal *journal
-	faults  *faultSet
+	faults  faultSet
 	bg      sync.WaitGroup // the goroutines Start serves in
 
 	// counters, for /_sim/state
@@ -117,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
 		journal: newJournal(cfg.JournalMax, cfg.JournalMaxBytes, cfg.IgnoreDuplicateIDs), faults: newFaultSet(cfg.FaultSeed)}
 	for _, f := range cfg.Faults {
-		s.faults.add(f)
+		s.faults.Add(f)
 	}
 	srv := gosmtp.NewServer(backend{s})
 	srv.Domain = "annex-mail-catcher.localhost"
@@ -252,7 +252,7 @@ func (s *Server) AddFault(f Fault) (Fault, error) {
 	if err := f.Validate(); err != nil {
 		return Fault{}, err
 	}
-	return s.faults.add(f), nil
+	return s.faults.Add(f), nil
 }
 
 // JournalStats are the journal's counters.
