@@ -391,26 +391,33 @@ func apiGet(ctx context.Context, url string, out any) error {
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
-// postRetrieve asks the engine to retrieve an item; a transport error (the
-// process died) is returned as err, an answer as its status.
-func postRetrieve(ctx context.Context, client *http.Client, engine, barcode string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, engine+"/api/floor/v1/retrieve",
-		strings.NewReader(`{"barcode":"`+barcode+`"}`))
+// crashPost posts body to the engine with the crash test's key. A
+// transport error, or an answer cut off mid-body, means the process died
+// and is returned as err; an answer is its status and trimmed body.
+func crashPost(ctx context.Context, client *http.Client, url, contentType string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, "", err
+		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-API-Key", crashAPIKey)
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, "", err // cut off mid-answer: the process died
+		return 0, nil, err
 	}
-	return resp.StatusCode, string(bytes.TrimSpace(b)), nil
+	return resp.StatusCode, bytes.TrimSpace(b), nil
+}
+
+// postRetrieve asks the engine to retrieve an item; a transport error (the
+// process died) is returned as err, an answer as its status.
+func postRetrieve(ctx context.Context, client *http.Client, engine, barcode string) (int, string, error) {
+	status, b, err := crashPost(ctx, client, engine+"/api/floor/v1/retrieve", "application/json", []byte(`{"barcode":"`+barcode+`"}`))
+	return status, string(b), err
 }
 
 // checkOutBarcode reads the item of an incoming CheckOutItem ("" for anything else).
@@ -548,52 +555,27 @@ func crashALMAParts(tb testing.TB, as *alma.Server, st alma.State, files int) (n
 
 // postFile posts a request file to the engine's REST API for the profile.
 func postFile(ctx context.Context, client *http.Client, engine, name string, data []byte) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, engine+"/api/requestfile/v1?profile=alma-crash", bytes.NewReader(data))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header.Set("Content-Type", "application/xml")
-	req.Header.Set("X-API-Key", crashAPIKey)
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, "", err
-	}
-	return resp.StatusCode, string(bytes.TrimSpace(b)), nil
+	status, b, err := crashPost(ctx, client, engine+"/api/requestfile/v1?profile=alma-crash", "application/xml", data)
+	return status, string(b), err
 }
 
 // crashPickList asks the engine to retrieve a pick list; per-item errors
 // come back in the answer.
 func crashPickList(ctx context.Context, client *http.Client, engine string, barcodes []string) (int, []struct{ Barcode, Error string }, error) {
 	body, _ := json.Marshal(map[string][]string{"barcodes": barcodes})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, engine+"/api/floor/v1/picklist", bytes.NewReader(body))
+	status, b, err := crashPost(ctx, client, engine+"/api/floor/v1/picklist", "application/json", body)
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-API-Key", crashAPIKey)
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
 	var out struct {
 		Results []struct{ Barcode, Error string }
 	}
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, err
-	}
-	if resp.StatusCode == http.StatusOK {
+	if status == http.StatusOK {
 		if err := json.Unmarshal(b, &out); err != nil {
 			return 0, nil, err
 		}
 	}
-	return resp.StatusCode, out.Results, nil
+	return status, out.Results, nil
 }
 
 // apiList reads every page of one of the engine's listings (key is the
