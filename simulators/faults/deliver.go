@@ -33,10 +33,23 @@ func WriteHTTP(ctx context.Context, w http.ResponseWriter, contentType string, r
 	if f == nil {
 		return PlainHTTP(w, r)
 	}
-	if err := f.after(ctx); err != nil {
+	r, err = f.prepare(ctx, r)
+	if err != nil {
 		return 0, nil, err
 	}
 	return f.Kind.HTTP(ctx, w, r)
+}
+
+// prepare does what a fault does to a reply before delivering it: a wait
+// that after_processing put after the work, then a Rewriter's rewrite.
+func (f *Fault) prepare(ctx context.Context, r Reply) (Reply, error) {
+	if err := f.after(ctx); err != nil {
+		return Reply{}, err
+	}
+	if rw, ok := f.Kind.(Rewriter); ok {
+		r = rw.Rewrite(r)
+	}
+	return r, nil
 }
 
 // PlainHTTP sends the reply as it is.
@@ -56,7 +69,8 @@ func WriteConn(ctx context.Context, conn net.Conn, frame func(body []byte) []byt
 	if f == nil {
 		return PlainConn(conn, r)
 	}
-	if err := f.after(ctx); err != nil {
+	r, err = f.prepare(ctx, r)
+	if err != nil {
 		return 0, nil, err
 	}
 	return f.Kind.Conn(ctx, conn, r)

@@ -136,6 +136,10 @@ func TestBuiltin(t *testing.T) {
 		if !ok || k.Name() != name {
 			t.Errorf("%s: New gives %v", name, k)
 		}
+		// An embedded base without its yaml:"-" tag makes go-yaml panic.
+		if _, err := yaml.Marshal(k); err != nil {
+			t.Errorf("%s in YAML: %v", name, err)
+		}
 	}
 	if err := Builtin().Register(ResetFault{}); err == nil {
 		t.Error("a kind registered twice")
@@ -144,10 +148,12 @@ func TestBuiltin(t *testing.T) {
 
 func TestCorrupt(t *testing.T) {
 	reply := []byte(`<?xml version="1.0" encoding="UTF-8"?><NCIPMessage><X>ü</X></NCIPMessage>`)
-	if got := (WrongCharsetFault{}).Corrupt(reply); !strings.Contains(string(got), `encoding="ISO-8859-1"`) || !strings.Contains(string(got), "ü") {
-		t.Errorf("wrong-charset: %s", got)
+	in := Reply{ContentType: "text/xml; charset=UTF-8", Body: reply}
+	if got := (WrongCharsetFault{}).Rewrite(in); !strings.Contains(string(got.Body), `encoding="ISO-8859-1"`) || !strings.Contains(string(got.Body), "ü") ||
+		got.ContentType != "text/xml; charset=ISO-8859-1" {
+		t.Errorf("wrong-charset: %s %s", got.ContentType, got.Body)
 	}
-	if got := (MalformedFault{}).Corrupt(reply); !strings.HasSuffix(string(got), "<</broken") {
-		t.Errorf("malformed: %s", got)
+	if got := (MalformedFault{}).Rewrite(in); !strings.HasSuffix(string(got.Body), "<</broken") || string(in.Body) != string(reply) {
+		t.Errorf("malformed: %s (the reply became %s)", got.Body, in.Body)
 	}
 }

@@ -3,8 +3,6 @@ package faults
 import (
 	"context"
 	"errors"
-	"net"
-	"net/http"
 	"time"
 )
 
@@ -13,6 +11,7 @@ const Latency = "latency"
 
 // LatencyFault answers late, but whole: the work is done.
 type LatencyFault struct {
+	sendsReply `yaml:"-"`
 	// Latency is how late, e.g. "500ms".
 	Latency Duration `json:"latency" yaml:"latency"`
 }
@@ -33,15 +32,6 @@ func (k LatencyFault) Validate() error {
 // Effect implements Kind.
 func (LatencyFault) Effect() Effect { return Keeps }
 
-// Wait implements Waiter.
+// Wait implements Waiter: the wait is done before the work (Fault.Before)
+// or after it, then the reply goes out.
 func (k LatencyFault) Wait(ctx context.Context) error { return wait(ctx, time.Duration(k.Latency)) }
-
-// HTTP implements Kind: the wait is done (Fault.Before), the reply goes out.
-func (LatencyFault) HTTP(_ context.Context, w http.ResponseWriter, r Reply) (int, []byte, error) {
-	return PlainHTTP(w, r)
-}
-
-// Conn implements Kind.
-func (LatencyFault) Conn(_ context.Context, conn net.Conn, r Reply) (int, []byte, error) {
-	return PlainConn(conn, r)
-}

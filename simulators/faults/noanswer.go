@@ -12,15 +12,14 @@ import (
 const NoAnswer = "no-answer"
 
 // NoAnswerFault never answers; the connection stays open until the client gives up.
-type NoAnswerFault struct{}
+type NoAnswerFault struct {
+	noFields `yaml:"-"`
+}
 
 func (builtin) NoAnswer() Kind { return NoAnswerFault{} }
 
 // Name implements Kind.
 func (NoAnswerFault) Name() string { return NoAnswer }
-
-// Validate implements Kind.
-func (NoAnswerFault) Validate() error { return nil }
 
 // Effect implements Kind.
 func (NoAnswerFault) Effect() Effect { return Withholds }

@@ -1,11 +1,6 @@
 package faults
 
-import (
-	"context"
-	"errors"
-	"net"
-	"net/http"
-)
+import "errors"
 
 // Problem is the name of ProblemFault.
 const Problem = "problem"
@@ -13,6 +8,8 @@ const Problem = "problem"
 // ProblemFault answers with an NCIP Problem instead of processing; the
 // simulator builds it (Answerer), in its NCIP version's terms.
 type ProblemFault struct {
+	// The reply the simulator built is the Problem already.
+	sendsReply `yaml:"-"`
 	// ProblemType is the NCIP ProblemType, e.g. "Unknown Item".
 	ProblemType string `json:"problem_type" yaml:"problem_type"`
 	// ProblemDetail is the ProblemDetail (or NCIP 1 ProblemValue).
@@ -37,13 +34,3 @@ func (ProblemFault) Effect() Effect { return Answers }
 
 // Problem implements Answerer.
 func (k ProblemFault) Problem() (problemType, detail string) { return k.ProblemType, k.ProblemDetail }
-
-// HTTP implements Kind: the reply is the Problem already.
-func (ProblemFault) HTTP(_ context.Context, w http.ResponseWriter, r Reply) (int, []byte, error) {
-	return PlainHTTP(w, r)
-}
-
-// Conn implements Kind.
-func (ProblemFault) Conn(_ context.Context, conn net.Conn, r Reply) (int, []byte, error) {
-	return PlainConn(conn, r)
-}

@@ -10,15 +10,14 @@ import (
 const Reset = "reset"
 
 // ResetFault closes the connection abruptly (TCP RST) without a reply.
-type ResetFault struct{}
+type ResetFault struct {
+	noFields `yaml:"-"`
+}
 
 func (builtin) Reset() Kind { return ResetFault{} }
 
 // Name implements Kind.
 func (ResetFault) Name() string { return Reset }
-
-// Validate implements Kind.
-func (ResetFault) Validate() error { return nil }
 
 // Effect implements Kind.
 func (ResetFault) Effect() Effect { return Withholds }

@@ -11,15 +11,14 @@ import (
 const Truncated = "truncated"
 
 // TruncatedFault announces the whole reply but sends half of it, then closes.
-type TruncatedFault struct{}
+type TruncatedFault struct {
+	noFields `yaml:"-"`
+}
 
 func (builtin) Truncated() Kind { return TruncatedFault{} }
 
 // Name implements Kind.
 func (TruncatedFault) Name() string { return Truncated }
-
-// Validate implements Kind.
-func (TruncatedFault) Validate() error { return nil }
 
 // Effect implements Kind.
 func (TruncatedFault) Effect() Effect { return Spoils }
