@@ -20,6 +20,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"sync"
 )
@@ -117,6 +118,31 @@ func (g *Gate) Shut() bool {
 	}
 	g.listen = nil
 	return first
+}
+
+// Listen listens on addr (DefaultListen when "") and enters the listener,
+// so that Shut closes it; after Shut it returns ErrServerClosed.
+func (g *Gate) Listen(addr string) (net.Listener, error) {
+	ln, err := Listen(addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.Enter(ln); err != nil {
+		return nil, err
+	}
+	return ln, nil
+}
+
+// Go runs serve in the background, counted in wg, and logs what it returns
+// under msg unless that is ErrServerClosed: the tail of a server's Start.
+func Go(wg *sync.WaitGroup, log *slog.Logger, msg string, serve func() error) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := serve(); !errors.Is(err, ErrServerClosed) {
+			log.Error(msg, "err", err)
+		}
+	}()
 }
 
 // IsShut reports whether Shut has run.

@@ -293,31 +293,20 @@ func Start(cfg Config) (*Server, error) { return lifecycle.Started(New(cfg)) }
 // Start binds the HTTP listener (Config.Listen) and every raw port
 // (Config.Ports) and serves them in the background.
 func (s *Server) Start() error {
-	ln, err := lifecycle.Listen(s.cfg.Listen)
+	ln, err := s.gate.Listen(s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("start aleph: listen http: %w", err)
 	}
-	if err := s.gate.Enter(ln); err != nil {
-		return fmt.Errorf("start aleph: %w", err)
-	}
 	for i, pc := range s.cfg.Ports {
-		pl, err := lifecycle.Listen(pc.Listen)
+		pl, err := s.gate.Listen(pc.Listen)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("start aleph: listen port %d (%s): %w", i, cmp.Or(pc.Listen, lifecycle.DefaultListen), err)
 		}
-		if err := s.gate.Enter(pl); err != nil {
-			return fmt.Errorf("start aleph: %w", err)
-		}
 		s.ports = append(s.ports, &rawPort{index: i, cfg: pc, ln: pl})
 	}
-	s.wg.Add(1 + len(s.ports))
-	go func() {
-		defer s.wg.Done()
-		if err := s.Serve(ln); !errors.Is(err, ErrServerClosed) {
-			s.log.Error("aleph http server stopped", "err", err)
-		}
-	}()
+	lifecycle.Go(&s.wg, s.log, "aleph http server stopped", func() error { return s.Serve(ln) })
+	s.wg.Add(len(s.ports))
 	for _, p := range s.ports {
 		go func() {
 			defer s.wg.Done()

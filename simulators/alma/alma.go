@@ -13,7 +13,6 @@ package alma
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -258,20 +257,11 @@ func Start(cfg Config) (*Server, error) { return lifecycle.Started(New(cfg)) }
 // Start listens on Config.Listen (lifecycle.DefaultListen when empty) and
 // serves in the background; a client may connect once it returns.
 func (s *Server) Start() error {
-	ln, err := lifecycle.Listen(s.cfg.Listen)
+	ln, err := s.gate.Listen(s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("start alma: %w", err)
 	}
-	if err := s.gate.Enter(ln); err != nil {
-		return fmt.Errorf("start alma: %w", err)
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.Serve(ln); !errors.Is(err, ErrServerClosed) {
-			s.log.Error("serve", "err", err)
-		}
-	}()
+	lifecycle.Go(&s.wg, s.log, "serve", func() error { return s.Serve(ln) })
 	return nil
 }
 

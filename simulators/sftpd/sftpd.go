@@ -185,20 +185,11 @@ func newServer(cfg Config, loginGrace time.Duration) (*Server, error) {
 
 // Start listens on Config.Listen and serves in the background.
 func (s *Server) Start() error {
-	ln, err := lifecycle.Listen(s.listen)
+	ln, err := s.gate.Listen(s.listen)
 	if err != nil {
 		return fmt.Errorf("sftpd: listen: %w", err)
 	}
-	if err := s.gate.Enter(ln); err != nil {
-		return fmt.Errorf("sftpd: %w", err)
-	}
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		if err := s.Serve(ln); !errors.Is(err, ErrServerClosed) {
-			s.log.Error("sftp serve", "err", err)
-		}
-	}()
+	lifecycle.Go(&s.bg, s.log, "sftp serve", func() error { return s.Serve(ln) })
 	return nil
 }
 

@@ -148,27 +148,17 @@ func Start(cfg Config) (*Server, error) { return lifecycle.Started(New(cfg)) }
 // Start listens on Config.Listen (SMTP) and Config.APIListen (the
 // inspection API) and serves both in the background.
 func (s *Server) Start() error {
-	ln, err := lifecycle.Listen(s.cfg.Listen)
+	ln, err := s.smtpG.Listen(s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("start smtp: %w", err)
 	}
-	api, err := lifecycle.Listen(s.cfg.APIListen)
+	api, err := s.apiG.Listen(s.cfg.APIListen)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("start smtp: api: %w", err)
 	}
-	if err := errors.Join(s.smtpG.Enter(ln), s.apiG.Enter(api)); err != nil {
-		return fmt.Errorf("start smtp: %w", err)
-	}
-	s.bg.Add(2)
-	for _, serve := range []func() error{func() error { return s.Serve(ln) }, func() error { return s.ServeAPI(api) }} {
-		go func() {
-			defer s.bg.Done()
-			if err := serve(); !errors.Is(err, ErrServerClosed) {
-				s.log.Error("smtp serve", "err", err)
-			}
-		}()
-	}
+	lifecycle.Go(&s.bg, s.log, "smtp serve", func() error { return s.Serve(ln) })
+	lifecycle.Go(&s.bg, s.log, "smtp serve", func() error { return s.ServeAPI(api) })
 	return nil
 }
 
