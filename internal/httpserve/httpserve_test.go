@@ -29,7 +29,7 @@ func TestResolved(t *testing.T) {
 // TestSlowClients: a server built by Timeouts.Server cuts slow clients and
 // serves others meanwhile.
 func TestSlowClients(t *testing.T) {
-	to := httpserve.Timeouts{ReadHeader: httpserve.Duration(200 * time.Millisecond), Read: httpserve.Duration(400 * time.Millisecond)}
+	to := httpservetest.Short()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
 	mux.HandleFunc("POST /body", func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) })

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/ncip"
+	"github.com/annexlab/annex/simulators/internal/simtest"
 	"github.com/annexlab/annex/simulators/journal"
 )
 
@@ -257,17 +258,7 @@ func problemsOf(t *testing.T, body []byte) []ncip.Problem {
 // nothing (issue 13 finding 2).
 func TestInspectionAPIRefusesTypos(t *testing.T) {
 	s := start(t, nil)
-	send := func(method, path, body string) (int, string) {
-		req, _ := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	for _, tc := range []struct{ method, path, body, want string }{
+	simtest.CheckRefusals(t, s.URL(), "aleph", []simtest.Refusal{
 		{"POST", "/_sim/faults", `{"kind": "reset", "servce": "CheckInItem"}`,
 			`fault: line 1:19: unknown field \"servce\" (did you mean \"service\"?)`},
 		{"POST", "/_sim/faults", `{"kind": "reset", "service": "CheckinItem"}`,
@@ -282,18 +273,5 @@ func TestInspectionAPIRefusesTypos(t *testing.T) {
 			`line 1:42: items[0].sub_library: want a string, got a list`},
 		{"POST", "/_sim/post-requests", `{"format": "text"}`,
 			`POST /_sim/post-requests: line 1:2: unknown field \"format\": no fields are taken here`},
-	} {
-		status, body := send(tc.method, tc.path, tc.body)
-		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) {
-			t.Errorf("%s %s %s: HTTP %d %s, want 400 with %s", tc.method, tc.path, tc.body, status, body, tc.want)
-		}
-		for _, goName := range []string{"Go struct", "aleph.", "faults.", "!!"} {
-			if strings.Contains(body, goName) {
-				t.Errorf("%s: the message speaks Go (%q): %s", tc.body, goName, body)
-			}
-		}
-	}
-	if status, body := send("GET", "/_sim/faults", ""); status != 200 || strings.TrimSpace(body) != "[]" {
-		t.Errorf("a refused fault was installed: %d %s", status, body)
-	}
+	})
 }

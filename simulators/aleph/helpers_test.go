@@ -2,18 +2,17 @@ package aleph
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/annexlab/annex/ncip"
+	"github.com/annexlab/annex/simulators/internal/simtest"
 	"github.com/annexlab/annex/simulators/journal"
 )
 
@@ -165,43 +164,17 @@ func problemOf(t testing.TB, reply []byte) ncip.Problem {
 
 func getState(t testing.TB, s *Server) State {
 	t.Helper()
-	resp, err := http.Get(s.URL() + "/_sim/state")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st State
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return simtest.State[State](t, s.URL())
 }
 
 func putState(t testing.TB, s *Server, yamlDoc string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPut, s.URL()+"/_sim/state", strings.NewReader(yamlDoc))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("put state: %d %s", resp.StatusCode, b)
-	}
+	simtest.PutState(t, s.URL(), yamlDoc)
 }
 
 func addFault(t testing.TB, s *Server, jsonDoc string) {
 	t.Helper()
-	resp, err := http.Post(s.URL()+"/_sim/faults", "application/json", strings.NewReader(jsonDoc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("add fault: %d %s", resp.StatusCode, b)
-	}
+	simtest.AddFault(t, s.URL(), jsonDoc)
 }
 
 func itemOf(st State, barcode string) Item {
@@ -216,22 +189,7 @@ func itemOf(st State, barcode string) Item {
 // waitJournal waits until the journal holds an exchange matching cond.
 func waitJournal(t testing.TB, s *Server, cond func(journal.Exchange) bool) journal.Exchange {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var found journal.Exchange
-	_, err := s.Journal().Wait(ctx, func(es []journal.Exchange) bool {
-		for _, e := range es {
-			if cond(e) {
-				found = e
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		t.Fatalf("journal: no matching exchange: %v", err)
-	}
-	return found
+	return simtest.WaitJournal(t, s.Journal(), cond)
 }
 
 func mustContain(t testing.TB, got []byte, want string) {

@@ -15,15 +15,7 @@ import (
 // returns while a client keeps an idle connection, Serve then returns
 // ErrServerClosed, and Start listens on 127.0.0.1 by default.
 func TestServerLifecycle(t *testing.T) {
-	newServer := func() lifecycletest.Starter {
-		s, err := aleph.New(aleph.DemoConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	lifecycletest.Check(t, newServer(), lifecycletest.GetHealthz)
-	lifecycletest.CheckStart(t, newServer)
+	lifecycletest.CheckNew(t, func() (*aleph.Server, error) { return aleph.New(aleph.DemoConfig()) }, lifecycletest.GetHealthz)
 }
 
 // TestShutdownClosesRawPorts: Start binds the raw NCIP ports too, and

@@ -3,9 +3,7 @@ package aleph_test
 import (
 	"log/slog"
 	"testing"
-	"time"
 
-	"github.com/annexlab/annex/internal/httpserve"
 	"github.com/annexlab/annex/internal/httpserve/httpservetest"
 	"github.com/annexlab/annex/simulators/aleph"
 )
@@ -17,7 +15,7 @@ import (
 func TestHTTPTimeouts(t *testing.T) {
 	cfg := aleph.DemoConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.HTTPTimeouts = httpserve.Timeouts{ReadHeader: httpserve.Duration(200 * time.Millisecond), Read: httpserve.Duration(400 * time.Millisecond)}
+	cfg.HTTPTimeouts = httpservetest.Short()
 	s, err := aleph.Start(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/annexlab/annex/internal/xmllint"
 	"github.com/annexlab/annex/ncip"
+	"github.com/annexlab/annex/simulators/internal/simtest"
 	"github.com/annexlab/annex/simulators/journal"
 )
 
@@ -141,16 +142,7 @@ func TestPutState(t *testing.T) {
 	}
 	snap, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	put := func(body string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPut, s.URL()+"/_sim/state", strings.NewReader(body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	put := func(body string) (int, string) { return simtest.Do(t, http.MethodPut, s.URL()+"/_sim/state", body) }
 	if st, body := put(string(snap)); st != 200 {
 		t.Fatalf("snapshot does not load back: %d %s", st, body)
 	}

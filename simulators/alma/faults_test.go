@@ -13,15 +13,13 @@ import (
 
 	"github.com/annexlab/annex/ncip"
 	"github.com/annexlab/annex/simulators/faults"
+	"github.com/annexlab/annex/simulators/internal/simtest"
 	"github.com/annexlab/annex/simulators/journal"
 )
 
 func addFault(t *testing.T, s *Server, js string) {
 	t.Helper()
-	var added []faults.Fault
-	if st := postJSON(t, s.URL()+"/_sim/faults", js, &added); st != http.StatusCreated || len(added) != 1 {
-		t.Fatalf("add fault: status %d %+v", st, added)
-	}
+	simtest.AddFault(t, s.URL(), js)
 }
 
 // rawPost posts and returns the response and the error of reading it, so a
@@ -206,17 +204,7 @@ func TestFaultsListedAndCleared(t *testing.T) {
 // hit every message or none. Each refusal is a 400 in the body's terms.
 func TestInspectionAPIRefusesTypos(t *testing.T) {
 	s := start(t, nil)
-	send := func(method, path, body string) (int, string) {
-		req, _ := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	for _, tc := range []struct{ method, path, body, want string }{
+	simtest.CheckRefusals(t, s.URL(), "alma", []simtest.Refusal{
 		{"POST", "/_sim/faults", `{"kind": "status", "status": 503, "servce": "CheckOutItem"}`,
 			`fault: line 1:35: unknown field \"servce\" (did you mean \"service\"?)`},
 		{"POST", "/_sim/faults", `{"kind": "status", "status": 503, "service": "CheckOutitem"}`,
@@ -242,21 +230,8 @@ func TestInspectionAPIRefusesTypos(t *testing.T) {
 			`POST /_sim/reset: line 1:2: unknown field \"keep_faults\"`},
 		{"POST", "/_sim/items/" + barcode3 + "/delete", `{"barcode": "x"}`,
 			`unknown field \"barcode\"`},
-	} {
-		status, body := send(tc.method, tc.path, tc.body)
-		if status != http.StatusBadRequest || !strings.Contains(body, tc.want) {
-			t.Errorf("%s %s %s: HTTP %d %s, want 400 with %s", tc.method, tc.path, tc.body, status, body, tc.want)
-		}
-		for _, goName := range []string{"Go struct", "alma.", "faults.", "!!"} {
-			if strings.Contains(body, goName) {
-				t.Errorf("%s: the message speaks Go (%q): %s", tc.body, goName, body)
-			}
-		}
-	}
-	if status, body := send("GET", "/_sim/faults", ""); status != 200 || strings.TrimSpace(body) != "[]" {
-		t.Errorf("a refused fault was installed: %d %s", status, body)
-	}
-	if status, body := send("POST", "/_sim/faults", `{"kind": "reset", "service": "CheckOutItem"}`); status != http.StatusCreated {
+	})
+	if status, body := simtest.Do(t, "POST", s.URL()+"/_sim/faults", `{"kind": "reset", "service": "CheckOutItem"}`); status != http.StatusCreated {
 		t.Errorf("a correct fault: HTTP %d %s", status, body)
 	}
 }

@@ -2,7 +2,6 @@ package alma
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/ncip"
+	"github.com/annexlab/annex/simulators/internal/simtest"
 	"github.com/annexlab/annex/simulators/journal"
 )
 
@@ -135,16 +135,7 @@ func checkEcho(t *testing.T, out []byte) {
 
 func getState(t *testing.T, s *Server) State {
 	t.Helper()
-	resp, err := http.Get(s.URL() + "/_sim/state")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var st State
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return simtest.State[State](t, s.URL())
 }
 
 func itemOf(t *testing.T, st State, bc string) Item {
@@ -187,20 +178,5 @@ func postJSON(t *testing.T, url, body string, into any) int {
 // waitJournal waits until an exchange matching cond is journaled.
 func waitJournal(t *testing.T, s *Server, cond func(journal.Exchange) bool) journal.Exchange {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var found journal.Exchange
-	_, err := s.Journal().Wait(ctx, func(es []journal.Exchange) bool {
-		for _, e := range es {
-			if cond(e) {
-				found = e
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		t.Fatalf("no matching journal entry: %v", err)
-	}
-	return found
+	return simtest.WaitJournal(t, s.Journal(), cond)
 }

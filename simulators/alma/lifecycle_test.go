@@ -11,13 +11,5 @@ import (
 // returns while a client keeps an idle connection, Serve then returns
 // ErrServerClosed, and Start listens on 127.0.0.1 by default.
 func TestServerLifecycle(t *testing.T) {
-	newServer := func() lifecycletest.Starter {
-		s, err := alma.New(alma.DemoConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	lifecycletest.Check(t, newServer(), lifecycletest.GetHealthz)
-	lifecycletest.CheckStart(t, newServer)
+	lifecycletest.CheckNew(t, func() (*alma.Server, error) { return alma.New(alma.DemoConfig()) }, lifecycletest.GetHealthz)
 }

@@ -3,9 +3,7 @@ package alma_test
 import (
 	"log/slog"
 	"testing"
-	"time"
 
-	"github.com/annexlab/annex/internal/httpserve"
 	"github.com/annexlab/annex/internal/httpserve/httpservetest"
 	"github.com/annexlab/annex/simulators/alma"
 )
@@ -16,7 +14,7 @@ import (
 func TestHTTPTimeouts(t *testing.T) {
 	cfg := alma.DemoConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.HTTPTimeouts = httpserve.Timeouts{ReadHeader: httpserve.Duration(200 * time.Millisecond), Read: httpserve.Duration(400 * time.Millisecond)}
+	cfg.HTTPTimeouts = httpservetest.Short()
 	s, err := alma.Start(cfg)
 	if err != nil {
 		t.Fatal(err)

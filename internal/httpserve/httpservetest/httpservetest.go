@@ -21,6 +21,13 @@ import (
 // only a failing run waits it). The old 10 s header timeout fails here.
 const giveUp = 3 * time.Second
 
+// Short returns timeouts short enough for SlowClients to run fast and
+// long enough for a loaded machine: 200ms for the headers, 400ms for the
+// whole request.
+func Short() httpserve.Timeouts {
+	return httpserve.Timeouts{ReadHeader: httpserve.Duration(200 * time.Millisecond), Read: httpserve.Duration(400 * time.Millisecond)}
+}
+
 // SlowClients connects to the listener at base ("http://host:port") twice:
 // one client sends the start of a GET okPath byte by byte and stops; the
 // other sends a POST bodyPath's headers and part of its body and stops.

@@ -136,3 +136,19 @@ func GetHealthz(t *testing.T, addr string) {
 		t.Fatalf("GET /healthz: %s %s", resp.Status, body)
 	}
 }
+
+// CheckNew is Check (with use) and CheckStart on servers that newServer
+// builds, such as a package's New with its demo configuration: a server
+// package's whole lifecycle test. A newServer error fails the test.
+func CheckNew[S Starter](t *testing.T, newServer func() (S, error), use func(t *testing.T, addr string)) {
+	t.Helper()
+	build := func() Starter {
+		s, err := newServer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	Check(t, build(), use)
+	CheckStart(t, build)
+}
