@@ -102,15 +102,6 @@ type slipWriter struct {
 	st State
 }
 
-func (w *slipWriter) item(barcode string) *Item {
-	for i := range w.st.Items {
-		if w.st.Items[i].Barcode == barcode {
-			return &w.st.Items[i]
-		}
-	}
-	return nil
-}
-
 // subLibraryName is what ALEPH prints in z30-sub-library: the
 // sublibrary's name, not its code.
 func (w *slipWriter) subLibraryName(code string) string {
@@ -148,7 +139,7 @@ func (w *slipWriter) patron(r HoldRequest) {
 
 // z30 writes one item's fields; section-02 items also say loan-exists.
 func (w *slipWriter) z30(r HoldRequest, barcode string, loanExists bool) {
-	it := w.item(barcode)
+	it := w.st.item(barcode)
 	callNo, sub, coll, loan := r.CallNumber, r.SubLibrary, "", "N"
 	if it != nil {
 		if barcode != r.Barcode || callNo == "" {
@@ -203,7 +194,7 @@ func (w *slipWriter) hold(layout string, r HoldRequest, seq int) {
 	w.leaf("z37-pickup-location", r.PickupLocation)
 	w.leaf("z37-filter-sub-library", r.SubLibrary)
 	coll := ""
-	if it := w.item(r.Barcode); it != nil {
+	if it := w.st.item(r.Barcode); it != nil {
 		coll = it.Collection
 	}
 	w.leaf("z37-filter-collection", coll)

@@ -371,26 +371,39 @@ func portHasUser(p PortConfig, user string) bool {
 	return false
 }
 
+// answer is a service's response and its Problems, so that refusing the
+// message is one call.
+type answer struct {
+	resp     ncip.Body
+	problems *[]ncip.Problem
+}
+
+// problem answers with pr alone.
+func (a answer) problem(pr ncip.Problem, miss *journal.Miss) (ncip.Body, *journal.Miss) {
+	*a.problems = []ncip.Problem{pr}
+	return a.resp, miss
+}
+
+// fail answers with the Problem of that type, element and value.
+func (a answer) fail(scheme, value, element, got string, miss *journal.Miss) (ncip.Body, *journal.Miss) {
+	return a.problem(ncip.Problem{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value}, ProblemElement: element, ProblemValue: got}, miss)
+}
+
 // checkOut lends the item to the circulation-stop user: a loan "to the stop".
 func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (ncip.Body, *journal.Miss) {
 	resp := &ncip.CheckOutItemResponse{ResponseHeader: responseHeader(p, req.InitiationHeader)}
-	fail := func(scheme, value, element, got string, miss *journal.Miss) (ncip.Body, *journal.Miss) {
-		resp.Problems = []ncip.Problem{{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value},
-			ProblemElement: element, ProblemValue: got}}
-		return resp, miss
-	}
+	a := answer{resp, &resp.Problems}
 	if pr, miss := s.checkHeader(p, req.InitiationHeader); pr != nil {
-		resp.Problems = []ncip.Problem{*pr}
-		return resp, miss
+		return a.problem(*pr, miss)
 	}
 	if req.UserId == nil || req.UserId.UserIdentifierValue == "" {
-		return fail(SchemeGeneralError, "Needed Data Missing", "UniqueUserId/UserIdentifierValue", "",
+		return a.fail(SchemeGeneralError, "Needed Data Missing", "UniqueUserId/UserIdentifierValue", "",
 			&journal.Miss{Field: "UniqueUserId", Hint: "CheckOutItem needs UniqueUserId with the circulation-stop user (e.g. CAIAUSER)"})
 	}
 	user := req.UserId.UserIdentifierValue
 	barcode := req.ItemId.ItemIdentifierValue
 	if !portHasUser(p, user) {
-		return fail(SchemeCheckOutError, "Unknown User", "UniqueUserId/UserIdentifierValue", user, s.userMiss(p, user))
+		return a.fail(SchemeCheckOutError, "Unknown User", "UniqueUserId/UserIdentifierValue", user, s.userMiss(p, user))
 	}
 	now := s.now()
 	due := now.Add(s.cfg.LoanPeriod)
@@ -405,19 +418,19 @@ func (s *Server) checkOut(p PortConfig, req *ncip.CheckOutItem, commit bool) (nc
 
 	s.state.mu.Lock()
 	defer s.state.mu.Unlock()
-	if pt := s.state.patron(user); pt != nil && pt.Blocked {
-		return fail(SchemeCheckOutError, "User Blocked", "UniqueUserId/UserIdentifierValue", user,
+	if pt := s.state.cur.patron(user); pt != nil && pt.Blocked {
+		return a.fail(SchemeCheckOutError, "User Blocked", "UniqueUserId/UserIdentifierValue", user,
 			&journal.Miss{Field: "UserIdentifierValue", Got: user, Hint: "the patron is blocked in the state"})
 	}
-	it := s.state.item(barcode)
+	it := s.state.cur.item(barcode)
 	switch {
 	case it == nil:
-		return fail(SchemeCheckOutError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
+		return a.fail(SchemeCheckOutError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
 	case it.Status == StatusNotCirculating:
-		return fail(SchemeCheckOutError, "Item Does Not Circulate", "UniqueItemId/ItemIdentifierValue", barcode,
+		return a.fail(SchemeCheckOutError, "Item Does Not Circulate", "UniqueItemId/ItemIdentifierValue", barcode,
 			&journal.Miss{Field: "ItemIdentifierValue", Got: barcode, Hint: "the item has status not_circulating"})
 	case it.Status == StatusOnLoan && it.Loan != nil && it.Loan.User != user:
-		return fail(SchemeCheckOutError, "Resource Cannot Be Provided", "UniqueItemId/ItemIdentifierValue", barcode,
+		return a.fail(SchemeCheckOutError, "Resource Cannot Be Provided", "UniqueItemId/ItemIdentifierValue", barcode,
 			&journal.Miss{Field: "ItemIdentifierValue", Got: barcode, Hint: fmt.Sprintf("the item is on loan to %q", it.Loan.User)})
 	}
 	dueText := due.UTC().Format(dueLayout)
@@ -446,38 +459,33 @@ func (s *Server) itemMiss(barcode string) *journal.Miss {
 // checkIn closes the loan and leaves the item in the receiving sublibrary, on the shelf (no transit).
 func (s *Server) checkIn(p PortConfig, req *ncip.CheckInItem, commit bool) (ncip.Body, *journal.Miss) {
 	resp := &ncip.CheckInItemResponse{ResponseHeader: responseHeader(p, req.InitiationHeader)}
-	fail := func(scheme, value, element, got string, miss *journal.Miss) (ncip.Body, *journal.Miss) {
-		resp.Problems = []ncip.Problem{{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value},
-			ProblemElement: element, ProblemValue: got}}
-		return resp, miss
-	}
+	a := answer{resp, &resp.Problems}
 	if pr, miss := s.checkHeader(p, req.InitiationHeader); pr != nil {
-		resp.Problems = []ncip.Problem{*pr}
-		return resp, miss
+		return a.problem(*pr, miss)
 	}
 	if want := p.ApplicationProfileType; want != "" {
 		apt := req.InitiationHeader.ApplicationProfileType
 		switch {
 		case apt == nil || apt.Value == "":
-			return fail(SchemeGeneralError, "Needed Data Missing", "InitiationHeader/ApplicationProfileType", "",
+			return a.fail(SchemeGeneralError, "Needed Data Missing", "InitiationHeader/ApplicationProfileType", "",
 				&journal.Miss{Field: "ApplicationProfileType", Want: want, Hint: "CheckInItem needs it in the InitiationHeader"})
 		case apt.Value != want:
 			miss := &journal.Miss{Field: "ApplicationProfileType", Got: apt.Value, Want: want, Hint: "not the configured profile type"}
 			if strings.EqualFold(apt.Value, want) {
 				miss.Hint = "differs only in case; it is matched case-sensitively"
 			}
-			return fail(SchemeGeneralError, "Agency Authentication Failed", "ApplicationProfileType/Value", apt.Value, miss)
+			return a.fail(SchemeGeneralError, "Agency Authentication Failed", "ApplicationProfileType/Value", apt.Value, miss)
 		}
 	}
 	barcode := req.ItemId.ItemIdentifierValue
 	s.state.mu.Lock()
 	defer s.state.mu.Unlock()
-	it := s.state.item(barcode)
+	it := s.state.cur.item(barcode)
 	switch {
 	case it == nil:
-		return fail(SchemeCheckInError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
+		return a.fail(SchemeCheckInError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
 	case it.Status != StatusOnLoan:
-		return fail(SchemeCheckInError, "Item Not Checked Out", "UniqueItemId/ItemIdentifierValue", "Item not on loan.",
+		return a.fail(SchemeCheckInError, "Item Not Checked Out", "UniqueItemId/ItemIdentifierValue", "Item not on loan.",
 			&journal.Miss{Field: "ItemIdentifierValue", Got: barcode, Hint: "the item has status " + it.Status})
 	}
 	if commit {
@@ -515,25 +523,20 @@ func v1Coded(name, scheme, value string) *ncip.Element {
 // sent took effect when the answer was lost. It reads the state only.
 func (s *Server) lookup(p PortConfig, req *ncip.LookupItem) (ncip.Body, *journal.Miss) {
 	resp := &ncip.LookupItemResponse{ResponseHeader: responseHeader(p, req.InitiationHeader)}
-	fail := func(scheme, value, element, got string, miss *journal.Miss) (ncip.Body, *journal.Miss) {
-		resp.Problems = []ncip.Problem{{ProblemType: ncip.SchemeValue{Scheme: scheme, Value: value},
-			ProblemElement: element, ProblemValue: got}}
-		return resp, miss
-	}
+	a := answer{resp, &resp.Problems}
 	if pr, miss := s.checkHeader(p, req.InitiationHeader); pr != nil {
-		resp.Problems = []ncip.Problem{*pr}
-		return resp, miss
+		return a.problem(*pr, miss)
 	}
 	if req.ItemId == nil || req.ItemId.ItemIdentifierValue == "" {
-		return fail(SchemeGeneralError, "Needed Data Missing", "UniqueItemId/ItemIdentifierValue", "",
+		return a.fail(SchemeGeneralError, "Needed Data Missing", "UniqueItemId/ItemIdentifierValue", "",
 			&journal.Miss{Field: "UniqueItemId", Hint: "this ALEPH looks items up by UniqueItemId (barcode) only"})
 	}
 	barcode := req.ItemId.ItemIdentifierValue
 	s.state.mu.Lock()
 	defer s.state.mu.Unlock()
-	it := s.state.item(barcode)
+	it := s.state.cur.item(barcode)
 	if it == nil {
-		return fail(SchemeLookupItemError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
+		return a.fail(SchemeLookupItemError, "Unknown Item", "UniqueItemId/ItemIdentifierValue", barcode, s.itemMiss(barcode))
 	}
 	resp.ItemId = &ncip.ItemId{AgencyId: agencySV(p.Agency), ItemIdentifierValue: barcode}
 	if req.CurrentBorrowerDesired && it.Status == StatusOnLoan && it.Loan != nil {

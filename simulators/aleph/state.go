@@ -285,21 +285,21 @@ func (s *store) ResetState() {
 	s.cur = s.initial.clone()
 }
 
-// item returns the item with the barcode, or nil. The caller holds mu.
-func (s *store) item(barcode string) *Item {
-	for i := range s.cur.Items {
-		if s.cur.Items[i].Barcode == barcode {
-			return &s.cur.Items[i]
+// item returns the item with the barcode, or nil.
+func (st *State) item(barcode string) *Item {
+	for i := range st.Items {
+		if st.Items[i].Barcode == barcode {
+			return &st.Items[i]
 		}
 	}
 	return nil
 }
 
-// patron returns the patron with the id, or nil. The caller holds mu.
-func (s *store) patron(id string) *Patron {
-	for i := range s.cur.Patrons {
-		if s.cur.Patrons[i].ID == id {
-			return &s.cur.Patrons[i]
+// patron returns the patron with the id, or nil.
+func (st *State) patron(id string) *Patron {
+	for i := range st.Patrons {
+		if st.Patrons[i].ID == id {
+			return &st.Patrons[i]
 		}
 	}
 	return nil
