@@ -140,24 +140,12 @@ func getState(t *testing.T, s *Server) State {
 
 func itemOf(t *testing.T, st State, bc string) Item {
 	t.Helper()
-	for _, it := range st.Items {
-		if it.Barcode == bc {
-			return it
-		}
-	}
-	t.Fatalf("no item %s in state", bc)
-	return Item{}
+	return simtest.Find(t, st.Items, "item "+bc, func(it Item) bool { return it.Barcode == bc })
 }
 
 func requestOf(t *testing.T, st State, id string) Request {
 	t.Helper()
-	for _, r := range st.Requests {
-		if r.ID == id {
-			return r
-		}
-	}
-	t.Fatalf("no request %s in state", id)
-	return Request{}
+	return simtest.Find(t, st.Requests, "request "+id, func(r Request) bool { return r.ID == id })
 }
 
 func postJSON(t *testing.T, url, body string, into any) int {

@@ -90,6 +90,20 @@ func WaitJournal(t testing.TB, j *journal.Journal, cond func(journal.Exchange) b
 	return found
 }
 
+// Find returns the element of list that match accepts, failing the test
+// when none does; what names the element sought ("item 3901…").
+func Find[T any](t testing.TB, list []T, what string, match func(T) bool) T {
+	t.Helper()
+	for _, x := range list {
+		if match(x) {
+			return x
+		}
+	}
+	t.Fatalf("no %s in state", what)
+	var zero T
+	return zero
+}
+
 // Refusal is a call the inspection API must refuse with a 400 whose body
 // contains Want. It is an unnamed struct type, so a table of them is
 // written in short, positional rows.
