@@ -75,27 +75,27 @@ func header(o msgOpts, withProfile bool) *ncip.InitiationHeader {
 func checkOutXML(t testing.TB, barcode string, o msgOpts) []byte {
 	t.Helper()
 	o = o.defaults()
-	m := &ncip.Message{Version: ncip.V1, Body: &ncip.CheckOutItem{
+	return encodeV1(t, &ncip.CheckOutItem{
 		InitiationHeader: header(o, false),
 		UserId:           &ncip.UserId{AgencyId: agencySV(o.to), UserIdentifierValue: o.user},
 		ItemId:           ncip.ItemId{AgencyId: agencySV(o.to), ItemIdentifierValue: barcode},
 		DesiredDateDue:   o.due,
-	}}
-	b, err := ncip.Encode(m, ncip.Style{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	})
 }
 
 func checkInXML(t testing.TB, barcode string, o msgOpts) []byte {
 	t.Helper()
 	o = o.defaults()
-	m := &ncip.Message{Version: ncip.V1, Body: &ncip.CheckInItem{
+	return encodeV1(t, &ncip.CheckInItem{
 		InitiationHeader: header(o, true),
 		ItemId:           ncip.ItemId{AgencyId: agencySV(o.to), ItemIdentifierValue: barcode},
-	}}
-	b, err := ncip.Encode(m, ncip.Style{})
+	})
+}
+
+// encodeV1 encodes body as an NCIP 1 message.
+func encodeV1(t testing.TB, body ncip.Body) []byte {
+	t.Helper()
+	b, err := ncip.Encode(&ncip.Message{Version: ncip.V1, Body: body}, ncip.Style{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,17 +9,12 @@ import (
 func lookupXML(t testing.TB, barcode string, borrower bool) []byte {
 	t.Helper()
 	o := msgOpts{}.defaults()
-	m := &ncip.Message{Version: ncip.V1, Body: &ncip.LookupItem{
+	return encodeV1(t, &ncip.LookupItem{
 		InitiationHeader:       header(o, false),
 		ItemId:                 &ncip.ItemId{AgencyId: agencySV(o.to), ItemIdentifierValue: barcode},
 		ItemElementType:        []ncip.SchemeValue{{Scheme: ncip.SchemeV1ItemElementType, Value: ncip.ItemElementCirculationStatus}},
 		CurrentBorrowerDesired: borrower,
-	}}
-	b, err := ncip.Encode(m, ncip.Style{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	})
 }
 
 // TestLookupItem: mock ALEPH answers LookupItem with the item's NCIP 1
