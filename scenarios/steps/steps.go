@@ -20,11 +20,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/annexlab/annex/internal/suggest"
+	"net"
 	"reflect"
 	"slices"
 	"strings"
 
+	"github.com/annexlab/annex/internal/suggest"
 	"github.com/annexlab/annex/scenarios/scenario"
 )
 
@@ -94,6 +95,20 @@ func errText(err error) string {
 		return err.Error()
 	}
 	return "ok"
+}
+
+// dialFrom connects to addr over TCP from the source IP address from (""
+// for the system's choice). The connection also closes when ctx ends,
+// until stop is called.
+func dialFrom(ctx context.Context, from, addr string) (conn net.Conn, stop func() bool, err error) {
+	d := net.Dialer{}
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
+	if conn, err = d.DialContext(ctx, "tcp", addr); err != nil {
+		return nil, nil, err
+	}
+	return conn, context.AfterFunc(ctx, func() { conn.Close() }), nil
 }
 
 // idle waits for the outbox to drain, so what an expectation reads is settled.
