@@ -8,8 +8,9 @@
 // One kind is one file: its struct (whose doc comment and fields are the
 // kind's documentation and keys) and a method of catalog returning its
 // scenario.Kind. Registry finds every such method, so a new kind needs no
-// other edit; helpers shared by kinds live in mocks.go, records.go and
-// json.go.
+// other edit; helpers shared by kinds live in this file, mocks.go (a
+// mock's /_sim/ API, journal and state records), records.go (find then
+// compare, and the engine's tables counted and listed) and json.go.
 //
 // Expectations wait on events, never on a timer: on the mocks' journals
 // (Journal().Wait) and on the engine's outbox (WaitIdle), each bounded by
