@@ -253,26 +253,10 @@ func (r *run) alephCirculate(ctx context.Context, res *Result, w *world.World, r
 		r.fail(res, fmt.Sprintf("the facility denied the hold request for stop %s", s.stop), q.Reason, denialFix(s.sub, q.Code))
 		return
 	}
-	if err := eng.Retrieve(ctx, s.barcode); err != nil {
-		r.fail(res, "the facility could not retrieve the item: "+err.Error(), "", fix{})
+	if !r.moved(ctx, res, eng, "retrieve", s.barcode) || !r.checkALEPH(ctx, res, w, "CheckOutItem", s, port) {
 		return
 	}
-	if err := eng.WaitIdle(ctx); err != nil {
-		r.fail(res, "the CheckOutItem was not delivered: "+err.Error(), "", fix{})
-		return
-	}
-	if !r.checkALEPH(ctx, res, w, "CheckOutItem", s, port) {
-		return
-	}
-	if err := eng.Refile(ctx, s.barcode); err != nil {
-		r.fail(res, "the facility could not refile the item: "+err.Error(), "", fix{})
-		return
-	}
-	if err := eng.WaitIdle(ctx); err != nil {
-		r.fail(res, "the CheckInItem was not delivered: "+err.Error(), "", fix{})
-		return
-	}
-	if r.checkALEPH(ctx, res, w, "CheckInItem", s, port) {
+	if r.moved(ctx, res, eng, "refile", s.barcode) && r.checkALEPH(ctx, res, w, "CheckInItem", s, port) {
 		res.Status = Passed
 	}
 }
@@ -280,29 +264,15 @@ func (r *run) alephCirculate(ctx context.Context, res *Result, w *world.World, r
 // alephConformance decides the conformance scenario from every NCIP
 // message ALEPH received: the first with an error-level finding fails it.
 func (r *run) alephConformance(rconf *Result, w *world.World) {
-	sent := 0
-	for _, ex := range w.ALEPH.Journal().All() {
-		if ex.Direction != "in" || ex.Service == "" {
-			continue
-		}
-		sent++
-		if ncip.HasErrors(ex.Findings) && rconf.Status == "" {
-			var errs []string
-			for _, f := range ex.Findings {
-				if f.Severity == ncip.Error {
-					errs = append(errs, f.String())
-				}
+	r.conformance(rconf, w.ALEPH.Journal(), "ALEPH", "NCIP 1", func(ex journal.Exchange) string {
+		var errs []string
+		for _, f := range ex.Findings {
+			if f.Severity == ncip.Error {
+				errs = append(errs, f.String())
 			}
-			r.fail(rconf, fmt.Sprintf("the facility's %s is not conformant NCIP 1", ex.Service), strings.Join(errs, "; "),
-				fix{[]string{"style"}, "the profile's style section shapes the messages (declaration, DOCTYPE, version): remove the setting that breaks NCIP 1"})
 		}
-	}
-	if sent == 0 && rconf.Status == "" {
-		rconf.Status, rconf.Problem = Skipped, "no message reached ALEPH"
-	}
-	if rconf.Status == "" {
-		rconf.Status = Passed
-	}
+		return strings.Join(errs, "; ")
+	}, fix{[]string{"style"}, "the profile's style section shapes the messages (declaration, DOCTYPE, version): remove the setting that breaks NCIP 1"})
 }
 
 // missingUserFix: the translation sends requests to a stop aleph.users

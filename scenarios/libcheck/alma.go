@@ -482,18 +482,10 @@ func (r *run) almaDeskLibrary(ctx context.Context, ro, rf *Result, w *world.Worl
 		rf.Status, rf.Problem = Skipped, ro.Problem
 		return
 	}
-	if err := eng.Retrieve(ctx, t.barcode); err != nil {
-		r.fail(ro, "the facility could not retrieve the item: "+err.Error(), "", fix{})
-	} else if err := eng.WaitIdle(ctx); err != nil {
-		r.fail(ro, "the CheckOutItem was not delivered: "+err.Error(), "", fix{})
-	} else {
+	if r.moved(ctx, ro, eng, "retrieve", t.barcode) {
 		r.checkALMA(ctx, ro, w, "CheckOutItem", t, alma.StatusInTransit, lib)
 	}
-	if err := eng.Refile(ctx, t.barcode); err != nil {
-		r.fail(rf, "the facility could not refile the item: "+err.Error(), "", fix{})
-	} else if err := eng.WaitIdle(ctx); err != nil {
-		r.fail(rf, "the CheckInItem was not delivered: "+err.Error(), "", fix{})
-	} else {
+	if r.moved(ctx, rf, eng, "refile", t.barcode) {
 		r.checkALMA(ctx, rf, w, "CheckInItem", t, alma.StatusInPlace, lib)
 	}
 }
@@ -517,23 +509,8 @@ func (r *run) almaCancel(ctx context.Context, rc *Result, w *world.World, missin
 // almaConformance decides the conformance scenario from every NCIP message
 // ALMA received: the first strict ALMA found not schema-valid fails it.
 func (r *run) almaConformance(rconf *Result, w *world.World) {
-	sent := 0
-	for _, ex := range w.ALMA.Journal().All() {
-		if ex.Direction != "in" || ex.Service == "" {
-			continue
-		}
-		sent++
-		if ex.ConformanceFailure != "" && rconf.Status == "" {
-			r.fail(rconf, fmt.Sprintf("the facility's %s is not conformant NCIP 2", ex.Service), ex.ConformanceFailure,
-				fix{[]string{"style"}, "the profile's style section shapes the messages (namespace, prefix, version, declaration): remove the setting that breaks the schema"})
-		}
-	}
-	if sent == 0 && rconf.Status == "" {
-		rconf.Status, rconf.Problem = Skipped, "no message reached ALMA"
-	}
-	if rconf.Status == "" {
-		rconf.Status = Passed
-	}
+	r.conformance(rconf, w.ALMA.Journal(), "ALMA", "NCIP 2", func(ex journal.Exchange) string { return ex.ConformanceFailure },
+		fix{[]string{"style"}, "the profile's style section shapes the messages (namespace, prefix, version, declaration): remove the setting that breaks the schema"})
 }
 
 // checkALMA checks the last message of a service about the target's item:

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/simulators/aleph"
 	"github.com/annexlab/annex/simulators/alma"
@@ -256,7 +257,49 @@ type fix struct {
 
 func (f fix) field() string { return profile.FieldPath(f.path...) }
 
-// worldDir makes a world's data directory.
+// moved does a floor operation on an item, "retrieve" or "refile", and
+// waits until the NCIP message it sends the library (CheckOutItem,
+// CheckInItem) is delivered; otherwise it fails res and reports false.
+func (r *run) moved(ctx context.Context, res *Result, eng *engine.Engine, verb, barcode string) bool {
+	op, service := eng.Retrieve, "CheckOutItem"
+	if verb == "refile" {
+		op, service = eng.Refile, "CheckInItem"
+	}
+	if err := op(ctx, barcode); err != nil {
+		r.fail(res, "the facility could not "+verb+" the item: "+err.Error(), "", fix{})
+		return false
+	}
+	if err := eng.WaitIdle(ctx); err != nil {
+		r.fail(res, "the "+service+" was not delivered: "+err.Error(), "", fix{})
+		return false
+	}
+	return true
+}
+
+// conformance decides the conformance scenario from every NCIP message a
+// library system (ALMA, ALEPH) received, as its journal j holds them: the
+// first that wrong finds at fault (it returns why; "" when the message is
+// right) fails it as not conformant to version, with the fix; no message
+// at all leaves it skipped.
+func (r *run) conformance(rconf *Result, j *journal.Journal, system, version string, wrong func(journal.Exchange) string, fx fix) {
+	sent := 0
+	for _, ex := range j.All() {
+		if ex.Direction != "in" || ex.Service == "" {
+			continue
+		}
+		sent++
+		if why := wrong(ex); why != "" && rconf.Status == "" {
+			r.fail(rconf, fmt.Sprintf("the facility's %s is not conformant %s", ex.Service, version), why, fx)
+		}
+	}
+	if sent == 0 && rconf.Status == "" {
+		rconf.Status, rconf.Problem = Skipped, "no message reached "+system
+	}
+	if rconf.Status == "" {
+		rconf.Status = Passed
+	}
+}
+
 // startWorld starts the mocks and an engine for one profile in a temporary
 // directory; the returned stop closes the world and removes the directory.
 // On failure every undecided result is marked with why nothing could run.

@@ -9,24 +9,26 @@ import (
 )
 
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	Name    string   `xml:"name,attr"`
+	junitTotals
+	Suites []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name string `xml:"name,attr"`
+	junitTotals
+	Cases []junitCase `xml:"testcase"`
+}
+
+// junitTotals are the counts and time of a testsuite, and of testsuites
+// summing them.
+type junitTotals struct {
+	Tests    int    `xml:"tests,attr"`
+	Failures int    `xml:"failures,attr"`
+	Errors   int    `xml:"errors,attr"`
+	Skipped  int    `xml:"skipped,attr"`
+	Time     string `xml:"time,attr"`
 }
 
 type junitCase struct {
@@ -56,7 +58,7 @@ func WriteJUnit(w io.Writer, results []Result, wall time.Duration) error {
 // WriteJUnitSuite is WriteJUnit with the testsuite's name, e.g. one per CI
 // shard. A file that cannot be read is a testcase with an <error>.
 func WriteJUnitSuite(w io.Writer, suite string, results []Result, wall time.Duration) error {
-	s := junitSuite{Name: suite, Time: seconds(wall)}
+	s := junitSuite{Name: suite, junitTotals: junitTotals{Time: seconds(wall)}}
 	for _, r := range results {
 		c := junitCase{Name: r.Name, Classname: strings.TrimSuffix(r.File, ".yaml"), File: r.File, Time: seconds(r.Duration)}
 		switch r.Status {
@@ -73,7 +75,7 @@ func WriteJUnitSuite(w io.Writer, suite string, results []Result, wall time.Dura
 		s.Tests++
 		s.Cases = append(s.Cases, c)
 	}
-	doc := junitSuites{Name: "annex", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Skipped: s.Skipped, Time: s.Time, Suites: []junitSuite{s}}
+	doc := junitSuites{Name: "annex", junitTotals: s.junitTotals, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return fmt.Errorf("write junit: %w", err)
 	}

@@ -103,33 +103,27 @@ func (p *labelParser) next() {
 }
 
 func (p *labelParser) or() (labelNode, error) {
-	a, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.tok == "||" {
-		p.next()
-		b, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		a = labelOr{a, b}
-	}
-	return a, nil
+	return p.binary("||", p.and, func(a, b labelNode) labelNode { return labelOr{a, b} })
 }
 
 func (p *labelParser) and() (labelNode, error) {
-	a, err := p.unary()
+	return p.binary("&&", p.unary, func(a, b labelNode) labelNode { return labelAnd{a, b} })
+}
+
+// binary parses one precedence level: operands read by operand, joined
+// left to right by the operator op into join's nodes.
+func (p *labelParser) binary(op string, operand func() (labelNode, error), join func(a, b labelNode) labelNode) (labelNode, error) {
+	a, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.tok == "&&" {
+	for p.tok == op {
 		p.next()
-		b, err := p.unary()
+		b, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		a = labelAnd{a, b}
+		a = join(a, b)
 	}
 	return a, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/annexlab/annex/internal/suggest"
 )
 
 // Action is a decoded step: its fields come from the step's YAML, and Run
@@ -73,29 +75,9 @@ func (r *Registry) Kinds() []Kind {
 func (r *Registry) closest(name string) string {
 	best, bestD := "", 4
 	for k := range r.kinds {
-		if d := editDistance(name, k); d < bestD {
+		if d := suggest.Distance(name, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }

@@ -1,10 +1,12 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strings"
 
+	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/scenarios/scenario"
 )
 
@@ -26,17 +28,14 @@ func (catalog) ALEPHPost() scenario.Kind {
 
 // Run implements scenario.Action.
 func (a *ALEPHPost) Run(ctx context.Context, env *scenario.Env) error {
-	if env.World.ALEPH == nil {
-		return scenario.Failf("aleph.post: mock ALEPH is not running")
+	if _, err := mockOf(env, "aleph.post", profile.SystemALEPH); err != nil {
+		return err
 	}
 	res, err := env.World.ALEPH.PostRequests(ctx)
 	if err != nil {
 		return scenario.Failf("aleph.post: %v", err)
 	}
-	want := a.ExpectStatus
-	if want == 0 {
-		want = http.StatusOK
-	}
+	want := cmp.Or(a.ExpectStatus, http.StatusOK)
 	if res.Status != want {
 		return scenario.Failf("aleph.post: the facility answered HTTP %d, want %d: %s", res.Status, want, res.Body)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/scenarios/scenario"
 )
 
@@ -32,8 +33,8 @@ func (a *ALMADelete) Validate() error {
 
 // Run implements scenario.Action.
 func (a *ALMADelete) Run(ctx context.Context, env *scenario.Env) error {
-	if env.World.ALMA == nil {
-		return scenario.Failf("alma.delete: mock ALMA is not running")
+	if _, err := mockOf(env, "alma.delete", profile.SystemALMA); err != nil {
+		return err
 	}
 	res, err := env.World.ALMA.DeleteItem(ctx, a.Barcode)
 	if err != nil {

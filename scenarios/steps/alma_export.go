@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 
+	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/scenarios/scenario"
 )
 
@@ -24,8 +25,8 @@ func (catalog) ALMAExport() scenario.Kind {
 
 // Run implements scenario.Action.
 func (a *ALMAExport) Run(ctx context.Context, env *scenario.Env) error {
-	if env.World.ALMA == nil {
-		return scenario.Failf("alma.export: mock ALMA is not running")
+	if _, err := mockOf(env, "alma.export", profile.SystemALMA); err != nil {
+		return err
 	}
 	res, err := env.World.ALMA.Export(ctx)
 	if err := checkErr("alma.export", err, a.ExpectError); err != nil {

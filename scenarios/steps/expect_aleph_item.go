@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/scenarios/scenario"
@@ -43,11 +42,8 @@ func (x *ExpectALEPHItem) Validate() error {
 
 // Run implements scenario.Action.
 func (x *ExpectALEPHItem) Run(ctx context.Context, env *scenario.Env) error {
-	var st aleph.State
-	if err := settledState(ctx, env, "expect.aleph.item", profile.SystemALEPH, &st); err != nil {
-		return err
-	}
-	return lookup[aleph.Item]{step: "expect.aleph.item", key: x.Barcode, absent: x.Absent,
+	return mockRecord(ctx, env, profile.SystemALEPH, "item", func(st aleph.State) []aleph.Item { return st.Items }, lookup[aleph.Item]{
+		step: "expect.aleph.item", key: x.Barcode, absent: x.Absent,
 		match: func(it aleph.Item) bool { return it.Barcode == x.Barcode },
 		read: func(it aleph.Item) record {
 			loan := ""
@@ -57,6 +53,5 @@ func (x *ExpectALEPHItem) Run(ctx context.Context, env *scenario.Env) error {
 			return record{state: it.Status, fields: []field{{"status", x.Status, it.Status, false},
 				{"sub_library", x.SubLibrary, it.SubLibrary, false}, {"loan user", x.LoanUser, loan, false}}}
 		},
-		none: fmt.Sprintf("mock ALEPH has no item %s", x.Barcode),
-	}.check(st.Items)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/scenarios/scenario"
 )
@@ -37,32 +38,25 @@ func (x *ExpectAlert) Validate() error {
 
 // Run implements scenario.Action.
 func (x *ExpectAlert) Run(ctx context.Context, env *scenario.Env) error {
-	if err := idle(ctx, env, "expect.alert"); err != nil {
+	alerts, err := engineRows(ctx, env, "expect.alert", (*engine.Engine).Alerts)
+	if err != nil {
 		return err
 	}
-	alerts, err := env.World.Engine.Alerts(ctx)
-	if err != nil {
-		return scenario.Failf("expect.alert: %v", err)
-	}
-	var hit []string
-	var all []string
-	for _, a := range alerts {
-		all = append(all, a.Kind+": "+a.Message)
-		if (x.Kind == "" || a.Kind == x.Kind) && strings.Contains(a.Message, x.Contains) {
-			hit = append(hit, a.Message)
-		}
-	}
+	hit, all := tally(alerts, func(a engine.Alert) string { return a.Kind + ": " + a.Message },
+		func(a engine.Alert) bool {
+			return (x.Kind == "" || a.Kind == x.Kind) && strings.Contains(a.Message, x.Contains)
+		})
 	want := fmt.Sprintf("a %s alert containing %q", cmp.Or(x.Kind, "any"), x.Contains)
 	list := &scenario.Failure{Diff: listing("alerts", all)}
 	switch {
-	case x.Absent && len(hit) > 0:
-		list.Msg = fmt.Sprintf("expect.alert: want no %s, got %d", want, len(hit))
+	case x.Absent && hit > 0:
+		list.Msg = fmt.Sprintf("expect.alert: want no %s, got %d", want, hit)
 	case x.Absent:
 		return nil
-	case counted(x.Count, len(hit)):
+	case counted(x.Count, hit):
 		return nil
 	case x.Count != nil:
-		list.Msg = fmt.Sprintf("expect.alert: %d alerts match %s, want %d", len(hit), want, *x.Count)
+		list.Msg = fmt.Sprintf("expect.alert: %d alerts match %s, want %d", hit, want, *x.Count)
 	default:
 		list.Msg = fmt.Sprintf("expect.alert: no %s", want)
 	}

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/scenarios/scenario"
@@ -45,11 +44,8 @@ func (x *ExpectALMAItem) Validate() error {
 
 // Run implements scenario.Action.
 func (x *ExpectALMAItem) Run(ctx context.Context, env *scenario.Env) error {
-	var st alma.State
-	if err := settledState(ctx, env, "expect.alma.item", profile.SystemALMA, &st); err != nil {
-		return err
-	}
-	return lookup[alma.Item]{step: "expect.alma.item", key: x.Barcode, absent: x.Absent,
+	return mockRecord(ctx, env, profile.SystemALMA, "item", func(st alma.State) []alma.Item { return st.Items }, lookup[alma.Item]{
+		step: "expect.alma.item", key: x.Barcode, absent: x.Absent,
 		match: func(it alma.Item) bool { return it.Barcode == x.Barcode },
 		read: func(it alma.Item) record {
 			loan := ""
@@ -59,6 +55,5 @@ func (x *ExpectALMAItem) Run(ctx context.Context, env *scenario.Env) error {
 			return record{state: it.Status, fields: []field{{"status", x.Status, it.Status, false},
 				{"library", x.Library, it.Library, false}, {"location", x.Location, it.Location, false}, {"loan user", x.LoanUser, loan, false}}}
 		},
-		none: fmt.Sprintf("mock ALMA has no item %s", x.Barcode),
-	}.check(st.Items)
+	})
 }

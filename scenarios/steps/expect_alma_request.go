@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/scenarios/scenario"
@@ -39,15 +38,11 @@ func (x *ExpectALMARequest) Validate() error {
 
 // Run implements scenario.Action.
 func (x *ExpectALMARequest) Run(ctx context.Context, env *scenario.Env) error {
-	var st alma.State
-	if err := settledState(ctx, env, "expect.alma.request", profile.SystemALMA, &st); err != nil {
-		return err
-	}
-	return lookup[alma.Request]{step: "expect.alma.request", key: x.ID, absent: x.Absent,
+	return mockRecord(ctx, env, profile.SystemALMA, "request", func(st alma.State) []alma.Request { return st.Requests }, lookup[alma.Request]{
+		step: "expect.alma.request", key: x.ID, absent: x.Absent,
 		match: func(r alma.Request) bool { return r.ID == x.ID },
 		read: func(r alma.Request) record {
 			return record{state: r.Step, fields: []field{{"step", x.Step, r.Step, false}}}
 		},
-		none: fmt.Sprintf("mock ALMA has no request %s", x.ID),
-	}.check(st.Requests)
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/scenarios/scenario"
 )
@@ -40,25 +41,16 @@ func (x *ExpectFile) Validate() error {
 
 // Run implements scenario.Action.
 func (x *ExpectFile) Run(ctx context.Context, env *scenario.Env) error {
-	if err := idle(ctx, env, "expect.file"); err != nil {
+	files, err := engineRows(ctx, env, "expect.file", (*engine.Engine).Files)
+	if err != nil {
 		return err
 	}
-	files, err := env.World.Engine.Files(ctx)
-	if err != nil {
-		return scenario.Failf("expect.file: %v", err)
-	}
-	n := 0
-	var seen []string
-	for _, f := range files {
-		seen = append(seen, fmt.Sprintf("%s: %s (accepted %d, denied %d) %s", f.Original, f.Status, f.Accepted, f.Denied, strings.ReplaceAll(strings.TrimSpace(f.Reason), "\n", "; ")))
-		if (x.Status != "" && f.Status != x.Status) || !strings.Contains(f.Original, x.Name) || !strings.Contains(f.Reason, x.Reason) {
-			continue
-		}
-		if (x.Accepted != nil && f.Accepted != *x.Accepted) || (x.Denied != nil && f.Denied != *x.Denied) {
-			continue
-		}
-		n++
-	}
+	n, seen := tally(files, func(f store.File) string {
+		return fmt.Sprintf("%s: %s (accepted %d, denied %d) %s", f.Original, f.Status, f.Accepted, f.Denied, strings.ReplaceAll(strings.TrimSpace(f.Reason), "\n", "; "))
+	}, func(f store.File) bool {
+		return (x.Status == "" || f.Status == x.Status) && strings.Contains(f.Original, x.Name) && strings.Contains(f.Reason, x.Reason) &&
+			(x.Accepted == nil || f.Accepted == *x.Accepted) && (x.Denied == nil || f.Denied == *x.Denied)
+	})
 	if counted(x.Count, n) {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/scenarios/scenario"
 )
@@ -40,27 +41,28 @@ func (x *ExpectOutbox) Validate() error {
 
 // Run implements scenario.Action.
 func (x *ExpectOutbox) Run(ctx context.Context, env *scenario.Env) error {
-	if !x.NoWait {
-		if err := idle(ctx, env, "expect.outbox"); err != nil {
-			return err
-		}
+	read := engineRows[engine.OutboxRow]
+	if x.NoWait {
+		read = engineRowsNow
 	}
-	rows, err := env.World.Engine.Outbox(ctx)
+	rows, err := read(ctx, env, "expect.outbox", (*engine.Engine).Outbox)
 	if err != nil {
-		return scenario.Failf("expect.outbox: %v", err)
+		return err
 	}
-	n := 0
-	var seen []string
-	for _, m := range rows {
-		seen = append(seen, fmt.Sprintf("#%d %s %s: %s after %d attempts %s", m.ID, m.Service, m.Barcode, m.Status, m.Attempts, m.LastError))
-		if (x.Service != "" && m.Service != x.Service) || (x.Barcode != "" && m.Barcode != x.Barcode) || (x.Status != "" && m.Status != x.Status) {
-			continue
+	match := func(m engine.OutboxRow) bool {
+		return (x.Service == "" || m.Service == x.Service) && (x.Barcode == "" || m.Barcode == x.Barcode) && (x.Status == "" || m.Status == x.Status)
+	}
+	n, seen := tally(rows, func(m engine.OutboxRow) string {
+		return fmt.Sprintf("#%d %s %s: %s after %d attempts %s", m.ID, m.Service, m.Barcode, m.Status, m.Attempts, m.LastError)
+	}, match)
+	if x.Attempts != nil {
+		// The first matching message with other attempts fails, listed with the rows up to it.
+		for i, m := range rows {
+			if match(m) && m.Attempts != *x.Attempts {
+				return &scenario.Failure{Msg: fmt.Sprintf("expect.outbox: %s %s took %d attempts, want %d", m.Service, m.Barcode, m.Attempts, *x.Attempts),
+					Diff: listing("outbox", seen[:i+1])}
+			}
 		}
-		if x.Attempts != nil && m.Attempts != *x.Attempts {
-			return &scenario.Failure{Msg: fmt.Sprintf("expect.outbox: %s %s took %d attempts, want %d", m.Service, m.Barcode, m.Attempts, *x.Attempts),
-				Diff: listing("outbox", seen)}
-		}
-		n++
 	}
 	if counted(x.Count, n) {
 		return nil

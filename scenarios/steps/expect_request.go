@@ -58,12 +58,9 @@ func (x *ExpectRequest) Validate() error {
 
 // Run implements scenario.Action.
 func (x *ExpectRequest) Run(ctx context.Context, env *scenario.Env) error {
-	if err := idle(ctx, env, "expect.request"); err != nil {
-		return err
-	}
-	rows, err := env.World.Engine.Requests(ctx)
+	rows, err := engineRows(ctx, env, "expect.request", (*engine.Engine).Requests)
 	if err != nil {
-		return scenario.Failf("expect.request: %v", err)
+		return err
 	}
 	var ids []string
 	for _, r := range rows {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/annexlab/annex/scenarios/scenario"
+	"github.com/annexlab/annex/simulators/sftpd"
 )
 
 // ExpectSFTPAudit checks the SFTP server's audit log. Refused logins are
@@ -40,15 +41,13 @@ func (x *ExpectSFTPAudit) Run(ctx context.Context, env *scenario.Env) error {
 	if env.World.SFTP == nil {
 		return scenario.Failf("expect.sftp.audit: the facility runs no SFTP server")
 	}
-	var seen []string
-	found := false
-	for _, a := range env.World.SFTP.Audit() {
-		line := fmt.Sprintf("%s %s %s %s %s", a.Event, a.Account, a.RemoteAddr, a.Path, a.Detail)
-		seen = append(seen, line)
-		if a.Event == x.Event && (x.Account == "" || a.Account == x.Account) && strings.Contains(line, x.Contains) {
-			found = true
-		}
+	line := func(a sftpd.AuditEntry) string {
+		return fmt.Sprintf("%s %s %s %s %s", a.Event, a.Account, a.RemoteAddr, a.Path, a.Detail)
 	}
+	n, seen := tally(env.World.SFTP.Audit(), line, func(a sftpd.AuditEntry) bool {
+		return a.Event == x.Event && (x.Account == "" || a.Account == x.Account) && strings.Contains(line(a), x.Contains)
+	})
+	found := n > 0
 	if found == !x.Absent {
 		return nil
 	}

@@ -56,8 +56,5 @@ func (f *Fault) Run(ctx context.Context, env *scenario.Env) error {
 	if err != nil {
 		return scenario.Failf("fault: %v", err)
 	}
-	if err := m.sim(ctx, env, http.MethodPost, "faults", rule, nil); err != nil {
-		return scenario.Failf("fault: %v", err)
-	}
-	return nil
+	return m.sim(ctx, env, http.MethodPost, "faults", rule, nil)
 }

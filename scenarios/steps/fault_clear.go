@@ -30,8 +30,5 @@ func (f *FaultClear) Run(ctx context.Context, env *scenario.Env) error {
 	if err != nil {
 		return err
 	}
-	if err := m.sim(ctx, env, http.MethodDelete, "faults", nil, nil); err != nil {
-		return scenario.Failf("fault.clear: %v", err)
-	}
-	return nil
+	return m.sim(ctx, env, http.MethodDelete, "faults", nil, nil)
 }

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -15,6 +16,8 @@ import (
 // way: their state and faults over the /_sim/ HTTP API, their journals
 // through Journal().Wait.
 type mock struct {
+	// step is the step using the mock, named in its failures.
+	step    string
 	name    string
 	url     string
 	journal *journal.Journal
@@ -24,30 +27,39 @@ type mock struct {
 func mockOf(env *scenario.Env, step, name string) (mock, error) {
 	switch {
 	case name == profile.SystemALMA && env.World.ALMA != nil:
-		return mock{name, env.World.ALMA.URL(), env.World.ALMA.Journal()}, nil
+		return mock{step, name, env.World.ALMA.URL(), env.World.ALMA.Journal()}, nil
 	case name == profile.SystemALEPH && env.World.ALEPH != nil:
-		return mock{name, env.World.ALEPH.URL(), env.World.ALEPH.Journal()}, nil
+		return mock{step, name, env.World.ALEPH.URL(), env.World.ALEPH.Journal()}, nil
 	}
 	return mock{}, scenario.Failf("%s: mock %s is not running", step, strings.ToUpper(name))
 }
 
-// sim calls the mock's /_sim/ API (path below /_sim/) with a JSON body and reply.
+// sim calls the mock's /_sim/ API (path below /_sim/) with a JSON body and
+// reply; a call that fails fails the step.
 func (m mock) sim(ctx context.Context, env *scenario.Env, method, path string, body, out any) error {
-	return env.SimJSON(ctx, method, m.url+"/_sim/"+path, body, out)
+	if err := env.SimJSON(ctx, method, m.url+"/_sim/"+path, body, out); err != nil {
+		return scenario.Failf("%s: %v", m.step, err)
+	}
+	return nil
 }
 
-// settledState reads a mock's state (GET /_sim/state) into out once the
-// engine's outbox has settled, so every message sent has been answered.
-func settledState(ctx context.Context, env *scenario.Env, step, name string, out any) error {
-	m, err := mockOf(env, step, name)
+// mockRecord is the expectation on one record of a mock's state (GET
+// /_sim/state, of type S), read once the engine's outbox has settled so
+// every message sent has been answered: rows picks the records of the
+// lookup's kind (items, requests), noun names that kind when the mock has
+// no such record.
+func mockRecord[S, T any](ctx context.Context, env *scenario.Env, name, noun string, rows func(S) []T, l lookup[T]) error {
+	m, err := mockOf(env, l.step, name)
 	if err != nil {
 		return err
 	}
-	if err := idle(ctx, env, step); err != nil {
+	if err := idle(ctx, env, l.step); err != nil {
 		return err
 	}
-	if err := m.sim(ctx, env, http.MethodGet, "state", nil, out); err != nil {
-		return scenario.Failf("%s: %v", step, err)
+	var st S
+	if err := m.sim(ctx, env, http.MethodGet, "state", nil, &st); err != nil {
+		return err
 	}
-	return nil
+	l.none = fmt.Sprintf("mock %s has no %s %s", strings.ToUpper(name), noun, l.key)
+	return l.check(rows(st))
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -167,16 +166,11 @@ func do(env *scenario.Env, req *http.Request) ([]byte, error) {
 // tcp speaks to ALEPH's raw port as the odd clients do: an HTTP/1.0 POST
 // over a socket, form-encoded content type, raw XML body.
 func (n *NCIPSend) tcp(ctx context.Context, addr string, msg []byte) ([]byte, error) {
-	d := net.Dialer{}
-	if n.From != "" {
-		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(n.From)}
-	}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, stop, err := dialFrom(ctx, n.From, addr)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	head := "POST /ncip HTTP/1.0\r\nContent-Type: application/x-www-form-urlencoded\r\n"
 	switch n.ContentLength {

@@ -1,10 +1,12 @@
 package steps
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/scenarios/scenario"
 )
 
@@ -66,6 +68,37 @@ func (l lookup[T]) check(rows []T) error {
 		return &scenario.Failure{Msg: fmt.Sprintf("%s %s: %s", l.step, l.key, strings.Join(bad, "; ")), Diff: r.whole}
 	}
 	return nil
+}
+
+// engineRows reads one of the engine's tables for an expectation (read is
+// the table's Engine method: Requests, Alerts, Files, Outbox), once the
+// outbox has settled so what it reads is final.
+func engineRows[T any](ctx context.Context, env *scenario.Env, step string, read func(*engine.Engine, context.Context) ([]T, error)) ([]T, error) {
+	if err := idle(ctx, env, step); err != nil {
+		return nil, err
+	}
+	return engineRowsNow(ctx, env, step, read)
+}
+
+// engineRowsNow is engineRows without waiting for the outbox to settle.
+func engineRowsNow[T any](ctx context.Context, env *scenario.Env, step string, read func(*engine.Engine, context.Context) ([]T, error)) ([]T, error) {
+	rows, err := read(env.World.Engine, ctx)
+	if err != nil {
+		return nil, scenario.Failf("%s: %v", step, err)
+	}
+	return rows, nil
+}
+
+// tally goes through the rows a counting expectation looks at: it counts
+// those match accepts and shows every row, for the failure's listing.
+func tally[T any](rows []T, show func(T) string, match func(T) bool) (n int, shown []string) {
+	for _, r := range rows {
+		shown = append(shown, show(r))
+		if match(r) {
+			n++
+		}
+	}
+	return n, shown
 }
 
 // counted reports whether n matching rows meet a count: the count given,

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -101,10 +102,7 @@ func (r *REST) Run(ctx context.Context, env *scenario.Env) error {
 	if err != nil {
 		return scenario.Failf("rest %s %s: %v", method, r.Path, err)
 	}
-	want := r.ExpectStatus
-	if want == 0 {
-		want = http.StatusOK
-	}
+	want := cmp.Or(r.ExpectStatus, http.StatusOK)
 	env.Record(scenario.Event{From: "scenario", To: "REST", Label: method + " " + r.Path, Request: body, Response: reply,
 		Status: strconv.Itoa(resp.StatusCode), Failed: resp.StatusCode != want})
 	if resp.StatusCode != want {

@@ -86,15 +86,10 @@ func (u *SFTPUpload) Run(ctx context.Context, env *scenario.Env) error {
 }
 
 func (u *SFTPUpload) upload(ctx context.Context, addr, user, password, dir, remote string, data []byte) error {
-	d := net.Dialer{}
-	if u.From != "" {
-		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(u.From)}
-	}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, stop, err := dialFrom(ctx, u.From, addr)
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	defer conn.Close()
 	cfg := &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{ssh.Password(password)},

@@ -8,8 +8,9 @@
 // One kind is one file: its struct (whose doc comment and fields are the
 // kind's documentation and keys) and a method of catalog returning its
 // scenario.Kind. Registry finds every such method, so a new kind needs no
-// other edit; helpers shared by kinds live in mocks.go, records.go and
-// json.go.
+// other edit; helpers shared by kinds live in this file, mocks.go (a
+// mock's /_sim/ API, journal and state records), records.go (find then
+// compare, and the engine's tables counted and listed) and json.go.
 //
 // Expectations wait on events, never on a timer: on the mocks' journals
 // (Journal().Wait) and on the engine's outbox (WaitIdle), each bounded by
@@ -20,11 +21,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/annexlab/annex/internal/suggest"
+	"net"
 	"reflect"
 	"slices"
 	"strings"
 
+	"github.com/annexlab/annex/internal/suggest"
 	"github.com/annexlab/annex/scenarios/scenario"
 )
 
@@ -94,6 +96,20 @@ func errText(err error) string {
 		return err.Error()
 	}
 	return "ok"
+}
+
+// dialFrom connects to addr over TCP from the source IP address from (""
+// for the system's choice). The connection also closes when ctx ends,
+// until stop is called.
+func dialFrom(ctx context.Context, from, addr string) (conn net.Conn, stop func() bool, err error) {
+	d := net.Dialer{}
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
+	if conn, err = d.DialContext(ctx, "tcp", addr); err != nil {
+		return nil, nil, err
+	}
+	return conn, context.AfterFunc(ctx, func() { conn.Close() }), nil
 }
 
 // idle waits for the outbox to drain, so what an expectation reads is settled.
