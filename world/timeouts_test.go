@@ -3,10 +3,8 @@ package world_test
 import (
 	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/annexlab/annex/integration/profile"
-	"github.com/annexlab/annex/internal/httpserve"
 	"github.com/annexlab/annex/internal/httpserve/httpservetest"
 	"github.com/annexlab/annex/world"
 )
@@ -16,7 +14,7 @@ import (
 // finishes its body is cut while another is served (issue 11, item 6).
 func TestEngineHTTPTimeouts(t *testing.T) {
 	fac, profs := profile.DemoFacility()
-	fac.HTTPTimeouts = httpserve.Timeouts{ReadHeader: httpserve.Duration(200 * time.Millisecond), Read: httpserve.Duration(400 * time.Millisecond)}
+	fac.HTTPTimeouts = httpservetest.Short()
 	w, err := world.Start(t.Context(), world.Options{Facility: fac, Profiles: profs, DataDir: t.TempDir(), Ephemeral: true,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -186,13 +186,7 @@ func Start(ctx context.Context, o Options) (*World, error) {
 func (w *World) serve(eng *engine.Engine, ln net.Listener) {
 	w.Engine = eng
 	w.engine.Store(eng)
-	w.serving.Add(1)
-	go func() {
-		defer w.serving.Done()
-		if err := eng.Serve(ln); !errors.Is(err, engine.ErrServerClosed) {
-			w.log.Error("engine stopped serving", "err", err)
-		}
-	}()
+	lifecycle.Go(&w.serving, w.log, "engine stopped serving", func() error { return eng.Serve(ln) })
 }
 
 // startSFTP opens one account per SFTP profile, rooted where the engine
