@@ -450,15 +450,7 @@ func (plain) Twice(key string, _ int) string { return fmt.Sprintf("key %q appear
 
 func (plain) AtKey() bool { return false }
 
-func describeYAML(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	return quote(n.Value)
-}
+func describeYAML(n *yaml.Node) string { return describe(n, quote) }
 
 func quote(s string) string {
 	if len(s) > 40 {

@@ -484,6 +484,16 @@ func addField(out map[string]reflect.StructField, names []string, name string, f
 // Describe names a node as a reader sees it: a mapping, a list, an alias,
 // or its text quoted (cut at 60 characters).
 func Describe(n *yaml.Node) string {
+	return describe(n, func(v string) string {
+		if len(v) > 60 {
+			v = v[:60] + "…"
+		}
+		return strconv.Quote(v)
+	})
+}
+
+// describe names a node, quoting a scalar's text with q.
+func describe(n *yaml.Node, q func(string) string) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -494,11 +504,7 @@ func Describe(n *yaml.Node) string {
 	case yaml.DocumentNode:
 		return "a document"
 	}
-	v := n.Value
-	if len(v) > 60 {
-		v = v[:60] + "…"
-	}
-	return strconv.Quote(v)
+	return q(n.Value)
 }
 
 // err returns the misfits found, joined, or nil.
