@@ -16,13 +16,14 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/annexlab/annex/formats/rsexport"
+	"github.com/annexlab/annex/internal/strict"
 	"github.com/annexlab/annex/ncip"
 )
 
 // checker reports problems in one file, locating each by its YAML path.
 type checker struct {
 	file string
-	loc  *locations
+	loc  *strict.Places
 	// prefix is where the checked value sits in the file: "" for a profile
 	// file, "inline_profiles[2]" for a profile written inside a facility file.
 	prefix string
@@ -35,7 +36,7 @@ type checker struct {
 // loading (the conformance suite's "set alma.to_agency" points at it).
 type places struct {
 	file   string
-	loc    *locations
+	loc    *strict.Places
 	prefix string
 }
 
@@ -49,8 +50,8 @@ func (p Profile) Where(field string) string {
 	if p.places == nil {
 		return ""
 	}
-	at := p.places.loc.value(checker{prefix: p.places.prefix}.full(field))
-	return fmt.Sprintf("%s:%d:%d", p.places.file, at.line, at.col)
+	at := p.places.loc.Value(checker{prefix: p.places.prefix}.full(field))
+	return fmt.Sprintf("%s:%d:%d", p.places.file, at.Line, at.Col)
 }
 
 func (c checker) full(field string) string {
@@ -71,16 +72,16 @@ func (c checker) add(severity, field, format string, args ...any) {
 // problems with a map key such as a stop code in aleph.users).
 func (c checker) addAt(atKey bool, severity, field, format string, args ...any) {
 	full := c.full(field)
-	for f := full; f != ""; f = parentPath(f) {
+	for f := full; f != ""; f = strict.ParentPath(f) {
 		if c.failed[f] {
 			return
 		}
 	}
-	p := c.loc.value(full)
+	p := c.loc.Value(full)
 	if atKey {
-		p = c.loc.section(full)
+		p = c.loc.Section(full)
 	}
-	*c.probs = append(*c.probs, Problem{File: c.file, Line: p.line, Column: p.col, Field: full,
+	*c.probs = append(*c.probs, Problem{File: c.file, Line: p.Line, Column: p.Col, Field: full,
 		Severity: severity, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -94,8 +95,7 @@ func (c checker) warnf(field, format string, args ...any) {
 
 // written reports whether field was written in the file (even if empty).
 func (c checker) written(field string) bool {
-	_, ok := c.loc.values[c.full(field)]
-	return ok
+	return c.loc.Written(c.full(field))
 }
 
 // required reports an empty value; codes sent verbatim to a library must

@@ -5,24 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
 )
 
-// parse decodes one YAML file into out, recording where everything is.
-func parse(name string, data []byte, out any) *decoder {
-	d := newDecoder(name)
-	if root := d.parseYAML(data); root != nil {
-		d.decode("", root, reflect.ValueOf(out).Elem())
-	}
-	return d
-}
-
 // checker returns a checker that reports into probs at this file's locations.
-func (d *decoder) checker(prefix string, probs *Problems) checker {
-	return checker{file: d.file, loc: d.loc, prefix: prefix, probs: probs, failed: d.failed}
+func (d *decoded) checker(prefix string, probs *Problems) checker {
+	return checker{file: d.file, loc: d.loc, prefix: prefix, probs: probs, failed: d.loc.Failed}
 }
 
 // parsedProfile is a profile with the checker that locates its fields, for
@@ -37,10 +27,10 @@ type parsedProfile struct {
 func parseProfile(name string, data []byte) (Profile, parsedProfile, Problems) {
 	var p Profile
 	d := parse(name, data, &p)
-	ok := !d.probs.HasErrors() || len(d.loc.values) > 0
+	ok := !d.probs.HasErrors() || d.loc.Len() > 0
 	probs := d.probs
 	c := d.checker("", &probs)
-	if len(d.loc.values) > 0 {
+	if d.loc.Len() > 0 {
 		c.checkProfile(&p)
 	}
 	p.File, p.places = name, c.places()
@@ -78,7 +68,7 @@ func ParseFacility(name string, data []byte, readProfile func(rel string) (strin
 	f.File = name
 	probs := d.probs
 	fc := d.checker("", &probs)
-	if len(d.loc.values) == 0 {
+	if d.loc.Len() == 0 {
 		probs.Sort()
 		return f, nil, probs
 	}

@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -78,10 +77,10 @@ func Decode(file string, data []byte, v any) (*Doc, error) {
 	if root == nil {
 		return d, nil // empty
 	}
-	c := &checker{file: file, tag: "yaml"}
-	c.yaml(root, "", reflect.TypeOf(v).Elem())
-	if len(c.errs) > 0 {
-		return nil, errors.Join(c.errs...)
+	c := NewWalker(file, nil)
+	c.check(root, reflect.TypeOf(v).Elem())
+	if err := c.err(); err != nil {
+		return nil, err
 	}
 	if err := root.Decode(v); err != nil {
 		// Left for the decoder: nothing the check lets through, but an
@@ -231,21 +230,19 @@ func (d *Doc) Errorf(path []any, format string, args ...any) *Error {
 	return e
 }
 
-// Path writes keys and indexes as a field path: items[0].library.
+// Path writes keys and indexes as a field path: items[0].library, with a
+// key that is not a plain word quoted: desks["Main Library"].
 func Path(path ...any) string {
-	var b strings.Builder
+	s := ""
 	for _, p := range path {
 		switch p := p.(type) {
 		case int:
-			fmt.Fprintf(&b, "[%d]", p)
+			s = JoinIndex(s, p)
 		default:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			fmt.Fprint(&b, p)
+			s = JoinKey(s, fmt.Sprint(p))
 		}
 	}
-	return b.String()
+	return s
 }
 
 // JSON decodes one JSON document (a request body) into v, a pointer;
@@ -268,11 +265,12 @@ func decodeJSON(data []byte, v any, open bool) error {
 		line, col := position(data, len(data)-len(rest))
 		return &Error{Line: line, Col: col, Msg: "data after the JSON document"}
 	}
-	c := &checker{tag: "json", data: data, dec: json.NewDecoder(bytes.NewReader(data)), open: open}
+	c := NewWalker("", nil)
+	c.tag, c.data, c.dec, c.open = "json", data, json.NewDecoder(bytes.NewReader(data)), open
 	c.dec.UseNumber()
 	c.json("", reflect.TypeOf(v).Elem())
-	if len(c.errs) > 0 {
-		return errors.Join(c.errs...)
+	if err := c.err(); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("json: %w", err) // the check above lets nothing through that fails here
@@ -311,7 +309,7 @@ func position(data []byte, off int) (line, col int) {
 // to where the part begins (baseLine:baseCol; 0 when the places are the
 // document's already). An Error without a place gets at:atCol. adopt
 // reports false, taking nothing, unless every error is an *Error.
-func (c *checker) adopt(err error, baseLine, baseCol, at, atCol int, path string) bool {
+func (c *Walker) adopt(err error, baseLine, baseCol, at, atCol int, path string) bool {
 	list := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		list = j.Unwrap()
@@ -337,7 +335,7 @@ func (c *checker) adopt(err error, baseLine, baseCol, at, atCol int, path string
 		}
 		e.File = c.file
 		e.Path = within(path, e.Path)
-		c.errs = append(c.errs, &e)
+		c.add(&e)
 	}
 	return true
 }
@@ -357,10 +355,10 @@ func within(path, sub string) string {
 // then decodes it into v, a pointer; for a type that reads its own node
 // in an UnmarshalYAML and wants the same strictness.
 func Node(n *yaml.Node, v any) error {
-	c := &checker{tag: "yaml"}
-	c.yaml(n, "", reflect.TypeOf(v).Elem())
-	if len(c.errs) > 0 {
-		return errors.Join(c.errs...)
+	c := NewWalker("", nil)
+	c.check(n, reflect.TypeOf(v).Elem())
+	if err := c.err(); err != nil {
+		return err
 	}
 	if err := n.Decode(v); err != nil {
 		return &Error{Line: n.Line, Col: n.Column, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
@@ -368,41 +366,7 @@ func Node(n *yaml.Node, v any) error {
 	return nil
 }
 
-// checker walks a document against a Go type.
-type checker struct {
-	file string
-	tag  string // the struct tag that names fields: yaml or json
-	errs []error
-
-	data []byte        // JSON only: the document
-	dec  *json.Decoder // JSON only: the walk's token stream
-	open bool          // JSON only: unknown fields are skipped, not errors
-	hook Hook          // YAML only: see Check
-}
-
-// Hook checks more of a struct field written in a document than its type
-// says (that a file it names exists); an error is a misfit at its value.
-type Hook func(f reflect.StructField, v *yaml.Node) error
-
-// Check checks node n of file against type t as Decode does, without
-// decoding: it returns every misfit, joined, or nil. hook, when not nil,
-// is called for each struct field written.
-func Check(file string, n *yaml.Node, t reflect.Type, hook Hook) error {
-	c := &checker{file: file, tag: "yaml", hook: hook}
-	c.yaml(n, "", t)
-	return errors.Join(c.errs...)
-}
-
-func (c *checker) errorf(line, col int, path, format string, args ...any) {
-	c.errs = append(c.errs, &Error{File: c.file, Line: line, Col: col, Path: path, Msg: fmt.Sprintf(format, args...)})
-}
-
-var (
-	yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
-	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
-	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
-	durationType    = reflect.TypeFor[time.Duration]()
-)
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
 // want names what a type is written as.
 func want(t reflect.Type) string {
@@ -437,15 +401,6 @@ func deref(t reflect.Type) reflect.Type {
 	return t
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
-
 // textWant says what the text types annex configures are written as; their
 // own parse errors speak Go (netip.ParsePrefix("…"): …).
 var textWant = map[reflect.Type]string{
@@ -457,189 +412,45 @@ var textWant = map[reflect.Type]string{
 // wrap time.Duration and parse themselves.
 func isDuration(t reflect.Type) bool { return t.Name() == "Duration" && t.Kind() == reflect.Int64 }
 
-// text checks a scalar of a type that parses itself.
-func (c *checker) text(line, col int, path string, t reflect.Type, s string) {
-	err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+// plain is strict's own wording, for the documents annex's programs read
+// (simulator configurations and states, request bodies): fields, and the
+// shapes a value is written as.
+type plain struct{}
+
+func (plain) Mismatch(t reflect.Type, n *yaml.Node) string {
+	return fmt.Sprintf("want %s, got %s", want(t), describeYAML(n))
+}
+
+func (plain) BadText(t reflect.Type, s string, err error) string {
 	switch w, ok := textWant[t]; {
-	case err == nil:
+	case t == durationType:
+		return fmt.Sprintf("%q is not a duration (want e.g. 500ms or 5s)", s)
 	case isDuration(t):
-		c.errorf(line, col, path, "%s is not a duration (want e.g. 500ms or 5s)", quote(s))
+		return fmt.Sprintf("%s is not a duration (want e.g. 500ms or 5s)", quote(s))
 	case ok:
-		c.errorf(line, col, path, "%s is not %s", quote(s), w)
+		return fmt.Sprintf("%s is not %s", quote(s), w)
 	default:
-		c.errorf(line, col, path, "%s: %v", quote(s), err)
+		return fmt.Sprintf("%s: %v", quote(s), err)
 	}
 }
 
-// unknown reports a key the type does not have, with the nearest known one.
-func (c *checker) unknown(line, col int, path, key string, fields map[string]reflect.StructField) {
-	known := slices.Sorted(func(yield func(string) bool) {
-		for k := range fields {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+// Unknown names the nearest known field, or lists them all.
+func (plain) Unknown(key string, known []string) string {
+	known = slices.Sorted(slices.Values(known))
 	if s := suggest.Closest(key, known); s != "" {
-		c.errorf(line, col, path, "unknown field %q (did you mean %q?)", key, s)
-		return
+		return fmt.Sprintf("unknown field %q (did you mean %q?)", key, s)
 	}
 	if len(known) == 0 {
-		c.errorf(line, col, path, "unknown field %q: no fields are taken here", key)
-		return
+		return fmt.Sprintf("unknown field %q: no fields are taken here", key)
 	}
-	c.errorf(line, col, path, "unknown field %q; the fields here are %s", key, strings.Join(known, ", "))
+	return fmt.Sprintf("unknown field %q; the fields here are %s", key, strings.Join(known, ", "))
 }
 
-// fields maps a struct's keys under the checker's tag to their fields,
-// inline (yaml) and embedded (json) structs included.
-func (c *checker) fields(t reflect.Type) map[string]reflect.StructField {
-	out := map[string]reflect.StructField{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get(c.tag), ",")
-		if name == "-" && opts == "" {
-			continue
-		}
-		embedded := f.Anonymous && name == "" && deref(f.Type).Kind() == reflect.Struct
-		if embedded || (c.tag == "yaml" && slices.Contains(strings.Split(opts, ","), "inline")) {
-			for k, v := range c.fields(deref(f.Type)) {
-				out[k] = v
-			}
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-			if c.tag == "yaml" {
-				name = strings.ToLower(name)
-			}
-		}
-		out[name] = f
-	}
-	return out
-}
+func (plain) Twice(key string, _ int) string { return fmt.Sprintf("key %q appears twice", key) }
 
-// yaml checks node n, at path, against type t.
-func (c *checker) yaml(n *yaml.Node, path string, t reflect.Type) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 1 {
-			c.yaml(n.Content[0], path, t)
-		}
-		return
-	case yaml.AliasNode:
-		c.yaml(n.Alias, path, t)
-		return
-	}
-	if n.Tag == "!!null" || t.Kind() == reflect.Interface {
-		return
-	}
-	t = deref(t)
-	if t == reflect.TypeFor[yaml.Node]() {
-		return // the caller reads the node itself
-	}
-	if reflect.PointerTo(t).Implements(yamlUnmarshaler) {
-		// The type reads its node itself; run it now so that what it
-		// refuses is reported with the others, under this path.
-		if err := n.Decode(reflect.New(t).Interface()); err != nil && !c.adopt(err, 0, 0, n.Line, n.Column, path) {
-			c.errorf(n.Line, n.Column, path, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
-		}
-		return
-	}
-	got := describeYAML(n)
-	if reflect.PointerTo(t).Implements(textUnmarshaler) || t == durationType {
-		if n.Kind != yaml.ScalarNode {
-			c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
-			return
-		}
-		if t == durationType {
-			if _, err := time.ParseDuration(n.Value); err != nil {
-				c.errorf(n.Line, n.Column, path, "%q is not a duration (want e.g. 500ms or 5s)", n.Value)
-			}
-			return
-		}
-		c.text(n.Line, n.Column, path, t, n.Value)
-		return
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
-			return
-		}
-		fields := c.fields(t)
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Value == "<<" && k.Tag == "!!merge" {
-				c.yaml(v, path, t)
-				continue
-			}
-			if seen[k.Value] {
-				c.errorf(k.Line, k.Column, path, "key %q appears twice", k.Value)
-				continue
-			}
-			seen[k.Value] = true
-			f, ok := fields[k.Value]
-			if !ok {
-				c.unknown(k.Line, k.Column, path, k.Value, fields)
-				continue
-			}
-			c.yaml(v, join(path, k.Value), f.Type)
-			if c.hook != nil && v.Tag != "!!null" {
-				if err := c.hook(f, v); err != nil {
-					c.errorf(v.Line, v.Column, join(path, k.Value), "%v", err)
-				}
-			}
-		}
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
-			return
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			c.yaml(n.Content[i+1], join(path, n.Content[i].Value), t.Elem())
-		}
-	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			c.scalarYAML(n, path, t, got)
-			return
-		}
-		if n.Kind != yaml.SequenceNode {
-			c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
-			return
-		}
-		for i, e := range n.Content {
-			c.yaml(e, index(path, i), t.Elem())
-		}
-	default:
-		c.scalarYAML(n, path, t, got)
-	}
-}
+func (plain) AtKey() bool { return false }
 
-// scalarYAML checks a scalar the way yaml.v3 will decode it.
-func (c *checker) scalarYAML(n *yaml.Node, path string, t reflect.Type, got string) {
-	if n.Kind != yaml.ScalarNode {
-		c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
-		return
-	}
-	if err := n.Decode(reflect.New(t).Interface()); err != nil {
-		c.errorf(n.Line, n.Column, path, "want %s, got %s", want(t), got)
-	}
-}
-
-func describeYAML(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	return quote(n.Value)
-}
+func describeYAML(n *yaml.Node) string { return describe(n, quote) }
 
 func quote(s string) string {
 	if len(s) > 40 {
@@ -649,7 +460,7 @@ func quote(s string) string {
 }
 
 // start is the offset of the next value or key in the JSON stream.
-func (c *checker) start() int {
+func (c *Walker) start() int {
 	off := int(c.dec.InputOffset())
 	for off < len(c.data) && strings.IndexByte(" \t\r\n,:", c.data[off]) >= 0 {
 		off++
@@ -658,13 +469,13 @@ func (c *checker) start() int {
 }
 
 // skip consumes one JSON value.
-func (c *checker) skip() {
+func (c *Walker) skip() {
 	var raw json.RawMessage
 	c.dec.Decode(&raw)
 }
 
 // json checks the next value of the stream, at path, against type t.
-func (c *checker) json(path string, t reflect.Type) {
+func (c *Walker) json(path string, t reflect.Type) {
 	off := c.start()
 	line, col := position(c.data, off)
 	if off >= len(c.data) {
@@ -705,7 +516,9 @@ func (c *checker) json(path string, t reflect.Type) {
 		}
 		var s string
 		c.dec.Decode(&s)
-		c.text(line, col, path, t, s)
+		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+			c.errorf(line, col, path, "%s", c.words.BadText(t, s, err))
+		}
 		return
 	}
 	switch t.Kind() {
@@ -714,7 +527,7 @@ func (c *checker) json(path string, t reflect.Type) {
 			mismatch()
 			return
 		}
-		fields := c.fields(t)
+		fields, names := c.fields(t)
 		c.dec.Token() // {
 		for c.dec.More() {
 			koff := c.start()
@@ -724,7 +537,7 @@ func (c *checker) json(path string, t reflect.Type) {
 			f, ok := fields[key]
 			if !ok {
 				if !c.open {
-					c.unknown(kl, kc, path, key, fields)
+					c.errorf(kl, kc, path, "%s", c.words.Unknown(key, names))
 				}
 				c.skip()
 				continue
@@ -759,7 +572,7 @@ func (c *checker) json(path string, t reflect.Type) {
 		}
 		c.dec.Token()
 		for i := 0; c.dec.More(); i++ {
-			c.json(index(path, i), t.Elem())
+			c.json(JoinIndex(path, i), t.Elem())
 		}
 		c.dec.Token()
 	case reflect.String:
