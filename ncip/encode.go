@@ -245,7 +245,8 @@ func (w *writer) markChild() {
 	}
 }
 
-func (w *writer) open(local string, attrs ...[2]string) {
+// begin writes a child element's start tag, on a line of its own when indenting.
+func (w *writer) begin(local string, attrs ...[2]string) {
 	w.markChild()
 	w.indent()
 	w.startTag(local)
@@ -253,6 +254,10 @@ func (w *writer) open(local string, attrs ...[2]string) {
 		w.attr(a[0], a[1])
 	}
 	w.buf.WriteByte('>')
+}
+
+func (w *writer) open(local string, attrs ...[2]string) {
+	w.begin(local, attrs...)
 	w.hadChild = append(w.hadChild, false)
 	w.depth++
 }
@@ -276,13 +281,7 @@ func (w *writer) attr(name, value string) {
 // leaf writes <name>text</name>, empty elements included: an empty element
 // the caller asked for is meaningful (an empty RequestType is still a RequestType).
 func (w *writer) leaf(local, text string, attrs ...[2]string) {
-	w.markChild()
-	w.indent()
-	w.startTag(local)
-	for _, a := range attrs {
-		w.attr(a[0], a[1])
-	}
-	w.buf.WriteByte('>')
+	w.begin(local, attrs...)
 	escapeText(&w.buf, text)
 	w.endTag(local)
 }
@@ -297,10 +296,7 @@ func (w *writer) flag(local string, set bool) {
 	if !set {
 		return
 	}
-	w.markChild()
-	w.indent()
-	w.startTag(local)
-	w.buf.WriteByte('>')
+	w.begin(local)
 	w.endTag(local)
 }
 
@@ -362,36 +358,32 @@ func (w *writer) spelled(local string) string {
 }
 
 func (w *writer) itemID(id *ItemId) {
-	if id == nil {
-		return
+	if id != nil {
+		w.identifier("ItemId", "ItemIdentifierType", "ItemIdentifierValue", id.AgencyId, id.ItemIdentifierType, id.ItemIdentifierValue)
 	}
-	w.open(w.spelled("ItemId"))
-	w.agencyID(id.AgencyId)
-	w.optSV("ItemIdentifierType", id.ItemIdentifierType)
-	w.leaf("ItemIdentifierValue", id.ItemIdentifierValue)
-	w.close(w.spelled("ItemId"))
 }
 
 func (w *writer) userID(id *UserId) {
-	if id == nil {
-		return
+	if id != nil {
+		w.identifier("UserId", "UserIdentifierType", "UserIdentifierValue", id.AgencyId, id.UserIdentifierType, id.UserIdentifierValue)
 	}
-	w.open(w.spelled("UserId"))
-	w.agencyID(id.AgencyId)
-	w.optSV("UserIdentifierType", id.UserIdentifierType)
-	w.leaf("UserIdentifierValue", id.UserIdentifierValue)
-	w.close(w.spelled("UserId"))
 }
 
 func (w *writer) requestID(id *RequestId) {
-	if id == nil {
-		return
+	if id != nil {
+		w.identifier("RequestId", "RequestIdentifierType", "RequestIdentifierValue", id.AgencyId, id.RequestIdentifierType, id.RequestIdentifierValue)
 	}
-	w.open(w.spelled("RequestId"))
-	w.agencyID(id.AgencyId)
-	w.optSV("RequestIdentifierType", id.RequestIdentifierType)
-	w.leaf("RequestIdentifierValue", id.RequestIdentifierValue)
-	w.close(w.spelled("RequestId"))
+}
+
+// identifier writes an ItemId, UserId or RequestId (name, spelled for the
+// message's version) with its agency, type and value; the decoder's
+// identifier reads them back.
+func (w *writer) identifier(name, typeName, valueName string, agency, typ *SchemeValue, value string) {
+	w.open(w.spelled(name))
+	w.agencyID(agency)
+	w.optSV(typeName, typ)
+	w.leaf(valueName, value)
+	w.close(w.spelled(name))
 }
 
 func (w *writer) authInputs(list []AuthenticationInput) {

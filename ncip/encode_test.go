@@ -186,6 +186,24 @@ func TestRoundTripCircill(t *testing.T) {
 }
 
 func TestEncodeStyles(t *testing.T) {
+	// expect encodes m in style: the output has every string of has and none of hasNot.
+	expect := func(name string, m *Message, style Style, has, hasNot []string) {
+		t.Helper()
+		out, err := Encode(m, style)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range has {
+			if !strings.Contains(string(out), s) {
+				t.Errorf("%s: output lacks %q:\n%s", name, s, out)
+			}
+		}
+		for _, s := range hasNot {
+			if strings.Contains(string(out), s) {
+				t.Errorf("%s: output has %q:\n%s", name, s, out)
+			}
+		}
+	}
 	msg := sampleMessages()["v2-checkin"]
 	cases := []struct {
 		style       Style
@@ -203,20 +221,7 @@ func TestEncodeStyles(t *testing.T) {
 		{Style{SchemeDefaults: map[string]string{"ApplicationProfileType": "urn:profiles"}}, []string{`<ns1:ApplicationProfileType ns1:Scheme="urn:profiles">ANNEX</ns1:ApplicationProfileType>`}, nil},
 	}
 	for i, tc := range cases {
-		out, err := Encode(msg, tc.style)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range tc.has {
-			if !strings.Contains(string(out), s) {
-				t.Errorf("case %d: output lacks %q:\n%s", i, s, out)
-			}
-		}
-		for _, s := range tc.hasNot {
-			if strings.Contains(string(out), s) {
-				t.Errorf("case %d: output has %q:\n%s", i, s, out)
-			}
-		}
+		expect(fmt.Sprintf("case %d", i), msg, tc.style, tc.has, tc.hasNot)
 	}
 
 	v1 := sampleMessages()["v1-checkin"]
@@ -230,15 +235,7 @@ func TestEncodeStyles(t *testing.T) {
 		{Style{}, []string{`<FromAgencyId><UniqueAgencyId><Scheme></Scheme><Value>CAIAAGENCY</Value></UniqueAgencyId></FromAgencyId>`}},
 		{Style{SchemeDefaults: map[string]string{"UniqueAgencyId": "urn:agency"}}, []string{`<FromAgencyId><UniqueAgencyId><Scheme>urn:agency</Scheme><Value>CAIAAGENCY</Value>`}},
 	} {
-		out, err := Encode(v1, tc.style)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range tc.has {
-			if !strings.Contains(string(out), s) {
-				t.Errorf("v1 case %d: output lacks %q:\n%s", i, s, out)
-			}
-		}
+		expect(fmt.Sprintf("v1 case %d", i), v1, tc.style, tc.has, nil)
 	}
 	out, _ := Encode(v1, Style{DocType: DocType{Omit: true}})
 	if bytes.Contains(out, []byte("DOCTYPE")) {

@@ -40,23 +40,7 @@ import (
 
 // refParse is Parse as it was: the same size cap and charset handling, the old tree builder.
 func refParse(data []byte, opts ParseOptions) (*Document, error) {
-	limit := opts.MaxSize
-	if limit == 0 {
-		limit = DefaultMaxSize
-	}
-	if limit > 0 && len(data) > limit {
-		return nil, &TooLargeError{Size: len(data), Limit: limit}
-	}
-	doc := &Document{}
-	text, err := toUTF8(data, doc)
-	if err != nil {
-		return nil, err
-	}
-	if err := refBuildTree(text, doc); err != nil {
-		return nil, err
-	}
-	doc.closeNotes()
-	return doc, nil
+	return parseWith(data, opts, refBuildTree)
 }
 
 // stricterKind names which of the documented stricter checks an error of

@@ -196,6 +196,12 @@ type ParseOptions struct {
 // contradict, ISO-8859-1, a DOCTYPE (never fetched). It fails with a
 // *TooLargeError over the size cap and a *SyntaxError on XML that is not well-formed.
 func Parse(data []byte, opts ParseOptions) (*Document, error) {
+	return parseWith(data, opts, buildTree)
+}
+
+// parseWith is Parse with the tree builder as a parameter, so that a test
+// can put the reference builder behind the same size cap and charset handling.
+func parseWith(data []byte, opts ParseOptions, buildTree func([]byte, *Document) error) (*Document, error) {
 	limit := opts.MaxSize
 	if limit == 0 {
 		limit = DefaultMaxSize

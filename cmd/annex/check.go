@@ -12,15 +12,11 @@ import (
 func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", "check [-v] FILE…", stderr)
 	verbose := fs.Bool("v", false, "also print informational findings, and a line for each conformant message")
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(err)
+	files, code, ok := parseArgs(fs, args, some)
+	if !ok {
+		return code
 	}
-	if len(files) == 0 {
-		fs.Usage()
-		return exitTrouble
-	}
-	code := exitOK
+	code = exitOK
 	for _, file := range files {
 		data, err := readInput(file, stdin)
 		if err != nil {

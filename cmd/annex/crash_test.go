@@ -144,14 +144,21 @@ func (p *annexProcess) start() error {
 	return nil
 }
 
-// kill ends the running generation with SIGKILL: no handler runs, nothing
-// is flushed or closed; what survives is what was committed.
-func (p *annexProcess) kill() error {
+// detach takes the running generation (nil when none runs) out of p before
+// it is stopped, so that calls wait for the next generation.
+func (p *annexProcess) detach() (*exec.Cmd, chan struct{}) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	cmd, drained := p.cmd, p.drained
 	p.engine, p.cmd = "", nil
 	p.notifyLocked()
-	p.mu.Unlock()
+	return cmd, drained
+}
+
+// kill ends the running generation with SIGKILL: no handler runs, nothing
+// is flushed or closed; what survives is what was committed.
+func (p *annexProcess) kill() error {
+	cmd, drained := p.detach()
 	if cmd == nil {
 		return nil
 	}
@@ -166,11 +173,7 @@ func (p *annexProcess) kill() error {
 // interrupt stops the running generation as a person would (Ctrl-C) and
 // returns its exit code.
 func (p *annexProcess) interrupt() (int, error) {
-	p.mu.Lock()
-	cmd, drained := p.cmd, p.drained
-	p.engine, p.cmd = "", nil
-	p.notifyLocked()
-	p.mu.Unlock()
+	cmd, drained := p.detach()
 	if cmd == nil {
 		return 0, nil
 	}
@@ -493,16 +496,7 @@ type crashResult struct {
 // checked out twice (at-least-once delivery). make soak runs the full size
 // (TestCrashSafetySoak).
 func TestCrashSafety(t *testing.T) {
-	bin := buildAnnex(t)
-	t.Run("lookups", func(t *testing.T) {
-		r := crashRun(t, bin, crashOpts{n: 600, kills: 10, files: 6, lookupItem: "true", faults: true})
-		if r.doubles > 0 {
-			t.Errorf("%d items took a CheckOutItem twice in mock ALMA, want 0 with lookups", r.doubles)
-		}
-	})
-	t.Run("no lookups", func(t *testing.T) {
-		crashRun(t, bin, crashOpts{n: 300, kills: 5, files: 2, lookupItem: "false", faults: true})
-	})
+	crashWithAndWithoutLookups(t, crashOpts{n: 600, kills: 10, files: 6, faults: true}, crashOpts{n: 300, kills: 5, files: 2, faults: true})
 }
 
 // TestCrashSafetySoak is TestCrashSafety at the size issue 11 asks for:
@@ -512,15 +506,25 @@ func TestCrashSafetySoak(t *testing.T) {
 	if os.Getenv("ANNEX_SOAK") == "" {
 		t.Skip("set ANNEX_SOAK=1 (make soak) to run the 2,000-request crash soak")
 	}
+	soak := crashOpts{n: 2000, kills: 12, files: 10, faults: true}
+	crashWithAndWithoutLookups(t, soak, soak)
+}
+
+// crashWithAndWithoutLookups makes a crash-safety run for a profile with
+// lookups, where no CheckOutItem may take effect twice, and one for a
+// profile without, which reports how many did.
+func crashWithAndWithoutLookups(t *testing.T, lookups, noLookups crashOpts) {
 	bin := buildAnnex(t)
 	t.Run("lookups", func(t *testing.T) {
-		r := crashRun(t, bin, crashOpts{n: 2000, kills: 12, files: 10, lookupItem: "true", faults: true})
+		lookups.lookupItem = "true"
+		r := crashRun(t, bin, lookups)
 		if r.doubles > 0 {
 			t.Errorf("%d items took a CheckOutItem twice in mock ALMA, want 0 with lookups", r.doubles)
 		}
 	})
 	t.Run("no lookups", func(t *testing.T) {
-		crashRun(t, bin, crashOpts{n: 2000, kills: 12, files: 10, lookupItem: "false", faults: true})
+		noLookups.lookupItem = "false"
+		crashRun(t, bin, noLookups)
 	})
 }
 
@@ -576,6 +580,20 @@ func crashPickList(ctx context.Context, client *http.Client, engine string, barc
 		}
 	}
 	return status, out.Results, nil
+}
+
+// listUntilUp is apiList from whichever generation of the process is up.
+func listUntilUp[T any](ctx context.Context, t *testing.T, proc *annexProcess, path, key string) []T {
+	t.Helper()
+	var rows []T
+	_, err := untilUp(ctx, proc, func(_ int, engine, _ string) (err error) {
+		rows, err = apiList[T](ctx, engine, path, key)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // apiList reads every page of one of the engine's listings (key is the
@@ -738,14 +756,7 @@ func crashRun(t *testing.T, bin string, o crashOpts) crashResult {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		var reqs []reqRow
-		_, err := untilUp(ctx, proc, func(_ int, engine, _ string) (err error) {
-			reqs, err = apiList[reqRow](ctx, engine, "/api/requests/v1", "requests")
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reqs := listUntilUp[reqRow](ctx, t, proc, "/api/requests/v1", "requests")
 		ids := map[string]int{}
 		accepted = accepted[:0]
 		for _, r := range reqs {
@@ -775,6 +786,17 @@ func crashRun(t *testing.T, bin string, o crashOpts) crashResult {
 	// Retrieval: half one by one (four floor workers), half by pick lists
 	// of 50; a call cut off by a kill is made again to the next generation.
 	var interrupted atomic.Int32
+	// retry makes a floor call until a generation answers it, counting the
+	// calls a kill cut off.
+	retry := func(call func(engine string) error) (retried bool, err error) {
+		return untilUp(ctx, proc, func(_ int, engine, _ string) error {
+			err := call(engine)
+			if err != nil {
+				interrupted.Add(1)
+			}
+			return err
+		})
+	}
 	errs := make(chan error, n)
 	single, picked := accepted[:n/2], accepted[n/2:]
 	next := make(chan string)
@@ -784,11 +806,8 @@ func crashRun(t *testing.T, bin string, o crashOpts) crashResult {
 			for barcode := range next {
 				var status int
 				var body string
-				retried, err := untilUp(ctx, proc, func(_ int, engine, _ string) (err error) {
+				retried, err := retry(func(engine string) (err error) {
 					status, body, err = postRetrieve(ctx, client, engine, barcode)
-					if err != nil {
-						interrupted.Add(1)
-					}
 					return err
 				})
 				switch {
@@ -807,11 +826,8 @@ func crashRun(t *testing.T, bin string, o crashOpts) crashResult {
 		for list := range slices.Chunk(picked, 50) {
 			var status int
 			var results []struct{ Barcode, Error string }
-			retried, err := untilUp(ctx, proc, func(_ int, engine, _ string) (err error) {
+			retried, err := retry(func(engine string) (err error) {
 				status, results, err = crashPickList(ctx, client, engine, list)
-				if err != nil {
-					interrupted.Add(1)
-				}
 				return err
 			})
 			switch {
@@ -853,14 +869,7 @@ func crashRun(t *testing.T, bin string, o crashOpts) crashResult {
 	}
 	reconciled := 0
 	for {
-		var box []msgRow
-		_, err := untilUp(ctx, proc, func(_ int, engine, _ string) (err error) {
-			box, err = apiList[msgRow](ctx, engine, "/api/outbox/v1", "messages")
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		box := listUntilUp[msgRow](ctx, t, proc, "/api/outbox/v1", "messages")
 		pending, delivered := 0, map[string]int{}
 		reconciled = 0
 		for _, m := range box {

@@ -53,25 +53,26 @@ func (d *demo) round(ctx context.Context) {
 		d.log.Error("demo", "err", err)
 		return
 	}
+	// The floor's next step for a request in each status: retrieve what was
+	// accepted, refile what was retrieved.
+	next := map[string]struct {
+		step, done string
+		do         func(context.Context, string) error
+	}{
+		"accepted":  {"retrieve", "retrieved", d.w.Engine.Retrieve},
+		"retrieved": {"refile", "refiled", d.w.Engine.Refile},
+	}
 	busy := false
 	for _, r := range reqs {
-		switch r.Status {
-		case "accepted":
-			busy = true
-			if err := d.w.Engine.Retrieve(ctx, r.Barcode); err != nil {
-				d.log.Error("demo retrieve", "barcode", r.Barcode, "err", err)
-			} else {
-				d.log.Info("demo: retrieved", "profile", r.Profile, "request", r.ID, "barcode", r.Barcode)
-			}
-		case "retrieved":
-			busy = true
-			if err := d.w.Engine.Refile(ctx, r.Barcode); err != nil {
-				d.log.Error("demo refile", "barcode", r.Barcode, "err", err)
-			} else {
-				d.log.Info("demo: refiled", "profile", r.Profile, "request", r.ID, "barcode", r.Barcode)
-			}
-		case "received":
-			busy = true
+		s, ok := next[r.Status]
+		busy = busy || ok || r.Status == "received"
+		if !ok {
+			continue
+		}
+		if err := s.do(ctx, r.Barcode); err != nil {
+			d.log.Error("demo "+s.step, "barcode", r.Barcode, "err", err)
+		} else {
+			d.log.Info("demo: "+s.done, "profile", r.Profile, "request", r.ID, "barcode", r.Barcode)
 		}
 	}
 	if busy || len(reqs) == 0 {

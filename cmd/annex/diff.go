@@ -10,16 +10,13 @@ import (
 
 func runDiff(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("diff", "diff EXPECTED ACTUAL", stderr)
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(err)
-	}
-	if len(files) != 2 {
-		fs.Usage()
-		return exitTrouble
+	files, code, ok := parseArgs(fs, args, exactly(2))
+	if !ok {
+		return code
 	}
 	var data [2][]byte
 	for i, f := range files {
+		var err error
 		if data[i], err = os.ReadFile(f); err != nil {
 			fmt.Fprintf(stderr, "annex diff: %s: %v\n", f, unwrapPath(err))
 			return exitTrouble

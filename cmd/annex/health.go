@@ -16,13 +16,9 @@ import (
 func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("health", "health [--timeout 5s] URL", stderr)
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitTrouble
+	pos, code, ok := parseArgs(fs, args, exactly(1))
+	if !ok {
+		return code
 	}
 	url := pos[0]
 	ctx, cancel := context.WithTimeout(ctx, *timeout)

@@ -65,8 +65,8 @@ func commands() []command {
 
 func runVersion(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("version", "version", stderr)
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return usageError(err)
+	if _, code, ok := parseArgs(fs, args, nil); !ok {
+		return code
 	}
 	fmt.Fprintf(stdout, "annex %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return exitOK
@@ -170,6 +170,28 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = args[1:]
 	}
 }
+
+// parseArgs parses a command's flags and positional arguments and checks
+// how many positional arguments there are (fits nil: any number). ok false
+// means the command ends here with code: 0 after -h, 2 after a flag error or
+// a wrong count, for which it prints the command's usage.
+func parseArgs(fs *flag.FlagSet, args []string, fits func(n int) bool) (pos []string, code int, ok bool) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, usageError(err), false
+	}
+	if fits != nil && !fits(len(pos)) {
+		fs.Usage()
+		return nil, exitTrouble, false
+	}
+	return pos, exitOK, true
+}
+
+// exactly is parseArgs' check for a command that takes n positional arguments.
+func exactly(n int) func(int) bool { return func(got int) bool { return got == n } }
+
+// some is parseArgs' check for a command that takes one positional argument or more.
+func some(n int) bool { return n > 0 }
 
 // newFlagSet makes a FlagSet that reports errors instead of exiting; its
 // usage is the synopsis, the command's summary, its flags and an example.

@@ -27,13 +27,9 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	parallel := fs.Int("parallel", 0, "scenarios run at once (0: GOMAXPROCS)")
 	shardFlag := fs.String("shard", "", "run only part `K/N` of the scenario files (each file is in exactly one of the N parts)")
 	allowEmpty := fs.Bool("allow-empty", false, "exit 0 when no scenario is selected")
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(err)
-	}
-	if len(paths) == 0 {
-		fs.Usage()
-		return exitTrouble
+	paths, code, ok := parseArgs(fs, args, some)
+	if !ok {
+		return code
 	}
 	filter, err := scenario.ParseLabels(*label)
 	if err != nil {
@@ -81,7 +77,7 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	for _, r := range results {
 		count[r.Status]++
 	}
-	code := exitOK
+	code = exitOK
 	if *junit != "" {
 		if err := writeFile(*junit, func(w io.Writer) error { return runner.WriteJUnitSuite(w, suite, results, wall) }); err != nil {
 			fmt.Fprintf(stderr, "annex run: %v\n", err)

@@ -30,13 +30,9 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	rawTCP := fs.Bool("raw-tcp", false, "URL is host:port of an NCIP 1 (ALEPH) port: send over a raw socket, read the reply until the peer closes")
 	bare := fs.Bool("bare", false, "with --raw-tcp: send the XML alone, without HTTP/1.0 framing")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(err)
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return exitTrouble
+	pos, code, ok := parseArgs(fs, args, exactly(2))
+	if !ok {
+		return code
 	}
 	target, file := pos[0], pos[1]
 	msg, err := readInput(file, stdin)

@@ -16,9 +16,9 @@ import (
 func runSteps(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("steps", "steps [--markdown] [KIND…]", stderr)
 	markdown := fs.Bool("markdown", false, "print the reference as the README's Markdown tables")
-	names, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(err)
+	names, code, ok := parseArgs(fs, args, nil)
+	if !ok {
+		return code
 	}
 	ref, err := steps.Reference()
 	if err != nil {

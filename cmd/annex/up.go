@@ -53,8 +53,8 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	mailAddr := fs.String("mail", defaultMailAddr, "the mail catcher's SMTP address, where the demo profiles' alert emails go (demo)")
 	mailAPI := fs.String("mail-api", defaultMailAPI, "the mail catcher's inspection API address (demo)")
 	bind := fs.String("bind", "", "host every address not given by its own flag listens on (e.g. 0.0.0.0 in a container); a non-loopback host opens the demo SFTP account to any source address")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return usageError(err)
+	if _, code, ok := parseArgs(fs, args, nil); !ok {
+		return code
 	}
 	if *config != "" {
 		// --config starts the facility side only: the demo's flags would be silently ignored.

@@ -119,29 +119,30 @@ func TestStartupErrorsAreErrors(t *testing.T) {
 	})
 	t.Run("history without a database", func(t *testing.T) {
 		data := t.TempDir()
-		processed := filepath.Join(data, "intake", "alma-demo", "processed")
-		if err := os.MkdirAll(processed, 0o750); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(processed, "20260101T000000.000000000Z+rsexport+BUL_ANNEX-1.xml"), []byte("<x/>"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writeProcessedFile(t, data, "20260101T000000.000000000Z+rsexport+BUL_ANNEX-1.xml")
 		code, lines := runAnnexFails(t, bin, ephemeralUpArgs(data, nil)...)
 		checkOneLine(t, code, lines, regexp.MustCompile(`^annex up: .*annex\.db is missing, but intake/alma-demo/processed/ holds 1 file.*--reinit`))
 	})
+}
+
+// writeProcessedFile gives the data directory history: a request file the
+// demo ALMA profile's intake has processed.
+func writeProcessedFile(t *testing.T, data, name string) {
+	t.Helper()
+	processed := filepath.Join(data, "intake", "alma-demo", "processed")
+	if err := os.MkdirAll(processed, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(processed, name), []byte("<x/>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestUpReinit (issue 11, item 4): --reinit lets `annex up` start a new
 // database beside history, which it otherwise refuses.
 func TestUpReinit(t *testing.T) {
 	data := t.TempDir()
-	processed := filepath.Join(data, "intake", "alma-demo", "processed")
-	if err := os.MkdirAll(processed, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(processed, "old.xml"), []byte("<x/>"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeProcessedFile(t, data, "old.xml")
 	var stderr bytes.Buffer
 	// The timeout only bounds a start that should not have happened.
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)

@@ -29,18 +29,15 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&libraries, "library", "a mock ALMA or mock ALEPH configuration holding the library's real settings, for the scenarios to check the profile against (repeatable; without one, the mock is derived from the profile)")
 	junit := fs.String("junit", "", "write the conformance scenarios as JUnit XML to FILE")
 	noScenarios := fs.Bool("no-scenarios", false, "run the static checks only")
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(err)
-	}
-	if len(files) == 0 && *facility == "" {
-		fs.Usage()
-		return exitTrouble
+	files, code, ok := parseArgs(fs, args, func(n int) bool { return n > 0 || *facility != "" })
+	if !ok {
+		return code
 	}
 	var (
 		fac      profile.Facility
 		profiles []profile.Profile
 		problems profile.Problems
+		err      error
 	)
 	if *facility != "" {
 		fac, profiles, problems, err = profile.ValidateWithFacility(*facility, files...)
@@ -50,7 +47,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p.String())
 	}
-	code := exitOK
+	code = exitOK
 	if err != nil {
 		for line := range strings.SplitSeq(err.Error(), "\n") {
 			fmt.Fprintf(stderr, "annex %s\n", line)

@@ -187,14 +187,7 @@ func TestValidateScenarios(t *testing.T) {
 	}
 
 	t.Run("static errors stop the scenarios", func(t *testing.T) {
-		broken := filepath.Join(dir, "bogus.yaml")
-		data, err := os.ReadFile(filepath.Join(profiles, "alma-demo.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(broken, append(data, "bogus: 1\n"...), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		broken := writeUnknownKey(t, filepath.Join(profiles, "alma-demo.yaml"), filepath.Join(dir, "bogus.yaml"))
 		var stdout, stderr bytes.Buffer
 		code := runValidate([]string{broken}, &stdout, &stderr)
 		if code != 1 || !strings.HasSuffix(stdout.String(), "\nconformance scenarios: not run, fix the errors above first\n") {
@@ -222,14 +215,7 @@ func TestValidateScenarios(t *testing.T) {
 	// Issue 13 finding 14: an error in one profile held back the scenarios
 	// of every profile; now only its own wait.
 	t.Run("static errors hold back only their profile", func(t *testing.T) {
-		broken := filepath.Join(dir, "bogus-aleph.yaml")
-		data, err := os.ReadFile(filepath.Join(profiles, "aleph-demo.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(broken, append(data, "bogus: 1\n"...), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		broken := writeUnknownKey(t, filepath.Join(profiles, "aleph-demo.yaml"), filepath.Join(dir, "bogus-aleph.yaml"))
 		var stdout, stderr bytes.Buffer
 		code := runValidate([]string{"--library", almaLib, filepath.Join(profiles, "alma-demo.yaml"), broken}, &stdout, &stderr)
 		out := stdout.String()
@@ -258,6 +244,20 @@ func TestValidateScenarios(t *testing.T) {
 
 // checkJUnit reads a JUnit file and compares its counts with the summary
 // line "N scenarios: N passed, N failed".
+// writeUnknownKey writes a copy of the profile at src to dst with a key
+// profiles do not have, a static error, and returns dst.
+func writeUnknownKey(t *testing.T, src, dst string) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, append(data, "bogus: 1\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 func checkJUnit(t *testing.T, path, summary string) {
 	t.Helper()
 	data, err := os.ReadFile(path)

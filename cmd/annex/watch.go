@@ -64,9 +64,9 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	color := fs.String("color", "auto", "auto (on a terminal, unless NO_COLOR is set), always or never")
 	all := fs.Bool("all", false, "print the exchanges already journaled first")
 	count := fs.Int("count", 0, "exit 0 after printing this many exchanges (0: run until interrupted)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(err)
+	pos, code, ok := parseArgs(fs, args, nil)
+	if !ok {
+		return code
 	}
 	if *count < 0 {
 		fmt.Fprintf(stderr, "annex watch: --count %d: want 0 (no limit) or more\n", *count)
@@ -89,6 +89,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	bases := make([]string, len(pos))
 	for i, p := range pos {
+		var err error
 		if bases[i], err = journalBase(p); err != nil {
 			fmt.Fprintf(stderr, "annex watch: %v\n", err)
 			return exitTrouble

@@ -66,6 +66,23 @@ func readLines(r io.Reader) <-chan timedLine {
 	return ch
 }
 
+// watchInProcess runs `annex watch ARGS…` in the test's process and
+// returns its output lines as they come; stop interrupts it and returns its
+// exit status.
+func watchInProcess(tb testing.TB, args ...string) (stdout, stderr <-chan timedLine, stop func() int) {
+	tb.Helper()
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	ctx, cancel := context.WithCancel(tb.Context())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"watch"}, args...), nil, outW, errW)
+		outW.Close()
+		errW.Close()
+	}()
+	return readLines(outR), readLines(errR), func() int { cancel(); return <-done }
+}
+
 // waitLine returns the first line containing want.
 func waitLine(t testing.TB, lines <-chan timedLine, want string) timedLine {
 	t.Helper()
@@ -138,18 +155,8 @@ func TestWatchOnTerminal(t *testing.T) {
 // nothing is coloured.
 func TestWatchFiltersAndJSON(t *testing.T) {
 	as := startWatchedALMA(t)
-	outR, outW := io.Pipe()
-	errR, errW := io.Pipe()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"watch", "--json", "--barcode", "39015000000002", "--service", "checkoutitem", as.URL() + "/_sim/journal"},
-			nil, outW, errW)
-		outW.Close()
-		errW.Close()
-	}()
-	waitLine(t, readLines(errR), "following "+as.URL())
-	out := readLines(outR)
+	out, errs, stop := watchInProcess(t, "--json", "--barcode", "39015000000002", "--service", "checkoutitem", as.URL()+"/_sim/journal")
+	waitLine(t, errs, "following "+as.URL())
 	postNCIP(t, as, "checkout-REQ-1.xml", "39015000000001")         // another item
 	postNCIP(t, as, "checkin-39015000000001.xml", "39015000000002") // another service
 	postNCIP(t, as, "checkout-REQ-1.xml", "39015000000002")
@@ -165,8 +172,7 @@ func TestWatchFiltersAndJSON(t *testing.T) {
 	if strings.Contains(l.text, "\x1b[") {
 		t.Errorf("coloured without a terminal: %q", l.text)
 	}
-	cancel()
-	if code := <-done; code != exitOK {
+	if code := stop(); code != exitOK {
 		t.Errorf("interrupted watch exited %d", code)
 	}
 }
@@ -175,21 +181,13 @@ func TestWatchFiltersAndJSON(t *testing.T) {
 func TestWatchVerbose(t *testing.T) {
 	as := startWatchedALMA(t)
 	postNCIP(t, as, "checkout-REQ-1.xml", "39015000000001")
-	outR, outW := io.Pipe()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"watch", "-v", "--all", as.URL()}, nil, outW, io.Discard)
-		outW.Close()
-	}()
-	out := readLines(outR)
+	out, _, stop := watchInProcess(t, "-v", "--all", as.URL())
 	waitLine(t, out, "CheckOutItem 39015000000001")
 	waitLine(t, out, "request:")
 	waitLine(t, out, "      <ns1:ItemIdentifierValue>39015000000001</ns1:ItemIdentifierValue>")
 	waitLine(t, out, "reply:")
 	waitLine(t, out, "<ns1:CheckOutItemResponse>")
-	cancel()
-	<-done
+	stop()
 }
 
 // TestWatchCount: --count N exits 0 after N exchanges, so a script can
@@ -263,17 +261,8 @@ func TestWatchFindings(t *testing.T) {
 // the exchange (in process, through a pipe); one exchange per iteration.
 func BenchmarkWatchLatency(b *testing.B) {
 	as := startWatchedALMA(b)
-	outR, outW := io.Pipe()
-	errR, errW := io.Pipe()
-	ctx, cancel := context.WithCancel(b.Context())
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"watch", "--color", "never", as.URL()}, nil, outW, errW)
-		outW.Close()
-		errW.Close()
-	}()
-	waitLine(b, readLines(errR), "following ")
-	out := readLines(outR)
+	out, errs, stop := watchInProcess(b, "--color", "never", as.URL())
+	waitLine(b, errs, "following ")
 	var total, worst time.Duration
 	for i := 0; b.Loop(); i++ {
 		barcode := strconv.Itoa(39015000000000 + i%3 + 1)
@@ -286,8 +275,7 @@ func BenchmarkWatchLatency(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms/print")
 	b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
-	cancel()
-	<-done
+	stop()
 }
 
 // The outcome leads with the Problems a reply carried, fault or not; an

@@ -424,3 +424,18 @@ func qname(prefix, local string) string {
 	}
 	return prefix + ":" + local
 }
+
+// rootIsMessage reports whether the root element is NCIPMessage; when it
+// is not, it says so, and still checks a root that is some other element
+// the schema declares (a bare service element, say).
+func (c *checker) rootIsMessage(root *ncip.Element, path string, version int) bool {
+	if root.Name == "NCIPMessage" {
+		return true
+	}
+	c.add("root", ncip.Error, root.Line, path,
+		"the root element is %s; an NCIP %d message is an NCIPMessage element holding the service element", root.Name, version)
+	if _, ok := c.s.decls[root.Name]; ok {
+		c.element(root, nil, path)
+	}
+	return false
+}

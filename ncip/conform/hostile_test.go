@@ -52,24 +52,7 @@ func BenchmarkItem3CheckElements(b *testing.B) {
 // 1 MiB of elements in Ext that resolve the default namespace and a declared
 // prefix; Ext's strict wildcard reports each one.
 func BenchmarkItem3CheckDeclarations(b *testing.B) {
-	benchCheck(b, declarations())
-}
-
-func declarations() []byte {
-	var open, end strings.Builder
-	open.WriteString(hostileOpen)
-	for i := range ncip.MaxNamespaceDecls - 2 {
-		if i%hostile.PerElement == 0 {
-			if i > 0 {
-				open.WriteString(">")
-			}
-			open.WriteString("<Ext")
-			end.WriteString("</Ext>")
-		}
-		fmt.Fprintf(&open, "\n xmlns:p%d='urn:%d'", i, i)
-	}
-	open.WriteString(">")
-	return hostile.Fill(ncip.DefaultMaxSize, open.String(), "<x/><p0:x p0:a=''/>", end.String()+hostileEnd)
+	benchCheck(b, hostile.DeclarationsIn(ncip.MaxNamespaceDecls-2, ncip.DefaultMaxSize, "Ext", hostileOpen, hostileEnd))
 }
 
 // BenchmarkItem3CheckDeepNesting: 1 MiB of Ext subtrees nested to the

@@ -121,12 +121,7 @@ func (c *checker) checkV1(doc *ncip.Document) {
 	case !strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(doc.DocType, "DOCTYPE")), "NCIPMessage"):
 		c.add("doctype", ncip.Warning, doc.DocTypeLine, "", "the DOCTYPE does not name NCIPMessage as the root element")
 	}
-	if root.Name != "NCIPMessage" {
-		c.add("root", ncip.Error, root.Line, path,
-			"the root element is %s; an NCIP 1 message is an NCIPMessage element holding the service element", root.Name)
-		if _, ok := c.s.decls[root.Name]; ok {
-			c.element(root, nil, path)
-		}
+	if !c.rootIsMessage(root, path, 1) {
 		return
 	}
 	c.namespace(root, nil, path)

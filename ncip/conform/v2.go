@@ -15,12 +15,7 @@ func (c *checker) checkV2(doc *ncip.Document) {
 	root := doc.Root
 	c.root = root
 	path := "/" + root.Name
-	if root.Name != "NCIPMessage" {
-		c.add("root", ncip.Error, root.Line, path,
-			"the root element is %s; an NCIP 2 message is an NCIPMessage element holding the service element", root.Name)
-		if _, ok := c.s.decls[root.Name]; ok {
-			c.element(root, nil, path)
-		}
+	if !c.rootIsMessage(root, path, 2) {
 		return
 	}
 	c.namespace(root, nil, path)

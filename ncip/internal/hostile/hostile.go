@@ -47,19 +47,26 @@ func AttrElements(size, perElement int) []byte {
 // nothing declares) and the outermost prefix: the two slowest lookups for a
 // parser that searches its declarations one by one.
 func Declarations(decls, size int) []byte {
+	return DeclarationsIn(decls, size, "d", "", "")
+}
+
+// DeclarationsIn is Declarations on elements named elem, inside the
+// document's before and after (a message's envelope, say).
+func DeclarationsIn(decls, size int, elem, before, after string) []byte {
 	var open, end strings.Builder
+	open.WriteString(before)
 	for i := range decls {
 		if i%PerElement == 0 {
 			if i > 0 {
 				open.WriteString(">")
 			}
-			open.WriteString("<d")
-			end.WriteString("</d>")
+			open.WriteString("<" + elem)
+			end.WriteString("</" + elem + ">")
 		}
 		fmt.Fprintf(&open, "\n xmlns:p%d='urn:%d'", i, i)
 	}
 	open.WriteString(">")
-	return Fill(size, open.String(), "<x/><p0:x p0:a=''/>", end.String())
+	return Fill(size, open.String(), "<x/><p0:x p0:a=''/>", end.String()+after)
 }
 
 // PerElement is how many declarations Declarations puts on one element,

@@ -221,34 +221,31 @@ func (f field) encodeStmt() string {
 	return "w.raw(" + m + ")"
 }
 
-// setExpr reports whether the field holds a value, for choosing a branch of a choice.
-func (f field) setExpr() string {
+// presence is the Go test that the field holds a value (for choosing a
+// branch of a choice) and its negation, the field's kind decided once.
+func (f field) presence() (set, unset string) {
 	m := "m." + f.name
 	switch {
 	case f.card == list:
-		return "len(" + m + ") > 0"
+		return "len(" + m + ") > 0", "len(" + m + ") == 0"
 	case f.kind == fFlag:
-		return m
+		return m, "!" + m
 	case f.kind == fText:
-		return m + ` != ""`
+		return m + ` != ""`, m + ` == ""`
 	case strings.HasPrefix(f.goTyp, "*"):
-		return m + " != nil"
+		return m + " != nil", m + " == nil"
 	}
-	return "true"
+	return "true", "false"
+}
+
+// setExpr reports whether the field holds a value.
+func (f field) setExpr() string {
+	set, _ := f.presence()
+	return set
 }
 
 // unsetExpr is the negation of setExpr.
 func (f field) unsetExpr() string {
-	m := "m." + f.name
-	switch {
-	case f.card == list:
-		return "len(" + m + ") == 0"
-	case f.kind == fFlag:
-		return "!" + m
-	case f.kind == fText:
-		return m + ` == ""`
-	case strings.HasPrefix(f.goTyp, "*"):
-		return m + " == nil"
-	}
-	return "false"
+	_, unset := f.presence()
+	return unset
 }

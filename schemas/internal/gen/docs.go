@@ -59,30 +59,38 @@ func (s *sources) files(pkg string) ([]*ast.File, error) {
 
 // typeSpec finds a type declaration and the doc comment that goes with it.
 func (s *sources) typeSpec(pkg, name string) (*ast.TypeSpec, string) {
-	fs, err := s.files(pkg)
-	if err != nil {
-		return nil, ""
-	}
-	for _, f := range fs {
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
+	for _, gd := range s.genDecls(pkg, token.TYPE) {
+		for _, sp := range gd.Specs {
+			ts := sp.(*ast.TypeSpec)
+			if ts.Name.Name != name {
 				continue
 			}
-			for _, sp := range gd.Specs {
-				ts := sp.(*ast.TypeSpec)
-				if ts.Name.Name != name {
-					continue
-				}
-				doc := ts.Doc
-				if doc == nil && len(gd.Specs) == 1 {
-					doc = gd.Doc
-				}
-				return ts, clean(doc)
+			doc := ts.Doc
+			if doc == nil && len(gd.Specs) == 1 {
+				doc = gd.Doc
 			}
+			return ts, clean(doc)
 		}
 	}
 	return nil, ""
+}
+
+// genDecls lists a package's declarations of one kind (tok: types,
+// constants); none when the package cannot be read.
+func (s *sources) genDecls(pkg string, tok token.Token) []*ast.GenDecl {
+	fs, err := s.files(pkg)
+	if err != nil {
+		return nil
+	}
+	var out []*ast.GenDecl
+	for _, f := range fs {
+		for _, d := range f.Decls {
+			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == tok {
+				out = append(out, gd)
+			}
+		}
+	}
+	return out
 }
 
 // typeDoc is the doc comment of a type.
@@ -124,25 +132,15 @@ func clean(g *ast.CommentGroup) string {
 
 // constString resolves a string constant of the module by package and name.
 func (s *sources) constString(pkg, name string) (string, bool) {
-	fs, err := s.files(pkg)
-	if err != nil {
-		return "", false
-	}
-	for _, f := range fs {
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				continue
-			}
-			for _, sp := range gd.Specs {
-				vs := sp.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if n.Name != name || i >= len(vs.Values) {
-						continue
-					}
-					if v, ok := stringLit(vs.Values[i]); ok {
-						return v, true
-					}
+	for _, gd := range s.genDecls(pkg, token.CONST) {
+		for _, sp := range gd.Specs {
+			vs := sp.(*ast.ValueSpec)
+			for i, n := range vs.Names {
+				if n.Name != name || i >= len(vs.Values) {
+					continue
+				}
+				if v, ok := stringLit(vs.Values[i]); ok {
+					return v, true
 				}
 			}
 		}
