@@ -415,36 +415,26 @@ func TestParseALEPHTextBadRecords(t *testing.T) {
 	wantDenials(t, parseFile(t, profile.FormatALEPHText, file, Options{Layout: l}), file, []string{"000000101", "000000105"},
 		[]denied{{2, "sublibrary", ""}, {3, "request_id", ""}, {4, "pages", ""}})
 
-	t.Run("fixed too short", func(t *testing.T) {
-		data := "000000101 000000001   Anna\n000000102 000000002   Smith, John     Main Library Circula20250103hold     Peanuts\n"
-		res := parseBytes(t, profile.FormatALEPHText, "f.txt", []byte(data), Options{Layout: fixedLayout("")})
-		if res.err != nil || len(res.reqs) != 1 || len(res.errs) != 1 {
-			t.Fatalf("%+v", res)
-		}
-		if e := res.errs[0]; e.Line != 1 || e.Field != "pickup" {
-			t.Errorf("error = %+v", e)
-		}
-	})
-	t.Run("oversized field", func(t *testing.T) {
-		data := "1|b|p|x|y|" + strings.Repeat("t", MaxFieldSize+10) + "|a|hold|\n2|b|p|x|y|t|a|hold|\n"
-		res := parseBytes(t, profile.FormatALEPHText, "f.txt", []byte(data), Options{Layout: l})
-		if res.err != nil || len(res.reqs) != 1 || len(res.errs) != 1 {
-			t.Fatalf("%+v", res.errs)
-		}
-		if e := res.errs[0]; e.Line != 1 || e.Field != "title" {
-			t.Errorf("error = %+v", e)
-		}
-	})
-	t.Run("very long line", func(t *testing.T) {
-		data := "1|" + strings.Repeat("t", 20*MaxFieldSize) + "\n2|b|p|x|y|t|a|hold|\n"
-		res := parseBytes(t, profile.FormatALEPHText, "f.txt", []byte(data), Options{Layout: l})
-		if res.err != nil || len(res.reqs) != 1 || len(res.errs) != 1 {
-			t.Fatalf("%+v", res.errs)
-		}
-		if e := res.errs[0]; e.Line != 1 || e.Field != "barcode" {
-			t.Errorf("error = %+v", e)
-		}
-	})
+	// One good record after one denied for a fault in its field.
+	for _, c := range []struct {
+		name, data, field string
+		layout            *profile.TextLayout
+	}{
+		{"fixed too short", "000000101 000000001   Anna\n000000102 000000002   Smith, John     Main Library Circula20250103hold     Peanuts\n",
+			"pickup", fixedLayout("")},
+		{"oversized field", "1|b|p|x|y|" + strings.Repeat("t", MaxFieldSize+10) + "|a|hold|\n2|b|p|x|y|t|a|hold|\n", "title", l},
+		{"very long line", "1|" + strings.Repeat("t", 20*MaxFieldSize) + "\n2|b|p|x|y|t|a|hold|\n", "barcode", l},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := parseBytes(t, profile.FormatALEPHText, "f.txt", []byte(c.data), Options{Layout: c.layout})
+			if res.err != nil || len(res.reqs) != 1 || len(res.errs) != 1 {
+				t.Fatalf("%+v", res)
+			}
+			if e := res.errs[0]; e.Line != 1 || e.Field != c.field {
+				t.Errorf("error = %+v", e)
+			}
+		})
+	}
 	t.Run("invalid UTF-8", func(t *testing.T) {
 		res := parseFile(t, profile.FormatALEPHText, "aleph-text-fixed-latin1.txt", Options{Layout: fixedLayout("")})
 		wantFileError(t, res.err, "aleph-text-fixed-latin1.txt", 1, "UTF-8")
