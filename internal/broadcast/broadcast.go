@@ -1,0 +1,32 @@
+// Package broadcast wakes everyone waiting for the next event at once, so
+// that callers and tests wait on progress without sleeping.
+package broadcast
+
+import "sync"
+
+// Signal is a channel closed at each event and replaced for the next one.
+// The zero value is ready to use; a Signal must not be copied after use.
+type Signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// C returns a channel closed at the next Notify.
+func (s *Signal) C() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	return s.ch
+}
+
+// Notify wakes everyone waiting on a channel C returned.
+func (s *Signal) Notify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
+}
