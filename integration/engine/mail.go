@@ -12,6 +12,7 @@ import (
 	"github.com/annexlab/annex/integration/mailer"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/broadcast"
 )
 
 // newMailer returns the mailer of the profiles that email their alerts
@@ -172,21 +173,18 @@ func (e *Engine) WaitMailIdle(ctx context.Context) error {
 	if e.mailer == nil {
 		return nil
 	}
-	for {
-		ch := e.mailer.Changed()
-		pending, err := e.store.MailPending(ctx)
-		if err != nil {
-			return fmt.Errorf("wait mail idle: %w", err)
-		}
-		if !pending {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("wait mail idle: alert emails still owed: %w", ctx.Err())
-		}
+	pending := false
+	err := broadcast.Until(ctx, e.mailer.Changed, func() (done bool, err error) {
+		pending, err = e.store.MailPending(ctx)
+		return !pending, err
+	})
+	if err != nil && pending {
+		return fmt.Errorf("wait mail idle: alert emails still owed: %w", err)
 	}
+	if err != nil {
+		return fmt.Errorf("wait mail idle: %w", err)
+	}
+	return nil
 }
 
 // Mails lists the alert emails owed and sent.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/broadcast"
 	"github.com/annexlab/annex/ncip"
 )
 
@@ -156,21 +157,19 @@ func deliver(t *testing.T, lib *library, rec Reconciler, inDoubt bool) store.Mes
 		Max: profile.Duration(2 * time.Millisecond), Timeout: profile.Duration(300 * time.Millisecond), Concurrency: 1}}}})
 	s.Start(ctx)
 	defer s.Close()
-	for {
-		changed := s.Changed()
+	var m store.Message
+	err = broadcast.Until(ctx, s.Changed, func() (bool, error) {
 		msgs, err := st.Messages(ctx)
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
-		if m := msgs[0]; m.ID == id && m.Status != store.MsgPending {
-			return m
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			t.Fatalf("message still pending: %v", ctx.Err())
-		}
+		m = msgs[0]
+		return m.ID == id && m.Status != store.MsgPending, nil
+	})
+	if err != nil {
+		t.Fatalf("message still pending: %v", err)
 	}
+	return m
 }
 
 // TestAmbiguousTimeoutReconciled is issue 11 at the outbox: the library
