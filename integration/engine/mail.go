@@ -12,7 +12,6 @@ import (
 	"github.com/annexlab/annex/integration/mailer"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
-	"github.com/annexlab/annex/internal/broadcast"
 )
 
 // newMailer returns the mailer of the profiles that email their alerts
@@ -173,18 +172,7 @@ func (e *Engine) WaitMailIdle(ctx context.Context) error {
 	if e.mailer == nil {
 		return nil
 	}
-	pending := false
-	err := broadcast.Until(ctx, e.mailer.Changed, func() (done bool, err error) {
-		pending, err = e.store.MailPending(ctx)
-		return !pending, err
-	})
-	if err != nil && pending {
-		return fmt.Errorf("wait mail idle: alert emails still owed: %w", err)
-	}
-	if err != nil {
-		return fmt.Errorf("wait mail idle: %w", err)
-	}
-	return nil
+	return waitNoneOwed(ctx, e.mailer.Changed, e.store.MailPending, "wait mail idle", "alert emails still owed")
 }
 
 // Mails lists the alert emails owed and sent.
