@@ -2,13 +2,11 @@ package engine_test
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
@@ -29,15 +27,10 @@ type envelope struct {
 
 // TestAPI drives the REST API and the DeleteItem responder over HTTP.
 func TestAPI(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
+	addr := listenAPI(t)
+	base := addr.base
 	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = base + "/api/ncip" })
-	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	addr.serve(t, w.eng)
 	key := w.cfg.Facility.APIKey
 
 	t.Run("auth", func(t *testing.T) {
@@ -167,15 +160,8 @@ func TestAPI(t *testing.T) {
 // Go's (issue 13 finding 13: "cannot unmarshal number into Go struct field
 // InventoryItem.barcode of type string").
 func TestFloorAPIErrorsInJSONTerms(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	w := newALMAWorld(t, nil)
-	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	base := serveAPI(t, w.eng)
 	for _, tc := range []struct{ path, body, want string }{
 		{"/api/floor/v1/retrieve", `{"barcode": 39015000000003}`, `decode body: line 1:13: barcode: want a string, got the number 39015000000003`},
 		{"/api/floor/v1/retrieve", `{"barcod": "39015000000003"}`, `decode body: line 1:2: unknown field "barcod" (did you mean "barcode"?)`},

@@ -201,11 +201,8 @@ func profileTextLayout() *profile.TextLayout {
 // and mock ALEPH's configuration after the defaults are set, before either starts.
 func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile.Profile, *aleph.Config)) *alephWorld {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &alephWorld{url: "http://" + ln.Addr().String()}
+	addr := listenAPI(t)
+	w := &alephWorld{url: addr.base}
 	fac, profs := profile.DemoFacility()
 	p := profs[1]
 	p.Retry = fastRetry()
@@ -245,14 +242,40 @@ func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile
 		t.Fatal(err)
 	}
 	w.eng = eng
-	srv := &http.Server{Handler: api.ForEngine(eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-	})
+	t.Cleanup(func() { eng.Close() })
+	addr.serve(t, eng)
 	eng.Start()
 	return w
+}
+
+// apiServer is the engine's REST API over HTTP, on an address taken before
+// the engine starts: the mock libraries are told it first.
+type apiServer struct {
+	ln   net.Listener
+	base string // http://host:port
+}
+
+func listenAPI(t testing.TB) *apiServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiServer{ln: ln, base: "http://" + ln.Addr().String()}
+}
+
+// serve serves eng's API until the test ends.
+func (a *apiServer) serve(t testing.TB, eng *engine.Engine) {
+	srv := &http.Server{Handler: api.ForEngine(eng, nil)}
+	go srv.Serve(a.ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+// serveAPI serves eng's API until the test ends; it returns its base URL.
+func serveAPI(t testing.TB, eng *engine.Engine) string {
+	a := listenAPI(t)
+	a.serve(t, eng)
+	return a.base
 }
 
 func postJSON(t *testing.T, url, key string, body any, want int, out any) []byte {

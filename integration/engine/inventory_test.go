@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/annexlab/annex/integration/api"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -150,17 +148,8 @@ func openInventoryWorld(t testing.TB, dir string) *inventoryWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: api.ForEngine(eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-	})
-	w := &inventoryWorld{eng: eng, base: "http://" + ln.Addr().String(), key: fac.APIKey}
+	t.Cleanup(func() { eng.Close() })
+	w := &inventoryWorld{eng: eng, base: serveAPI(t, eng), key: fac.APIKey}
 	for _, p := range profs {
 		if p.Name == "aleph-demo" {
 			w.alephKey = p.Intake.APIKey

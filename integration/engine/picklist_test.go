@@ -1,12 +1,10 @@
 package engine_test
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
@@ -15,15 +13,10 @@ import (
 // A pick list retrieves every item it can in one transaction and reports
 // the ones it cannot, each with its own reason, without stopping the rest.
 func TestPickList(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
+	addr := listenAPI(t)
+	base := addr.base
 	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = base + "/api/ncip" })
-	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	addr.serve(t, w.eng)
 	key := w.cfg.Facility.APIKey
 	w.export(t)
 

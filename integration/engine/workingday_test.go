@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
@@ -47,14 +45,7 @@ func sftpPut(t *testing.T, w *almaWorld, p profile.Profile, name string, data []
 // apiRequests reads GET /api/requests/v1 over HTTP, by request id.
 func apiRequests(t *testing.T, w *almaWorld) map[string]engine.RequestRow {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
-	go srv.Serve(ln)
-	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/api/requests/v1", nil)
+	req, _ := http.NewRequest(http.MethodGet, serveAPI(t, w.eng)+"/api/requests/v1", nil)
 	req.Header.Set("X-API-Key", w.cfg.Facility.APIKey)
 	var page struct {
 		Requests []engine.RequestRow `json:"requests"`
