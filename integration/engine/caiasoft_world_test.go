@@ -2,16 +2,12 @@ package engine_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/simulators/aleph"
@@ -61,19 +57,12 @@ func newCaiaWorld(t testing.TB, mut func(*engine.Config)) *caiaWorld {
 	if mut != nil {
 		mut(&cfg)
 	}
-	eng, err := engine.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.ForEngine(eng, nil))
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-	})
+	eng := openEngine(t, cfg)
+	url := serveAPI(t, eng)
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return &caiaWorld{alma: as, aleph: ls, eng: eng, url: srv.URL, facilityKey: fac.APIKey, alephKey: profs[1].Intake.APIKey}
+	return &caiaWorld{alma: as, aleph: ls, eng: eng, url: url, facilityKey: fac.APIKey, alephKey: profs[1].Intake.APIKey}
 }
 
 // call sends a JSON body (raw when a string) with a key and returns the
@@ -126,19 +115,7 @@ func (w *caiaWorld) expect(t *testing.T, name, method, path, key string, body an
 func goldenJSON(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "caiasoft", name+".json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
+	if want := readGolden(t, path, got); !bytes.Equal(want, got) {
 		t.Errorf("%s differs from %s:\ngot:  %s\nwant: %s", name, path, got, want)
 	}
 }

@@ -236,16 +236,22 @@ func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile
 	}
 	p.ALEPH = &a
 	fac.Inventory = slices.DeleteFunc(fac.Inventory, func(it profile.InventoryItem) bool { return it.Profile != p.Name })
-	eng, err := engine.Open(context.Background(), engine.Config{Facility: fac, Profiles: []profile.Profile{p},
-		DataDir: t.TempDir(), Clock: clock, Logger: logger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := openEngine(t, engine.Config{Facility: fac, Profiles: []profile.Profile{p}, DataDir: t.TempDir(), Clock: clock, Logger: logger(t)})
 	w.eng = eng
-	t.Cleanup(func() { eng.Close() })
 	addr.serve(t, eng)
 	eng.Start()
 	return w
+}
+
+// openEngine opens an engine on cfg, closed when the test ends.
+func openEngine(t testing.TB, cfg engine.Config) *engine.Engine {
+	t.Helper()
+	eng, err := engine.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
 }
 
 // apiServer is the engine's REST API over HTTP, on an address taken before
@@ -342,6 +348,21 @@ func waitService(t *testing.T, j *journal.Journal, service string, n int) []jour
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden", name)
+	if want := readGolden(t, path, got); !bytes.Equal(want, got) {
+		diff := "(the difference is in bytes the NCIP comparison ignores: prefix, attribute order, whitespace)"
+		if r, err := compare.Messages(want, got, path, "got"); err != nil {
+			diff = err.Error()
+		} else if !r.Equal {
+			diff = r.Diff
+		}
+		t.Errorf("%s differs from the golden file:\n%s\ngot:\n%s", name, diff, got)
+	}
+}
+
+// readGolden returns the golden file at path, first rewriting it with got
+// when the test runs with -update.
+func readGolden(t *testing.T, path string, got []byte) []byte {
+	t.Helper()
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -354,15 +375,7 @@ func golden(t *testing.T, name string, got []byte) {
 	if err != nil {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
-	if !bytes.Equal(want, got) {
-		diff := "(the difference is in bytes the NCIP comparison ignores: prefix, attribute order, whitespace)"
-		if r, err := compare.Messages(want, got, path, "got"); err != nil {
-			diff = err.Error()
-		} else if !r.Equal {
-			diff = r.Diff
-		}
-		t.Errorf("%s differs from the golden file:\n%s\ngot:\n%s", name, diff, got)
-	}
+	return want
 }
 
 // validV2 validates an NCIP 2 message against the schema with xmllint.

@@ -143,12 +143,8 @@ func seedHistory(t testing.TB, dir string, items []historyItem) {
 func openInventoryWorld(t testing.TB, dir string) *inventoryWorld {
 	t.Helper()
 	fac, profs := profile.DemoFacility()
-	eng, err := engine.Open(context.Background(), engine.Config{Facility: fac, Profiles: profs, DataDir: dir, Clock: clock,
+	eng := openEngine(t, engine.Config{Facility: fac, Profiles: profs, DataDir: dir, Clock: clock,
 		Logger: slog.New(slog.DiscardHandler), Ephemeral: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
 	w := &inventoryWorld{eng: eng, base: serveAPI(t, eng), key: fac.APIKey}
 	for _, p := range profs {
 		if p.Name == "aleph-demo" {
