@@ -66,18 +66,14 @@ func TestAPI(t *testing.T) {
 
 	t.Run("itemstatus and stops", func(t *testing.T) {
 		var st map[string]any
-		req, _ := http.NewRequest(http.MethodGet, base+"/api/itemstatus/v1/39015000000003", nil)
-		req.Header.Set("X-API-Key", key)
-		do(t, req, http.StatusOK, &st)
+		getAPI(t, base+"/api/itemstatus/v1/39015000000003", key, &st)
 		if st["status"] != caiasoft.StatusQueuePhysical {
 			t.Errorf("itemstatus: %v", st)
 		}
 		var stops struct {
 			Count string `json:"count"`
 		}
-		req, _ = http.NewRequest(http.MethodGet, base+"/api/circstoplist/v1/ACTIVE", nil)
-		req.Header.Set("X-API-Key", key)
-		do(t, req, http.StatusOK, &stops)
+		getAPI(t, base+"/api/circstoplist/v1/ACTIVE", key, &stops)
 		if want := strconv.Itoa(len(w.cfg.Facility.Stops)); stops.Count != want {
 			t.Errorf("stops: %+v, want %s", stops, want)
 		}
@@ -169,10 +165,8 @@ func TestFloorAPIErrorsInJSONTerms(t *testing.T) {
 		{"/api/floor/v1/picklist", `{"barcodes": "39015000000003"}`, `decode body: line 1:14: barcodes: want a list, got "39015000000003"`},
 		{"/api/floor/v1/picklist", `{"barcodes": ["1",}`, `decode body: line 1:19: not valid JSON`},
 	} {
-		req, _ := http.NewRequest(http.MethodPost, base+tc.path, strings.NewReader(tc.body))
-		req.Header.Set("X-API-Key", w.cfg.Facility.APIKey)
 		var env envelope
-		do(t, req, http.StatusBadRequest, &env)
+		do(t, apiRequest(t, http.MethodPost, base+tc.path, w.cfg.Facility.APIKey, strings.NewReader(tc.body)), http.StatusBadRequest, &env)
 		if env.Error != tc.want && !strings.HasPrefix(env.Error, tc.want) {
 			t.Errorf("%s %s: error %q, want %q", tc.path, tc.body, env.Error, tc.want)
 		}

@@ -82,22 +82,9 @@ func (w *caiaWorld) call(t testing.TB, method, path, key string, body any) (int,
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, w.url+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := apiRequest(t, method, w.url+path, key, rd)
 	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("X-API-Key", key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out bytes.Buffer
-	out.ReadFrom(resp.Body)
-	return resp.StatusCode, out.Bytes()
+	return roundTrip(t, req)
 }
 
 // expect calls an endpoint and compares the reply with the golden JSON

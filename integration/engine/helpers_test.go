@@ -291,12 +291,43 @@ func postJSON(t *testing.T, url, key string, body any, want int, out any) []byte
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(http.MethodPost, url, rd)
+	req := apiRequest(t, http.MethodPost, url, key, rd)
 	req.Header.Set("Content-Type", "application/json")
+	return do(t, req, want, out)
+}
+
+// getAPI reads an API endpoint with key, which must answer 200 OK, into out.
+func getAPI(t *testing.T, url, key string, out any) []byte {
+	t.Helper()
+	return do(t, apiRequest(t, http.MethodGet, url, key, nil), http.StatusOK, out)
+}
+
+// apiRequest is a request to the engine's API with key ("" for none).
+func apiRequest(t testing.TB, method, url, key string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if key != "" {
 		req.Header.Set("X-API-Key", key)
 	}
-	return do(t, req, want, out)
+	return req
+}
+
+// roundTrip sends req and returns the reply's status and body.
+func roundTrip(t testing.TB, req *http.Request) (int, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
 }
 
 func getJSON(t *testing.T, url string, out any) {
@@ -307,14 +338,9 @@ func getJSON(t *testing.T, url string, out any) {
 
 func do(t *testing.T, req *http.Request, want int, out any) []byte {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: status %d, want %d: %s", req.Method, req.URL, resp.StatusCode, want, b)
+	code, b := roundTrip(t, req)
+	if code != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", req.Method, req.URL, code, want, b)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {

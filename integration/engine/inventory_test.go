@@ -162,23 +162,7 @@ func (w *inventoryWorld) call(t testing.TB, method, path, key, body string) (int
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, w.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("X-API-Key", key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	return roundTrip(t, apiRequest(t, method, w.base+path, key, rd))
 }
 
 // inventoryCase is one call of the read side and its golden reply

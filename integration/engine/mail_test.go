@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
@@ -298,14 +296,11 @@ func TestHeldFileAlertListed(t *testing.T) {
 	if err := w.eng.FileArrived(ctxT(t), path); err == nil {
 		t.Fatal("file arrived: want the store's commit error")
 	}
-	srv := httptest.NewServer(api.ForEngine(w.eng, nil))
-	t.Cleanup(srv.Close)
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/alerts/v1", nil)
-	req.Header.Set("X-API-Key", w.cfg.Facility.APIKey)
+	base := serveAPI(t, w.eng)
 	var page struct {
 		Alerts []store.Alert `json:"alerts"`
 	}
-	do(t, req, http.StatusOK, &page)
+	getAPI(t, base+"/api/alerts/v1", w.cfg.Facility.APIKey, &page)
 	var held []store.Alert
 	for _, a := range page.Alerts {
 		if a.Kind == store.AlertHeldFile {

@@ -53,10 +53,8 @@ func TestOutboxAPI(t *testing.T) {
 
 	list := func() map[string]api.OutboxMessage {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, base+"/api/outbox/v1", nil)
-		req.Header.Set("X-API-Key", key)
 		var page outboxPage
-		raw := do(t, req, http.StatusOK, &page)
+		raw := getAPI(t, base+"/api/outbox/v1", key, &page)
 		// next_attempt is always there, null when nothing is scheduled.
 		var generic struct{ Messages []map[string]any }
 		json.Unmarshal(raw, &generic)

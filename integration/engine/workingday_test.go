@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"encoding/json"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -45,12 +44,10 @@ func sftpPut(t *testing.T, w *almaWorld, p profile.Profile, name string, data []
 // apiRequests reads GET /api/requests/v1 over HTTP, by request id.
 func apiRequests(t *testing.T, w *almaWorld) map[string]engine.RequestRow {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, serveAPI(t, w.eng)+"/api/requests/v1", nil)
-	req.Header.Set("X-API-Key", w.cfg.Facility.APIKey)
 	var page struct {
 		Requests []engine.RequestRow `json:"requests"`
 	}
-	do(t, req, http.StatusOK, &page)
+	getAPI(t, serveAPI(t, w.eng)+"/api/requests/v1", w.cfg.Facility.APIKey, &page)
 	out := map[string]engine.RequestRow{}
 	for _, r := range page.Requests {
 		out[r.ID] = r
