@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
 
@@ -27,10 +26,7 @@ type envelope struct {
 
 // TestAPI drives the REST API and the DeleteItem responder over HTTP.
 func TestAPI(t *testing.T) {
-	addr := listenAPI(t)
-	base := addr.base
-	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = base + "/api/ncip" })
-	addr.serve(t, w.eng)
+	w, base := newServedALMAWorld(t)
 	key := w.cfg.Facility.APIKey
 
 	t.Run("auth", func(t *testing.T) {

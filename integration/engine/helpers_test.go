@@ -121,6 +121,17 @@ func newALMAWorld(t *testing.T, mut func(*engine.Config, *alma.Config)) *almaWor
 	return w
 }
 
+// newServedALMAWorld is newALMAWorld with the engine's API served over
+// HTTP, where mock ALMA sends its own NCIP (DeleteItem); it returns the
+// API's base URL.
+func newServedALMAWorld(t *testing.T) (*almaWorld, string) {
+	t.Helper()
+	addr := listenAPI(t)
+	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = addr.base + "/api/ncip" })
+	addr.serve(t, w.eng)
+	return w, addr.base
+}
+
 // export runs mock ALMA's export job: the file travels by SFTP and is
 // processed before the upload's close returns, so before export returns.
 func (w *almaWorld) export(t *testing.T) alma.ExportResult {

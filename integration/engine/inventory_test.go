@@ -173,6 +173,20 @@ type inventoryCase struct {
 	status                   int
 }
 
+// callCase makes the call of c with the key it is for: ALEPH's, a wrong
+// one where it must be refused, else the facility's.
+func (w *inventoryWorld) callCase(t testing.TB, c inventoryCase) (int, []byte) {
+	t.Helper()
+	key := w.key
+	switch {
+	case c.aleph:
+		key = w.alephKey
+	case c.status == http.StatusUnauthorized:
+		key = "wrong"
+	}
+	return w.call(t, c.method, c.path, key, c.body)
+}
+
 func inventoryCases() []inventoryCase {
 	get := func(name, path string) inventoryCase {
 		return inventoryCase{name: name, method: "GET", path: path, status: 200}
@@ -262,14 +276,7 @@ func TestInventoryAPI(t *testing.T) {
 	w := newInventoryWorld(t)
 	for _, c := range inventoryCases() {
 		t.Run(c.name, func(t *testing.T) {
-			key := w.key
-			switch {
-			case c.aleph:
-				key = w.alephKey
-			case c.status == http.StatusUnauthorized:
-				key = "wrong"
-			}
-			status, body := w.call(t, c.method, c.path, key, c.body)
+			status, body := w.callCase(t, c)
 			if status != c.status {
 				t.Fatalf("%s %s: status %d, want %d: %s", c.method, c.path, status, c.status, body)
 			}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
 )
@@ -13,10 +12,7 @@ import (
 // A pick list retrieves every item it can in one transaction and reports
 // the ones it cannot, each with its own reason, without stopping the rest.
 func TestPickList(t *testing.T) {
-	addr := listenAPI(t)
-	base := addr.base
-	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = base + "/api/ncip" })
-	addr.serve(t, w.eng)
+	w, base := newServedALMAWorld(t)
 	key := w.cfg.Facility.APIKey
 	w.export(t)
 
