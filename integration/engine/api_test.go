@@ -79,18 +79,14 @@ func TestAPI(t *testing.T) {
 		postJSON(t, base+"/api/floor/v1/retrieve", key, map[string]string{"barcode": "39015000000003"}, http.StatusOK, nil)
 		postJSON(t, base+"/api/floor/v1/retrieve", key, map[string]string{"barcode": "39015000000003"}, http.StatusConflict, nil)
 		postJSON(t, base+"/api/floor/v1/retrieve", key, map[string]string{"barcode": "nope"}, http.StatusNotFound, nil)
-		if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-			t.Fatal(err)
-		}
+		waitIdle(t, w.eng)
 		if m := outboxFor(t, w.eng, "CheckOutItem", "39015000000003"); m.Status != store.MsgDelivered || m.RequestID != "CR-1" {
 			t.Errorf("CheckOutItem: %+v", m)
 		}
 		// An accessioned item ALMA does not know: its CheckInItem gets a Problem, surfaced as an alert.
 		postJSON(t, base+"/api/floor/v1/accession", key, map[string]string{"barcode": "39015000000009", "collection": "MAIN-ANNEX",
 			"profile": "alma-demo", "tray": "R09"}, http.StatusOK, nil)
-		if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-			t.Fatal(err)
-		}
+		waitIdle(t, w.eng)
 		if m := outboxFor(t, w.eng, "CheckInItem", "39015000000009"); m.Status != store.MsgFailed {
 			t.Errorf("CheckInItem of an unknown item: %+v", m)
 		}
@@ -102,9 +98,7 @@ func TestAPI(t *testing.T) {
 	t.Run("missing", func(t *testing.T) {
 		w.export(t)
 		postJSON(t, base+"/api/floor/v1/missing", key, map[string]string{"barcode": "39015000000002"}, http.StatusOK, nil)
-		if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-			t.Fatal(err)
-		}
+		waitIdle(t, w.eng)
 		if r := requestByID(t, w.eng, "REQ-2"); r.Status != store.RequestCancelled || r.Code != caiasoft.DenialMissing {
 			t.Errorf("REQ-2: %+v", r)
 		}

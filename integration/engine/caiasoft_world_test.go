@@ -135,9 +135,7 @@ func (w *caiaWorld) floor(t *testing.T, op string, body map[string]string) {
 // answered each with.
 func (w *caiaWorld) ncipFor(t *testing.T, j *journal.Journal, barcode string) (services []string, problems [][]string) {
 	t.Helper()
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	for _, e := range j.All() {
 		if e.Direction != "in" || !strings.Contains(string(e.Request), ">"+barcode+"<") {
 			continue

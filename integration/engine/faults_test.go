@@ -55,9 +55,7 @@ func TestFaults(t *testing.T) {
 	if err := w.eng.Retrieve(t.Context(), "39015000000001"); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	if m := outboxFor(t, w.eng, "CheckOutItem", "39015000000001"); m.Status != store.MsgDelivered || m.Attempts != 3 {
 		t.Errorf("after two 503s: %s after %d attempts", m.Status, m.Attempts)
 	}
@@ -69,9 +67,7 @@ func TestFaults(t *testing.T) {
 	if err := w.eng.Refile(t.Context(), "39015000000001"); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	if m := outboxFor(t, w.eng, "CheckInItem", "39015000000001"); m.Status != store.MsgDelivered || m.Attempts != 2 {
 		t.Errorf("after a reset: %s after %d attempts", m.Status, m.Attempts)
 	}
@@ -83,9 +79,7 @@ func TestFaults(t *testing.T) {
 	if err := w.eng.Retrieve(t.Context(), "39015000000002"); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	if m := outboxFor(t, w.eng, "CheckOutItem", "39015000000002"); m.Status != store.MsgDelivered || m.Attempts != 2 {
 		t.Errorf("after no answer: %s after %d attempts", m.Status, m.Attempts)
 	}
@@ -97,9 +91,7 @@ func TestFaults(t *testing.T) {
 	if err := w.eng.Refile(t.Context(), "39015000000002"); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	m := outboxFor(t, w.eng, "CheckInItem", "39015000000002")
 	if m.Status != store.MsgFailed || m.Attempts != 1 || !strings.Contains(m.LastError, "Unknown Item") {
 		t.Errorf("after a Problem: %+v", m)
@@ -132,9 +124,7 @@ func TestOrderPerItemUnderRetry(t *testing.T) {
 	if err := w.eng.Refile(t.Context(), barcode); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	var order []string
 	for _, e := range w.alma.Journal().All() {
 		if e.Direction == "in" && strings.Contains(string(e.Request), barcode) {

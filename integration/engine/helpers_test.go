@@ -361,6 +361,25 @@ func do(t *testing.T, req *http.Request, want int, out any) []byte {
 	return b
 }
 
+// waitIdle waits until nothing is pending in the engine's outbox.
+func waitIdle(t *testing.T, eng *engine.Engine) {
+	t.Helper()
+	if err := eng.WaitIdle(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// answered waits for a mock's first exchange of service, which must not
+// have been answered with a Problem.
+func answered(t *testing.T, j *journal.Journal, service string) journal.Exchange {
+	t.Helper()
+	ex := waitService(t, j, service, 1)[0]
+	if len(ex.Problems) > 0 {
+		t.Fatalf("%s answered with %v: %s\n%s", service, ex.Problems, ex.Response, ex.Request)
+	}
+	return ex
+}
+
 // waitService waits for the n-th exchange of a service in a journal and returns them all.
 func waitService(t *testing.T, j *journal.Journal, service string, n int) []journal.Exchange {
 	t.Helper()

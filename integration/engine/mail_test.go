@@ -342,9 +342,7 @@ func TestMailDigestPerFloorBatch(t *testing.T) {
 	if err != nil || res[0] != nil || res[1] != nil {
 		t.Fatalf("pick list: %v %v", res, err)
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	if err := w.eng.WaitMailIdle(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,7 @@ func TestPickList(t *testing.T) {
 			t.Errorf("result %d (%s): error %q, want %q", i, out.Results[i].Barcode, got, want)
 		}
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	for _, bc := range []string{"39015000000001", "39015000000002"} {
 		if m := outboxFor(t, w.eng, "CheckOutItem", bc); m.Status != store.MsgDelivered {
 			t.Errorf("CheckOutItem for %s: %+v", bc, m)
