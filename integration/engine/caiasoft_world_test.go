@@ -32,18 +32,10 @@ func newCaiaWorld(t testing.TB, mut func(*engine.Config)) *caiaWorld {
 	fac, profs := profile.DemoFacility()
 	acfg := alma.DemoConfig()
 	acfg.Clock, acfg.Logger = clock, logger(t)
-	as, err := alma.Start(acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { as.Close() })
+	as := startServer(t, alma.Start, acfg)
 	lcfg := aleph.DemoConfig()
 	lcfg.Clock, lcfg.Logger = clock, logger(t)
-	ls, err := aleph.Start(lcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ls.Close() })
+	ls := startServer(t, aleph.Start, lcfg)
 	for i := range profs {
 		profs[i].Retry = fastRetry()
 	}

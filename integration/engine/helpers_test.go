@@ -69,15 +69,11 @@ func newALMAWorld(t *testing.T, mut func(*engine.Config, *alma.Config)) *almaWor
 	var eng *engine.Engine
 	// The SFTP server comes first: mock ALMA needs its address, the engine mock ALMA's.
 	up := make(chan error, 16)
-	srv, err := sftpd.Start(sftpd.Config{
+	srv := startServer(t, sftpd.Start, sftpd.Config{
 		Accounts: []sftpd.Account{{Name: p.Intake.SFTP.Account, Password: p.Intake.SFTP.Password,
 			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Root: filepath.Join(w.dataDir, "sftp", p.Intake.SFTP.Account)}},
 		OnUpload: func(u sftpd.Upload) { up <- eng.FileArrived(context.Background(), u.LocalPath) },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	w.sftp = srv
 	acfg := alma.DemoConfig()
 	acfg.Clock = clock
@@ -88,11 +84,7 @@ func newALMAWorld(t *testing.T, mut func(*engine.Config, *alma.Config)) *almaWor
 	if mut != nil {
 		mut(&ecfg, &acfg)
 	}
-	as, err := alma.Start(acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { as.Close() })
+	as := startServer(t, alma.Start, acfg)
 	w.alma = as
 	for i := range ecfg.Profiles {
 		if ecfg.Profiles[i].System == profile.SystemALMA {
@@ -102,6 +94,7 @@ func newALMAWorld(t *testing.T, mut func(*engine.Config, *alma.Config)) *almaWor
 		}
 	}
 	w.cfg = ecfg
+	var err error
 	eng, err = engine.Open(context.Background(), ecfg)
 	if err != nil {
 		t.Fatal(err)
@@ -233,11 +226,7 @@ func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile
 	for _, mut := range muts {
 		mut(&p, &acfg)
 	}
-	as, err := aleph.Start(acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { as.Close() })
+	as := startServer(t, aleph.Start, acfg)
 	w.aleph = as
 	a := *p.ALEPH
 	if tcp {
@@ -252,6 +241,17 @@ func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile
 	addr.serve(t, eng)
 	eng.Start()
 	return w
+}
+
+// startServer starts a simulator with cfg, closed when the test ends.
+func startServer[C any, S interface{ Close() error }](t testing.TB, start func(C) (S, error), cfg C) S {
+	t.Helper()
+	s, err := start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // openEngine opens an engine on cfg, closed when the test ends.

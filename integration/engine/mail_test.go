@@ -47,11 +47,7 @@ func newMailWorld(t *testing.T, grouping string, ccfg smtp.Config, mut func(*pro
 // settings.
 func startMailWorld(t *testing.T, ccfg smtp.Config, email profile.Email, mut func(*profile.SMTP)) *mailWorld {
 	t.Helper()
-	catcher, err := smtp.Start(ccfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { catcher.Close() })
+	catcher := startServer(t, smtp.Start, ccfg)
 	host, port, _ := net.SplitHostPort(catcher.Addr())
 	n, _ := strconv.Atoi(port)
 	w := newALMAWorld(t, func(c *engine.Config, _ *alma.Config) {
