@@ -40,6 +40,16 @@ const (
 	problem              // answer with an NCIP Problem
 )
 
+// firstOnly misbehaves with f at the first exchange and answers the rest.
+func firstOnly(f fault) func(service string, n int) fault {
+	return func(_ string, n int) fault {
+		if n == 1 {
+			return f
+		}
+		return answer
+	}
+}
+
 func (l *library) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	msg, _, err := ncip.Decode(body, ncip.ParseOptions{})
@@ -177,12 +187,7 @@ func deliver(t *testing.T, lib *library, rec Reconciler, inDoubt bool) store.Mes
 // out). The next attempt asks first (LookupItem), sees the loan, and
 // records the message delivered, reconciled — the loan is made once.
 func TestAmbiguousTimeoutReconciled(t *testing.T) {
-	lib := &library{loans: map[string]int{}, misbehave: func(svc string, n int) fault {
-		if n == 1 {
-			return hangAfterWork
-		}
-		return answer
-	}}
+	lib := &library{loans: map[string]int{}, misbehave: firstOnly(hangAfterWork)}
 	m := deliver(t, lib, loanLookups{}, false)
 	exchanges, loans := lib.seen()
 	if m.Status != store.MsgDelivered || !m.Reconciled || m.InDoubt || m.Attempts != 2 {
@@ -200,12 +205,7 @@ func TestAmbiguousTimeoutReconciled(t *testing.T) {
 // out but before the library acted. The lookup finds no loan, so the
 // message is sent again and delivered (not reconciled): once.
 func TestAmbiguousDropResent(t *testing.T) {
-	lib := &library{loans: map[string]int{}, misbehave: func(svc string, n int) fault {
-		if n == 1 {
-			return dropBeforeWork
-		}
-		return answer
-	}}
+	lib := &library{loans: map[string]int{}, misbehave: firstOnly(dropBeforeWork)}
 	m := deliver(t, lib, loanLookups{}, false)
 	exchanges, loans := lib.seen()
 	if m.Status != store.MsgDelivered || m.Reconciled || m.Attempts != 2 {
@@ -272,12 +272,7 @@ func TestLookupProblemResends(t *testing.T) {
 // profile with lookup_item: false): after a lost answer the message is
 // simply sent again, and the library acts on it twice.
 func TestNoLookupsAtLeastOnce(t *testing.T) {
-	lib := &library{loans: map[string]int{}, misbehave: func(svc string, n int) fault {
-		if n == 1 {
-			return hangAfterWork
-		}
-		return answer
-	}}
+	lib := &library{loans: map[string]int{}, misbehave: firstOnly(hangAfterWork)}
 	m := deliver(t, lib, nil, false)
 	exchanges, loans := lib.seen()
 	if m.Status != store.MsgDelivered || m.Reconciled || loans[barcode] != 2 || !slices.Equal(exchanges, []string{"CheckOutItem", "CheckOutItem"}) {
