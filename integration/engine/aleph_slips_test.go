@@ -64,28 +64,18 @@ func TestALEPHSlipForms(t *testing.T) {
 				if err := w.eng.Retrieve(t.Context(), s.barcode); err != nil {
 					t.Fatal(err)
 				}
-				out := waitService(t, w.aleph.Journal(), "CheckOutItem", 1)[0]
-				if len(out.Problems) > 0 {
-					t.Fatalf("CheckOutItem: %v %s", out.Problems, out.Response)
-				}
+				out := answered(t, w.aleph.Journal(), "CheckOutItem")
 				golden(t, alephGolden(s.checkout), xmlOf(out))
-				if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-					t.Fatal(err)
-				}
+				waitIdle(t, w.eng)
 				if it := alephItem(t, w, s.barcode); it.Status != aleph.StatusOnLoan || it.Loan == nil || it.Loan.User != s.user {
 					t.Errorf("after CheckOutItem: %+v", it)
 				}
 				if err := w.eng.Refile(t.Context(), s.barcode); err != nil {
 					t.Fatal(err)
 				}
-				in := waitService(t, w.aleph.Journal(), "CheckInItem", 1)[0]
-				if len(in.Problems) > 0 {
-					t.Fatalf("CheckInItem: %v %s", in.Problems, in.Response)
-				}
+				in := answered(t, w.aleph.Journal(), "CheckInItem")
 				golden(t, alephGolden(s.checkin), xmlOf(in))
-				if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-					t.Fatal(err)
-				}
+				waitIdle(t, w.eng)
 				if it := alephItem(t, w, s.barcode); it.Status != aleph.StatusOnShelf || it.Loan != nil {
 					t.Errorf("after CheckInItem: %+v", it)
 				}

@@ -64,15 +64,10 @@ func TestALMAFlow(t *testing.T) {
 	if err := w.eng.Retrieve(t.Context(), "39015000000001"); err != nil {
 		t.Fatal(err)
 	}
-	out := waitService(t, w.alma.Journal(), "CheckOutItem", 1)[0]
-	if len(out.Problems) > 0 {
-		t.Fatalf("CheckOutItem answered with %v: %s", out.Problems, out.Response)
-	}
+	out := answered(t, w.alma.Journal(), "CheckOutItem")
 	golden(t, "alma-checkout.xml", out.Request)
 	validV2(t, out.Request)
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	if it := almaItem(t, w.state(t), "39015000000001"); it.Status != alma.StatusInTransit {
 		t.Errorf("after CheckOutItem the ALMA item is %s, want in_transit", it.Status)
 	}
@@ -86,15 +81,10 @@ func TestALMAFlow(t *testing.T) {
 	if err := w.eng.Refile(t.Context(), "39015000000001"); err != nil {
 		t.Fatal(err)
 	}
-	in := waitService(t, w.alma.Journal(), "CheckInItem", 1)[0]
-	if len(in.Problems) > 0 {
-		t.Fatalf("CheckInItem answered with %v: %s", in.Problems, in.Response)
-	}
+	in := answered(t, w.alma.Journal(), "CheckInItem")
 	golden(t, "alma-checkin.xml", in.Request)
 	validV2(t, in.Request)
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	if it := almaItem(t, w.state(t), "39015000000001"); it.Status != alma.StatusInPlace || it.Location != "ANNEX" {
 		t.Errorf("after CheckInItem the ALMA item is %s at %s, want in_place at ANNEX", it.Status, it.Location)
 	}
@@ -120,15 +110,10 @@ func TestUnknownItem(t *testing.T) {
 	if r.Status != store.RequestDenied || r.Code != caiasoft.DenialNotInStorage || !strings.HasPrefix(r.Reason, caiasoft.DenyNotInStorage) {
 		t.Fatalf("REQ-2: %+v, want denied: not in storage", r)
 	}
-	ex := waitService(t, w.alma.Journal(), "CancelRequestItem", 1)[0]
-	if len(ex.Problems) > 0 {
-		t.Fatalf("CancelRequestItem answered with %v: %s\n%s", ex.Problems, ex.Response, ex.Request)
-	}
+	ex := answered(t, w.alma.Journal(), "CancelRequestItem")
 	golden(t, "alma-cancel.xml", ex.Request)
 	validV2(t, ex.Request)
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	if it := almaItem(t, w.state(t), "39015000000002"); it.Status != alma.StatusMissing {
 		t.Errorf("ALMA item is %s, want missing", it.Status)
 	}
@@ -255,9 +240,7 @@ func TestRestart(t *testing.T) {
 		t.Errorf("after restart REQ-1 is %s", r.Status)
 	}
 	ex := waitService(t, w.alma.Journal(), "CheckOutItem", 1)
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	if len(ex) != 1 || len(ex[0].Problems) > 0 {
 		t.Fatalf("CheckOutItem after restart: %+v", ex)
 	}

@@ -2,14 +2,11 @@ package engine_test
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/annexlab/annex/integration/api"
-	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
 
@@ -29,15 +26,7 @@ type envelope struct {
 
 // TestAPI drives the REST API and the DeleteItem responder over HTTP.
 func TestAPI(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = base + "/api/ncip" })
-	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	w, base := newServedALMAWorld(t)
 	key := w.cfg.Facility.APIKey
 
 	t.Run("auth", func(t *testing.T) {
@@ -73,18 +62,14 @@ func TestAPI(t *testing.T) {
 
 	t.Run("itemstatus and stops", func(t *testing.T) {
 		var st map[string]any
-		req, _ := http.NewRequest(http.MethodGet, base+"/api/itemstatus/v1/39015000000003", nil)
-		req.Header.Set("X-API-Key", key)
-		do(t, req, http.StatusOK, &st)
+		getAPI(t, base+"/api/itemstatus/v1/39015000000003", key, &st)
 		if st["status"] != caiasoft.StatusQueuePhysical {
 			t.Errorf("itemstatus: %v", st)
 		}
 		var stops struct {
 			Count string `json:"count"`
 		}
-		req, _ = http.NewRequest(http.MethodGet, base+"/api/circstoplist/v1/ACTIVE", nil)
-		req.Header.Set("X-API-Key", key)
-		do(t, req, http.StatusOK, &stops)
+		getAPI(t, base+"/api/circstoplist/v1/ACTIVE", key, &stops)
 		if want := strconv.Itoa(len(w.cfg.Facility.Stops)); stops.Count != want {
 			t.Errorf("stops: %+v, want %s", stops, want)
 		}
@@ -94,18 +79,14 @@ func TestAPI(t *testing.T) {
 		postJSON(t, base+"/api/floor/v1/retrieve", key, map[string]string{"barcode": "39015000000003"}, http.StatusOK, nil)
 		postJSON(t, base+"/api/floor/v1/retrieve", key, map[string]string{"barcode": "39015000000003"}, http.StatusConflict, nil)
 		postJSON(t, base+"/api/floor/v1/retrieve", key, map[string]string{"barcode": "nope"}, http.StatusNotFound, nil)
-		if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-			t.Fatal(err)
-		}
+		waitIdle(t, w.eng)
 		if m := outboxFor(t, w.eng, "CheckOutItem", "39015000000003"); m.Status != store.MsgDelivered || m.RequestID != "CR-1" {
 			t.Errorf("CheckOutItem: %+v", m)
 		}
 		// An accessioned item ALMA does not know: its CheckInItem gets a Problem, surfaced as an alert.
 		postJSON(t, base+"/api/floor/v1/accession", key, map[string]string{"barcode": "39015000000009", "collection": "MAIN-ANNEX",
 			"profile": "alma-demo", "tray": "R09"}, http.StatusOK, nil)
-		if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-			t.Fatal(err)
-		}
+		waitIdle(t, w.eng)
 		if m := outboxFor(t, w.eng, "CheckInItem", "39015000000009"); m.Status != store.MsgFailed {
 			t.Errorf("CheckInItem of an unknown item: %+v", m)
 		}
@@ -117,9 +98,7 @@ func TestAPI(t *testing.T) {
 	t.Run("missing", func(t *testing.T) {
 		w.export(t)
 		postJSON(t, base+"/api/floor/v1/missing", key, map[string]string{"barcode": "39015000000002"}, http.StatusOK, nil)
-		if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-			t.Fatal(err)
-		}
+		waitIdle(t, w.eng)
 		if r := requestByID(t, w.eng, "REQ-2"); r.Status != store.RequestCancelled || r.Code != caiasoft.DenialMissing {
 			t.Errorf("REQ-2: %+v", r)
 		}
@@ -167,15 +146,8 @@ func TestAPI(t *testing.T) {
 // Go's (issue 13 finding 13: "cannot unmarshal number into Go struct field
 // InventoryItem.barcode of type string").
 func TestFloorAPIErrorsInJSONTerms(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	w := newALMAWorld(t, nil)
-	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	base := serveAPI(t, w.eng)
 	for _, tc := range []struct{ path, body, want string }{
 		{"/api/floor/v1/retrieve", `{"barcode": 39015000000003}`, `decode body: line 1:13: barcode: want a string, got the number 39015000000003`},
 		{"/api/floor/v1/retrieve", `{"barcod": "39015000000003"}`, `decode body: line 1:2: unknown field "barcod" (did you mean "barcode"?)`},
@@ -183,10 +155,8 @@ func TestFloorAPIErrorsInJSONTerms(t *testing.T) {
 		{"/api/floor/v1/picklist", `{"barcodes": "39015000000003"}`, `decode body: line 1:14: barcodes: want a list, got "39015000000003"`},
 		{"/api/floor/v1/picklist", `{"barcodes": ["1",}`, `decode body: line 1:19: not valid JSON`},
 	} {
-		req, _ := http.NewRequest(http.MethodPost, base+tc.path, strings.NewReader(tc.body))
-		req.Header.Set("X-API-Key", w.cfg.Facility.APIKey)
 		var env envelope
-		do(t, req, http.StatusBadRequest, &env)
+		do(t, apiRequest(t, http.MethodPost, base+tc.path, w.cfg.Facility.APIKey, strings.NewReader(tc.body)), http.StatusBadRequest, &env)
 		if env.Error != tc.want && !strings.HasPrefix(env.Error, tc.want) {
 			t.Errorf("%s %s: error %q, want %q", tc.path, tc.body, env.Error, tc.want)
 		}

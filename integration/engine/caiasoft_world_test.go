@@ -2,16 +2,12 @@ package engine_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/simulators/aleph"
@@ -36,18 +32,10 @@ func newCaiaWorld(t testing.TB, mut func(*engine.Config)) *caiaWorld {
 	fac, profs := profile.DemoFacility()
 	acfg := alma.DemoConfig()
 	acfg.Clock, acfg.Logger = clock, logger(t)
-	as, err := alma.Start(acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { as.Close() })
+	as := startServer(t, alma.Start, acfg)
 	lcfg := aleph.DemoConfig()
 	lcfg.Clock, lcfg.Logger = clock, logger(t)
-	ls, err := aleph.Start(lcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ls.Close() })
+	ls := startServer(t, aleph.Start, lcfg)
 	for i := range profs {
 		profs[i].Retry = fastRetry()
 	}
@@ -61,19 +49,12 @@ func newCaiaWorld(t testing.TB, mut func(*engine.Config)) *caiaWorld {
 	if mut != nil {
 		mut(&cfg)
 	}
-	eng, err := engine.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.ForEngine(eng, nil))
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-	})
+	eng := openEngine(t, cfg)
+	url := serveAPI(t, eng)
 	if err := eng.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return &caiaWorld{alma: as, aleph: ls, eng: eng, url: srv.URL, facilityKey: fac.APIKey, alephKey: profs[1].Intake.APIKey}
+	return &caiaWorld{alma: as, aleph: ls, eng: eng, url: url, facilityKey: fac.APIKey, alephKey: profs[1].Intake.APIKey}
 }
 
 // call sends a JSON body (raw when a string) with a key and returns the
@@ -93,22 +74,9 @@ func (w *caiaWorld) call(t testing.TB, method, path, key string, body any) (int,
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, w.url+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := apiRequest(t, method, w.url+path, key, rd)
 	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("X-API-Key", key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out bytes.Buffer
-	out.ReadFrom(resp.Body)
-	return resp.StatusCode, out.Bytes()
+	return roundTrip(t, req)
 }
 
 // expect calls an endpoint and compares the reply with the golden JSON
@@ -126,19 +94,7 @@ func (w *caiaWorld) expect(t *testing.T, name, method, path, key string, body an
 func goldenJSON(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "caiasoft", name+".json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
+	if want := readGolden(t, path, got); !bytes.Equal(want, got) {
 		t.Errorf("%s differs from %s:\ngot:  %s\nwant: %s", name, path, got, want)
 	}
 }
@@ -171,9 +127,7 @@ func (w *caiaWorld) floor(t *testing.T, op string, body map[string]string) {
 // answered each with.
 func (w *caiaWorld) ncipFor(t *testing.T, j *journal.Journal, barcode string) (services []string, problems [][]string) {
 	t.Helper()
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	for _, e := range j.All() {
 		if e.Direction != "in" || !strings.Contains(string(e.Request), ">"+barcode+"<") {
 			continue

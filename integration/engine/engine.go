@@ -44,6 +44,7 @@ import (
 	"github.com/annexlab/annex/integration/outbox"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/broadcast"
 	"github.com/annexlab/annex/internal/lifecycle"
 
 	"github.com/annexlab/annex/formats/caiasoft"
@@ -393,21 +394,25 @@ func (e *Engine) stop() error {
 // WaitIdle blocks until no message waits in the outbox (every one is
 // delivered or failed) or ctx ends. Tests wait on it instead of sleeping.
 func (e *Engine) WaitIdle(ctx context.Context) error {
-	for {
-		ch := e.sender.Changed()
-		pending, err := e.store.AnyPending(ctx)
-		if err != nil {
-			return fmt.Errorf("wait idle: %w", err)
-		}
-		if !pending {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("wait idle: messages still pending: %w", ctx.Err())
-		}
+	return waitNoneOwed(ctx, e.sender.Changed, e.store.AnyPending, "wait idle", "messages still pending")
+}
+
+// waitNoneOwed waits until owed reports nothing, checking again at each
+// event changed announces; op names the wait in its errors, and still
+// what was still owed when ctx ended.
+func waitNoneOwed(ctx context.Context, changed func() <-chan struct{}, owed func(context.Context) (bool, error), op, still string) error {
+	pending := false
+	err := broadcast.Until(ctx, changed, func() (done bool, err error) {
+		pending, err = owed(ctx)
+		return !pending, err
+	})
+	if err != nil && pending {
+		return fmt.Errorf("%s: %s: %w", op, still, err)
 	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
 }
 
 // Alerts lists alerts, oldest first.

@@ -51,57 +51,50 @@ func TestFaults(t *testing.T) {
 	})
 	w.export(t)
 
-	addFault(t, w, map[string]any{"kind": "status", "status": 503, "count": 2, "service": "CheckOutItem"})
-	if err := w.eng.Retrieve(t.Context(), "39015000000001"); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	if m := outboxFor(t, w.eng, "CheckOutItem", "39015000000001"); m.Status != store.MsgDelivered || m.Attempts != 3 {
-		t.Errorf("after two 503s: %s after %d attempts", m.Status, m.Attempts)
+	// Each fault in turn, on a retrieval (CheckOutItem) or a refile
+	// (CheckInItem): the message's outcome, and the ALMA item's status
+	// where the exchange took effect.
+	for _, s := range []struct {
+		name       string
+		fault      map[string]any
+		refile     bool
+		barcode    string
+		status     string
+		attempts   int
+		almaStatus string // "" when not checked
+	}{
+		{"after two 503s", map[string]any{"kind": "status", "status": 503, "count": 2, "service": "CheckOutItem"}, false, "39015000000001",
+			store.MsgDelivered, 3, ""},
+		{"after a reset", map[string]any{"kind": "reset", "count": 1, "service": "CheckInItem"}, true, "39015000000001",
+			store.MsgDelivered, 2, alma.StatusInPlace},
+		{"after no answer", map[string]any{"kind": "no-answer", "count": 1, "service": "CheckOutItem"}, false, "39015000000002",
+			store.MsgDelivered, 2, alma.StatusInTransit},
+		{"after a Problem", map[string]any{"kind": "problem", "count": 1, "service": "CheckInItem", "problem_type": "Unknown Item"}, true, "39015000000002",
+			store.MsgFailed, 1, ""},
+	} {
+		addFault(t, w, s.fault)
+		op, service := w.eng.Retrieve, "CheckOutItem"
+		if s.refile {
+			op, service = w.eng.Refile, "CheckInItem"
+		}
+		if err := op(t.Context(), s.barcode); err != nil {
+			t.Fatal(err)
+		}
+		waitIdle(t, w.eng)
+		if m := outboxFor(t, w.eng, service, s.barcode); m.Status != s.status || m.Attempts != s.attempts {
+			t.Errorf("%s: %s after %d attempts, want %s after %d", s.name, m.Status, m.Attempts, s.status, s.attempts)
+		}
+		if s.almaStatus == "" {
+			continue
+		}
+		if it := almaItem(t, w.state(t), s.barcode); it.Status != s.almaStatus {
+			t.Errorf("%s: ALMA item is %s, want %s", s.name, it.Status, s.almaStatus)
+		}
 	}
 	if n := countFor(waitService(t, w.alma.Journal(), "CheckOutItem", 3), "39015000000001"); n != 3 {
 		t.Errorf("ALMA saw %d CheckOutItem, want 3", n)
 	}
-
-	addFault(t, w, map[string]any{"kind": "reset", "count": 1, "service": "CheckInItem"})
-	if err := w.eng.Refile(t.Context(), "39015000000001"); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	if m := outboxFor(t, w.eng, "CheckInItem", "39015000000001"); m.Status != store.MsgDelivered || m.Attempts != 2 {
-		t.Errorf("after a reset: %s after %d attempts", m.Status, m.Attempts)
-	}
-	if it := almaItem(t, w.state(t), "39015000000001"); it.Status != alma.StatusInPlace {
-		t.Errorf("ALMA item is %s", it.Status)
-	}
-
-	addFault(t, w, map[string]any{"kind": "no-answer", "count": 1, "service": "CheckOutItem"})
-	if err := w.eng.Retrieve(t.Context(), "39015000000002"); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	if m := outboxFor(t, w.eng, "CheckOutItem", "39015000000002"); m.Status != store.MsgDelivered || m.Attempts != 2 {
-		t.Errorf("after no answer: %s after %d attempts", m.Status, m.Attempts)
-	}
-	if it := almaItem(t, w.state(t), "39015000000002"); it.Status != alma.StatusInTransit {
-		t.Errorf("ALMA item is %s", it.Status)
-	}
-
-	addFault(t, w, map[string]any{"kind": "problem", "count": 1, "service": "CheckInItem", "problem_type": "Unknown Item"})
-	if err := w.eng.Refile(t.Context(), "39015000000002"); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	m := outboxFor(t, w.eng, "CheckInItem", "39015000000002")
-	if m.Status != store.MsgFailed || m.Attempts != 1 || !strings.Contains(m.LastError, "Unknown Item") {
+	if m := outboxFor(t, w.eng, "CheckInItem", "39015000000002"); !strings.Contains(m.LastError, "Unknown Item") {
 		t.Errorf("after a Problem: %+v", m)
 	}
 	if n := countFor(waitService(t, w.alma.Journal(), "CheckInItem", 2), "39015000000002"); n != 1 {
@@ -132,9 +125,7 @@ func TestOrderPerItemUnderRetry(t *testing.T) {
 	if err := w.eng.Refile(t.Context(), barcode); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	var order []string
 	for _, e := range w.alma.Journal().All() {
 		if e.Direction == "in" && strings.Contains(string(e.Request), barcode) {

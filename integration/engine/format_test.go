@@ -2,14 +2,12 @@ package engine_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/intake"
 	"github.com/annexlab/annex/integration/profile"
@@ -30,16 +28,8 @@ func formatWorld(t *testing.T) (cfg engine.Config, eng *engine.Engine, url strin
 	p.Intake.TextLayout = profileTextLayout()
 	fac.Inventory = slices.DeleteFunc(fac.Inventory, func(it profile.InventoryItem) bool { return it.Profile != p.Name })
 	cfg = engine.Config{Facility: fac, Profiles: []profile.Profile{p}, DataDir: t.TempDir(), Clock: clock, Logger: logger(t)}
-	eng, err := engine.Open(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.ForEngine(eng, nil))
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-	})
-	return cfg, eng, srv.URL
+	eng = openEngine(t, cfg)
+	return cfg, eng, serveAPI(t, eng)
 }
 
 func postFile(t *testing.T, url, body string, want int) []byte {
@@ -111,11 +101,7 @@ func TestResumeKeepsFormat(t *testing.T) {
 	if err := os.WriteFile(claimed, []byte(textSlips), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.Open(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng = openEngine(t, cfg)
 	if r := requestByID(t, eng, "000000101"); r.Status != store.RequestAccepted {
 		t.Errorf("request after resume: %+v", r)
 	}

@@ -69,15 +69,11 @@ func newALMAWorld(t *testing.T, mut func(*engine.Config, *alma.Config)) *almaWor
 	var eng *engine.Engine
 	// The SFTP server comes first: mock ALMA needs its address, the engine mock ALMA's.
 	up := make(chan error, 16)
-	srv, err := sftpd.Start(sftpd.Config{
+	srv := startServer(t, sftpd.Start, sftpd.Config{
 		Accounts: []sftpd.Account{{Name: p.Intake.SFTP.Account, Password: p.Intake.SFTP.Password,
 			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Root: filepath.Join(w.dataDir, "sftp", p.Intake.SFTP.Account)}},
 		OnUpload: func(u sftpd.Upload) { up <- eng.FileArrived(context.Background(), u.LocalPath) },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	w.sftp = srv
 	acfg := alma.DemoConfig()
 	acfg.Clock = clock
@@ -88,11 +84,7 @@ func newALMAWorld(t *testing.T, mut func(*engine.Config, *alma.Config)) *almaWor
 	if mut != nil {
 		mut(&ecfg, &acfg)
 	}
-	as, err := alma.Start(acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { as.Close() })
+	as := startServer(t, alma.Start, acfg)
 	w.alma = as
 	for i := range ecfg.Profiles {
 		if ecfg.Profiles[i].System == profile.SystemALMA {
@@ -102,6 +94,7 @@ func newALMAWorld(t *testing.T, mut func(*engine.Config, *alma.Config)) *almaWor
 		}
 	}
 	w.cfg = ecfg
+	var err error
 	eng, err = engine.Open(context.Background(), ecfg)
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +112,17 @@ func newALMAWorld(t *testing.T, mut func(*engine.Config, *alma.Config)) *almaWor
 		}
 	}()
 	return w
+}
+
+// newServedALMAWorld is newALMAWorld with the engine's API served over
+// HTTP, where mock ALMA sends its own NCIP (DeleteItem); it returns the
+// API's base URL.
+func newServedALMAWorld(t *testing.T) (*almaWorld, string) {
+	t.Helper()
+	addr := listenAPI(t)
+	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = addr.base + "/api/ncip" })
+	addr.serve(t, w.eng)
+	return w, addr.base
 }
 
 // export runs mock ALMA's export job: the file travels by SFTP and is
@@ -201,11 +205,8 @@ func profileTextLayout() *profile.TextLayout {
 // and mock ALEPH's configuration after the defaults are set, before either starts.
 func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile.Profile, *aleph.Config)) *alephWorld {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &alephWorld{url: "http://" + ln.Addr().String()}
+	addr := listenAPI(t)
+	w := &alephWorld{url: addr.base}
 	fac, profs := profile.DemoFacility()
 	p := profs[1]
 	p.Retry = fastRetry()
@@ -225,11 +226,7 @@ func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile
 	for _, mut := range muts {
 		mut(&p, &acfg)
 	}
-	as, err := aleph.Start(acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { as.Close() })
+	as := startServer(t, aleph.Start, acfg)
 	w.aleph = as
 	a := *p.ALEPH
 	if tcp {
@@ -239,20 +236,63 @@ func newALEPHWorld(t *testing.T, tcp bool, file alephFile, muts ...func(*profile
 	}
 	p.ALEPH = &a
 	fac.Inventory = slices.DeleteFunc(fac.Inventory, func(it profile.InventoryItem) bool { return it.Profile != p.Name })
-	eng, err := engine.Open(context.Background(), engine.Config{Facility: fac, Profiles: []profile.Profile{p},
-		DataDir: t.TempDir(), Clock: clock, Logger: logger(t)})
+	eng := openEngine(t, engine.Config{Facility: fac, Profiles: []profile.Profile{p}, DataDir: t.TempDir(), Clock: clock, Logger: logger(t)})
+	w.eng = eng
+	addr.serve(t, eng)
+	eng.Start()
+	return w
+}
+
+// startServer starts a simulator with cfg, closed when the test ends.
+func startServer[C any, S interface{ Close() error }](t testing.TB, start func(C) (S, error), cfg C) S {
+	t.Helper()
+	s, err := start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.eng = eng
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// openEngine opens an engine on cfg, closed when the test ends.
+func openEngine(t testing.TB, cfg engine.Config) *engine.Engine {
+	t.Helper()
+	eng, err := engine.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}
+
+// apiServer is the engine's REST API over HTTP, on an address taken before
+// the engine starts: the mock libraries are told it first.
+type apiServer struct {
+	ln   net.Listener
+	base string // http://host:port
+}
+
+func listenAPI(t testing.TB) *apiServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiServer{ln: ln, base: "http://" + ln.Addr().String()}
+}
+
+// serve serves eng's API until the test ends.
+func (a *apiServer) serve(t testing.TB, eng *engine.Engine) {
 	srv := &http.Server{Handler: api.ForEngine(eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-	})
-	eng.Start()
-	return w
+	go srv.Serve(a.ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+// serveAPI serves eng's API until the test ends; it returns its base URL.
+func serveAPI(t testing.TB, eng *engine.Engine) string {
+	a := listenAPI(t)
+	a.serve(t, eng)
+	return a.base
 }
 
 func postJSON(t *testing.T, url, key string, body any, want int, out any) []byte {
@@ -262,12 +302,43 @@ func postJSON(t *testing.T, url, key string, body any, want int, out any) []byte
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(http.MethodPost, url, rd)
+	req := apiRequest(t, http.MethodPost, url, key, rd)
 	req.Header.Set("Content-Type", "application/json")
+	return do(t, req, want, out)
+}
+
+// getAPI reads an API endpoint with key, which must answer 200 OK, into out.
+func getAPI(t *testing.T, url, key string, out any) []byte {
+	t.Helper()
+	return do(t, apiRequest(t, http.MethodGet, url, key, nil), http.StatusOK, out)
+}
+
+// apiRequest is a request to the engine's API with key ("" for none).
+func apiRequest(t testing.TB, method, url, key string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if key != "" {
 		req.Header.Set("X-API-Key", key)
 	}
-	return do(t, req, want, out)
+	return req
+}
+
+// roundTrip sends req and returns the reply's status and body.
+func roundTrip(t testing.TB, req *http.Request) (int, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
 }
 
 func getJSON(t *testing.T, url string, out any) {
@@ -278,14 +349,9 @@ func getJSON(t *testing.T, url string, out any) {
 
 func do(t *testing.T, req *http.Request, want int, out any) []byte {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: status %d, want %d: %s", req.Method, req.URL, resp.StatusCode, want, b)
+	code, b := roundTrip(t, req)
+	if code != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", req.Method, req.URL, code, want, b)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -293,6 +359,25 @@ func do(t *testing.T, req *http.Request, want int, out any) []byte {
 		}
 	}
 	return b
+}
+
+// waitIdle waits until nothing is pending in the engine's outbox.
+func waitIdle(t *testing.T, eng *engine.Engine) {
+	t.Helper()
+	if err := eng.WaitIdle(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// answered waits for a mock's first exchange of service, which must not
+// have been answered with a Problem.
+func answered(t *testing.T, j *journal.Journal, service string) journal.Exchange {
+	t.Helper()
+	ex := waitService(t, j, service, 1)[0]
+	if len(ex.Problems) > 0 {
+		t.Fatalf("%s answered with %v: %s\n%s", service, ex.Problems, ex.Response, ex.Request)
+	}
+	return ex
 }
 
 // waitService waits for the n-th exchange of a service in a journal and returns them all.
@@ -319,6 +404,21 @@ func waitService(t *testing.T, j *journal.Journal, service string, n int) []jour
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden", name)
+	if want := readGolden(t, path, got); !bytes.Equal(want, got) {
+		diff := "(the difference is in bytes the NCIP comparison ignores: prefix, attribute order, whitespace)"
+		if r, err := compare.Messages(want, got, path, "got"); err != nil {
+			diff = err.Error()
+		} else if !r.Equal {
+			diff = r.Diff
+		}
+		t.Errorf("%s differs from the golden file:\n%s\ngot:\n%s", name, diff, got)
+	}
+}
+
+// readGolden returns the golden file at path, first rewriting it with got
+// when the test runs with -update.
+func readGolden(t *testing.T, path string, got []byte) []byte {
+	t.Helper()
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -331,15 +431,7 @@ func golden(t *testing.T, name string, got []byte) {
 	if err != nil {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
-	if !bytes.Equal(want, got) {
-		diff := "(the difference is in bytes the NCIP comparison ignores: prefix, attribute order, whitespace)"
-		if r, err := compare.Messages(want, got, path, "got"); err != nil {
-			diff = err.Error()
-		} else if !r.Equal {
-			diff = r.Diff
-		}
-		t.Errorf("%s differs from the golden file:\n%s\ngot:\n%s", name, diff, got)
-	}
+	return want
 }
 
 // validV2 validates an NCIP 2 message against the schema with xmllint.

@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/annexlab/annex/integration/api"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -145,22 +143,9 @@ func seedHistory(t testing.TB, dir string, items []historyItem) {
 func openInventoryWorld(t testing.TB, dir string) *inventoryWorld {
 	t.Helper()
 	fac, profs := profile.DemoFacility()
-	eng, err := engine.Open(context.Background(), engine.Config{Facility: fac, Profiles: profs, DataDir: dir, Clock: clock,
+	eng := openEngine(t, engine.Config{Facility: fac, Profiles: profs, DataDir: dir, Clock: clock,
 		Logger: slog.New(slog.DiscardHandler), Ephemeral: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: api.ForEngine(eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-	})
-	w := &inventoryWorld{eng: eng, base: "http://" + ln.Addr().String(), key: fac.APIKey}
+	w := &inventoryWorld{eng: eng, base: serveAPI(t, eng), key: fac.APIKey}
 	for _, p := range profs {
 		if p.Name == "aleph-demo" {
 			w.alephKey = p.Intake.APIKey
@@ -177,23 +162,7 @@ func (w *inventoryWorld) call(t testing.TB, method, path, key, body string) (int
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, w.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("X-API-Key", key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	return roundTrip(t, apiRequest(t, method, w.base+path, key, rd))
 }
 
 // inventoryCase is one call of the read side and its golden reply
@@ -202,6 +171,20 @@ type inventoryCase struct {
 	name, method, path, body string
 	aleph                    bool // with aleph-demo's key instead of the facility's
 	status                   int
+}
+
+// callCase makes the call of c with the key it is for: ALEPH's, a wrong
+// one where it must be refused, else the facility's.
+func (w *inventoryWorld) callCase(t testing.TB, c inventoryCase) (int, []byte) {
+	t.Helper()
+	key := w.key
+	switch {
+	case c.aleph:
+		key = w.alephKey
+	case c.status == http.StatusUnauthorized:
+		key = "wrong"
+	}
+	return w.call(t, c.method, c.path, key, c.body)
 }
 
 func inventoryCases() []inventoryCase {
@@ -293,14 +276,7 @@ func TestInventoryAPI(t *testing.T) {
 	w := newInventoryWorld(t)
 	for _, c := range inventoryCases() {
 		t.Run(c.name, func(t *testing.T) {
-			key := w.key
-			switch {
-			case c.aleph:
-				key = w.alephKey
-			case c.status == http.StatusUnauthorized:
-				key = "wrong"
-			}
-			status, body := w.call(t, c.method, c.path, key, c.body)
+			status, body := w.callCase(t, c)
 			if status != c.status {
 				t.Fatalf("%s %s: status %d, want %d: %s", c.method, c.path, status, c.status, body)
 			}

@@ -78,49 +78,71 @@ func wantNCIP(t *testing.T, w *caiaWorld, j *journal.Journal, barcode string, wa
 	}
 }
 
-// TestLifecyclePYR: a physical retrieval from ALMA's connection, posted by
-// the facility key with a stop only ALMA serves: at rest → queued → out →
-// back in the queue for refile → at rest; CheckOutItem and CheckInItem
-// reach mock ALMA.
-func TestLifecyclePYR(t *testing.T) {
-	w := newCaiaWorld(t, nil)
-	const b = "39015000000001"
-	walkItem(t, w, b, []walk{
-		{"circrequests PYR", w.request(t, w.facilityKey, b, caiasoft.JobPhysical, "LAW-CIRC", "PYR-1"), caiasoft.StatusQueuePhysical, caiasoft.EventQueued},
-		{"retrieve", w.op("retrieve", b), caiasoft.StatusOutPhysical, caiasoft.EventRetrieval},
-		{"return", w.op("return", b), caiasoft.StatusQueueRefile, caiasoft.EventReturn},
-		{"refile", w.op("refile", b), caiasoft.StatusAtRest, caiasoft.EventRefile},
-	})
-	wantNCIP(t, w, w.alma.Journal(), b, "CheckOutItem", "CheckInItem")
+// lifeStep is one floor operation on an item, with the status itemstatus
+// must answer after it and the item event it must record.
+type lifeStep struct{ op, status, event string }
+
+// walkRequest posts a circrequest for barcode with key, which must leave it
+// in status queued, then walks it through the floor steps.
+func walkRequest(t *testing.T, w *caiaWorld, key, barcode, job, stop, id, queued string, steps ...lifeStep) {
+	t.Helper()
+	walks := []walk{{"circrequests " + job, w.request(t, key, barcode, job, stop, id), queued, caiasoft.EventQueued}}
+	for _, s := range steps {
+		walks = append(walks, walk{s.op, w.op(s.op, barcode), s.status, s.event})
+	}
+	walkItem(t, w, barcode, walks)
 }
 
-// TestLifecycleERT: an e-retrieval for ALEPH's connection, posted by its
-// own key: queued → pulled → scanned (queue for refile) → at rest; ALEPH
-// hears of it like any retrieval.
-func TestLifecycleERT(t *testing.T) {
-	w := newCaiaWorld(t, nil)
-	const b = "000000002"
-	walkItem(t, w, b, []walk{
-		{"circrequests ERT", w.request(t, w.alephKey, b, caiasoft.JobERetrieval, "SCI-CIRC", "ERT-1"), caiasoft.StatusQueueERetrieval, caiasoft.EventQueued},
-		{"retrieve", w.op("retrieve", b), caiasoft.StatusPulledERetrieval, caiasoft.EventERetrieval},
-		{"scan done", w.op("scan-done", b), caiasoft.StatusQueueRefile, caiasoft.EventScanDone},
-		{"refile", w.op("refile", b), caiasoft.StatusAtRest, caiasoft.EventRefile},
-	})
-	wantNCIP(t, w, w.aleph.Journal(), b, "CheckOutItem", "CheckInItem")
-}
-
-// TestLifecycleERTALMA: ALMA is not told of an e-retrieval unless the
-// profile says so (alma.e_retrieval_ncip), as before issue 12.
-func TestLifecycleERTALMA(t *testing.T) {
-	w := newCaiaWorld(t, nil)
-	const b = "39015000000002"
-	walkItem(t, w, b, []walk{
-		{"circrequests ERT", w.request(t, w.facilityKey, b, caiasoft.JobERetrieval, "SCAN", "ERT-2"), caiasoft.StatusQueueERetrieval, caiasoft.EventQueued},
-		{"retrieve", w.op("retrieve", b), caiasoft.StatusPulledERetrieval, caiasoft.EventERetrieval},
-		{"scan done", w.op("scan-done", b), caiasoft.StatusQueueRefile, caiasoft.EventScanDone},
-		{"refile", w.op("refile", b), caiasoft.StatusAtRest, caiasoft.EventRefile},
-	})
-	wantNCIP(t, w, w.alma.Journal(), b)
+// TestLifecycleOutAndBack: the requests that send an item out and bring it
+// back to rest through the queue for refile, and the NCIP the library's
+// mock hears of them.
+func TestLifecycleOutAndBack(t *testing.T) {
+	eRetrieval := []lifeStep{
+		{"retrieve", caiasoft.StatusPulledERetrieval, caiasoft.EventERetrieval},
+		{"scan-done", caiasoft.StatusQueueRefile, caiasoft.EventScanDone},
+		{"refile", caiasoft.StatusAtRest, caiasoft.EventRefile},
+	}
+	for _, tc := range []struct {
+		name string
+		// aleph: posted by ALEPH's own key and heard by mock ALEPH; else
+		// posted by the facility key and heard by mock ALMA.
+		aleph                          bool
+		barcode, job, stop, id, queued string
+		steps                          []lifeStep
+		ncip                           []string
+	}{
+		// A physical retrieval from ALMA's connection, posted by the facility
+		// key with a stop only ALMA serves.
+		{"PYR", false, "39015000000001", caiasoft.JobPhysical, "LAW-CIRC", "PYR-1", caiasoft.StatusQueuePhysical, []lifeStep{
+			{"retrieve", caiasoft.StatusOutPhysical, caiasoft.EventRetrieval},
+			{"return", caiasoft.StatusQueueRefile, caiasoft.EventReturn},
+			{"refile", caiasoft.StatusAtRest, caiasoft.EventRefile},
+		}, []string{"CheckOutItem", "CheckInItem"}},
+		// An e-retrieval for ALEPH's connection: ALEPH hears of it like any
+		// retrieval.
+		{"ERT", true, "000000002", caiasoft.JobERetrieval, "SCI-CIRC", "ERT-1", caiasoft.StatusQueueERetrieval, eRetrieval,
+			[]string{"CheckOutItem", "CheckInItem"}},
+		// ALMA is not told of an e-retrieval unless the profile says so
+		// (alma.e_retrieval_ncip), as before issue 12.
+		{"ERTALMA", false, "39015000000002", caiasoft.JobERetrieval, "SCAN", "ERT-2", caiasoft.StatusQueueERetrieval, eRetrieval, nil},
+		// Special handling, out on SH-I-P service and back; ALMA hears of it
+		// as of a retrieval.
+		{"SHP", false, "39015000000003", caiasoft.JobSHIP, "Personal delivery mail room", "SHP-1", caiasoft.StatusQueueSHIP, []lifeStep{
+			{"retrieve", caiasoft.StatusOutSHIP, caiasoft.EventSHPOut},
+			{"return", caiasoft.StatusQueueRefile, caiasoft.EventReturn},
+			{"refile", caiasoft.StatusAtRest, caiasoft.EventRefile},
+		}, []string{"CheckOutItem", "CheckInItem"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newCaiaWorld(t, nil)
+			key, j := w.facilityKey, w.alma.Journal()
+			if tc.aleph {
+				key, j = w.alephKey, w.aleph.Journal()
+			}
+			walkRequest(t, w, key, tc.barcode, tc.job, tc.stop, tc.id, tc.queued, tc.steps...)
+			wantNCIP(t, w, j, tc.barcode, tc.ncip...)
+		})
+	}
 }
 
 // TestLifecycleDEA: a deaccession: queued → deaccessioned for good; a
@@ -128,10 +150,8 @@ func TestLifecycleERTALMA(t *testing.T) {
 func TestLifecycleDEA(t *testing.T) {
 	w := newCaiaWorld(t, nil)
 	const b = "000000003"
-	walkItem(t, w, b, []walk{
-		{"circrequests DEA", w.request(t, w.alephKey, b, caiasoft.JobDeaccession, "MAIN-CIRC", "DEA-1"), caiasoft.StatusQueueDeaccession, caiasoft.EventQueued},
-		{"deaccession", w.op("deaccession", b), caiasoft.StatusDeaccessioned, caiasoft.EventDeaccession},
-	})
+	walkRequest(t, w, w.alephKey, b, caiasoft.JobDeaccession, "MAIN-CIRC", "DEA-1", caiasoft.StatusQueueDeaccession,
+		lifeStep{"deaccession", caiasoft.StatusDeaccessioned, caiasoft.EventDeaccession})
 	code, raw := w.call(t, http.MethodPost, "/api/circrequests/v1", w.alephKey,
 		`{"requests":[{"barcode":"000000003","request_type":"PYR","stop":"MAIN-CIRC","request_id":"DEA-2"}]}`)
 	if code != http.StatusOK || !contains(raw, `"deny":"Y","istatus":"`+caiasoft.DenyNotAvailable+`"`) {
@@ -141,21 +161,6 @@ func TestLifecycleDEA(t *testing.T) {
 		t.Errorf("retrieving a deaccessioned item: %d %s", code, raw)
 	}
 	wantNCIP(t, w, w.aleph.Journal(), b)
-}
-
-// TestLifecycleSHP: special handling, out and back: queued → out on SH-I-P
-// service → queue for refile → at rest; CheckOutItem and CheckInItem reach
-// mock ALMA as for a retrieval.
-func TestLifecycleSHP(t *testing.T) {
-	w := newCaiaWorld(t, nil)
-	const b = "39015000000003"
-	walkItem(t, w, b, []walk{
-		{"circrequests SHP", w.request(t, w.facilityKey, b, caiasoft.JobSHIP, "Personal delivery mail room", "SHP-1"), caiasoft.StatusQueueSHIP, caiasoft.EventQueued},
-		{"retrieve", w.op("retrieve", b), caiasoft.StatusOutSHIP, caiasoft.EventSHPOut},
-		{"return", w.op("return", b), caiasoft.StatusQueueRefile, caiasoft.EventReturn},
-		{"refile", w.op("refile", b), caiasoft.StatusAtRest, caiasoft.EventRefile},
-	})
-	wantNCIP(t, w, w.alma.Journal(), b, "CheckOutItem", "CheckInItem")
 }
 
 // TestLifecycleAccession: an item announced by incomingitems waits on the
@@ -199,10 +204,8 @@ func TestLifecycleAccession(t *testing.T) {
 func TestLifecycleMissing(t *testing.T) {
 	w := newCaiaWorld(t, nil)
 	const b = "39015000000001"
-	walkItem(t, w, b, []walk{
-		{"circrequests PYR", w.request(t, w.facilityKey, b, caiasoft.JobPhysical, "LAW-CIRC", "MIS-1"), caiasoft.StatusQueuePhysical, caiasoft.EventQueued},
-		{"missing", w.op("missing", b), caiasoft.StatusNotFound, caiasoft.EventMissing},
-	})
+	walkRequest(t, w, w.facilityKey, b, caiasoft.JobPhysical, "LAW-CIRC", "MIS-1", caiasoft.StatusQueuePhysical,
+		lifeStep{"missing", caiasoft.StatusNotFound, caiasoft.EventMissing})
 	// Mock ALMA never had MIS-1 (it was posted to the facility directly),
 	// so it answers the cancellation it is owed with a Problem.
 	got, problems := w.ncipFor(t, w.alma.Journal(), b)

@@ -3,11 +3,8 @@ package engine_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/annexlab/annex/integration/api"
 )
 
 // TestListPaging: following next through /api/requests/v1, /api/alerts/v1
@@ -15,8 +12,7 @@ import (
 // parameter is refused with what was meant (issue 11, item 7).
 func TestListPaging(t *testing.T) {
 	w := newALMAWorld(t, nil)
-	srv := httptest.NewServer(api.ForEngine(w.eng, nil))
-	t.Cleanup(srv.Close)
+	base := serveAPI(t, w.eng)
 	key := w.cfg.Facility.APIKey
 	// Barcodes not in storage: each request is denied, raising an alert and
 	// owing ALMA a CancelRequestItem, so every listing has rows.
@@ -26,7 +22,7 @@ func TestListPaging(t *testing.T) {
 		reqs = append(reqs, map[string]string{"barcode": fmt.Sprintf("NOPE%03d", i), "request_type": "PYR",
 			"stop": "MAIN-CIRC", "request_id": fmt.Sprintf("PG-%03d", i)})
 	}
-	postJSON(t, srv.URL+"/api/circrequests/v1", key, map[string]any{"requests": reqs}, http.StatusOK, nil)
+	postJSON(t, base+"/api/circrequests/v1", key, map[string]any{"requests": reqs}, http.StatusOK, nil)
 
 	for _, list := range []struct{ path, key string }{
 		{"/api/requests/v1", "requests"}, {"/api/alerts/v1", "alerts"}, {"/api/outbox/v1", "messages"},
@@ -36,9 +32,7 @@ func TestListPaging(t *testing.T) {
 		next, pages := list.path+"?limit=5", 0
 		for next != "" {
 			var page map[string]any
-			req, _ := http.NewRequest(http.MethodGet, srv.URL+next, nil)
-			req.Header.Set("X-API-Key", key)
-			do(t, req, http.StatusOK, &page)
+			getAPI(t, base+next, key, &page)
 			pages++
 			rows, _ := page[list.key].([]any)
 			if page["count"] != fmt.Sprint(len(rows)) {
@@ -74,9 +68,7 @@ func TestListPaging(t *testing.T) {
 		}
 	}
 	for q, want := range map[string]string{"limt=5": "did you mean limit?", "limit=10001": "from 1 to 10000", "after=x": "last row"} {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/requests/v1?"+q, nil)
-		req.Header.Set("X-API-Key", key)
-		if b := do(t, req, http.StatusBadRequest, nil); !strings.Contains(string(b), want) {
+		if b := do(t, apiRequest(t, http.MethodGet, base+"/api/requests/v1?"+q, key, nil), http.StatusBadRequest, nil); !strings.Contains(string(b), want) {
 			t.Errorf("%s: %s, want %q", q, b, want)
 		}
 	}

@@ -172,21 +172,7 @@ func (e *Engine) WaitMailIdle(ctx context.Context) error {
 	if e.mailer == nil {
 		return nil
 	}
-	for {
-		ch := e.mailer.Changed()
-		pending, err := e.store.MailPending(ctx)
-		if err != nil {
-			return fmt.Errorf("wait mail idle: %w", err)
-		}
-		if !pending {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("wait mail idle: alert emails still owed: %w", ctx.Err())
-		}
-	}
+	return waitNoneOwed(ctx, e.mailer.Changed, e.store.MailPending, "wait mail idle", "alert emails still owed")
 }
 
 // Mails lists the alert emails owed and sent.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/annexlab/annex/integration/api"
 	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
@@ -40,11 +38,16 @@ type mailWorld struct {
 
 func newMailWorld(t *testing.T, grouping string, ccfg smtp.Config, mut func(*profile.SMTP), kinds ...string) *mailWorld {
 	t.Helper()
-	catcher, err := smtp.Start(ccfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { catcher.Close() })
+	return startMailWorld(t, ccfg, profile.Email{To: []string{staff}, Cc: []string{"desk@library.example.edu"}, From: sender,
+		Grouping: grouping, Kinds: kinds}, mut)
+}
+
+// startMailWorld starts a catcher and an ALMA world whose profile emails
+// its alerts as email says; mut (when not nil) changes the facility's SMTP
+// settings.
+func startMailWorld(t *testing.T, ccfg smtp.Config, email profile.Email, mut func(*profile.SMTP)) *mailWorld {
+	t.Helper()
+	catcher := startServer(t, smtp.Start, ccfg)
 	host, port, _ := net.SplitHostPort(catcher.Addr())
 	n, _ := strconv.Atoi(port)
 	w := newALMAWorld(t, func(c *engine.Config, _ *alma.Config) {
@@ -53,7 +56,7 @@ func newMailWorld(t *testing.T, grouping string, ccfg smtp.Config, mut func(*pro
 			mut(s)
 		}
 		c.Facility.SMTP = s
-		c.Profiles[0].Alerts.Email = &profile.Email{To: []string{staff}, Cc: []string{"desk@library.example.edu"}, From: sender, Grouping: grouping, Kinds: kinds}
+		c.Profiles[0].Alerts.Email = &email
 	})
 	return &mailWorld{almaWorld: w, catcher: catcher}
 }
@@ -298,14 +301,11 @@ func TestHeldFileAlertListed(t *testing.T) {
 	if err := w.eng.FileArrived(ctxT(t), path); err == nil {
 		t.Fatal("file arrived: want the store's commit error")
 	}
-	srv := httptest.NewServer(api.ForEngine(w.eng, nil))
-	t.Cleanup(srv.Close)
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/alerts/v1", nil)
-	req.Header.Set("X-API-Key", w.cfg.Facility.APIKey)
+	base := serveAPI(t, w.eng)
 	var page struct {
 		Alerts []store.Alert `json:"alerts"`
 	}
-	do(t, req, http.StatusOK, &page)
+	getAPI(t, base+"/api/alerts/v1", w.cfg.Facility.APIKey, &page)
 	var held []store.Alert
 	for _, a := range page.Alerts {
 		if a.Kind == store.AlertHeldFile {
@@ -329,31 +329,19 @@ func decodeBody(t *testing.T, resp *http.Response, out any) {
 // of one pick list, which the library confirms one CheckOutItem at a time,
 // wait for each other (digest_wait) and leave as one message.
 func TestMailDigestPerFloorBatch(t *testing.T) {
-	catcher, err := smtp.Start(smtp.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { catcher.Close() })
-	host, port, _ := net.SplitHostPort(catcher.Addr())
-	n, _ := strconv.Atoi(port)
-	w := newALMAWorld(t, func(c *engine.Config, _ *alma.Config) {
-		c.Facility.SMTP = &profile.SMTP{Host: host, Port: n, Security: profile.SMTPNone}
-		c.Profiles[0].Alerts.Email = &profile.Email{To: []string{staff}, From: sender, Grouping: profile.GroupFloorBatch,
-			DigestWait: profile.Duration(time.Second), Kinds: []string{store.AlertFulfilment}}
-	})
-	mw := &mailWorld{almaWorld: w, catcher: catcher}
+	mw := startMailWorld(t, smtp.Config{}, profile.Email{To: []string{staff}, From: sender, Grouping: profile.GroupFloorBatch,
+		DigestWait: profile.Duration(time.Second), Kinds: []string{store.AlertFulfilment}}, nil)
+	w := mw.almaWorld
 	mw.arrive(t, "requests.xml", almaFile([3]string{"REQ-1", "39015000000001", "MAIN"}, [3]string{"REQ-2", "39015000000002", "MAIN"}))
 	res, err := w.eng.RetrieveMany(ctxT(t), []string{"39015000000001", "39015000000002"})
 	if err != nil || res[0] != nil || res[1] != nil {
 		t.Fatalf("pick list: %v %v", res, err)
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	if err := w.eng.WaitMailIdle(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	got := catcher.Messages(0, 10, smtp.Filter{})
+	got := mw.catcher.Messages(0, 10, smtp.Filter{})
 	if len(got) != 1 || !strings.Contains(got[0].Subject, "2 alerts (2 fulfilled)") || !strings.Contains(got[0].Subject, "floor batch 39015000000001+2@") {
 		var subj []string
 		for _, m := range got {

@@ -84,14 +84,7 @@ func TestOpenAPIDescribesReplies(t *testing.T) {
 	w := newInventoryWorld(t)
 	for _, cs := range inventoryCases() {
 		t.Run(cs.name, func(t *testing.T) {
-			key := w.key
-			switch {
-			case cs.aleph:
-				key = w.alephKey
-			case cs.status == http.StatusUnauthorized:
-				key = "wrong"
-			}
-			status, body := w.call(t, cs.method, cs.path, key, cs.body)
+			status, body := w.callCase(t, cs)
 			tmpl := matchPath(doc, cs.method, cs.path)
 			if tmpl == "" {
 				t.Fatalf("no documented operation matches %s %s", cs.method, cs.path)

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -48,23 +47,14 @@ func TestOutboxAPI(t *testing.T) {
 			Timeout: profile.Duration(time.Minute), Concurrency: 2}
 		c.HTTPClient = &http.Client{Transport: announcing{sent, http.DefaultTransport}}
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	base := serveAPI(t, w.eng)
 	key := w.cfg.Facility.APIKey
 	w.export(t)
 
 	list := func() map[string]api.OutboxMessage {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, base+"/api/outbox/v1", nil)
-		req.Header.Set("X-API-Key", key)
 		var page outboxPage
-		raw := do(t, req, http.StatusOK, &page)
+		raw := getAPI(t, base+"/api/outbox/v1", key, &page)
 		// next_attempt is always there, null when nothing is scheduled.
 		var generic struct{ Messages []map[string]any }
 		json.Unmarshal(raw, &generic)

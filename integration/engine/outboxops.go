@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/broadcast"
 )
 
 // Staff's view of and hold on the outbox (the REST API's OutboxBackend, issue 13).
@@ -94,19 +95,13 @@ func (e *Engine) act(ctx context.Context, id int64, action string, a store.Outbo
 // WaitOutbox blocks until cond holds for the outbox or ctx ends, checking
 // after every recorded outcome; it returns the outbox it held for.
 func (e *Engine) WaitOutbox(ctx context.Context, cond func([]OutboxRow) bool) ([]OutboxRow, error) {
-	for {
-		ch := e.sender.Changed()
-		rows, err := e.store.Messages(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("wait outbox: %w", err)
-		}
-		if cond(rows) {
-			return rows, nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return rows, fmt.Errorf("wait outbox: %w", ctx.Err())
-		}
+	var rows []OutboxRow
+	err := broadcast.Until(ctx, e.sender.Changed, func() (done bool, err error) {
+		rows, err = e.store.Messages(ctx)
+		return err == nil && cond(rows), err
+	})
+	if err != nil {
+		return rows, fmt.Errorf("wait outbox: %w", err)
 	}
+	return rows, nil
 }

@@ -1,13 +1,10 @@
 package engine_test
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/annexlab/annex/integration/api"
-	"github.com/annexlab/annex/integration/engine"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/simulators/alma"
 )
@@ -15,15 +12,7 @@ import (
 // A pick list retrieves every item it can in one transaction and reports
 // the ones it cannot, each with its own reason, without stopping the rest.
 func TestPickList(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	w := newALMAWorld(t, func(_ *engine.Config, a *alma.Config) { a.Facility.NCIPURL = base + "/api/ncip" })
-	srv := &http.Server{Handler: api.ForEngine(w.eng, nil)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	w, base := newServedALMAWorld(t)
 	key := w.cfg.Facility.APIKey
 	w.export(t)
 
@@ -42,9 +31,7 @@ func TestPickList(t *testing.T) {
 			t.Errorf("result %d (%s): error %q, want %q", i, out.Results[i].Barcode, got, want)
 		}
 	}
-	if err := w.eng.WaitIdle(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
+	waitIdle(t, w.eng)
 	for _, bc := range []string{"39015000000001", "39015000000002"} {
 		if m := outboxFor(t, w.eng, "CheckOutItem", bc); m.Status != store.MsgDelivered {
 			t.Errorf("CheckOutItem for %s: %+v", bc, m)

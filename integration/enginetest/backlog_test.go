@@ -2,7 +2,6 @@ package enginetest
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -24,18 +23,13 @@ import (
 // loaded machine does not change the verdict.
 func TestOutboxScalesWithBacklog(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "annex.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	enqueue := func(from, to int) {
 		t.Helper()
 		now := time.Now()
 		err := st.Tx(ctx, func(tx *store.Tx) error {
 			for i := from; i < to; i++ {
-				if _, err := tx.Enqueue(store.Message{Profile: "alma-demo", Endpoint: "http://127.0.0.1:1/view/NCIPServlet",
-					Transport: store.TransportHTTP, Service: "CheckOutItem", Barcode: barcodeOf(i), Payload: []byte("<NCIPMessage/>"), Created: now}); err != nil {
+				if _, err := tx.Enqueue(checkOut(i, now)); err != nil {
 					return err
 				}
 			}

@@ -10,11 +10,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/annexlab/annex/formats/rsexport"
 	"github.com/annexlab/annex/integration/profile"
+	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/ncip"
 	"github.com/annexlab/annex/simulators/alma"
 	"github.com/annexlab/annex/simulators/journal"
@@ -31,6 +34,24 @@ const (
 // barcodeOf gives item i a fixed-width barcode, so that no barcode is a
 // substring of another and logs line up.
 func barcodeOf(i int) string { return fmt.Sprintf("3902%010d", i) }
+
+// openStore opens a store of its own for a test of the store under load.
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "annex.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// checkOut is a pending CheckOutItem for the i-th barcode, to a library
+// that never answers: load for the store, never sent.
+func checkOut(i int, created time.Time) store.Message {
+	return store.Message{Profile: "alma-demo", Endpoint: "http://127.0.0.1:1/view/NCIPServlet",
+		Transport: store.TransportHTTP, Service: "CheckOutItem", Barcode: barcodeOf(i), Payload: []byte("<NCIPMessage/>"), Created: created}
+}
 
 // requestIDOf names request i of a batch; batches keep ids unique across
 // benchmark iterations, since the engine skips a request id it has seen.

@@ -2,7 +2,6 @@ package enginetest
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,11 +24,7 @@ import (
 // wants no transaction to wait a second or to fail.
 func TestStoreWritersAreNotStarved(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "annex.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	const writers = 12
 	stop := make(chan struct{})
 	// A timer bounds the load; the writers' progress is what is measured.
@@ -47,9 +42,7 @@ func TestStoreWritersAreNotStarved(t *testing.T) {
 				}
 				start := time.Now()
 				err := st.Tx(ctx, func(tx *store.Tx) error {
-					_, err := tx.Enqueue(store.Message{Profile: "alma-demo", Endpoint: "http://127.0.0.1:1/view/NCIPServlet",
-						Transport: store.TransportHTTP, Service: "CheckOutItem", Barcode: barcodeOf(g*1000000 + i),
-						Payload: []byte("<NCIPMessage/>"), Created: start})
+					_, err := tx.Enqueue(checkOut(g*1000000+i, start))
 					return err
 				})
 				if d := int64(time.Since(start)); d > worst.Load() {

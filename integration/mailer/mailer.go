@@ -31,6 +31,8 @@ import (
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/backoff"
+	"github.com/annexlab/annex/internal/broadcast"
 )
 
 // Defaults.
@@ -74,8 +76,7 @@ type Mailer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced after every recorded outcome
+	changed broadcast.Signal // after every recorded outcome
 }
 
 // New returns a Mailer; Start runs it.
@@ -84,7 +85,7 @@ func New(cfg Config) *Mailer {
 	cfg.Max = cmp.Or(cfg.Max, DefaultMax)
 	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
 	m := &Mailer{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), clock: cfg.Clock,
-		wake: make(chan struct{}, 1), changed: make(chan struct{})}
+		wake: make(chan struct{}, 1)}
 	if m.clock == nil {
 		m.clock = time.Now
 	}
@@ -119,18 +120,7 @@ func (m *Mailer) Wake() {
 
 // Changed returns a channel closed after the next recorded outcome, for
 // waiting on progress without sleeping.
-func (m *Mailer) Changed() <-chan struct{} {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.changed
-}
-
-func (m *Mailer) announce() {
-	m.mu.Lock()
-	close(m.changed)
-	m.changed = make(chan struct{})
-	m.mu.Unlock()
-}
+func (m *Mailer) Changed() <-chan struct{} { return m.changed.C() }
 
 func (m *Mailer) run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
@@ -303,7 +293,7 @@ func (m *Mailer) record(ctx context.Context, sm store.MailMessage, status string
 	attempts := sm.Mail[0].Attempts + 1
 	next := time.Now()
 	if status == store.MsgPending {
-		next = next.Add(m.backoff(attempts))
+		next = next.Add(backoff.Doubling(m.cfg.Initial, m.cfg.Max, attempts))
 	}
 	lastErr := ""
 	if sendErr != nil {
@@ -340,7 +330,7 @@ func (m *Mailer) record(ctx context.Context, sm store.MailMessage, status string
 	default:
 		m.log.Warn("alert email to be retried", "message_id", id, "attempts", attempts, "code", code, "err", sendErr)
 	}
-	m.announce()
+	m.changed.Notify()
 	return nil
 }
 
@@ -349,13 +339,4 @@ func (m *Mailer) from(profileName string) string {
 		return e.From
 	}
 	return ""
-}
-
-// backoff doubles from Initial up to Max.
-func (m *Mailer) backoff(attempts int) time.Duration {
-	d := m.cfg.Initial
-	for i := 1; i < attempts && d < m.cfg.Max; i++ {
-		d *= 2
-	}
-	return min(d, m.cfg.Max)
 }

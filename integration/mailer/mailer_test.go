@@ -13,6 +13,7 @@ import (
 	"github.com/annexlab/annex/integration/mailer"
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/broadcast"
 	"github.com/annexlab/annex/simulators/smtp"
 )
 
@@ -88,20 +89,12 @@ func (r *rig) idle(tb testing.TB) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	for {
-		ch := r.m.Changed()
+	err := broadcast.Until(ctx, r.m.Changed, func() (bool, error) {
 		pending, err := r.st.MailPending(ctx)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if !pending {
-			return
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			tb.Fatal("alert emails still owed")
-		}
+		return !pending, err
+	})
+	if err != nil {
+		tb.Fatalf("alert emails still owed: %v", err)
 	}
 }
 

@@ -49,6 +49,8 @@ import (
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/backoff"
+	"github.com/annexlab/annex/internal/broadcast"
 	"github.com/annexlab/annex/internal/chanbatch"
 	"github.com/annexlab/annex/ncip"
 )
@@ -135,8 +137,7 @@ type Sender struct {
 	// them in batches.
 	finished chan finished
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced after every recorded batch
+	changed broadcast.Signal // after every recorded batch
 
 	flyMu  sync.Mutex
 	flying map[int64]time.Time // message id → when its attempt started, until its outcome is recorded
@@ -159,7 +160,7 @@ type finished struct {
 // New returns a Sender; Start runs it.
 func New(cfg Config) *Sender {
 	s := &Sender{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), clock: cfg.Clock,
-		lanes: map[string]*lane{}, changed: make(chan struct{}), finished: make(chan finished, maxRecord),
+		lanes: map[string]*lane{}, finished: make(chan finished, maxRecord),
 		flying: map[int64]time.Time{}}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -263,18 +264,7 @@ func (s *Sender) InFlight(id int64) (time.Time, bool) {
 }
 
 // Changed returns a channel closed at the next recorded outcome.
-func (s *Sender) Changed() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changed
-}
-
-func (s *Sender) notify() {
-	s.mu.Lock()
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-}
+func (s *Sender) Changed() <-chan struct{} { return s.changed.C() }
 
 // prefetch is how many due messages a lane reads ahead. Reading one batch
 // per slot freed made the Due query the engine's hottest path under load.
@@ -547,7 +537,7 @@ func (s *Sender) recordBatch(batch []finished) {
 				"attempts", o.Attempts, "in_doubt", o.InDoubt, "err", o.Err)
 		}
 	}
-	s.notify()
+	s.changed.Notify()
 }
 
 func (s *Sender) recordTx(batch []finished) error {
@@ -582,11 +572,7 @@ func (s *Sender) recordTx(batch []finished) error {
 // doubling up to Max, with jitter drawn from its upper half so lanes that
 // failed together do not retry together.
 func Backoff(r profile.Retry, attempts int) time.Duration {
-	d := time.Duration(r.Initial)
-	for i := 1; i < attempts && d < time.Duration(r.Max); i++ {
-		d *= 2
-	}
-	d = min(d, time.Duration(r.Max))
+	d := backoff.Doubling(time.Duration(r.Initial), time.Duration(r.Max), attempts)
 	return d/2 + rand.N(d/2+1)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/broadcast"
 	"github.com/annexlab/annex/ncip"
 )
 
@@ -38,6 +39,16 @@ const (
 	dropBeforeWork       // close the connection without processing
 	problem              // answer with an NCIP Problem
 )
+
+// firstOnly misbehaves with f at the first exchange and answers the rest.
+func firstOnly(f fault) func(service string, n int) fault {
+	return func(_ string, n int) fault {
+		if n == 1 {
+			return f
+		}
+		return answer
+	}
+}
 
 func (l *library) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
@@ -156,21 +167,19 @@ func deliver(t *testing.T, lib *library, rec Reconciler, inDoubt bool) store.Mes
 		Max: profile.Duration(2 * time.Millisecond), Timeout: profile.Duration(300 * time.Millisecond), Concurrency: 1}}}})
 	s.Start(ctx)
 	defer s.Close()
-	for {
-		changed := s.Changed()
+	var m store.Message
+	err = broadcast.Until(ctx, s.Changed, func() (bool, error) {
 		msgs, err := st.Messages(ctx)
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
-		if m := msgs[0]; m.ID == id && m.Status != store.MsgPending {
-			return m
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			t.Fatalf("message still pending: %v", ctx.Err())
-		}
+		m = msgs[0]
+		return m.ID == id && m.Status != store.MsgPending, nil
+	})
+	if err != nil {
+		t.Fatalf("message still pending: %v", err)
 	}
+	return m
 }
 
 // TestAmbiguousTimeoutReconciled is issue 11 at the outbox: the library
@@ -178,12 +187,7 @@ func deliver(t *testing.T, lib *library, rec Reconciler, inDoubt bool) store.Mes
 // out). The next attempt asks first (LookupItem), sees the loan, and
 // records the message delivered, reconciled — the loan is made once.
 func TestAmbiguousTimeoutReconciled(t *testing.T) {
-	lib := &library{loans: map[string]int{}, misbehave: func(svc string, n int) fault {
-		if n == 1 {
-			return hangAfterWork
-		}
-		return answer
-	}}
+	lib := &library{loans: map[string]int{}, misbehave: firstOnly(hangAfterWork)}
 	m := deliver(t, lib, loanLookups{}, false)
 	exchanges, loans := lib.seen()
 	if m.Status != store.MsgDelivered || !m.Reconciled || m.InDoubt || m.Attempts != 2 {
@@ -201,12 +205,7 @@ func TestAmbiguousTimeoutReconciled(t *testing.T) {
 // out but before the library acted. The lookup finds no loan, so the
 // message is sent again and delivered (not reconciled): once.
 func TestAmbiguousDropResent(t *testing.T) {
-	lib := &library{loans: map[string]int{}, misbehave: func(svc string, n int) fault {
-		if n == 1 {
-			return dropBeforeWork
-		}
-		return answer
-	}}
+	lib := &library{loans: map[string]int{}, misbehave: firstOnly(dropBeforeWork)}
 	m := deliver(t, lib, loanLookups{}, false)
 	exchanges, loans := lib.seen()
 	if m.Status != store.MsgDelivered || m.Reconciled || m.Attempts != 2 {
@@ -273,12 +272,7 @@ func TestLookupProblemResends(t *testing.T) {
 // profile with lookup_item: false): after a lost answer the message is
 // simply sent again, and the library acts on it twice.
 func TestNoLookupsAtLeastOnce(t *testing.T) {
-	lib := &library{loans: map[string]int{}, misbehave: func(svc string, n int) fault {
-		if n == 1 {
-			return hangAfterWork
-		}
-		return answer
-	}}
+	lib := &library{loans: map[string]int{}, misbehave: firstOnly(hangAfterWork)}
 	m := deliver(t, lib, nil, false)
 	exchanges, loans := lib.seen()
 	if m.Status != store.MsgDelivered || m.Reconciled || loans[barcode] != 2 || !slices.Equal(exchanges, []string{"CheckOutItem", "CheckOutItem"}) {

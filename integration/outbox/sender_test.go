@@ -16,6 +16,7 @@ import (
 
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/broadcast"
 	"github.com/annexlab/annex/ncip"
 )
 
@@ -137,25 +138,22 @@ func (r *rig) waitFor(t *testing.T, what string, cond func(map[int64]store.Messa
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	for {
-		changed := r.s.Changed()
-		msgs, err := r.st.Messages(ctx)
-		if err != nil {
-			t.Fatal(err)
+	var msgs []store.Message
+	byID := map[int64]store.Message{}
+	err := broadcast.Until(ctx, r.s.Changed, func() (done bool, err error) {
+		if msgs, err = r.st.Messages(ctx); err != nil {
+			return false, err
 		}
-		byID := map[int64]store.Message{}
+		byID = map[int64]store.Message{}
 		for _, m := range msgs {
 			byID[m.ID] = m
 		}
-		if cond(byID) {
-			return byID
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v; outbox: %+v", what, ctx.Err(), msgs)
-		}
+		return cond(byID), nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v; outbox: %+v", what, err, msgs)
 	}
+	return byID
 }
 
 // hour is a backoff no test waits for on the wall clock: a retry comes

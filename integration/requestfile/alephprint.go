@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,42 +19,25 @@ import (
 func (p *parser) alephPrint(r *bufio.Reader) error {
 	x := newXMLReader(p, &markerFilter{r: r, lineStart: true})
 	var (
-		records  int
 		first    string
 		anything bool
 	)
-	for {
-		tok, line, err := x.next()
-		if err == io.EOF {
-			break
+	records, err := x.records("printout", "text outside a printout", func(t xml.StartElement, _ int) error {
+		anything = true
+		if first == "" {
+			first = t.Name.Local
 		}
-		if err != nil {
-			return finish(err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			anything = true
-			if first == "" {
-				first = t.Name.Local
-			}
-			if t.Name.Local == "printout" {
-				n, err := x.readTree(t, line)
-				if err != nil {
-					return finish(err)
-				}
-				records++
-				for _, rec := range p.printoutRecords(n) {
-					if err := p.send(rec); err != nil {
-						return finish(err)
-					}
-				}
-				continue
-			}
-		case xml.CharData:
-			if x.depth() == 0 && !isSpace(t) {
-				return p.fileErr(textLine(line, t), "text outside a printout")
+		return nil
+	}, func(n *node) error {
+		for _, rec := range p.printoutRecords(n) {
+			if err := p.send(rec); err != nil {
+				return err
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if !anything {
 		return p.fileErr(0, "no printout: empty or not an XML print file")
@@ -207,18 +189,8 @@ func (f *slipFields) rest(out []Field) []Field {
 // A hold slip with section-03 or request type "photocopy" (earlier mock
 // layouts) is a photocopy request too, one per item as before.
 func (p *parser) printoutRecords(n *node) []Record {
-	var bad *RecordError
-	fail := func(c *node, field, msg string) {
-		if bad == nil {
-			bad = p.recordErr(n.line, field, "", "%s", msg).Err
-			if c != nil && c.line != n.line {
-				bad.Msg += " (line " + strconv.Itoa(c.line) + ")"
-			}
-		}
-	}
-	if n.many {
-		fail(nil, "printout", "printout has more than 10000 elements")
-	}
+	bad := p.deny(n, "printout", "printout")
+	fail := bad.fail
 	head := newSlipFields()
 	var items []*slipFields
 	var unknown []string
@@ -294,9 +266,9 @@ func (p *parser) printoutRecords(n *node) []Record {
 	case id == "":
 		fail(nil, idField, "missing request id ("+idField+")")
 	}
-	if bad != nil {
-		bad.ID = id
-		return []Record{{Err: bad}}
+	if bad.err != nil {
+		bad.err.ID = id
+		return []Record{{Err: bad.err}}
 	}
 	base := Request{
 		Line:    n.line,

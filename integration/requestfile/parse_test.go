@@ -87,6 +87,19 @@ func ids(reqs []Request) []string {
 	return out
 }
 
+// wantRequests checks that the parser read exactly the requests want.
+func wantRequests(t testing.TB, got, want []Request) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d requests %v, want %d", len(got), ids(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("request %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
 func TestParseRSExportBasic(t *testing.T) {
 	res := parseFile(t, profile.FormatRSExport, "rsexport-basic.xml", Options{})
 	if res.err != nil || len(res.errs) != 0 {
@@ -116,14 +129,7 @@ func TestParseRSExportBasic(t *testing.T) {
 			Library: "MAIN", Location: "ANNEX", InstitutionCode: "01ANNEX_INST", MMSID: "991000000000101",
 			ItemID: "231000000000101", PatronID: "P000123", PatronName: "Ada Reader", PatronEmail: "ada@example.org"},
 	}
-	if len(res.reqs) != len(want) {
-		t.Fatalf("got %d requests %v, want %d", len(res.reqs), ids(res.reqs), len(want))
-	}
-	for i := range want {
-		if !reflect.DeepEqual(res.reqs[i], want[i]) {
-			t.Errorf("request %d:\n got %+v\nwant %+v", i, res.reqs[i], want[i])
-		}
-	}
+	wantRequests(t, res.reqs, want)
 }
 
 func TestParseRSExportVariants(t *testing.T) {
@@ -276,14 +282,7 @@ func TestParseALEPHPrint(t *testing.T) {
 			r.Line, r.ID, r.TitleLevel, r.Location, r.CallNumber, r.SubLibraryName = 95, "000000104", true, "", "", ""
 		}),
 	}
-	if len(res.reqs) != len(want) {
-		t.Fatalf("got %d requests %v, want %d", len(res.reqs), ids(res.reqs), len(want))
-	}
-	for i := range want {
-		if !reflect.DeepEqual(res.reqs[i], want[i]) {
-			t.Errorf("request %d:\n got %+v\nwant %+v", i, res.reqs[i], want[i])
-		}
-	}
+	wantRequests(t, res.reqs, want)
 }
 
 func TestParseALEPHPrintLatin1(t *testing.T) {
@@ -299,21 +298,29 @@ func TestParseALEPHPrintLatin1(t *testing.T) {
 func TestParseALEPHPrintBadRecords(t *testing.T) {
 	const file = "aleph-print-bad-records.xml"
 	res := parseFile(t, profile.FormatALEPHPrint, file, Options{})
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	if got := ids(res.reqs); !reflect.DeepEqual(got, []string{"000000301", "000000306"}) {
-		t.Errorf("ids = %v", got)
-	}
-	want := []struct {
-		line  int
-		field string
-		id    string
-	}{
+	wantDenials(t, res, file, []string{"000000301", "000000306"}, []denied{
 		{27, "z37-open-date", "000000302"},
 		{51, "form-name", "000000303"},
 		{75, "z37-open-date", "000000304"},
 		{99, "z37-request-number", ""},
+	})
+}
+
+// denied is a record error a test expects.
+type denied struct {
+	line      int
+	field, id string
+}
+
+// wantDenials checks that the parser of file read the requests wantIDs and
+// denied the records want, in order, with no file error.
+func wantDenials(t *testing.T, res result, file string, wantIDs []string, want []denied) {
+	t.Helper()
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if got := ids(res.reqs); !reflect.DeepEqual(got, wantIDs) {
+		t.Errorf("ids = %v", got)
 	}
 	if len(res.errs) != len(want) {
 		t.Fatalf("record errors = %+v", res.errs)
@@ -396,14 +403,7 @@ func TestParseALEPHText(t *testing.T) {
 			if res.err != nil || len(res.errs) != 0 {
 				t.Fatalf("err %v, record errors %+v", res.err, res.errs)
 			}
-			if len(res.reqs) != len(c.want) {
-				t.Fatalf("got %d requests %v, want %d", len(res.reqs), ids(res.reqs), len(c.want))
-			}
-			for i := range c.want {
-				if !reflect.DeepEqual(res.reqs[i], c.want[i]) {
-					t.Errorf("request %d:\n got %+v\nwant %+v", i, res.reqs[i], c.want[i])
-				}
-			}
+			wantRequests(t, res.reqs, c.want)
 		})
 	}
 }
@@ -411,56 +411,30 @@ func TestParseALEPHText(t *testing.T) {
 func TestParseALEPHTextBadRecords(t *testing.T) {
 	l := delimitedLayout()
 	l.HeaderLines = 0
-	res := parseFile(t, profile.FormatALEPHText, "aleph-text-bad.txt", Options{Layout: l})
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	if got := ids(res.reqs); !reflect.DeepEqual(got, []string{"000000101", "000000105"}) {
-		t.Errorf("ids = %v", got)
-	}
-	want := []struct {
-		line  int
-		field string
-	}{{2, "sublibrary"}, {3, "request_id"}, {4, "pages"}}
-	if len(res.errs) != len(want) {
-		t.Fatalf("record errors = %+v", res.errs)
-	}
-	for i, w := range want {
-		if e := res.errs[i]; e.Line != w.line || e.Field != w.field {
-			t.Errorf("error %d = %+v, want line %d field %s", i, e, w.line, w.field)
-		}
-	}
+	const file = "aleph-text-bad.txt"
+	wantDenials(t, parseFile(t, profile.FormatALEPHText, file, Options{Layout: l}), file, []string{"000000101", "000000105"},
+		[]denied{{2, "sublibrary", ""}, {3, "request_id", ""}, {4, "pages", ""}})
 
-	t.Run("fixed too short", func(t *testing.T) {
-		data := "000000101 000000001   Anna\n000000102 000000002   Smith, John     Main Library Circula20250103hold     Peanuts\n"
-		res := parseBytes(t, profile.FormatALEPHText, "f.txt", []byte(data), Options{Layout: fixedLayout("")})
-		if res.err != nil || len(res.reqs) != 1 || len(res.errs) != 1 {
-			t.Fatalf("%+v", res)
-		}
-		if e := res.errs[0]; e.Line != 1 || e.Field != "pickup" {
-			t.Errorf("error = %+v", e)
-		}
-	})
-	t.Run("oversized field", func(t *testing.T) {
-		data := "1|b|p|x|y|" + strings.Repeat("t", MaxFieldSize+10) + "|a|hold|\n2|b|p|x|y|t|a|hold|\n"
-		res := parseBytes(t, profile.FormatALEPHText, "f.txt", []byte(data), Options{Layout: l})
-		if res.err != nil || len(res.reqs) != 1 || len(res.errs) != 1 {
-			t.Fatalf("%+v", res.errs)
-		}
-		if e := res.errs[0]; e.Line != 1 || e.Field != "title" {
-			t.Errorf("error = %+v", e)
-		}
-	})
-	t.Run("very long line", func(t *testing.T) {
-		data := "1|" + strings.Repeat("t", 20*MaxFieldSize) + "\n2|b|p|x|y|t|a|hold|\n"
-		res := parseBytes(t, profile.FormatALEPHText, "f.txt", []byte(data), Options{Layout: l})
-		if res.err != nil || len(res.reqs) != 1 || len(res.errs) != 1 {
-			t.Fatalf("%+v", res.errs)
-		}
-		if e := res.errs[0]; e.Line != 1 || e.Field != "barcode" {
-			t.Errorf("error = %+v", e)
-		}
-	})
+	// One good record after one denied for a fault in its field.
+	for _, c := range []struct {
+		name, data, field string
+		layout            *profile.TextLayout
+	}{
+		{"fixed too short", "000000101 000000001   Anna\n000000102 000000002   Smith, John     Main Library Circula20250103hold     Peanuts\n",
+			"pickup", fixedLayout("")},
+		{"oversized field", "1|b|p|x|y|" + strings.Repeat("t", MaxFieldSize+10) + "|a|hold|\n2|b|p|x|y|t|a|hold|\n", "title", l},
+		{"very long line", "1|" + strings.Repeat("t", 20*MaxFieldSize) + "\n2|b|p|x|y|t|a|hold|\n", "barcode", l},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := parseBytes(t, profile.FormatALEPHText, "f.txt", []byte(c.data), Options{Layout: c.layout})
+			if res.err != nil || len(res.reqs) != 1 || len(res.errs) != 1 {
+				t.Fatalf("%+v", res)
+			}
+			if e := res.errs[0]; e.Line != 1 || e.Field != c.field {
+				t.Errorf("error = %+v", e)
+			}
+		})
+	}
 	t.Run("invalid UTF-8", func(t *testing.T) {
 		res := parseFile(t, profile.FormatALEPHText, "aleph-text-fixed-latin1.txt", Options{Layout: fixedLayout("")})
 		wantFileError(t, res.err, "aleph-text-fixed-latin1.txt", 1, "UTF-8")

@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/annexlab/annex/formats/rsexport"
@@ -24,43 +23,21 @@ func (p *parser) rsExport(r io.Reader) error {
 	var (
 		root         string
 		rootLine     int
-		records      int
 		hasChildElem bool
 	)
-	for {
-		tok, line, err := x.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return finish(err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if x.depth() == 1 {
-				if root != "" {
-					return p.fileErr(line, "second root element <%s> after <%s>", t.Name.Local, root)
-				}
-				root, rootLine = t.Name.Local, line
-			} else {
-				hasChildElem = true
+	records, err := x.records(rsexport.Record, "text outside the root element", func(t xml.StartElement, line int) error {
+		if x.depth() == 1 {
+			if root != "" {
+				return p.fileErr(line, "second root element <%s> after <%s>", t.Name.Local, root)
 			}
-			if t.Name.Local == rsexport.Record {
-				n, err := x.readTree(t, line)
-				if err != nil {
-					return finish(err)
-				}
-				records++
-				if err := p.send(p.rsExportRecord(n)); err != nil {
-					return finish(err)
-				}
-				continue
-			}
-		case xml.CharData:
-			if x.depth() == 0 && !isSpace(t) {
-				return p.fileErr(textLine(line, t), "text outside the root element")
-			}
+			root, rootLine = t.Name.Local, line
+		} else {
+			hasChildElem = true
 		}
+		return nil
+	}, func(n *node) error { return p.send(p.rsExportRecord(n)) })
+	if err != nil {
+		return err
 	}
 	if root == "" {
 		return p.fileErr(0, "no root element: empty or not an XML file")
@@ -76,18 +53,8 @@ func (p *parser) rsExport(r io.Reader) error {
 // Request.Unknown so that a schema change shows up in the intake report.
 func (p *parser) rsExportRecord(n *node) Record {
 	req := &Request{Line: n.line}
-	var bad *RecordError
-	fail := func(c *node, field, msg string) {
-		if bad == nil {
-			bad = p.recordErr(n.line, field, "", "%s", msg).Err
-			if c != nil && c.line != n.line {
-				bad.Msg += " (line " + strconv.Itoa(c.line) + ")"
-			}
-		}
-	}
-	if n.many {
-		fail(nil, rsexport.Record, "record has more than 10000 elements")
-	}
+	bad := p.deny(n, rsexport.Record, "record")
+	fail := bad.fail
 	// set stores a leaf's value; path names it in errors ("pickup/library").
 	set := func(c *node, path string, dst *string) {
 		if c.over {
@@ -166,12 +133,12 @@ func (p *parser) rsExportRecord(n *node) Record {
 	if ship != (Address{}) {
 		req.ShipAddress = &ship
 	}
-	if req.ID == "" && bad == nil {
+	if req.ID == "" {
 		fail(nil, "requestId", "missing request id")
 	}
-	if bad != nil {
-		bad.ID = req.ID
-		return Record{Err: bad}
+	if bad.err != nil {
+		bad.err.ID = req.ID
+		return Record{Err: bad.err}
 	}
 	if !plausibleBarcode(req.Barcode, req.MMSID, req.ItemID) {
 		if req.Barcode != req.MMSID && req.Barcode != req.ItemID {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -239,6 +240,75 @@ func (x *xmlReader) fileErr(err error) error {
 		return err
 	}
 	return x.p.fileErr(line, "%s", strings.TrimPrefix(err.Error(), "xml: "))
+}
+
+// records reads the file's tokens to its end. start sees every start
+// element first (an error from it stops the read as it is); an element
+// called name is then read whole and handed to record; text outside any
+// element is refused with the message outside. It returns how many
+// records it read.
+func (x *xmlReader) records(name, outside string, start func(t xml.StartElement, line int) error, record func(*node) error) (int, error) {
+	records := 0
+	for {
+		tok, line, err := x.next()
+		if err == io.EOF {
+			return records, nil
+		}
+		if err != nil {
+			return records, finish(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if err := start(t, line); err != nil {
+				return records, err
+			}
+			if t.Name.Local != name {
+				continue
+			}
+			n, err := x.readTree(t, line)
+			if err != nil {
+				return records, finish(err)
+			}
+			records++
+			if err := record(n); err != nil {
+				return records, finish(err)
+			}
+		case xml.CharData:
+			if x.depth() == 0 && !isSpace(t) {
+				return records, x.p.fileErr(textLine(line, t), "%s", outside)
+			}
+		}
+	}
+}
+
+// denial is the first reason a record read as a node tree is denied;
+// later faults in the same record go unreported.
+type denial struct {
+	p    *parser
+	line int // the record's
+	err  *RecordError
+}
+
+// deny starts the denial of the record n: denied at once when n had more
+// elements than maxRecordElements, as field, whose element is called what.
+func (p *parser) deny(n *node, field, what string) *denial {
+	d := &denial{p: p, line: n.line}
+	if n.many {
+		d.fail(nil, field, what+" has more than 10000 elements")
+	}
+	return d
+}
+
+// fail denies the record for msg about field, naming the line of c when c
+// is not on the record's own line.
+func (d *denial) fail(c *node, field, msg string) {
+	if d.err != nil {
+		return
+	}
+	d.err = d.p.recordErr(d.line, field, "", "%s", msg).Err
+	if c != nil && c.line != d.line {
+		d.err.Msg += " (line " + strconv.Itoa(c.line) + ")"
+	}
 }
 
 // readTree reads the element that start opened, down to its end tag. The

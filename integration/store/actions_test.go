@@ -13,35 +13,14 @@ import (
 // sequence through the outbox's rebuild, and then takes cancellations and
 // audited actions.
 func TestMigrateOutboxCancel(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "annex.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := migrationIndex(t, "CREATE TABLE outbox_actions")
-	for _, m := range migrations[:before] {
-		if _, err := db.Exec(m); err != nil {
-			t.Fatal(err)
+	s := openOld(t, migrationIndex(t, "CREATE TABLE outbox_actions"), Options{}, func(db *sql.DB) {
+		now := Stamp(time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC))
+		for _, id := range []int{7, 9} {
+			mustExec(t, db, `INSERT INTO outbox (id, profile, endpoint, transport, service, barcode, payload, status, attempts, next_attempt, created, updated, in_doubt)
+			VALUES (?, 'p', 'http://x', 'http', 'CheckOutItem', 'B', x'3c612f3e', 'pending', 3, 123, ?, ?, 1)`, id, now, now)
 		}
-	}
-	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", before)); err != nil {
-		t.Fatal(err)
-	}
-	now := Stamp(time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC))
-	for _, id := range []int{7, 9} {
-		if _, err := db.Exec(`INSERT INTO outbox (id, profile, endpoint, transport, service, barcode, payload, status, attempts, next_attempt, created, updated, in_doubt)
-			VALUES (?, 'p', 'http://x', 'http', 'CheckOutItem', 'B', x'3c612f3e', 'pending', 3, 123, ?, ?, 1)`, id, now, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Exec(`DELETE FROM outbox WHERE id = 9`) // the sequence stays at 9
-	db.Close()
-
-	s, err := Open(t.Context(), path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+		mustExec(t, db, `DELETE FROM outbox WHERE id = 9`) // the sequence stays at 9
+	})
 	msgs, err := s.Messages(t.Context())
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("messages after migration: %+v, %v", msgs, err)
@@ -87,4 +66,40 @@ func migrationIndex(t *testing.T, marker string) int {
 	}
 	t.Fatalf("no migration holds %q", marker)
 	return 0
+}
+
+// openOld opens with opts a store whose file only the first before
+// migrations made, which fill then filled as a store of that age would
+// have; the store is closed when the test ends.
+func openOld(t *testing.T, before int, opts Options, fill func(db *sql.DB)) *Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "annex.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range migrations[:before] {
+		if _, err := db.Exec(m); err != nil {
+			t.Fatalf("migration %d: %v", i+1, err)
+		}
+	}
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", before)); err != nil {
+		t.Fatal(err)
+	}
+	fill(db)
+	db.Close()
+	s, err := Open(t.Context(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// mustExec runs one statement of a test's set-up.
+func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatal(err)
+	}
 }

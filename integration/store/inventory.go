@@ -66,39 +66,25 @@ const oclcExpr = `ltrim(oclc, '(OCoLC)ocmn 0')`
 // ItemsByBarcode returns the items of the barcodes that exist (at most
 // caiasoft.MaxBatch of them make one query), by barcode.
 func (s *Store) ItemsByBarcode(ctx context.Context, barcodes []string) (map[string]Item, error) {
-	list, err := jsonList(barcodes)
-	if err != nil {
-		return nil, err
-	}
-	items, err := listCached(ctx, s, `SELECT `+itemCols+` FROM items WHERE barcode IN (SELECT value FROM json_each(?))`, []any{list}, scanItem)
+	items, err := byBarcode(ctx, s, `SELECT `+itemCols+` FROM items WHERE barcode IN (SELECT value FROM json_each(?))`, barcodes, scanItem,
+		func(it Item) string { return it.Barcode })
 	if err != nil {
 		return nil, fmt.Errorf("items by barcode: %w", err)
 	}
-	out := make(map[string]Item, len(items))
-	for _, it := range items {
-		out[it.Barcode] = it
-	}
-	return out, nil
+	return items, nil
 }
 
 // LatestRequests returns, for each barcode that has one, its item's
 // profile's latest request for it.
 func (s *Store) LatestRequests(ctx context.Context, barcodes []string) (map[string]Request, error) {
-	list, err := jsonList(barcodes)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := listCached(ctx, s, `SELECT `+requestCols+` FROM (SELECT r.*, row_number() OVER (PARTITION BY r.barcode ORDER BY r.rowid DESC) AS n
+	reqs, err := byBarcode(ctx, s, `SELECT `+requestCols+` FROM (SELECT r.*, row_number() OVER (PARTITION BY r.barcode ORDER BY r.rowid DESC) AS n
 		FROM requests r JOIN items i ON i.barcode = r.barcode AND i.profile = r.profile
-		WHERE r.barcode IN (SELECT value FROM json_each(?))) WHERE n = 1`, []any{list}, scanRequest)
+		WHERE r.barcode IN (SELECT value FROM json_each(?))) WHERE n = 1`, barcodes, scanRequest,
+		func(q Request) string { return q.Barcode })
 	if err != nil {
 		return nil, fmt.Errorf("latest requests: %w", err)
 	}
-	out := make(map[string]Request, len(rows))
-	for _, q := range rows {
-		out[q.Barcode] = q
-	}
-	return out, nil
+	return reqs, nil
 }
 
 // EventQuery selects items by their events: those with an event of one
@@ -296,16 +282,26 @@ func scanString(r scanner) (string, error) {
 	return v, err
 }
 
-// jsonList encodes barcodes for json_each: one statement for any batch.
-func jsonList(barcodes []string) (string, error) {
+// byBarcode runs query, whose one parameter is barcodes as a JSON list for
+// json_each (one statement for any batch), and keys the rows it scans by
+// their barcode.
+func byBarcode[T any](ctx context.Context, s *Store, query string, barcodes []string, scan func(scanner) (T, error), barcode func(T) string) (map[string]T, error) {
 	if barcodes == nil {
 		barcodes = []string{}
 	}
-	b, err := json.Marshal(barcodes)
+	list, err := json.Marshal(barcodes)
 	if err != nil {
-		return "", fmt.Errorf("encode barcodes: %w", err)
+		return nil, fmt.Errorf("encode barcodes: %w", err)
 	}
-	return string(b), nil
+	rows, err := listCached(ctx, s, query, []any{string(list)}, scan)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]T, len(rows))
+	for _, r := range rows {
+		out[barcode(r)] = r
+	}
+	return out, nil
 }
 
 // prefixed qualifies each column of a column list with a table alias.

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -14,37 +12,16 @@ import (
 // the held_file kind, and takes held_file alerts and queued mail after it.
 func TestMailMigrationKeepsAlerts(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "annex.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := migrationIndex(t, "CREATE TABLE mail (")
-	for i, m := range migrations[:before] {
-		if _, err := db.Exec(m); err != nil {
-			t.Fatalf("migration %d: %v", i+1, err)
-		}
-	}
-	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", before)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO alerts (time, kind, profile, request_id, barcode, message) VALUES ('2025-03-14T09:26:53Z', 'denial', 'alma-main', 'REQ-1', '39015000000001', 'request REQ-1 denied')`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO alerts (time, kind, message) VALUES ('2025-03-14T09:26:53Z', 'held_file', 'x')`); err == nil {
-		t.Fatal("the old schema took a held_file alert; the test's premise is gone")
-	}
-	db.Close()
-
 	var queued []Alert
-	s, err := Open(ctx, path, Options{OnAlert: func(tx *Tx, a Alert) error {
+	s := openOld(t, migrationIndex(t, "CREATE TABLE mail ("), Options{OnAlert: func(tx *Tx, a Alert) error {
 		queued = append(queued, a)
 		return tx.QueueMail(Mail{AlertID: a.ID, Profile: a.Profile, Updated: a.Time})
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	}}, func(db *sql.DB) {
+		mustExec(t, db, `INSERT INTO alerts (time, kind, profile, request_id, barcode, message) VALUES ('2025-03-14T09:26:53Z', 'denial', 'alma-main', 'REQ-1', '39015000000001', 'request REQ-1 denied')`)
+		if _, err := db.Exec(`INSERT INTO alerts (time, kind, message) VALUES ('2025-03-14T09:26:53Z', 'held_file', 'x')`); err == nil {
+			t.Fatal("the old schema took a held_file alert; the test's premise is gone")
+		}
+	})
 	alerts, err := s.Alerts(ctx)
 	if err != nil || len(alerts) != 1 || alerts[0].RequestID != "REQ-1" || alerts[0].Kind != AlertDenial {
 		t.Fatalf("alerts after the migration: %+v, %v", alerts, err)

@@ -2,8 +2,6 @@ package store
 
 import (
 	"database/sql"
-	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/annexlab/annex/formats/caiasoft"
@@ -12,33 +10,13 @@ import (
 // TestMigrateItemStatuses: a database from before issue 12 keeps its items,
 // their statuses become CaiaSoft's strings, and item_events exists.
 func TestMigrateItemStatuses(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "annex.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const before = 5 // the migrations before issue 12's
-	for i, m := range migrations[:before] {
-		if _, err := db.Exec(m); err != nil {
-			t.Fatalf("migration %d: %v", i+1, err)
+	s := openOld(t, before, Options{}, func(db *sql.DB) {
+		for _, row := range [][2]string{{"1", "in_storage"}, {"2", "out"}, {"3", "missing"}} {
+			mustExec(t, db, `INSERT INTO items (barcode, profile, collection, status, updated) VALUES (?, 'p', 'C', ?, '2026-12-01T00:00:00Z')`,
+				row[0], row[1])
 		}
-	}
-	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", before)); err != nil {
-		t.Fatal(err)
-	}
-	for _, row := range [][2]string{{"1", "in_storage"}, {"2", "out"}, {"3", "missing"}} {
-		if _, err := db.Exec(`INSERT INTO items (barcode, profile, collection, status, updated) VALUES (?, 'p', 'C', ?, '2026-12-01T00:00:00Z')`,
-			row[0], row[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-
-	s, err := Open(t.Context(), path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	})
 	items, err := s.Items(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -88,13 +88,7 @@ func (s seqScanner) Scan(dest ...any) error { return s.scanner.Scan(append([]any
 
 // Files lists claimed files, oldest first.
 func (s *Store) Files(ctx context.Context) ([]File, error) {
-	return list(ctx, s.db, `SELECT `+fileCols+` FROM files ORDER BY received, name`, nil, func(r scanner) (File, error) {
-		var f File
-		var rc, up string
-		err := r.Scan(&f.Name, &f.Profile, &f.Original, &f.SHA256, &f.Status, &f.Reason, &f.Accepted, &f.Denied, &f.Skipped, &rc, &up)
-		f.Received, f.Updated = parseStamp(rc), parseStamp(up)
-		return f, err
-	})
+	return list(ctx, s.db, `SELECT `+fileCols+` FROM files ORDER BY received, name`, nil, scanFile)
 }
 
 // Due returns up to limit pending messages of a profile that may be sent

@@ -155,13 +155,19 @@ func scanItem(r scanner) (Item, error) {
 // Item returns an item; ErrNotFound when there is none.
 func (t *Tx) Item(barcode string) (Item, error) {
 	it, err := scanItem(t.queryRow(`SELECT `+itemCols+` FROM items WHERE barcode = ?`, barcode))
+	return one(it, err, "item "+barcode)
+}
+
+// one is what a read of one row returns: ErrNotFound when there was no
+// row, errors said to be about what.
+func one[T any](v T, err error, what string) (T, error) {
 	if errors.Is(err, sql.ErrNoRows) {
-		return it, fmt.Errorf("item %s: %w", barcode, ErrNotFound)
+		err = ErrNotFound
 	}
 	if err != nil {
-		return it, fmt.Errorf("item %s: %w", barcode, err)
+		return v, fmt.Errorf("%s: %w", what, err)
 	}
-	return it, nil
+	return v, nil
 }
 
 // stampOrBlank is Stamp, with ” for the zero time.
@@ -268,13 +274,7 @@ func scanRequest(r scanner) (Request, error) {
 // Request returns a request; ErrNotFound when there is none.
 func (t *Tx) Request(profile, id string) (Request, error) {
 	q, err := scanRequest(t.queryRow(`SELECT `+requestCols+` FROM requests WHERE profile = ? AND id = ?`, profile, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return q, fmt.Errorf("request %s/%s: %w", profile, id, ErrNotFound)
-	}
-	if err != nil {
-		return q, fmt.Errorf("request %s/%s: %w", profile, id, err)
-	}
-	return q, nil
+	return one(q, err, "request "+profile+"/"+id)
 }
 
 // InsertRequest adds a request; it reports false (and changes nothing) when
@@ -338,13 +338,7 @@ func (t *Tx) OldestRequest(barcode string, statuses ...string) (Request, error) 
 	}
 	q, err := scanRequest(t.queryRow(`SELECT `+requestCols+` FROM requests WHERE barcode = ? AND status IN (`+
 		placeholders(len(statuses))+`) ORDER BY created, rowid LIMIT 1`, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return q, fmt.Errorf("request on %s: %w", barcode, ErrNotFound)
-	}
-	if err != nil {
-		return q, fmt.Errorf("request on %s: %w", barcode, err)
-	}
-	return q, nil
+	return one(q, err, "request on "+barcode)
 }
 
 func placeholders(n int) string {
@@ -355,20 +349,18 @@ func placeholders(n int) string {
 
 const fileCols = `name, profile, original, sha256, status, reason, accepted, denied, skipped, received, updated`
 
-// File returns a profile's claimed file's record; ErrNotFound when there is none.
-func (t *Tx) File(profile, name string) (File, error) {
+func scanFile(r scanner) (File, error) {
 	var f File
 	var rc, up string
-	err := t.queryRow(`SELECT `+fileCols+` FROM files WHERE profile = ? AND name = ?`, profile, name).
-		Scan(&f.Name, &f.Profile, &f.Original, &f.SHA256, &f.Status, &f.Reason, &f.Accepted, &f.Denied, &f.Skipped, &rc, &up)
-	if errors.Is(err, sql.ErrNoRows) {
-		return f, fmt.Errorf("file %s: %w", name, ErrNotFound)
-	}
-	if err != nil {
-		return f, fmt.Errorf("file %s: %w", name, err)
-	}
+	err := r.Scan(&f.Name, &f.Profile, &f.Original, &f.SHA256, &f.Status, &f.Reason, &f.Accepted, &f.Denied, &f.Skipped, &rc, &up)
 	f.Received, f.Updated = parseStamp(rc), parseStamp(up)
-	return f, nil
+	return f, err
+}
+
+// File returns a profile's claimed file's record; ErrNotFound when there is none.
+func (t *Tx) File(profile, name string) (File, error) {
+	f, err := scanFile(t.queryRow(`SELECT `+fileCols+` FROM files WHERE profile = ? AND name = ?`, profile, name))
+	return one(f, err, "file "+name)
 }
 
 // PutFile inserts or replaces a file's record.
@@ -412,13 +404,7 @@ func (t *Tx) Enqueue(m Message) (int64, error) {
 // Message returns one outbox message.
 func (t *Tx) Message(id int64) (Message, error) {
 	m, err := scanMessage(t.queryRow(`SELECT `+msgCols+` FROM outbox WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("message %d: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return m, fmt.Errorf("message %d: %w", id, err)
-	}
-	return m, nil
+	return one(m, err, fmt.Sprintf("message %d", id))
 }
 
 // MarkDelivered records a successful delivery and the reply.

@@ -1,0 +1,15 @@
+// Package backoff computes the wait before retrying after failures, for
+// the outbox's NCIP attempts and the mailer's emails.
+package backoff
+
+import "time"
+
+// Doubling is the wait after failures failed attempts: initial after the
+// first, doubling after each one more, up to limit.
+func Doubling(initial, limit time.Duration, failures int) time.Duration {
+	d := initial
+	for i := 1; i < failures && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
