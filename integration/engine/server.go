@@ -16,20 +16,11 @@ var ErrServerClosed = lifecycle.ErrServerClosed
 // serves in the background, as Serve does; a client may connect once it
 // returns.
 func (e *Engine) Start() error {
-	ln, err := lifecycle.Listen(e.cfg.Listen)
+	ln, err := e.gate.Listen(e.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
-	if err := e.gate.Enter(ln); err != nil {
-		return fmt.Errorf("start engine: %w", err)
-	}
-	e.bg.Add(1)
-	go func() {
-		defer e.bg.Done()
-		if err := e.Serve(ln); !errors.Is(err, ErrServerClosed) {
-			e.log.Error("serve", "err", err)
-		}
-	}()
+	lifecycle.Go(&e.bg, e.log, "serve", func() error { return e.Serve(ln) })
 	return nil
 }
 

@@ -1,5 +1,6 @@
 // Package backoff computes the wait before retrying after failures, for
-// the outbox's NCIP attempts and the mailer's emails.
+// the outbox's NCIP attempts, the mailer's emails and the SFTP server's
+// password backoff.
 package backoff
 
 import "time"

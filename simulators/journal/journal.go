@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/annexlab/annex/internal/broadcast"
 	"github.com/annexlab/annex/ncip"
 )
 
@@ -199,7 +200,7 @@ type Journal struct {
 	costs   []int64 // costs[i] is the accounted size of entries[i]
 	bytes   int64   // the sum of costs
 	nextID  int64
-	changed chan struct{} // closed and replaced on every change, to wake waiters
+	changed broadcast.Signal // notified on every change, to wake waiters
 }
 
 // New returns a journal keeping the last max exchanges (DefaultMax when
@@ -220,7 +221,7 @@ func NewLimited(lim Limits) *Journal {
 	// Both bodies of an exchange must fit in the byte bound with room to
 	// spare, or a single exchange could never be kept.
 	lim.MaxBody = int(min(int64(lim.MaxBody), lim.MaxBytes/4))
-	return &Journal{lim: lim, nextID: 1, changed: make(chan struct{})}
+	return &Journal{lim: lim, nextID: 1}
 }
 
 // Limits returns the journal's bounds, defaults filled in.
@@ -365,8 +366,7 @@ func (j *Journal) trimLocked() {
 }
 
 func (j *Journal) notify() {
-	close(j.changed)
-	j.changed = make(chan struct{})
+	j.changed.Notify()
 }
 
 // All returns a copy of every exchange kept, oldest first.
@@ -440,11 +440,7 @@ func (j *Journal) Page(after int64, limit int, keep func(*Exchange) bool) (page 
 
 // Changed returns a channel closed at the journal's next change (an
 // exchange added, or a reset): a reader waits on it for what comes next.
-func (j *Journal) Changed() <-chan struct{} {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.changed
-}
+func (j *Journal) Changed() <-chan struct{} { return j.changed.C() }
 
 // Reset forgets every exchange; IDs keep increasing so a reader's Since stays valid.
 func (j *Journal) Reset() {
@@ -457,19 +453,13 @@ func (j *Journal) Reset() {
 // Wait blocks until cond holds for the journal's exchanges or ctx ends, and
 // returns the exchanges it held for. Tests wait on this instead of sleeping.
 func (j *Journal) Wait(ctx context.Context, cond func([]Exchange) bool) ([]Exchange, error) {
-	for {
+	var entries []Exchange
+	err := broadcast.Until(ctx, j.changed.C, func() (bool, error) {
 		j.mu.Lock()
 		j.checkLocked(0, len(j.entries))
-		entries := append([]Exchange(nil), j.entries...)
-		ch := j.changed
+		entries = append([]Exchange(nil), j.entries...)
 		j.mu.Unlock()
-		if cond(entries) {
-			return entries, nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return entries, ctx.Err()
-		}
-	}
+		return cond(entries), nil
+	})
+	return entries, err
 }

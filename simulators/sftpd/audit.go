@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/annexlab/annex/internal/broadcast"
 )
 
 // Audit events. Refusals carry the reason in AuditEntry.Detail; file
@@ -40,19 +42,18 @@ type AuditEntry struct {
 	Detail     string
 }
 
-// auditLog is a bounded ring of entries; changed is closed and replaced on
+// auditLog is a bounded ring of entries; changed is notified on
 // every append so waiters (tests) need no polling.
 type auditLog struct {
 	mu      sync.Mutex
 	buf     []AuditEntry
 	start   int // index of the oldest entry once buf is full
 	limit   int
-	changed chan struct{}
+	changed broadcast.Signal
 }
 
 func (a *auditLog) init(limit int) {
 	a.limit = limit
-	a.changed = make(chan struct{})
 }
 
 func (a *auditLog) add(e AuditEntry) {
@@ -64,8 +65,7 @@ func (a *auditLog) add(e AuditEntry) {
 		a.buf[a.start] = e
 		a.start = (a.start + 1) % a.limit
 	}
-	close(a.changed)
-	a.changed = make(chan struct{})
+	a.changed.Notify()
 }
 
 func (a *auditLog) entries() []AuditEntry {
@@ -106,19 +106,15 @@ func (s *Server) record(e AuditEntry) {
 // ctx ends), and returns it. It exists for tests: the server's own state
 // changes are the events they wait on, never a timer.
 func (s *Server) waitAudit(ctx context.Context, match func(AuditEntry) bool) (AuditEntry, error) {
-	for {
-		s.audit.mu.Lock()
-		changed := s.audit.changed
-		s.audit.mu.Unlock()
+	var found AuditEntry
+	err := broadcast.Until(ctx, s.audit.changed.C, func() (bool, error) {
 		for _, e := range s.audit.entries() {
 			if match(e) {
-				return e, nil
+				found = e
+				return true, nil
 			}
 		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return AuditEntry{}, ctx.Err()
-		}
-	}
+		return false, nil
+	})
+	return found, err
 }

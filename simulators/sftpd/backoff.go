@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	doubling "github.com/annexlab/annex/internal/backoff"
 )
 
 // Defaults of LoginBackoff's zero fields.
@@ -114,11 +116,8 @@ func (l *limiter) remaining(f *failures, now time.Time) time.Duration {
 	if f.n < l.cfg.After {
 		return 0
 	}
-	d := l.cfg.Delay
-	for i := l.cfg.After; i < f.n && d < l.cfg.Max; i++ {
-		d *= 2
-	}
-	return max(min(d, l.cfg.Max)-now.Sub(f.last), 0)
+	// The After-th failure waits Delay, each further one twice as long.
+	return max(doubling.Doubling(l.cfg.Delay, l.cfg.Max, f.n-l.cfg.After+1)-now.Sub(f.last), 0)
 }
 
 // backoff is the state of one refusal: what is backing off and for how long.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/annexlab/annex/internal/broadcast"
 )
 
 // Message is one message the catcher accepted.
@@ -41,7 +43,7 @@ type journal struct {
 	maxBytes int64
 	nextID   int64
 	evicted  int64
-	changed  chan struct{} // closed and replaced on every change
+	changed  broadcast.Signal // notified on every change
 
 	// dedup keeps one message per Message-ID (Mailpit's
 	// --ignore-duplicate-ids): ids counts the journal's messages by it.
@@ -51,7 +53,7 @@ type journal struct {
 }
 
 func newJournal(maxCount int, maxBytes int64, dedup bool) *journal {
-	return &journal{maxCount: maxCount, maxBytes: maxBytes, nextID: 1, changed: make(chan struct{}), dedup: dedup, ids: map[string]int{}}
+	return &journal{maxCount: maxCount, maxBytes: maxBytes, nextID: 1, dedup: dedup, ids: map[string]int{}}
 }
 
 func (j *journal) forgetLocked(m *Message) {
@@ -64,8 +66,7 @@ func (j *journal) forgetLocked(m *Message) {
 }
 
 func (j *journal) notifyLocked() {
-	close(j.changed)
-	j.changed = make(chan struct{})
+	j.changed.Notify()
 }
 
 // add keeps m, unless the journal dedups and already holds its Message-ID;
@@ -171,7 +172,7 @@ func (j *journal) count(f Filter) (int, <-chan struct{}) {
 			n++
 		}
 	}
-	return n, j.changed
+	return n, j.changed.C()
 }
 
 func (j *journal) get(id int64) (*Message, bool) {
