@@ -343,7 +343,7 @@ func (c *checker) profiles(sc *Scenario, raw *rawScenario, doc *yaml.Node) {
 		sc.Facility, sc.Profiles = fac, []profile.Profile{p}
 		sc.Facility.Inventory = adoptInventory(fac.Inventory, demo, p)
 	default:
-		c.errorf(n, "profile: want a file path or an inline profile, got %s", describe(n))
+		c.errorf(n, "profile: want a file path or an inline profile, got %s", strict.Describe(n))
 		return
 	}
 	sc.Facility.Profiles, sc.Facility.Inline = nil, nil
@@ -586,7 +586,7 @@ func cmpStr(a, b string) string {
 // the kind's fields and the common `timeout:`.
 func (c *checker) step(reg *Registry, n *yaml.Node) (Step, bool) {
 	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
-		c.errorf(n, "a step is a mapping with one key, the step kind (e.g. `- alma.export: {}`), got %s", describe(n))
+		c.errorf(n, "a step is a mapping with one key, the step kind (e.g. `- alma.export: {}`), got %s", strict.Describe(n))
 		return Step{}, false
 	}
 	k, v := n.Content[0], n.Content[1]
@@ -604,7 +604,7 @@ func (c *checker) step(reg *Registry, n *yaml.Node) (Step, bool) {
 		v = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column}
 	}
 	if v.Kind != yaml.MappingNode {
-		c.errorf(v, "%s: want a mapping of its fields, got %s", k.Value, describe(v))
+		c.errorf(v, "%s: want a mapping of its fields, got %s", k.Value, strict.Describe(v))
 		return st, false
 	}
 	// Take the common keys out before the kind's own strict decoding.
