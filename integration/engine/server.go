@@ -16,11 +16,9 @@ var ErrServerClosed = lifecycle.ErrServerClosed
 // serves in the background, as Serve does; a client may connect once it
 // returns.
 func (e *Engine) Start() error {
-	ln, err := e.gate.Listen(e.cfg.Listen)
-	if err != nil {
+	if err := e.gate.Start(e.cfg.Listen, &e.bg, e.log, "serve", e.Serve); err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
-	lifecycle.Go(&e.bg, e.log, "serve", func() error { return e.Serve(ln) })
 	return nil
 }
 

@@ -133,6 +133,17 @@ func (g *Gate) Listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// Start listens on addr as Listen does and serves the listener with serve
+// in the background as Go does: the whole of a server's Start.
+func (g *Gate) Start(addr string, wg *sync.WaitGroup, log *slog.Logger, msg string, serve func(net.Listener) error) error {
+	ln, err := g.Listen(addr)
+	if err != nil {
+		return err
+	}
+	Go(wg, log, msg, func() error { return serve(ln) })
+	return nil
+}
+
 // Go runs serve in the background, counted in wg, and logs what it returns
 // under msg unless that is ErrServerClosed: the tail of a server's Start.
 func Go(wg *sync.WaitGroup, log *slog.Logger, msg string, serve func() error) {

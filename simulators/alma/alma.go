@@ -257,11 +257,9 @@ func Start(cfg Config) (*Server, error) { return lifecycle.Started(New(cfg)) }
 // Start listens on Config.Listen (lifecycle.DefaultListen when empty) and
 // serves in the background; a client may connect once it returns.
 func (s *Server) Start() error {
-	ln, err := s.gate.Listen(s.cfg.Listen)
-	if err != nil {
+	if err := s.gate.Start(s.cfg.Listen, &s.wg, s.log, "serve", s.Serve); err != nil {
 		return fmt.Errorf("start alma: %w", err)
 	}
-	lifecycle.Go(&s.wg, s.log, "serve", func() error { return s.Serve(ln) })
 	return nil
 }
 

@@ -185,11 +185,9 @@ func newServer(cfg Config, loginGrace time.Duration) (*Server, error) {
 
 // Start listens on Config.Listen and serves in the background.
 func (s *Server) Start() error {
-	ln, err := s.gate.Listen(s.listen)
-	if err != nil {
+	if err := s.gate.Start(s.listen, &s.bg, s.log, "sftp serve", s.Serve); err != nil {
 		return fmt.Errorf("sftpd: listen: %w", err)
 	}
-	lifecycle.Go(&s.bg, s.log, "sftp serve", func() error { return s.Serve(ln) })
 	return nil
 }
 
