@@ -141,3 +141,29 @@ func TestValues(t *testing.T) {
 		}
 	}
 }
+
+// render writes a particle in one canonical form, for readable failures.
+func render(p particle) string {
+	var s string
+	switch p.kind {
+	case pElement:
+		s = p.name
+	case pWildcard:
+		s = "any"
+	default:
+		sep := ", "
+		if p.kind == pChoice {
+			sep = " | "
+		}
+		parts := make([]string, len(p.items))
+		for i, it := range p.items {
+			parts[i] = render(it)
+		}
+		s = "(" + strings.Join(parts, sep) + ")"
+	}
+	if p.min != 1 || p.max != 1 {
+		s += fmt.Sprintf("{%d,%d}", p.min, p.max)
+	}
+	return s
+}
+
