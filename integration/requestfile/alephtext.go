@@ -26,24 +26,6 @@ type textCol struct {
 	width int
 }
 
-// textFieldName canonicalises a column's field name and maps the column names other tools use (mock ALEPH's
-// pickup_location, sub_library) to the profile's names.
-func textFieldName(f string) (string, bool) {
-	f = strings.ToLower(strings.TrimSpace(f))
-	switch f {
-	case "request_id", "barcode", "pickup", "sublibrary", "patron_id", "patron_name", "title", "author",
-		"call_number", "description", "request_date", "type", "note", "pages", "":
-		return f, true
-	case "pickup_location":
-		return "pickup", true
-	case "sub_library":
-		return "sublibrary", true
-	case "-", "ignore", "filler":
-		return "", true
-	}
-	return "", false
-}
-
 // compileLayout checks a text layout. Fixed-width columns give Start
 // (1-based) and Width in characters; when no column has a Start, the
 // columns follow each other from the first character, as layouts written
@@ -70,7 +52,7 @@ func compileLayout(l *profile.TextLayout) (*textLayout, error) {
 	seen := map[string]bool{}
 	next, maxEnd := 0, 0
 	for i, c := range l.Columns {
-		f, ok := textFieldName(c.Field)
+		f, ok := profile.CanonicalTextField(c.Field)
 		if !ok {
 			return nil, fmt.Errorf("text layout: column %d: unknown field %q", i+1, c.Field)
 		}
