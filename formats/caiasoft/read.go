@@ -21,16 +21,9 @@ import (
 // deaccessioninfo, retrievalinfo and the union_* searches. A field the
 // facility keeps no value for is "".
 type Item struct {
-	Barcode    string `json:"barcode"`
-	Status     string `json:"status"`
-	Title      string `json:"title"`
-	Author     string `json:"author"`
-	Volume     string `json:"volume"`
-	CallNumber string `json:"call_number"`
-	ISBN       string `json:"isbn"`
-	ISSN       string `json:"issn"`
-	LCCN       string `json:"lccn"`
-	OCLC       string `json:"oclc"`
+	Barcode string `json:"barcode"`
+	Status  string `json:"status"`
+	Bib
 	Collection string `json:"collection"`
 	Material   string `json:"material"`
 	// Container is the tray the item is shelved in.

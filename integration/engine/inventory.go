@@ -225,8 +225,8 @@ func (e *Engine) StopsOut(ctx context.Context, sc Scope, stop string) ([]caiasof
 }
 
 func itemInfo(it store.Item) caiasoft.Item {
-	return caiasoft.Item{Barcode: it.Barcode, Status: it.Status, Title: it.Title, Author: it.Author, Volume: it.Volume,
-		CallNumber: it.CallNumber, ISBN: it.ISBN, ISSN: it.ISSN, LCCN: it.LCCN, OCLC: it.OCLC, Collection: it.Collection,
+	return caiasoft.Item{Barcode: it.Barcode, Status: it.Status, Bib: caiasoft.Bib{Title: it.Title, Author: it.Author,
+		Volume: it.Volume, CallNumber: it.CallNumber, ISBN: it.ISBN, ISSN: it.ISSN, LCCN: it.LCCN, OCLC: it.OCLC}, Collection: it.Collection,
 		Material: it.Material, Container: it.Tray, AccessionDate: date(it.Accessioned), LastStatusUpdate: stamp(it.Updated)}
 }
 
