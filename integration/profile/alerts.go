@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/annexlab/annex/integration/store"
+	"github.com/annexlab/annex/internal/strict"
 	didyoumean "github.com/annexlab/annex/internal/suggest"
 )
 
@@ -133,10 +134,10 @@ func (c checker) checkAlerts(a *Alerts) {
 		c.errorf("alerts.email.to", "is required: at least one recipient address, e.g. annex-staff@library.example.edu")
 	}
 	for i, v := range e.To {
-		c.checkAddress(joinIndex("alerts.email.to", i), v)
+		c.checkAddress(strict.JoinIndex("alerts.email.to", i), v)
 	}
 	for i, v := range e.Cc {
-		c.checkAddress(joinIndex("alerts.email.cc", i), v)
+		c.checkAddress(strict.JoinIndex("alerts.email.cc", i), v)
 	}
 	if c.required("alerts.email.from", e.From, "the sender address, e.g. annex@facility.example.edu") {
 		c.checkAddress("alerts.email.from", e.From)
@@ -144,7 +145,7 @@ func (c checker) checkAlerts(a *Alerts) {
 	kinds := store.AlertKinds()
 	for i, k := range e.Kinds {
 		if !slices.Contains(kinds, k) {
-			c.errorf(joinIndex("alerts.email.kinds", i), "unknown alert kind %q%s", k, closest(k, kinds))
+			c.errorf(strict.JoinIndex("alerts.email.kinds", i), "unknown alert kind %q%s", k, closest(k, kinds))
 		}
 	}
 	if e.DigestWait < 0 {

@@ -177,7 +177,7 @@ func (c checker) checkALMA(a *ALMA, t *Translation) {
 		c.checkDesk("alma.desk", a.Desk)
 	}
 	for _, lib := range sortedKeys(a.Desks) {
-		field := joinKey("alma.desks", lib)
+		field := strict.JoinKey("alma.desks", lib)
 		if strings.TrimSpace(lib) == "" {
 			c.errorf(field, "an ALMA library code is required as the key")
 			continue
@@ -259,7 +259,7 @@ func (c checker) checkALEPH(a *ALEPH) {
 		c.errorf("aleph.users", "is required: at least one circulation stop → ALEPH user id (CAIAUSER); Check Out loans the item to that user")
 	}
 	for _, stop := range sortedKeys(a.Users) {
-		field := joinKey("aleph.users", stop)
+		field := strict.JoinKey("aleph.users", stop)
 		if strings.TrimSpace(stop) == "" {
 			c.errorf(field, "a circulation stop code is required as the key")
 			continue
@@ -295,7 +295,7 @@ func (c checker) checkTranslation(p *Profile) {
 		c.errorf("translation.collections", "is required: at least one %s → facility collection; without it no request can be placed", libraryWord(p.System))
 	}
 	for _, k := range sortedKeys(t.Collections) {
-		field := joinKey("translation.collections", k)
+		field := strict.JoinKey("translation.collections", k)
 		switch {
 		case strings.TrimSpace(k) == "":
 			c.errorf(field, "the %s code is empty", libraryWord(p.System))
@@ -306,7 +306,7 @@ func (c checker) checkTranslation(p *Profile) {
 		c.required(field, t.Collections[k], "the facility collection for "+k)
 	}
 	for _, k := range sortedKeys(t.Materials) {
-		c.required(joinKey("translation.materials", k), t.Materials[k], "the facility material for "+k)
+		c.required(strict.JoinKey("translation.materials", k), t.Materials[k], "the facility material for "+k)
 	}
 	s := &t.Stops
 	n := 0
@@ -318,7 +318,7 @@ func (c checker) checkTranslation(p *Profile) {
 	}
 	for _, table := range s.Tables() {
 		for _, k := range sortedKeys(table.Table) {
-			field := joinKey("translation.stops."+table.Name, k)
+			field := strict.JoinKey("translation.stops."+table.Name, k)
 			if strings.TrimSpace(k) == "" {
 				c.errorf(field, "the key is empty")
 				continue
@@ -477,7 +477,7 @@ func (c checker) checkTextLayout(l *TextLayout) {
 	var spans []span
 	next := 1
 	for i, col := range l.Columns {
-		field := joinIndex("intake.text_layout.columns", i)
+		field := strict.JoinIndex("intake.text_layout.columns", i)
 		name, ok := CanonicalTextField(col.Field)
 		switch {
 		case strings.TrimSpace(col.Field) == "":
@@ -546,7 +546,7 @@ func (c checker) checkSFTP(s *SFTPIntake) {
 		c.errorf("intake.sftp.allowed_networks", "is required: the networks ALMA uploads from, as CIDRs (e.g. 66.151.7.0/24); credentials do not authenticate from elsewhere")
 	}
 	for i, n := range s.AllowedNetworks {
-		field := joinIndex("intake.sftp.allowed_networks", i)
+		field := strict.JoinIndex("intake.sftp.allowed_networks", i)
 		pfx, err := netip.ParsePrefix(strings.TrimSpace(n))
 		if err != nil {
 			if a, aerr := netip.ParseAddr(strings.TrimSpace(n)); aerr == nil {
@@ -567,7 +567,7 @@ func (c checker) checkSFTP(s *SFTPIntake) {
 		c.warnf("intake.sftp.password", "is shorter than %d characters; anyone on the allowed networks who guesses it can upload request files", minSFTPPassword)
 	}
 	for i, k := range s.AuthorizedKeys {
-		field := joinIndex("intake.sftp.authorized_keys", i)
+		field := strict.JoinIndex("intake.sftp.authorized_keys", i)
 		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil {
 			c.errorf(field, "is not an SSH public key in authorized_keys form (\"ssh-ed25519 AAAA… comment\"): %v", err)
 		}
@@ -648,7 +648,7 @@ func (c checker) checkStyle(p *Profile) {
 	}
 	for _, k := range sortedKeys(s.SchemeDefaults) {
 		if strings.TrimSpace(k) == "" {
-			c.errorf(joinKey("style.scheme_defaults", k), "the element name is empty")
+			c.errorf(strict.JoinKey("style.scheme_defaults", k), "the element name is empty")
 		}
 	}
 }

@@ -12,24 +12,12 @@ import (
 	didyoumean "github.com/annexlab/annex/internal/suggest"
 )
 
-// maxDecodeProblems caps the problems one file's decoding reports.
-const maxDecodeProblems = strict.MaxProblems
-
-// newLocations returns an index of places that knows none: every field is
-// at 1:1 (for a profile built in Go, not read).
-func newLocations() *strict.Places { return strict.NewPlaces() }
-
-// joinKey appends a map key to a path, quoted unless it is a plain word.
-func joinKey(path, key string) string { return strict.JoinKey(path, key) }
-
-func joinIndex(path string, i int) string { return strict.JoinIndex(path, i) }
-
 // FieldPath writes a path of keys the way Problem.Field names a field:
 // translation.stops.pickup_locations["Main Library Circulation Desk"].
 func FieldPath(keys ...string) string {
 	path := ""
 	for _, k := range keys {
-		path = joinKey(path, k)
+		path = strict.JoinKey(path, k)
 	}
 	return path
 }
@@ -132,13 +120,7 @@ func (wording) AtKey() bool { return true }
 
 // suggest names the known key closest to an unknown one, or lists the known keys.
 func suggest(key string, known []string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if dist := didyoumean.Distance(strings.ToLower(key), k); dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	if best != "" {
+	if best := didyoumean.Closest(key, known); best != "" {
 		return fmt.Sprintf(" (did you mean %s?)", best)
 	}
 	return "; the keys allowed here are " + strings.Join(known, ", ")

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/annexlab/annex/internal/strict"
 )
 
 // checker returns a checker that reports into probs at this file's locations.
@@ -78,7 +80,7 @@ func ParseFacility(name string, data []byte, readProfile func(rel string) (strin
 	var profiles []Profile
 	seenFile := map[string]int{}
 	for i, rel := range f.Profiles {
-		field := joinIndex("profiles", i)
+		field := strict.JoinIndex("profiles", i)
 		if strings.TrimSpace(rel) == "" {
 			fc.errorf(field, "is empty: give the profile file's path, relative to this file")
 			continue
@@ -103,7 +105,7 @@ func ParseFacility(name string, data []byte, readProfile func(rel string) (strin
 		parsed = append(parsed, pp)
 	}
 	for i := range f.Inline {
-		c := d.checker(joinIndex("inline_profiles", i), &probs)
+		c := d.checker(strict.JoinIndex("inline_profiles", i), &probs)
 		f.Inline[i].File, f.Inline[i].places = name, c.places()
 		c.checkProfile(&f.Inline[i])
 		profiles = append(profiles, f.Inline[i])
@@ -196,7 +198,7 @@ func ValidateWithFacility(facilityPath string, paths ...string) (Facility, []Pro
 	all := make([]parsedProfile, 0, len(facilityProfiles)+len(parsed))
 	var scratch Problems
 	for i := range facilityProfiles {
-		all = append(all, parsedProfile{p: &facilityProfiles[i], c: checker{failed: map[string]bool{}, loc: newLocations(), probs: &scratch}, ok: true})
+		all = append(all, parsedProfile{p: &facilityProfiles[i], c: checker{failed: map[string]bool{}, loc: strict.NewPlaces(), probs: &scratch}, ok: true})
 	}
 	all = append(all, parsed...)
 	crossCheckProfiles(&f, all, len(facilityProfiles), &probs)
@@ -261,7 +263,7 @@ func (c checker) checkFacility(f *Facility) {
 	}
 	seen := map[string]int{}
 	for i, s := range f.Stops {
-		field := joinIndex("stops", i) + ".code"
+		field := strict.JoinIndex("stops", i) + ".code"
 		if !c.required(field, s.Code, "the stop's code, e.g. MAIN-CIRC") {
 			continue
 		}
@@ -297,7 +299,7 @@ func crossCheck(f *Facility, fc *checker, parsed []parsedProfile, probs *Problem
 	}
 	seen := map[string]int{}
 	for i, it := range f.Inventory {
-		field := joinIndex("inventory", i)
+		field := strict.JoinIndex("inventory", i)
 		if fc.required(field+".barcode", it.Barcode, "the item's barcode") {
 			if first, dup := seen[it.Barcode]; dup {
 				fc.errorf(field+".barcode", "%s is already in the inventory as inventory[%d]; barcodes are unique", it.Barcode, first)
@@ -428,14 +430,14 @@ func stopRefs(p *Profile) []stopRef {
 	for _, t := range p.Translation.Stops.Tables() {
 		for _, k := range sortedKeys(t.Table) {
 			if v := t.Table[k]; strings.TrimSpace(v) != "" {
-				refs = append(refs, stopRef{joinKey("translation.stops."+t.Name, k), v, false})
+				refs = append(refs, stopRef{strict.JoinKey("translation.stops."+t.Name, k), v, false})
 			}
 		}
 	}
 	if p.ALEPH != nil {
 		for _, k := range sortedKeys(p.ALEPH.Users) {
 			if strings.TrimSpace(k) != "" {
-				refs = append(refs, stopRef{joinKey("aleph.users", k), k, true})
+				refs = append(refs, stopRef{strict.JoinKey("aleph.users", k), k, true})
 			}
 		}
 	}

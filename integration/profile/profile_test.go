@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/annexlab/annex/internal/strict"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -439,7 +440,7 @@ func TestDemoFixtures(t *testing.T) {
 	wantF.Profiles, wantF.Inline = nil, wantP
 	var c Problems
 	for i := range wantF.Inline {
-		ck := checker{file: "demo", loc: newLocations(), prefix: joinIndex("inline_profiles", i), probs: &c, failed: map[string]bool{}}
+		ck := checker{file: "demo", loc: strict.NewPlaces(), prefix: strict.JoinIndex("inline_profiles", i), probs: &c, failed: map[string]bool{}}
 		ck.checkProfile(&wantF.Inline[i])
 	}
 	if c.HasErrors() {
@@ -592,7 +593,7 @@ func TestBudgetMessage(t *testing.T) {
 	for _, p := range probs {
 		found = found || strings.Contains(p.Message, "expands to more than")
 	}
-	if !found || len(probs) > maxDecodeProblems+10 {
+	if !found || len(probs) > strict.MaxProblems+10 {
 		t.Errorf("%d problems, budget message %v", len(probs), found)
 	}
 }
