@@ -6,8 +6,13 @@ import "strings"
 
 // Closest returns the word of known nearest to word (case-insensitively)
 // within two edits, or "" when none is that near.
-func Closest(word string, known []string) string {
-	best, bestDist := "", 3
+func Closest(word string, known []string) string { return Within(word, known, 2) }
+
+// Within returns the word of known nearest to word (case-insensitively)
+// within edits edits, or "" when none is that near; of words equally near,
+// the first in known's order, so the answer never varies from run to run.
+func Within(word string, known []string, edits int) string {
+	best, bestDist := "", edits+1
 	for _, k := range known {
 		if d := Distance(strings.ToLower(word), strings.ToLower(k)); d < bestDist {
 			best, bestDist = k, d

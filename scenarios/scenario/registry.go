@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -71,13 +72,9 @@ func (r *Registry) Kinds() []Kind {
 	return out
 }
 
-// closest suggests the registered name nearest to a misspelt one.
+// closest suggests the registered name nearest to a misspelt one, within
+// three edits; of names equally near, the first in sorted order.
 func (r *Registry) closest(name string) string {
-	best, bestD := "", 4
-	for k := range r.kinds {
-		if d := suggest.Distance(name, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
+	names := slices.Sorted(maps.Keys(r.kinds))
+	return suggest.Within(name, names, 3)
 }
