@@ -17,27 +17,9 @@ import (
 	"github.com/annexlab/annex/integration/profile"
 	"github.com/annexlab/annex/integration/store"
 	"github.com/annexlab/annex/internal/broadcast"
+	"github.com/annexlab/annex/internal/clocktest"
 	"github.com/annexlab/annex/ncip"
 )
-
-// testClock is a clock the test moves: the sender's schedule follows it,
-// not the wall clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // peer is an NCIP library answering CheckOutItem over HTTP. It records
 // every exchange as "barcode/user" in order; fail decides, per exchange
@@ -89,7 +71,7 @@ func (p *peer) exchanges() []string {
 type rig struct {
 	st    *store.Store
 	url   string
-	clock *testClock
+	clock *clocktest.Manual
 	s     *Sender
 }
 
@@ -102,8 +84,8 @@ func newRig(t *testing.T, p *peer, retry profile.Retry, onOutcome func(*store.Tx
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clock := &testClock{t: time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)}
-	s := New(Config{Store: st, Lanes: []Lane{{Profile: "p", Retry: retry}}, Clock: clock.now, OnOutcome: onOutcome})
+	clock := clocktest.New(time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC))
+	s := New(Config{Store: st, Lanes: []Lane{{Profile: "p", Retry: retry}}, Clock: clock.Now, OnOutcome: onOutcome})
 	return &rig{st: st, url: srv.URL, clock: clock, s: s}
 }
 
@@ -119,7 +101,7 @@ func (r *rig) enqueue(t *testing.T, pairs ...[2]string) []int64 {
 				return err
 			}
 			id, err := tx.Enqueue(store.Message{Profile: "p", Endpoint: r.url, Transport: store.TransportHTTP, Service: "CheckOutItem",
-				Barcode: bu[0], Payload: payload, Created: r.clock.now()})
+				Barcode: bu[0], Payload: payload, Created: r.clock.Now()})
 			if err != nil {
 				return err
 			}
@@ -175,15 +157,15 @@ func TestBackoffByInjectedClock(t *testing.T) {
 		// Backoff after n failures: Initial·2^(n-1), jittered in its upper half.
 		d := time.Duration(hour) << (attempt - 1)
 		wait := m.NextAttempt.Sub(m.Updated)
-		if m.Status != store.MsgPending || !m.Updated.Equal(r.clock.now()) || wait < d/2 || wait > d {
+		if m.Status != store.MsgPending || !m.Updated.Equal(r.clock.Now()) || wait < d/2 || wait > d {
 			t.Fatalf("after attempt %d: %s, updated %v (clock %v), due %v later; want pending, stamped by the clock, due in [%v, %v]",
-				attempt, m.Status, m.Updated, r.clock.now(), wait, d/2, d)
+				attempt, m.Status, m.Updated, r.clock.Now(), wait, d/2, d)
 		}
-		due, err := r.st.Due(t.Context(), "p", r.clock.now(), nil, 10)
+		due, err := r.st.Due(t.Context(), "p", r.clock.Now(), nil, 10)
 		if err != nil || len(due) != 0 {
 			t.Fatalf("due before the backoff passed: %v, %v", due, err)
 		}
-		r.clock.advance(d)
+		r.clock.Advance(d)
 		r.s.Wake("p")
 	}
 	m := r.waitFor(t, "delivery", func(ms map[int64]store.Message) bool { return ms[id].Status == store.MsgDelivered })[id]
@@ -205,14 +187,14 @@ func TestOrderPerItem(t *testing.T) {
 		return ms[ids[0]].Attempts == 1 && ms[ids[2]].Status == store.MsgDelivered
 	})
 	// Past A/1's backoff, A/1 alone is due: A/2 and A/3 wait behind it.
-	due, err := r.st.Due(t.Context(), "p", r.clock.now().Add(2*time.Duration(hour)), nil, 10)
+	due, err := r.st.Due(t.Context(), "p", r.clock.Now().Add(2*time.Duration(hour)), nil, 10)
 	if err != nil || len(due) != 1 || due[0].ID != ids[0] {
 		t.Fatalf("due with A/1 pending: %v, %v; want A/1 alone", due, err)
 	}
 	p.mu.Lock()
 	p.fail = nil
 	p.mu.Unlock()
-	r.clock.advance(time.Duration(hour))
+	r.clock.Advance(time.Duration(hour))
 	r.s.Wake("p")
 	r.waitFor(t, "all delivered", func(ms map[int64]store.Message) bool {
 		for _, id := range ids {
@@ -260,7 +242,7 @@ func TestRecordBatch(t *testing.T) {
 	batch := func() []finished {
 		var b []finished
 		for _, m := range msgs {
-			b = append(b, finished{lane: l, msg: m, out: Outcome{Kind: store.MsgDelivered, Attempts: 1}, at: r.clock.now(),
+			b = append(b, finished{lane: l, msg: m, out: Outcome{Kind: store.MsgDelivered, Attempts: 1}, at: r.clock.Now(),
 				recorded: make(chan struct{})})
 		}
 		return b
@@ -306,14 +288,14 @@ func TestScheduleCappedAtStart(t *testing.T) {
 	r := newRig(t, p, profile.Retry{Initial: hour, Max: hour, Concurrency: 1}, nil)
 	id := r.enqueue(t, [2]string{"A", "1"})[0]
 	err := r.st.Tx(t.Context(), func(tx *store.Tx) error {
-		return tx.MarkRetry(id, 1, r.clock.now().Add(10*time.Duration(hour)), "HTTP 503", nil, false, r.clock.now())
+		return tx.MarkRetry(id, 1, r.clock.Now().Add(10*time.Duration(hour)), "HTTP 503", nil, false, r.clock.Now())
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.s.Start(t.Context())
 	defer r.s.Close()
-	r.clock.advance(time.Duration(hour))
+	r.clock.Advance(time.Duration(hour))
 	r.s.Wake("p")
 	m := r.waitFor(t, "delivery within Max", func(ms map[int64]store.Message) bool { return ms[id].Status == store.MsgDelivered })[id]
 	if m.Attempts != 2 || len(p.exchanges()) != 1 {

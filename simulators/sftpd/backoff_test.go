@@ -2,30 +2,12 @@ package sftpd
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/annexlab/annex/internal/clocktest"
 	gossh "golang.org/x/crypto/ssh"
 )
-
-// fakeClock is an injectable clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // TestPasswordsAreRateLimited (issue 11, item 12): after After wrong
 // passwords an account, or a source address, backs off: even the right
@@ -34,7 +16,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // afterwards. Another account, and another source, are unaffected. Real
 // SSH clients log in over TCP; the backoff runs on an injected clock.
 func TestPasswordsAreRateLimited(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	const delay = 10 * time.Second
 	ts := startTestServer(t, func(c *Config) {
 		c.Accounts = append(c.Accounts, Account{Name: "aleph", Password: "aleph-pass", Root: t.TempDir()})
