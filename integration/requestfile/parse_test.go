@@ -449,6 +449,8 @@ func TestParseLayoutErrors(t *testing.T) {
 		{"nil", nil},
 		{"no columns", &profile.TextLayout{Delimiter: "|"}},
 		{"unknown field", &profile.TextLayout{Delimiter: "|", Columns: []profile.TextColumn{{Field: "request_id"}, {Field: "colour"}}}},
+		// The profile check refuses a column without a field; so does the parser.
+		{"empty field", &profile.TextLayout{Delimiter: "|", Columns: []profile.TextColumn{{Field: "request_id"}, {Field: " "}}}},
 		{"no request_id", &profile.TextLayout{Delimiter: "|", Columns: []profile.TextColumn{{Field: "barcode"}}}},
 		{"no width", &profile.TextLayout{Columns: []profile.TextColumn{{Field: "request_id", Start: 1}}}},
 		{"encoding", &profile.TextLayout{Delimiter: "|", Encoding: "EBCDIC", Columns: []profile.TextColumn{{Field: "request_id"}}}},
